@@ -1,0 +1,14 @@
+// The table of admin commands by the name a user types. The shell and the CLI look names
+// up here; adding a command means adding its module and one line below.
+
+import type { CommandMain } from './command.ts';
+import { postconfMain } from './postconf.ts';
+import { postmapMain } from './postmap.ts';
+import { postaliasMain, newaliasesMain } from './postalias.ts';
+
+export const commands: Record<string, CommandMain> = {
+  postconf: postconfMain,
+  postmap: postmapMain,
+  postalias: postaliasMain,
+  newaliases: newaliasesMain,
+};
