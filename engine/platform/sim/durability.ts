@@ -1,0 +1,151 @@
+// Fault hooks for the simulated disk: a byte budget that makes writes fail with ENOSPC
+// ("disk full"), and a record of file contents not yet made durable by fsync so that a host
+// crash can drop them (DESIGN.md section 5: "host crash and restart ... unsynced writes
+// lost"). Called by sim/fs.ts before and after every content change; the World calls
+// setBytesMax() and crash() through SimFileSystem.faults.
+//
+// Model: file *contents* are volatile until FileHandle.sync(); directory operations (create,
+// rename, link, unlink, mkdir) are durable at once, as on a journaling file system that
+// Postfix relies on. Files are tracked by inode, so a rename or hard link of an open queue
+// file keeps its state. Trusts the memfs Volume it is given and nothing else.
+
+import type { Volume } from 'memfs';
+import { PlatformError } from '../types.ts';
+
+/** How many entries a usage or inode walk visits before giving up: sim disks are small. */
+export const volumeWalkEntriesMax = 200_000;
+
+export interface DiskFaults {
+  /** Total bytes of file content the disk holds; undefined means no limit. */
+  setBytesMax(bytesMax: number | undefined): void;
+  readonly bytesMax: number | undefined;
+  /** Bytes of file content currently stored (each inode counted once). */
+  usedBytes(): number;
+  /** Paths whose content changed since their last sync, sorted. */
+  unsyncedPaths(): string[];
+  /** Reverts every unsynced content change (never-synced files vanish) and closes every
+   *  open descriptor; returns the paths it touched, sorted. */
+  crash(): string[];
+}
+
+interface InodeWalkEntry {
+  path: string;
+  ino: number;
+  size: number;
+}
+
+/** Every regular file in the volume, depth first, names sorted; bounded. */
+function walkFiles(volume: Volume): InodeWalkEntry[] {
+  const found: InodeWalkEntry[] = [];
+  const stack = ['/'];
+  let visited = 0;
+  while (stack.length > 0) {
+    if (++visited > volumeWalkEntriesMax) throw new PlatformError('EIO', 'walk', '/', 'volume too large to walk');
+    const directory = stack.pop() as string;
+    const names = (volume.readdirSync(directory) as string[]).slice().sort();
+    for (const name of names) {
+      const path = directory === '/' ? `/${name}` : `${directory}/${name}`;
+      const stat = volume.lstatSync(path);
+      if (stat.isDirectory()) stack.push(path);
+      else if (stat.isFile()) found.push({ path, ino: Number(stat.ino), size: Number(stat.size) });
+    }
+  }
+  return found;
+}
+
+export class DiskState implements DiskFaults {
+  private limitBytes: number | undefined;
+  /** Content at the last durable point, by inode; null when the file never was durable. */
+  private readonly durableContent = new Map<number, Uint8Array | null>();
+  private readonly openDescriptors = new Set<number>();
+  /** Bumped by crash(): handles opened before it are dead even if memfs reuses their fd. */
+  private crashes = 0;
+
+  constructor(private readonly volume: Volume, bytesMax?: number) {
+    this.limitBytes = bytesMax;
+  }
+
+  get bytesMax(): number | undefined { return this.limitBytes; }
+
+  get generation(): number { return this.crashes; }
+
+  setBytesMax(bytesMax: number | undefined): void { this.limitBytes = bytesMax; }
+
+  usedBytes(): number {
+    const seen = new Set<number>();
+    let total = 0;
+    for (const entry of walkFiles(this.volume)) {
+      if (seen.has(entry.ino)) continue;
+      seen.add(entry.ino);
+      total += entry.size;
+    }
+    return total;
+  }
+
+  /** Throws ENOSPC when growing the stored content by `growthBytes` would pass the limit. */
+  checkSpace(growthBytes: number, syscall: string, path: string): void {
+    if (this.limitBytes === undefined || growthBytes <= 0) return;
+    if (this.usedBytes() + growthBytes > this.limitBytes) throw new PlatformError('ENOSPC', syscall, path);
+  }
+
+  /** Call before changing the content of an existing inode. */
+  rememberInode(ino: number, path: string): void {
+    if (this.durableContent.has(ino)) return;
+    this.durableContent.set(ino, new Uint8Array(this.volume.readFileSync(path) as Uint8Array));
+  }
+
+  /** Call before changing a file by path; returns whether it existed. */
+  rememberPath(path: string): boolean {
+    let ino: number;
+    try {
+      ino = Number(this.volume.statSync(path).ino);
+    } catch {
+      return false;
+    }
+    this.rememberInode(ino, path);
+    return true;
+  }
+
+  /** Call after creating a file that did not exist: it has no durable content yet. */
+  markCreated(path: string): void {
+    const ino = Number(this.volume.statSync(path).ino);
+    if (!this.durableContent.has(ino)) this.durableContent.set(ino, null);
+  }
+
+  markSynced(ino: number): void { this.durableContent.delete(ino); }
+
+  /** Call before unlinking: the last link going drops the inode's record. */
+  forgetIfLastLink(path: string): void {
+    try {
+      const stat = this.volume.lstatSync(path);
+      if (Number(stat.nlink) <= 1) this.durableContent.delete(Number(stat.ino));
+    } catch {
+      // The unlink itself will report the error.
+    }
+  }
+
+  descriptorOpened(fd: number): void { this.openDescriptors.add(fd); }
+  descriptorClosed(fd: number): void { this.openDescriptors.delete(fd); }
+
+  unsyncedPaths(): string[] {
+    return walkFiles(this.volume).filter((entry) => this.durableContent.has(entry.ino)).map((entry) => entry.path).sort();
+  }
+
+  crash(): string[] {
+    for (const fd of [...this.openDescriptors].sort((a, b) => a - b)) {
+      try { this.volume.closeSync(fd); } catch { /* already gone */ }
+    }
+    this.openDescriptors.clear();
+    this.crashes++;
+    const touched: string[] = [];
+    for (const entry of walkFiles(this.volume)) {
+      if (!this.durableContent.has(entry.ino)) continue;
+      const content = this.durableContent.get(entry.ino);
+      if (content === null || content === undefined) this.volume.unlinkSync(entry.path);
+      else this.volume.writeFileSync(entry.path, content);
+      touched.push(entry.path);
+    }
+    this.durableContent.clear();
+    return touched.sort();
+  }
+}

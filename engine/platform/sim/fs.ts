@@ -1,0 +1,207 @@
+// The simulated file system: one memfs Volume per host, driven through its synchronous API
+// and wrapped in promises, so a file operation completes within the current microtask
+// queue and never waits on a real macrotask (the scheduler stays in charge of time).
+// Called through Platform.fs by everything in the engine; the World reaches the volume and
+// the fault hooks (disk full, crash) through SimFileSystem. Trusts memfs; every memfs error
+// leaves here as PlatformError. Models the POSIX file system under a Postfix host.
+
+import { Volume } from 'memfs';
+import type { FileHandle, FileStat, FileSystem, MkdirOptions, OpenFlags, WriteOptions } from '../types.ts';
+import { PlatformError } from '../types.ts';
+import { toPlatformError } from './errors.ts';
+import { DiskState, type DiskFaults } from './durability.ts';
+
+export interface SimFileSystem extends FileSystem {
+  /** The memfs volume behind this file system, for scenarios that seed files and for tests. */
+  readonly volume: Volume;
+  readonly faults: DiskFaults;
+}
+
+export interface SimFileSystemOptions {
+  /** An existing volume to wrap; a fresh empty one by default. */
+  volume?: Volume;
+  /** A byte budget for file content; writes past it fail with ENOSPC. */
+  diskBytesMax?: number;
+}
+
+/** The identity the simulated processes run as: root, as Postfix's admin commands do. */
+const simProcess = {
+  getuid: () => 0,
+  getgid: () => 0,
+  cwd: () => '/',
+  platform: 'linux',
+  emitWarning: () => undefined,
+  env: {},
+};
+
+export function createVolume(): Volume {
+  return Volume.fromJSON({}, '/', { process: simProcess });
+}
+
+const encoder = new TextEncoder();
+
+function bytesOf(data: Uint8Array | string): Uint8Array {
+  return typeof data === 'string' ? encoder.encode(data) : data;
+}
+
+/** Runs a synchronous memfs call and turns its outcome into a settled promise. */
+function attempt<T>(syscall: string, path: string | undefined, operation: () => T): Promise<T> {
+  try {
+    return Promise.resolve(operation());
+  } catch (error) {
+    return Promise.reject(toPlatformError(error, syscall, path));
+  }
+}
+
+interface StatLike {
+  size: number | bigint; mode: number | bigint; uid: number | bigint; gid: number | bigint;
+  mtimeMs: number | bigint; nlink: number | bigint;
+  isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean;
+}
+
+export function toFileStat(stat: StatLike): FileStat {
+  return {
+    size: Number(stat.size),
+    mode: Number(stat.mode),
+    uid: Number(stat.uid),
+    gid: Number(stat.gid),
+    isFile: stat.isFile(),
+    isDirectory: stat.isDirectory(),
+    isSymbolicLink: stat.isSymbolicLink(),
+    mtimeMs: Number(stat.mtimeMs),
+    nlink: Number(stat.nlink),
+  };
+}
+
+function copyOut(data: Uint8Array): Uint8Array {
+  return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+}
+
+class SimFileHandle implements FileHandle {
+  private closed = false;
+  /** The file offset that reads and writes without a position use and advance. */
+  private offset = 0;
+  private readonly generation: number;
+
+  constructor(
+    private readonly volume: Volume,
+    private readonly disk: DiskState,
+    private readonly fd: number,
+    private readonly path: string,
+    private readonly appending: boolean,
+  ) {
+    this.generation = disk.generation;
+  }
+
+  private live(syscall: string): void {
+    if (this.closed || this.generation !== this.disk.generation) throw new PlatformError('EBADF', syscall, this.path);
+  }
+
+  write(data: Uint8Array, position?: number): Promise<number> {
+    return attempt('write', this.path, () => {
+      this.live('write');
+      const stat = this.volume.fstatSync(this.fd);
+      const size = Number(stat.size);
+      const start = this.appending ? size : (position ?? this.offset);
+      this.disk.checkSpace(start + data.length - size, 'write', this.path);
+      this.disk.rememberInode(Number(stat.ino), this.path);
+      const written = this.volume.writeSync(this.fd, data, 0, data.length, this.appending ? null : start);
+      if (position === undefined) this.offset = start + written;
+      return written;
+    });
+  }
+
+  read(length: number, position?: number): Promise<Uint8Array> {
+    return attempt('read', this.path, () => {
+      this.live('read');
+      const buffer = new Uint8Array(length);
+      const count = this.volume.readSync(this.fd, buffer, 0, length, position ?? this.offset);
+      if (position === undefined) this.offset += count;
+      return buffer.subarray(0, count);
+    });
+  }
+
+  sync(): Promise<void> {
+    return attempt('fsync', this.path, () => {
+      this.live('fsync');
+      this.volume.fsyncSync(this.fd);
+      this.disk.markSynced(Number(this.volume.fstatSync(this.fd).ino));
+    });
+  }
+
+  truncate(length: number): Promise<void> {
+    return attempt('ftruncate', this.path, () => {
+      this.live('ftruncate');
+      const stat = this.volume.fstatSync(this.fd);
+      this.disk.checkSpace(length - Number(stat.size), 'ftruncate', this.path);
+      this.disk.rememberInode(Number(stat.ino), this.path);
+      this.volume.ftruncateSync(this.fd, length);
+    });
+  }
+
+  stat(): Promise<FileStat> {
+    return attempt('fstat', this.path, () => {
+      this.live('fstat');
+      return toFileStat(this.volume.fstatSync(this.fd) as StatLike);
+    });
+  }
+
+  close(): Promise<void> {
+    return attempt('close', this.path, () => {
+      this.live('close');
+      this.closed = true;
+      this.disk.descriptorClosed(this.fd);
+      this.volume.closeSync(this.fd);
+    });
+  }
+}
+
+export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFileSystem {
+  const volume = options.volume ?? createVolume();
+  const disk = new DiskState(volume, options.diskBytesMax);
+
+  const sizeOf = (path: string): number => {
+    try { return Number(volume.statSync(path).size); } catch { return 0; }
+  };
+
+  const replaceContent = (path: string, data: Uint8Array, fileOptions: WriteOptions | undefined, append: boolean): void => {
+    disk.checkSpace(append ? data.length : data.length - sizeOf(path), append ? 'write' : 'open', path);
+    const existed = disk.rememberPath(path);
+    const mode = fileOptions?.mode ?? 0o666;
+    if (append) volume.appendFileSync(path, data, { mode });
+    else volume.writeFileSync(path, data, { mode });
+    if (!existed) disk.markCreated(path);
+  };
+
+  return {
+    volume,
+    faults: disk,
+    readFile: (path) => attempt('open', path, () => copyOut(volume.readFileSync(path) as Uint8Array)),
+    writeFile: (path, data, fileOptions) => attempt('open', path, () => replaceContent(path, bytesOf(data), fileOptions, false)),
+    appendFile: (path, data, fileOptions) => attempt('open', path, () => replaceContent(path, bytesOf(data), fileOptions, true)),
+    rename: (from, to) => attempt('rename', from, () => volume.renameSync(from, to)),
+    unlink: (path) => attempt('unlink', path, () => {
+      disk.forgetIfLastLink(path);
+      volume.unlinkSync(path);
+    }),
+    mkdir: (path, mkdirOptions?: MkdirOptions) => attempt('mkdir', path, () => {
+      volume.mkdirSync(path, { recursive: mkdirOptions?.recursive ?? false, mode: mkdirOptions?.mode ?? 0o777 });
+    }),
+    rmdir: (path) => attempt('rmdir', path, () => volume.rmdirSync(path)),
+    readdir: (path) => attempt('scandir', path, () => (volume.readdirSync(path) as string[]).slice().sort()),
+    stat: (path) => attempt('stat', path, () => toFileStat(volume.statSync(path) as StatLike)),
+    lstat: (path) => attempt('lstat', path, () => toFileStat(volume.lstatSync(path) as StatLike)),
+    open: (path, flags: OpenFlags, mode?: number) => attempt('open', path, () => {
+      const writes = flags !== 'r';
+      const existed = writes ? disk.rememberPath(path) : true;
+      const fd = volume.openSync(path, flags, mode ?? 0o666);
+      disk.descriptorOpened(fd);
+      if (writes && !existed) disk.markCreated(path);
+      return new SimFileHandle(volume, disk, fd, path, flags === 'a' || flags === 'ax');
+    }),
+    link: (existing, newPath) => attempt('link', newPath, () => volume.linkSync(existing, newPath)),
+    symlink: (target, path) => attempt('symlink', path, () => volume.symlinkSync(target, path)),
+    chmod: (path, mode) => attempt('chmod', path, () => volume.chmodSync(path, mode)),
+    utimes: (path, atimeMs, mtimeMs) => attempt('utime', path, () => volume.utimesSync(path, atimeMs / 1000, mtimeMs / 1000)),
+  };
+}
