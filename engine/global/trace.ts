@@ -16,7 +16,11 @@ export type TraceDetail =
   /** A lookup table answered (or did not) for a key. */
   | { kind: 'map.lookup'; table: string; key: string; found: boolean; value?: string }
   /** An admin command ran from a shell or the CLI. */
-  | { kind: 'command.exit'; argv: string[]; exitCode: number };
+  | { kind: 'command.exit'; argv: string[]; exitCode: number }
+  /** A TLS handshake finished (or failed) on a connection; simulated in sim, real in node. */
+  | { kind: 'tls.handshake'; role: 'server' | 'client'; localAddress: string; localPort: number;
+      remoteAddress: string; remotePort: number; ok: boolean; protocol?: string; cipher?: string;
+      peerVerified?: boolean; serverName?: string; error?: string };
 
 export interface TraceOrigin {
   host: string;

@@ -3,24 +3,34 @@
 // SimNetwork; its resolver answers from the world's zone; its random stream is forked from
 // the seed by host name. Called by the World (engine/sim) and by tests. Trusts its options.
 
-import type { Network, Platform, PlatformErrorCode, Random, Resolver } from '../types.ts';
-import { PlatformError } from '../types.ts';
+import type { Platform, Random, Resolver } from '../types.ts';
 import { createTraceSink, type TraceSink } from '../../global/trace.ts';
 import { createSimFileSystem, type SimFileSystem } from './fs.ts';
 import { Scheduler } from './scheduler.ts';
 import { createSeededRandom } from './random.ts';
+import { SimNetwork } from './network.ts';
+import { createSimResolver, type SimResolverOptions, type SimZone } from './resolver.ts';
 
-export { Scheduler } from './scheduler.ts';
+export { Scheduler, type RunResult, type RunOptions, type SchedulerOptions } from './scheduler.ts';
 export { createSimFileSystem, createVolume, type SimFileSystem } from './fs.ts';
 export { createSeededRandom } from './random.ts';
+export { SimNetwork, isLoopback, type SimNetworkOptions } from './network.ts';
+export { SimConnection, simulatedTls } from './connection.ts';
+export { createSimResolver, reverseName, type SimZone, type SimDnsRecords, type SimDnsFailure } from './resolver.ts';
+export type { DiskFaults } from './durability.ts';
 
 export interface SimPlatformOptions {
   hostName: string;
   seed: number;
   /** The world's scheduler; a fresh one when the host stands alone. */
   scheduler?: Scheduler;
-  network?: Network;
-  dns?: Resolver;
+  /** The world's network; a private one (loopback only) when the host stands alone. */
+  network?: SimNetwork;
+  /** Addresses this host owns on the network, besides loopback. */
+  addresses?: string[];
+  /** The world's zone (read live at every query), or a ready Resolver. Empty by default. */
+  dns?: SimZone | Resolver;
+  dnsOptions?: SimResolverOptions;
   trace?: TraceSink;
   /** A byte budget for the host's disk (ENOSPC past it). */
   diskBytesMax?: number;
@@ -30,29 +40,32 @@ export interface SimPlatform extends Platform {
   readonly kind: 'sim';
   readonly fs: SimFileSystem;
   readonly scheduler: Scheduler;
+  readonly network: SimNetwork;
   readonly hostName: string;
 }
 
-function unavailable(code: PlatformErrorCode, syscall: string): () => Promise<never> {
-  return () => Promise.reject(new PlatformError(code, syscall, undefined, 'no simulated network attached'));
+function isZone(dns: SimZone | Resolver): dns is SimZone {
+  return 'records' in dns;
 }
 
 export function createSimPlatform(options: SimPlatformOptions): SimPlatform {
   const scheduler = options.scheduler ?? new Scheduler();
+  const network = options.network ?? new SimNetwork(scheduler);
+  const trace = options.trace ?? createTraceSink(scheduler);
+  network.addAddresses(options.hostName, options.addresses ?? []);
   const random: Random = createSeededRandom(options.seed).fork(`host:${options.hostName}`);
+  const dns = options.dns ?? { records: {} };
   return {
     kind: 'sim',
     hostName: options.hostName,
     scheduler,
+    network,
     clock: { nowMs: () => scheduler.nowMs() },
     timers: { after: (delayMs, fn) => scheduler.after(delayMs, fn) },
     fs: createSimFileSystem({ diskBytesMax: options.diskBytesMax }),
-    net: options.network ?? { listen: unavailable('EADDRNOTAVAIL', 'bind'), connect: unavailable('ENETUNREACH', 'connect') },
-    dns: options.dns ?? {
-      mx: unavailable('SERVFAIL', 'query'), a: unavailable('SERVFAIL', 'query'), aaaa: unavailable('SERVFAIL', 'query'),
-      ptr: unavailable('SERVFAIL', 'query'), txt: unavailable('SERVFAIL', 'query'),
-    },
+    net: network.attach(options.hostName, trace),
+    dns: isZone(dns) ? createSimResolver(dns, scheduler, options.dnsOptions) : dns,
     random,
-    trace: options.trace ?? createTraceSink(scheduler),
+    trace,
   };
 }
