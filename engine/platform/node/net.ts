@@ -1,0 +1,170 @@
+// Real TCP for real mode: node:net sockets behind the Connection seam, as Uint8Array chunks,
+// with STARTTLS upgrading the socket in place through tls.TLSSocket. Errors become
+// PlatformError (ECONNREFUSED, ETIMEDOUT, ...). Called through Platform.net by smtpd/smtp in a
+// live host and by the conformance tests on 127.0.0.1. Trusts node:net and node:tls.
+// Models the sockets Postfix's smtpd and smtp open.
+
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import type { ConnectOptions, Connection, Listener, Network, TlsInfo, TlsOptions } from '../types.ts';
+import { PlatformError } from '../types.ts';
+import type { TraceSink } from '../../global/trace.ts';
+import { toPlatformError } from '../sim/errors.ts';
+
+export const defaultConnectTimeoutMs = 30_000;
+
+class NodeConnection implements Connection {
+  private socket: net.Socket;
+  private dataHandler: ((chunk: Uint8Array) => void) | undefined;
+  private closeHandler: ((error?: PlatformError) => void) | undefined;
+  private closeError: PlatformError | undefined;
+  private closed = false;
+  private closeReported = false;
+  private readonly early: Uint8Array[] = [];
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+
+  constructor(socket: net.Socket, private readonly trace: TraceSink, private readonly hostName: string) {
+    this.socket = socket;
+    this.localAddress = socket.localAddress ?? '';
+    this.localPort = socket.localPort ?? 0;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+    this.attach(socket);
+  }
+
+  private attach(socket: net.Socket): void {
+    socket.on('data', (chunk: Buffer) => this.deliver(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+    socket.on('error', (error) => { this.closeError ??= toPlatformError(error, 'socket'); });
+    socket.on('close', () => {
+      if (socket !== this.socket) return;
+      this.closed = true;
+      this.reportClose();
+    });
+  }
+
+  private deliver(chunk: Uint8Array): void {
+    if (this.dataHandler === undefined) this.early.push(chunk);
+    else this.dataHandler(chunk);
+  }
+
+  onData(handler: (chunk: Uint8Array) => void): void {
+    this.dataHandler = handler;
+    for (const chunk of this.early.splice(0, this.early.length)) handler(chunk);
+  }
+
+  onClose(handler: (error?: PlatformError) => void): void {
+    this.closeHandler = handler;
+    this.reportClose();
+  }
+
+  private reportClose(): void {
+    if (!this.closed || this.closeReported || this.closeHandler === undefined) return;
+    this.closeReported = true;
+    this.closeHandler(this.closeError);
+  }
+
+  write(chunk: Uint8Array): void {
+    if (this.closed || this.socket.writableEnded || this.socket.destroyed) return;
+    this.socket.write(chunk);
+  }
+
+  end(): void { this.socket.end(); }
+
+  destroy(): void { this.socket.destroy(); }
+
+  startTls(options: TlsOptions): Promise<TlsInfo> {
+    const plain = this.socket;
+    return new Promise<TlsInfo>((resolve, reject) => {
+      plain.removeAllListeners('data');
+      const secure = options.role === 'server'
+        ? new tls.TLSSocket(plain, {
+          isServer: true,
+          secureContext: tls.createSecureContext({ cert: options.certPem, key: options.keyPem }),
+        })
+        : tls.connect({
+          socket: plain,
+          servername: options.serverName,
+          rejectUnauthorized: options.verifyPeer ?? false,
+          ...(options.certPem === undefined ? {} : { cert: options.certPem, key: options.keyPem }),
+        });
+      this.socket = secure;
+      this.attach(secure);
+      const fail = (error: Error) => {
+        const wrapped = toPlatformError(error, 'starttls');
+        this.traceTls(options, { ok: false, error: error.message });
+        reject(wrapped);
+      };
+      secure.once('error', fail);
+      secure.once('secure', () => this.settleTls(secure, options, fail, resolve));
+      if (options.role === 'client') secure.once('secureConnect', () => this.settleTls(secure, options, fail, resolve));
+    });
+  }
+
+  private settled = false;
+
+  private settleTls(secure: tls.TLSSocket, options: TlsOptions, fail: (error: Error) => void, resolve: (info: TlsInfo) => void): void {
+    if (this.settled) return;
+    this.settled = true;
+    secure.removeListener('error', fail);
+    const info: TlsInfo = {
+      protocol: secure.getProtocol() ?? 'unknown',
+      cipher: secure.getCipher()?.standardName ?? 'unknown',
+      peerVerified: secure.authorized,
+    };
+    this.traceTls(options, { ok: true, ...info });
+    resolve(info);
+  }
+
+  private traceTls(options: TlsOptions, outcome: { ok: boolean; protocol?: string; cipher?: string; peerVerified?: boolean; error?: string }): void {
+    this.trace.emit({
+      kind: 'tls.handshake', role: options.role, host: this.hostName, service: 'tls', pid: 0,
+      localAddress: this.localAddress, localPort: this.localPort,
+      remoteAddress: this.remoteAddress, remotePort: this.remotePort,
+      ...(options.serverName === undefined ? {} : { serverName: options.serverName }),
+      ...outcome,
+    });
+  }
+}
+
+export function createNodeNetwork(trace: TraceSink, hostName: string): Network {
+  return {
+    listen: (address, port, onConnection) => new Promise<Listener>((resolve, reject) => {
+      const sockets = new Set<net.Socket>();
+      const server = net.createServer((socket) => {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+        onConnection(new NodeConnection(socket, trace, hostName));
+      });
+      server.once('error', (error) => reject(toPlatformError(error, 'bind', `${address}:${port}`)));
+      server.listen(port, address, () => {
+        const bound = server.address() as net.AddressInfo;
+        resolve({
+          address: bound.address,
+          port: bound.port,
+          close: () => new Promise<void>((done) => {
+            server.close(() => done());
+            for (const socket of sockets) socket.destroy();
+          }),
+        });
+      });
+    }),
+    connect: (address, port, options: ConnectOptions = {}) => new Promise<Connection>((resolve, reject) => {
+      const socket = net.connect({ host: address, port, ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }) });
+      const timeoutMs = options.timeoutMs ?? defaultConnectTimeoutMs;
+      socket.setTimeout(timeoutMs, () => {
+        socket.destroy();
+        reject(new PlatformError('ETIMEDOUT', 'connect', `${address}:${port}`));
+      });
+      socket.once('error', (error) => reject(toPlatformError(error, 'connect', `${address}:${port}`)));
+      socket.once('connect', () => {
+        socket.setTimeout(0);
+        socket.removeAllListeners('error');
+        socket.removeAllListeners('timeout');
+        resolve(new NodeConnection(socket, trace, hostName));
+      });
+    }),
+  };
+}
