@@ -1,0 +1,79 @@
+// The `mtalab` command (bin/mtalab.mjs calls main): a thin dispatcher. Admin commands
+// (postconf, postmap, postalias, newaliases) run through runCommand on a Host made of the
+// real machine: node platform, real disk, real stdio, process.env, process.cwd(), the
+// machine's host name, and the config directory $MAIL_CONFIG or /etc/postfix. `serve` hands
+// over to engine/cli/serve.ts. Modules are imported on demand so that `mtalab --help` and
+// `mtalab serve` work even while a command module is broken.
+
+import { hostname } from 'node:os';
+import { exitUsage, usageText } from './usage.ts';
+import { processInput, processOutput } from './stdio.ts';
+
+/** Postfix's default configuration directory (config_directory). */
+export const postfixConfigDirectory = '/etc/postfix';
+
+export const adminCommandNames: readonly string[] = ['postconf', 'postmap', 'postalias', 'newaliases'];
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined) {
+    process.stderr.write(usageText);
+    return exitUsage;
+  }
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(usageText);
+    return 0;
+  }
+  if (command === 'serve') {
+    const { serveMain } = await import('./serve.ts');
+    return serveMain(rest);
+  }
+  if (adminCommandNames.includes(command)) return runAdminCommand(command, rest);
+  process.stderr.write(`mtalab: unknown command: ${command}\n${usageText}`);
+  return exitUsage;
+}
+
+/** Loads the command table and the node platform; a module that fails to load is reported
+ *  in one line (exit 1) rather than as a stack trace. */
+async function loadAdminModules() {
+  try {
+    return await Promise.all([
+      import('../admin/run.ts'),
+      import('../global/host.ts'),
+      import('../platform/node/index.ts'),
+    ]);
+  } catch (error) {
+    process.stderr.write(`mtalab: cannot load the admin commands: ${error instanceof Error ? error.message : String(error)}\n`);
+    return undefined;
+  }
+}
+
+async function runAdminCommand(command: string, rest: string[]): Promise<number> {
+  const modules = await loadAdminModules();
+  if (modules === undefined) return 1;
+  const [{ runCommand }, { createHost }, { createNodePlatform }] = modules;
+  const name = hostname();
+  const env = new Map<string, string>();
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env.set(key, value);
+  const host = createHost({
+    name,
+    platform: createNodePlatform({ hostName: name }),
+    defaultConfigDirectory: env.get('MAIL_CONFIG') ?? postfixConfigDirectory,
+    fixedPid: process.pid,
+  });
+  const stdin = processInput(process.stdin);
+  try {
+    const exitCode = await runCommand({
+      argv: [command, ...rest],
+      stdin,
+      stdout: processOutput(process.stdout),
+      stderr: processOutput(process.stderr),
+      env,
+      cwd: process.cwd(),
+      host,
+    });
+    return exitCode ?? exitUsage;
+  } finally {
+    stdin.release();
+  }
+}
