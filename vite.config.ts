@@ -13,7 +13,7 @@ const uiRoot = fileURLToPath(new URL('./ui', import.meta.url));
 export default defineConfig({
   root: uiRoot,
   base: './',
-  plugins: [svelte()],
+  plugins: [svelte({ configFile: false })],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -99,18 +99,17 @@ test('parses its options', () => {
   assert.match(String(parseServeArguments(['--verbose'])), /unknown option --verbose/);
 });
 
-const serveScript = "import { serveMain } from './engine/cli/serve.ts'; process.exitCode = await serveMain(process.argv.slice(1));";
-
 interface Finished {
   code: number | null;
   stdout: string;
   stderr: string;
 }
 
-/** Runs serveMain in a child process; `onLine` may stop it once it has printed its URL. */
+/** Runs `mtalab serve` (bin/mtalab.mjs) as a child process; `onStdout` may stop it once it
+ *  has printed its URL. */
 function runServe(argv: string[], onStdout?: (text: string, stop: () => void) => void): Promise<Finished> {
   return new Promise((resolveFinished, rejectFinished) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', serveScript, '--', ...argv], {
+    const child = spawn(process.execPath, ['bin/mtalab.mjs', 'serve', ...argv], {
       cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -129,7 +128,7 @@ function runServe(argv: string[], onStdout?: (text: string, stop: () => void) =>
   });
 }
 
-test('serveMain prints its URL, serves, and stops on SIGTERM', async () => {
+test('mtalab serve prints its URL, serves, and stops on SIGTERM', async () => {
   let fetched: Answer | undefined;
   let stopping = false;
   const finished = await runServe(['--port', '0', '--root', root], (text, stop) => {
@@ -143,7 +142,7 @@ test('serveMain prints its URL, serves, and stops on SIGTERM', async () => {
   assert.match(finished.stdout, /mtalab: stopped \(SIGTERM\)/);
 });
 
-test('serveMain tells to build when there is no built page', async () => {
+test('mtalab serve tells to build when there is no built page', async () => {
   const finished = await runServe(['--port', '0', '--root', join(workDirectory, 'missing')]);
   assert.equal(finished.code, 1);
   assert.match(finished.stderr, /run `npm run build`/);
