@@ -88,10 +88,18 @@ export class DiskState implements DiskFaults {
     if (this.usedBytes() + growthBytes > this.limitBytes) throw new PlatformError('ENOSPC', syscall, path);
   }
 
-  /** Call before changing the content of an existing inode. */
-  rememberInode(ino: number, path: string): void {
+  /** Call before changing the content of an existing inode; `read` gives its content now. */
+  rememberInode(ino: number, read: () => Uint8Array): void {
     if (this.durableContent.has(ino)) return;
-    this.durableContent.set(ino, new Uint8Array(this.volume.readFileSync(path) as Uint8Array));
+    this.durableContent.set(ino, new Uint8Array(read()));
+  }
+
+  /** The whole content of an open file, read through its descriptor (its path may be stale). */
+  contentOf(fd: number): Uint8Array {
+    const size = Number(this.volume.fstatSync(fd).size);
+    const buffer = new Uint8Array(size);
+    this.volume.readSync(fd, buffer, 0, size, 0);
+    return buffer;
   }
 
   /** Call before changing a file by path; returns whether it existed. */
@@ -102,7 +110,7 @@ export class DiskState implements DiskFaults {
     } catch {
       return false;
     }
-    this.rememberInode(ino, path);
+    this.rememberInode(ino, () => this.volume.readFileSync(path) as Uint8Array);
     return true;
   }
 

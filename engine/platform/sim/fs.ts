@@ -104,7 +104,7 @@ class SimFileHandle implements FileHandle {
       const size = Number(stat.size);
       const start = this.appending ? size : (position ?? this.offset);
       this.disk.checkSpace(start + data.length - size, 'write', this.path);
-      this.disk.rememberInode(Number(stat.ino), this.path);
+      this.disk.rememberInode(Number(stat.ino), () => this.disk.contentOf(this.fd));
       const written = this.volume.writeSync(this.fd, data, 0, data.length, this.appending ? null : start);
       if (position === undefined) this.offset = start + written;
       return written;
@@ -134,7 +134,7 @@ class SimFileHandle implements FileHandle {
       this.live('ftruncate');
       const stat = this.volume.fstatSync(this.fd);
       this.disk.checkSpace(length - Number(stat.size), 'ftruncate', this.path);
-      this.disk.rememberInode(Number(stat.ino), this.path);
+      this.disk.rememberInode(Number(stat.ino), () => this.disk.contentOf(this.fd));
       this.volume.ftruncateSync(this.fd, length);
     });
   }
