@@ -1,0 +1,25 @@
+// The table of commands the terminal shell runs itself: bash builtins (cd, export,
+// history, ...) and the unix basics a Postfix administrator reaches for (cat, ls, grep,
+// ...). Admin commands (postconf, postmap, ...) are not here: they come from
+// engine/admin/index.ts. Called by engine/shell/execute.ts and the Tab completer.
+
+import { cat, cp, mkdir, mv, rm, touch } from './files.ts';
+import { ls } from './ls.ts';
+import {
+  cd, clear, date, echo, env, exportBuiltin, falseBuiltin, help, history, hostname, pwd,
+  trueBuiltin, unset, which, whoami,
+} from './session.ts';
+import { grep, head, tail, wc } from './text.ts';
+import type { Builtin } from './types.ts';
+
+export const builtins: Record<string, Builtin> = {
+  cat, cd, clear, cp, date, echo, env, export: exportBuiltin, false: falseBuiltin, grep, head,
+  help, history, hostname, ls, mkdir, mv, pwd, rm, tail, touch, true: trueBuiltin, unset, wc,
+  which, whoami,
+};
+
+export function lookupBuiltin(name: string): Builtin | undefined {
+  return Object.hasOwn(builtins, name) ? builtins[name] : undefined;
+}
+
+export type { Builtin, BuiltinContext, ShellSession } from './types.ts';

@@ -1,0 +1,147 @@
+// ls over the host's FileSystem, in the shapes GNU coreutils prints in the C locale:
+// columns on a terminal, one name per line into a pipe or with -1, and the -l long
+// format (mode, links, owner, group, size, time, name) with owners named from /etc/passwd
+// and /etc/group. Options: -l -a -A -1 -d. Called through engine/shell/builtins/index.ts.
+// Trusts nothing typed; a missing operand gives "cannot access" and status 2.
+
+import type { FileStat, FileSystem } from '../../platform/types.ts';
+import { formatColumns } from '../line-editor.ts';
+import { errorText, resolvePath } from '../paths.ts';
+import { lsTime } from '../time-format.ts';
+import { complain, invalidOption, parseOptions, type Builtin, type BuiltinContext } from './types.ts';
+
+/** Entries one ls lists per directory; a larger directory is cut short. */
+export const LS_ENTRIES_MAX = 10000;
+
+interface Entry {
+  name: string;
+  stat: FileStat;
+}
+
+interface Listing {
+  long: boolean;
+  columns: boolean;
+  width: number;
+  nowMs: number;
+  users: Map<number, string>;
+  groups: Map<number, string>;
+}
+
+export const ls: Builtin = async (context) => {
+  const options = parseOptions(context.argv.slice(1), 'laA1dhF');
+  if (options.invalid !== undefined) return invalidOption(context, 'ls', options.invalid, 2);
+  const fs = context.host.platform.fs;
+  const long = options.flags.has('l');
+  const listing: Listing = {
+    long,
+    columns: !long && !options.flags.has('1') && context.stdout.isTty,
+    width: context.shell.columns(),
+    nowMs: context.host.platform.clock.nowMs(),
+    users: long ? await readIdNames(fs, '/etc/passwd') : new Map(),
+    groups: long ? await readIdNames(fs, '/etc/group') : new Map(),
+  };
+  const operands = options.operands.length === 0 ? ['.'] : options.operands;
+  let status = 0;
+  const files: Entry[] = [];
+  const directories: Array<{ operand: string; path: string }> = [];
+  for (const operand of operands) {
+    const path = resolvePath(context.shell.cwd, operand);
+    try {
+      const stat = await fs.stat(path);
+      if (stat.isDirectory && !options.flags.has('d')) directories.push({ operand, path });
+      else files.push({ name: operand, stat });
+    } catch (error) {
+      status = complain(context, 'ls', `cannot access '${operand}': ${errorText(error)}`, 2);
+    }
+  }
+  const blocks: string[] = [];
+  if (files.length > 0) blocks.push(render(files.sort(byName), listing, false));
+  const showHeaders = operands.length > 1;
+  for (const { operand, path } of directories.sort((a, b) => compare(a.operand, b.operand))) {
+    const entries = await readEntries(fs, path, options.flags.has('a'), options.flags.has('A'));
+    const body = render(entries, listing, true);
+    blocks.push(showHeaders ? `${operand}:\n${body}` : body);
+  }
+  context.stdout.write(blocks.join('\n'));
+  return status;
+};
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const byName = (a: Entry, b: Entry) => compare(a.name, b.name);
+
+async function readEntries(fs: FileSystem, path: string, all: boolean, almostAll: boolean): Promise<Entry[]> {
+  const names = (await fs.readdir(path)).slice(0, LS_ENTRIES_MAX);
+  const shown = names.filter((name) => all || almostAll || !name.startsWith('.'));
+  if (all) shown.unshift('.', '..');
+  const entries: Entry[] = [];
+  for (const name of shown) {
+    const full = resolvePath(path, name);
+    try {
+      entries.push({ name, stat: await fs.lstat(name === '..' ? resolvePath(path, '..') : full) });
+    } catch { /* removed while listing */ }
+  }
+  return entries.sort(byName);
+}
+
+function render(entries: Entry[], listing: Listing, withTotal: boolean): string {
+  if (entries.length === 0) return listing.long && withTotal ? 'total 0\n' : '';
+  if (listing.long) return renderLong(entries, listing, withTotal);
+  const names = entries.map((entry) => entry.name);
+  const lines = listing.columns ? formatColumns(names, listing.width) : names;
+  return `${lines.join('\n')}\n`;
+}
+
+function renderLong(entries: Entry[], listing: Listing, withTotal: boolean): string {
+  const rows = entries.map((entry) => ({
+    mode: modeString(entry.stat),
+    links: String(entry.stat.nlink),
+    owner: listing.users.get(entry.stat.uid) ?? String(entry.stat.uid),
+    group: listing.groups.get(entry.stat.gid) ?? String(entry.stat.gid),
+    size: String(entry.stat.size),
+    time: lsTime(entry.stat.mtimeMs, listing.nowMs),
+    name: entry.name,
+  }));
+  const width = (key: 'links' | 'owner' | 'group' | 'size') => Math.max(...rows.map((row) => row[key].length));
+  const lines = rows.map((row) => [
+    row.mode, row.links.padStart(width('links')), row.owner.padEnd(width('owner')),
+    row.group.padEnd(width('group')), row.size.padStart(width('size')), row.time, row.name,
+  ].join(' '));
+  const total = entries.reduce((sum, entry) => sum + kilobyteBlocks(entry.stat), 0);
+  return `${withTotal ? `total ${total}\n` : ''}${lines.join('\n')}\n`;
+}
+
+/** Space used in 1K blocks as an ext4 file system allocates it (4K at a time). */
+function kilobyteBlocks(stat: FileStat): number {
+  if (stat.isDirectory) return 4;
+  return Math.ceil(stat.size / 4096) * 4;
+}
+
+export function modeString(stat: FileStat): string {
+  const type = stat.isDirectory ? 'd' : stat.isSymbolicLink ? 'l' : '-';
+  const mode = stat.mode;
+  const triplet = (shift: number, special: number, letter: string) => {
+    const bits = (mode >> shift) & 7;
+    const execute = (bits & 1) !== 0;
+    const hasSpecial = (mode & special) !== 0;
+    const last = hasSpecial ? (execute ? letter : letter.toUpperCase()) : execute ? 'x' : '-';
+    return `${bits & 4 ? 'r' : '-'}${bits & 2 ? 'w' : '-'}${last}`;
+  };
+  return type + triplet(6, 0o4000, 's') + triplet(3, 0o2000, 's') + triplet(0, 0o1000, 't');
+}
+
+/** uid or gid to name, from the third field of /etc/passwd or /etc/group. */
+async function readIdNames(fs: FileSystem, path: string): Promise<Map<number, string>> {
+  const names = new Map<number, string>();
+  let text: string;
+  try { text = new TextDecoder().decode(await fs.readFile(path)); } catch { return names; }
+  for (const line of text.split('\n').slice(0, LS_ENTRIES_MAX)) {
+    const fields = line.split(':');
+    if (fields.length < 3 || !/^[0-9]+$/.test(fields[2]!)) continue;
+    const id = Number(fields[2]);
+    if (!names.has(id)) names.set(id, fields[0]!);
+  }
+  return names;
+}
