@@ -106,7 +106,7 @@ export class Buffer extends Uint8Array {
     }
   }
 
-  static from(value: unknown, encodingOrOffset?: unknown, length?: number): Buffer {
+  static override from(value: unknown, encodingOrOffset?: unknown, length?: number): Buffer {
     if (typeof value === 'string') return Buffer.fromBytes(encode(value, canonical(encodingOrOffset as string | undefined)));
     if (value instanceof ArrayBuffer) {
       const offset = typeof encodingOrOffset === 'number' ? encodingOrOffset : 0;

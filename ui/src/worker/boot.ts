@@ -34,19 +34,18 @@ export async function bootScenario(scenarioId: string, options: BootOptions): Pr
   const loaded = await createScenarioHosts(scenarioId, texts);
   const hosts = loaded.hosts.map((entry): RunningHost => {
     const summary: HostSummary = { id: entry.host.name, name: entry.host.name, addresses: [...entry.addresses] };
-    const decoder = new TextDecoder();
     const shell = createShell({
       host: entry.host,
-      write: (data: string | Uint8Array) => {
-        const text = typeof data === 'string' ? data : decoder.decode(data, { stream: true });
-        if (text.length > 0) options.write(summary.id, text);
+      columns: options.columns,
+      rows: options.rows,
+      write: (data) => {
+        if (data.length > 0) options.write(summary.id, data);
       },
     });
-    shell.resize(options.columns, options.rows);
     return {
       summary,
-      start: () => shell.start?.(),
-      input: (data) => { void shell.input(data); },
+      start: () => shell.start(),
+      input: (data) => shell.input(data),
       resize: (columns, rows) => shell.resize(columns, rows),
     };
   });
