@@ -24,6 +24,8 @@ export const STATUS_INTERRUPTED = 130;
 /** Bytes a "> file" redirection collects before further output is dropped. */
 export const REDIRECT_BYTES_MAX = 4 * 1024 * 1024;
 
+const DEV_NULL = '/dev/null';
+
 export interface ExecutionContext {
   host: Host;
   session: ShellSession & { lastStatus: number; readonly pid: number };
@@ -202,6 +204,12 @@ async function applyRedirections(
     if (words.length !== 1) return `${words.join(' ') || "''"}: ambiguous redirect`;
     const typed = words[0]!;
     const path = resolvePath(context.session.cwd, typed);
+    // The one device file people redirect to: reads are empty, writes vanish.
+    if (path === DEV_NULL) {
+      if (redirection.operator === '<') result.stdin = new BufferedInput('');
+      else setOutput(result, redirection.fd, new PipeOutput(0));
+      continue;
+    }
     try {
       if (redirection.operator === '<') {
         const data = await fs.readFile(path);

@@ -72,9 +72,19 @@ function buildList(tokens: Token[]): ListItem[] {
   let commands: SimpleCommand[] = [];
   let current: SimpleCommand = { words: [], redirections: [] };
   const isEmpty = (command: SimpleCommand) => command.words.length === 0 && command.redirections.length === 0;
+  let awaitingTarget: Redirection | undefined;
   for (const token of tokens) {
+    if (awaitingTarget !== undefined) {
+      if (token.kind !== 'word') unexpected(token.kind === 'operator' ? token.operator : redirectText(token.redirection));
+      awaitingTarget.target = token.word;
+      awaitingTarget = undefined;
+      continue;
+    }
     if (token.kind === 'word') current.words.push(token.word);
-    else if (token.kind === 'redirect') current.redirections.push(token.redirection);
+    else if (token.kind === 'redirect') {
+      current.redirections.push(token.redirection);
+      if (token.redirection.operator !== '>&') awaitingTarget = token.redirection;
+    }
     else if (token.operator === '|') {
       if (isEmpty(current)) unexpected('|');
       commands.push(current);
@@ -93,6 +103,7 @@ function buildList(tokens: Token[]): ListItem[] {
       current = { words: [], redirections: [] };
     }
   }
+  if (awaitingTarget !== undefined) unexpected('newline');
   if (!isEmpty(current)) {
     commands.push(current);
     list.push({ connector, pipeline: { commands } });
@@ -100,6 +111,10 @@ function buildList(tokens: Token[]): ListItem[] {
     throw new SyntaxError('syntax error: unexpected end of file');
   }
   return list;
+}
+
+function redirectText(redirection: Redirection): string {
+  return redirection.operator === '>&' ? `>&${redirection.sourceFd}` : redirection.operator;
 }
 
 /** Scans the line into words, operators and redirections. */
