@@ -13,7 +13,7 @@ import { lookupBuiltin, type ShellSession } from './builtins/index.ts';
 import { ADMIN_PATHS } from './builtins/session.ts';
 import { expandWord, type ExpansionScope } from './expand.ts';
 import type { Pipeline, Redirection, SimpleCommand, Word } from './parse.ts';
-import { baseName, errorText, resolvePath } from './paths.ts';
+import { baseName, errorText, FILE_MODE, resolvePath } from './paths.ts';
 import { PipeOutput, TerminalOutput } from './streams.ts';
 
 /** How a command line is run against the admin command table. */
@@ -216,8 +216,8 @@ async function applyRedirections(
         if (redirection.fd === 0) result.stdin = new BufferedInput(data);
         continue;
       }
-      if (redirection.operator === '>') await fs.writeFile(path, '');
-      else await fs.appendFile(path, '');
+      if (redirection.operator === '>') await fs.writeFile(path, '', { mode: FILE_MODE });
+      else await fs.appendFile(path, '', { mode: FILE_MODE });
     } catch (error) {
       return `${typed}: ${errorText(error)}`;
     }

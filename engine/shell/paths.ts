@@ -8,6 +8,10 @@ import { describeCode, type PlatformErrorCode } from '../platform/types.ts';
 /** Path components kept while normalising; deeper paths are cut (nothing real is this deep). */
 export const PATH_COMPONENTS_MAX = 256;
 
+/** Modes of files and directories the shell creates: 0666 and 0777 under umask 022. */
+export const FILE_MODE = 0o644;
+export const DIRECTORY_MODE = 0o755;
+
 /** An absolute, normalised path for `path` typed in directory `cwd`. */
 export function resolvePath(cwd: string, path: string): string {
   const start = path.startsWith('/') ? [] : cwd.split('/');

@@ -5,7 +5,7 @@
 // becomes the coreutils message and status.
 
 import type { FileSystem } from '../../platform/types.ts';
-import { baseName, errorCode, errorText, resolvePath } from '../paths.ts';
+import { baseName, DIRECTORY_MODE, errorCode, errorText, FILE_MODE, resolvePath } from '../paths.ts';
 import { complain, invalidOption, parseOptions, type Builtin, type BuiltinContext } from './types.ts';
 
 /** Entries one recursive rm or cp visits before it stops. */
@@ -58,7 +58,7 @@ export const mkdir: Builtin = async (context) => {
   let status = 0;
   for (const operand of options.operands) {
     try {
-      await fsOf(context).mkdir(pathOf(context, operand), { recursive: options.flags.has('p') });
+      await fsOf(context).mkdir(pathOf(context, operand), { recursive: options.flags.has('p'), mode: DIRECTORY_MODE });
     } catch (error) {
       status = complain(context, 'mkdir', `cannot create directory '${operand}': ${errorText(error)}`);
     }
@@ -219,7 +219,7 @@ export const touch: Builtin = async (context) => {
         await fs.stat(path);
       } catch (error) {
         if (errorCode(error) !== 'ENOENT') throw error;
-        await fs.appendFile(path, '');
+        await fs.appendFile(path, '', { mode: FILE_MODE });
       }
       await fs.utimes(path, nowMs, nowMs);
     } catch (error) {

@@ -34,6 +34,7 @@ export interface HarnessOptions {
   host?: Host;
 }
 
+const GROUP = 'root:x:0:\nalice:x:1001:\n';
 const PASSWD = 'root:x:0:0:root:/root:/bin/bash\nalice:x:1001:1001:Alice:/home/alice:/bin/bash\n';
 
 export async function startShell(options: HarnessOptions = {}): Promise<Harness> {
@@ -44,12 +45,13 @@ export async function startShell(options: HarnessOptions = {}): Promise<Harness>
   const fs = host.platform.fs;
   if (options.host === undefined) {
     for (const directory of ['/root', '/home/alice', '/etc', '/tmp', ...(options.directories ?? [])]) {
-      await fs.mkdir(directory, { recursive: true });
+      await fs.mkdir(directory, { recursive: true, mode: 0o755 });
     }
-    await fs.writeFile('/etc/passwd', PASSWD);
+    await fs.writeFile('/etc/passwd', PASSWD, { mode: 0o644 });
+    await fs.writeFile('/etc/group', GROUP, { mode: 0o644 });
     for (const [path, text] of Object.entries(options.files ?? {})) {
-      await fs.mkdir(path.slice(0, path.lastIndexOf('/')) || '/', { recursive: true });
-      await fs.writeFile(path, text);
+      await fs.mkdir(path.slice(0, path.lastIndexOf('/')) || '/', { recursive: true, mode: 0o755 });
+      await fs.writeFile(path, text, { mode: 0o644 });
     }
   }
   const screen = new Screen(options.columns ?? 80);

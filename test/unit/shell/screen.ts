@@ -89,6 +89,14 @@ export class Screen {
     return (this.lines[this.row] ?? []).join('').replace(/ +$/, '');
   }
 
+  /** The cursor's row up to the cursor, blanks kept: what has been typed so far. */
+  beforeCursor(): string {
+    const line = this.lines[this.row] ?? [];
+    let text = '';
+    for (let column = 0; column < Math.min(this.column, this.columns); column++) text += line[column] ?? ' ';
+    return text;
+  }
+
   clearHistory(): void {
     this.lines = [[]];
     this.row = 0;
