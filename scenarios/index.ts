@@ -1,0 +1,10 @@
+// The scenarios shipped with mtalab, by id (the directory name). Each scenario.ts holds
+// typed data; the files of its hosts are plain text under <id>/hosts/. Read by
+// engine/sim/scenario.ts (createScenarioHosts with an id) and listed by the UI and CLI.
+
+import type { ScenarioDefinition } from '../engine/sim/scenario.ts';
+import { singleHost } from './single-host/scenario.ts';
+
+export const scenarios: Record<string, ScenarioDefinition> = {
+  [singleHost.id]: singleHost,
+};

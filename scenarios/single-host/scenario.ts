@@ -1,0 +1,40 @@
+// The first scenario: one Debian-style mail server, mail.example.test, that accepts mail
+// for example.test and delivers it to local mailboxes. Users root, alice and bob; aliases
+// in a texthash table so that edits take effect without a rebuild. Used by the UI's first
+// page, by the shell tests and as the base of the first labs. Its files are real text
+// under hosts/mail/ (main.cf, master.cf, aliases, passwd, ...).
+
+import type { ScenarioDefinition } from '../../engine/sim/scenario.ts';
+
+export const singleHost: ScenarioDefinition = {
+  id: 'single-host',
+  title: 'One mail server',
+  description: 'mail.example.test receives mail for example.test and delivers it to the mailboxes '
+    + 'of its local users, alice and bob. Look around its Postfix configuration with postconf, '
+    + 'postmap and the usual shell commands.',
+  seed: 1,
+  hosts: [
+    {
+      name: 'mail.example.test',
+      addresses: ['192.0.2.10'],
+      directory: 'hosts/mail',
+      directories: [
+        { path: '/root', mode: 0o700 },
+        { path: '/home/alice', mode: 0o755, uid: 1001, gid: 1001 },
+        { path: '/home/bob', mode: 0o755, uid: 1002, gid: 1002 },
+        { path: '/tmp', mode: 0o1777 },
+        { path: '/var/log', mode: 0o755 },
+        { path: '/var/lib/postfix', mode: 0o700, uid: 101, gid: 103 },
+        { path: '/var/spool/postfix', mode: 0o755 },
+        { path: '/var/mail', mode: 0o2775, gid: 8 },
+      ],
+    },
+  ],
+  dns: {
+    records: {
+      'example.test': { mx: [{ preference: 10, exchange: 'mail.example.test' }] },
+      'mail.example.test': { a: ['192.0.2.10'] },
+      '192.0.2.10': { ptr: ['mail.example.test'] },
+    },
+  },
+};
