@@ -28,10 +28,12 @@ function compareBytes(left: Uint8Array, right: Uint8Array): number {
   return left.length - right.length;
 }
 
-export function bdbHashOrder(entries: Array<[string, string]>, nullTerminated: boolean): Array<[string, string]> {
+export function bdbHashOrder(
+  entries: Array<[string, string]>, nullTerminated: boolean, plainKeys: ReadonlySet<string> = new Set(),
+): Array<[string, string]> {
   const decorated = entries.map((entry) => {
     const text = encoder.encode(entry[0]);
-    const stored = nullTerminated ? Uint8Array.from([...text, 0]) : text;
+    const stored = nullTerminated && !plainKeys.has(entry[0]) ? Uint8Array.from([...text, 0]) : text;
     return { entry, stored, bucket: berkeleyHash(stored) & 1 };
   });
   decorated.sort((left, right) => left.bucket - right.bucket || compareBytes(left.stored, right.stored));

@@ -42,6 +42,9 @@ export interface IndexContents {
   source: SourceFingerprint | null;
   /** Insertion order; the dump order is derived from the type. */
   entries: Array<[string, string]>;
+  /** Keys stored without the trailing null even in a null-terminated table (postalias's
+   *  YP_* keys); they hash differently in Berkeley DB. */
+  plainKeys?: string[];
 }
 
 /** FNV-1a over the bytes, computed as two independent 32-bit lanes to give 64 bits
@@ -85,7 +88,7 @@ export function parseIndex(text: string): IndexContents | undefined {
 /** The order postmap -s lists entries in: byte order for btree and lmdb, Berkeley DB's
  *  bucket order for hash (so that output matches Postfix's). */
 export function dumpOrder(contents: IndexContents): Array<[string, string]> {
-  if (contents.type === 'hash') return bdbHashOrder(contents.entries, contents.nullTerminated);
+  if (contents.type === 'hash') return bdbHashOrder(contents.entries, contents.nullTerminated, new Set(contents.plainKeys ?? []));
   const encoder = new TextEncoder();
   return [...contents.entries].sort(([left], [right]) => compareBytes(encoder.encode(left), encoder.encode(right)));
 }
@@ -123,6 +126,14 @@ export async function openIndexedTable(
   const read = await readIndex(context.fs, indexPath, shownIndex);
   if (!read.ok) return { reason: read.reason };
   const contents = read.contents;
+  // A btree file opened as hash (or the reverse) is refused, as Berkeley DB does.
+  if (contents.type !== type) {
+    if (type !== 'lmdb' && contents.type !== 'lmdb') {
+      const libraryPath = name.startsWith('/') ? shownIndex : `./${shownIndex}`;
+      context.libraryOutput?.(`BDB0641 __db_meta_setup: ${libraryPath}: unexpected file type or format\n`);
+    }
+    return { reason: `open database ${shownIndex}: Invalid argument` };
+  }
   if (contents.source !== null) {
     const now = await sourceFingerprint(context.fs, path);
     if (now !== undefined && (now.size !== contents.source.size || now.digest !== contents.source.digest)) {

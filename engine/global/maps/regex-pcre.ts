@@ -99,6 +99,15 @@ export function translatePcre(pattern: string, options: PcreOptions): PcreTransl
         groups++;
         out += `(?<${namedGroup[1] ?? namedGroup[2]}>`;
         position += namedGroup[0].length - 1;
+      } else if (depth === 1 && /^\(\?[imsxU]*(?:-[imsxU]*)?\)/.test(rest) && rest !== '(?)') {
+        // An option setting such as (?i) in mid-pattern: JavaScript has no such syntax, so
+        // it applies to the whole pattern (exact when nothing before it depends on it).
+        const setting = /^\(\?([imsxU]*)(?:-([imsxU]*))?\)/.exec(rest);
+        for (const letter of setting?.[1] ?? '') setOption(settings, letter, true);
+        for (const letter of setting?.[2] ?? '') setOption(settings, letter, false);
+        depth--;
+        openOffsets.pop();
+        position += (setting?.[0].length ?? 1) - 1;
       } else if (rest.startsWith('(?>')) {
         out += '(?:';
         position += 2;

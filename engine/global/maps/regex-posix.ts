@@ -21,7 +21,7 @@ const posixClasses: Record<string, string> = {
 /** Reads a bracket expression starting after '['; returns the JS class and the index after
  *  the closing ']', or an error. Shared with the pcre translator for [:class:]. */
 export function translateBracket(pattern: string, start: number, backslashEscapes: boolean):
-  { ok: true; source: string; next: number } | { ok: false; error: 'bracket' | 'class' } {
+  { ok: true; source: string; next: number } | { ok: false; error: 'bracket' | 'class' | 'range' } {
   let position = start;
   let out = '[';
   if (pattern[position] === '^') { out += '^'; position++; }
@@ -51,6 +51,10 @@ export function translateBracket(pattern: string, start: number, backslashEscape
       out += `\\${next}`;
       position += 2;
       continue;
+    }
+    if (pattern[position + 1] === '-' && pattern[position + 2] !== undefined && pattern[position + 2] !== ']'
+      && (pattern[position + 2] ?? '') < character) {
+      return { ok: false, error: 'range' };
     }
     out += character === '-' ? '-' : escapeClassCharacter(character);
     position++;
@@ -150,7 +154,8 @@ export function translatePosix(pattern: string, extended: boolean): TranslateRes
       case '[': {
         const bracket = translateBracket(pattern, position + 1, false);
         if (!bracket.ok) {
-          return { ok: false, error: bracket.error === 'class' ? 'Invalid character class name' : 'Unmatched [, [^, [:, [., or [=' };
+          const reasons = { class: 'Invalid character class name', range: 'Invalid range end', bracket: 'Unmatched [, [^, [:, [., or [=' };
+          return { ok: false, error: reasons[bracket.error] };
         }
         literal(bracket.source);
         position = bracket.next - 1;

@@ -11,7 +11,7 @@ import type { Reporter } from '../msg.ts';
 /** A logical line and where it came from. */
 export interface LogicalLine {
   text: string;
-  /** Physical line number of its last physical line, as Postfix reports. */
+  /** Physical line number of its first physical line, as Postfix reports. */
   lineNumber: number;
 }
 
@@ -43,15 +43,11 @@ export function readLogicalLines(text: string, path: string, reporter: Reporter)
   for (let index = 0; index < physical.length; index++) {
     const line = physical[index] ?? '';
     const trimmed = line.replace(/^[ \t\r\v\f]+/, '');
-    // Blank and comment lines are skipped, but Postfix counts them into the line number of
-    // the logical line they follow (readllines peeks past them).
-    if (trimmed === '' || trimmed.startsWith('#')) {
-      if (current !== undefined) currentEnd = index + 1;
-      continue;
-    }
+    // Blank and comment lines are skipped; a logical line is numbered by its first
+    // physical line, as Postfix's callers report (readllines' first_line).
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
     if (isSpace(line[0]) && current !== undefined) {
       current += line;
-      currentEnd = index + 1;
       continue;
     }
     flush();
@@ -71,7 +67,7 @@ export function trimTrailing(text: string): string {
  *  rejected with a warning. The key keeps its quotes; whitespace inside quotes or after a
  *  backslash does not end it. */
 export function splitKeyValue(
-  line: LogicalLine, path: string, reporter: Reporter,
+  line: LogicalLine, path: string, reporter: Reporter, formatSuffix = '',
 ): { key: string; value: string } | undefined {
   const text = line.text;
   let inQuotes = false;
@@ -87,14 +83,11 @@ export function splitKeyValue(
       inQuotes = !inQuotes;
     }
   }
-  if (inQuotes) {
-    reporter.warn(`${path}, line ${line.lineNumber}: unbalanced '"' in '${text}' -- ignoring this line`);
-    return undefined;
-  }
+  // Postfix 3.7 does not reject an unbalanced quote here (later versions do).
   const key = text.slice(0, position);
   const value = trimTrailing(text.slice(position).replace(/^[ \t\n\r\v\f]+/, ''));
   if (key === '' || value === '') {
-    reporter.warn(`${path}, line ${line.lineNumber}: expected format: key whitespace value`);
+    reporter.warn(`${path}, line ${line.lineNumber}: expected format: key whitespace value${formatSuffix}`);
     return undefined;
   }
   if (key.endsWith(':')) {

@@ -11,11 +11,11 @@ import type { Reporter } from '../msg.ts';
  *  Shared with postmap's build so both agree on every warning. */
 export function parseKeyValueSource(
   lines: LogicalLine[], path: string, reporter: Reporter,
-  options: { foldCase: boolean; duplicates: 'warn' | 'replace' | 'ignore'; duplicateWarning: (sourceKey: string, storedKey: string, line: LogicalLine) => string },
+  options: { foldCase: boolean; formatSuffix?: string; duplicates: 'warn' | 'replace' | 'ignore'; duplicateWarning: (sourceKey: string, storedKey: string, line: LogicalLine) => string },
 ): Map<string, string> {
   const entries = new Map<string, string>();
   for (const line of lines) {
-    const pair = splitKeyValue(line, path, reporter);
+    const pair = splitKeyValue(line, path, reporter, options.formatSuffix);
     if (pair === undefined) continue;
     const key = options.foldCase ? foldKey(pair.key) : pair.key;
     if (entries.has(key)) {
@@ -34,6 +34,7 @@ export function createTexthashTable(
   const foldCase = context.flags?.foldFixed ?? true;
   const entries = parseKeyValueSource(readLogicalLines(text, path, context.reporter), path, context.reporter, {
     foldCase,
+    formatSuffix: ' -- ignoring this line',
     duplicates: context.flags?.duplicates ?? 'warn',
     duplicateWarning: (sourceKey, _storedKey, line) => `${path}, line ${line.lineNumber}: duplicate entry: "${sourceKey}"`,
   });

@@ -49,6 +49,9 @@ export interface MapContext {
   /** Postfix's dict_allow_surrogate: daemons keep running with a table that failed to open
    *  (an error now, a MapError on each lookup); commands such as postmap stop (fatal). */
   allowSurrogate?: boolean;
+  /** Where a library below Postfix (Berkeley DB) prints its own lines, unprefixed;
+   *  commands pass their stderr. */
+  libraryOutput?: (text: string) => void;
   /** How many nested unionmap/pipemap levels remain; guards against runaway nesting. */
   nestingBudget?: number;
 }
