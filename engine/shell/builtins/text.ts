@@ -56,10 +56,13 @@ export const wc: Builtin = async (context) => {
   const operands = options.operands.length === 0 ? ['-'] : options.operands;
   const rows: Array<{ counts: number[]; name: string }> = [];
   const totals = [0, 0, 0];
+  // coreutils sizes its columns from the files' total size, before counting.
+  let bytesTotal = 0;
   let status = 0;
   for (const operand of operands) {
     const data = await readOperand(context, 'wc', operand);
     if (data === undefined) { status = 1; continue; }
+    bytesTotal += data.length;
     const text = decoder.decode(data);
     const all = { l: (text.match(/\n/g) ?? []).length, w: (text.match(/\S+/g) ?? []).length, c: data.length };
     const counts = counters.map((letter) => all[letter]);
@@ -67,11 +70,10 @@ export const wc: Builtin = async (context) => {
     rows.push({ counts, name: operand === '-' ? '' : operand });
   }
   if (operands.length > 1) rows.push({ counts: totals.slice(0, counters.length), name: 'total' });
-  // coreutils pads to the width of the largest count, at least 7 when stdin is read,
+  // coreutils pads to the width of the total byte count, at least 7 when stdin is read,
   // and not at all for one count of one input.
   const fromStdin = operands.includes('-');
-  const widest = Math.max(1, ...rows.flatMap((row) => row.counts.map((count) => String(count).length)));
-  const width = counters.length === 1 && operands.length === 1 ? 1 : Math.max(widest, fromStdin ? 7 : 1);
+  const width = counters.length === 1 && operands.length === 1 ? 1 : Math.max(String(bytesTotal).length, fromStdin ? 7 : 1);
   for (const row of rows) {
     const numbers = row.counts.map((count) => String(count).padStart(width)).join(' ');
     context.stdout.write(row.name === '' ? `${numbers}\n` : `${numbers} ${row.name}\n`);

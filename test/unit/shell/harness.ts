@@ -81,7 +81,7 @@ export async function startShell(options: HarnessOptions = {}): Promise<Harness>
     async run(line) {
       const written = await type(`${line}\r`);
       const afterEcho = written.slice(written.indexOf('\r\n') + 2);
-      return afterEcho.replace(/[a-z]+@[a-z0-9-]+:[^\r\n]*[#$] $/, '').replace(/\r\n/g, '\n');
+      return afterEcho.replace(/(?:root|alice|bob)@mail:[^\r\n]*[#$] $/, '').replace(/\r\n/g, '\n');
     },
     readFile: async (path) => new TextDecoder().decode(await fs.readFile(path)),
   };
