@@ -41,6 +41,8 @@ export interface FileStat {
   /** Wall-clock stamped by memfs in sim: show it, never decide from it (DESIGN.md section 2). */
   mtimeMs: number;
   nlink: number;
+  /** The inode number, as st_ino: Postfix derives queue ids from it (mail_queue_enter). */
+  ino: number;
 }
 
 /** open() flags, named as fopen/Node name them. */

@@ -16,7 +16,7 @@ async function attempt<T>(syscall: string, path: string | undefined, operation: 
 }
 
 interface StatLike {
-  size: number; mode: number; uid: number; gid: number; mtimeMs: number; nlink: number;
+  size: number; mode: number; uid: number; gid: number; mtimeMs: number; nlink: number; ino: number;
   isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean;
 }
 
@@ -24,7 +24,7 @@ function toFileStat(stat: StatLike): FileStat {
   return {
     size: stat.size, mode: stat.mode, uid: stat.uid, gid: stat.gid,
     isFile: stat.isFile(), isDirectory: stat.isDirectory(), isSymbolicLink: stat.isSymbolicLink(),
-    mtimeMs: stat.mtimeMs, nlink: stat.nlink,
+    mtimeMs: stat.mtimeMs, nlink: stat.nlink, ino: stat.ino,
   };
 }
 

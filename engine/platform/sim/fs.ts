@@ -55,7 +55,7 @@ function attempt<T>(syscall: string, path: string | undefined, operation: () => 
 
 interface StatLike {
   size: number | bigint; mode: number | bigint; uid: number | bigint; gid: number | bigint;
-  mtimeMs: number | bigint; nlink: number | bigint;
+  mtimeMs: number | bigint; nlink: number | bigint; ino: number | bigint;
   isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean;
 }
 
@@ -70,6 +70,7 @@ export function toFileStat(stat: StatLike): FileStat {
     isSymbolicLink: stat.isSymbolicLink(),
     mtimeMs: Number(stat.mtimeMs),
     nlink: Number(stat.nlink),
+    ino: Number(stat.ino),
   };
 }
 
