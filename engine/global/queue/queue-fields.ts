@@ -1,0 +1,72 @@
+// Payload formats inside queue file records: the size record's six fixed-width numbers
+// and "name=value" attributes. Kept apart from the writer and reader so that postcat,
+// qmgr and postsuper parse them one way.
+// Called by queue-file.ts and engine/admin/postcat.ts. Trusts nothing in the text.
+// Models REC_TYPE_SIZE_FORMAT (src/global/rec_type.h) and src/util/split_nameval.c.
+
+/** The numbers in the first record of every queue file (cleanup_final.c). */
+export interface SizeRecord {
+  /** Bytes of content records between the M and X markers. */
+  contentSize: number;
+  /** Offset of the first content record. */
+  dataOffset: number;
+  recipientCount: number;
+  /** qmgr hints: mixed recipients/other records, DSN notify bits. */
+  qmgrFlags: number;
+  /** Content length as Postfix 2.4+ counts it (equal to contentSize unless edited). */
+  contentLength: number;
+  smtputf8: number;
+}
+
+/** Each field takes 15 columns so that the record can be rewritten in place. */
+export const SIZE_FIELD_WIDTH = 15;
+
+export function sizeRecordPayload(size: SizeRecord): string {
+  const fields = [size.contentSize, size.dataOffset, size.recipientCount, size.qmgrFlags, size.contentLength, size.smtputf8];
+  return fields.map((value) => {
+    if (!Number.isSafeInteger(value)) throw new RangeError(`bad size field ${value}`);
+    return String(value).padStart(SIZE_FIELD_WIDTH, ' ');
+  }).join(' ');
+}
+
+/** Parses as sscanf("%ld ...") would: leading numbers, later fields optional (older
+ *  Postfix versions wrote fewer). Undefined when the first two are missing. */
+export function parseSizeRecord(text: string): SizeRecord | undefined {
+  const numbers: number[] = [];
+  const pattern = /^\s*([+-]?\d+)/;
+  let rest = text;
+  for (let field = 0; field < 6; field++) {
+    const match = pattern.exec(rest);
+    if (match === null) break;
+    numbers.push(Number(match[1]));
+    rest = rest.slice(match[0].length);
+  }
+  if (numbers.length < 2) return undefined;
+  const [contentSize = 0, dataOffset = 0, recipientCount = 0, qmgrFlags = 0, contentLength = contentSize, smtputf8 = 0] = numbers;
+  return { contentSize, dataOffset, recipientCount, qmgrFlags, contentLength, smtputf8 };
+}
+
+const isSpace = (character: string | undefined): boolean => character !== undefined && ' \t\n\r\f\v'.includes(character);
+
+/** "name = value" split as Postfix's split_nameval: the error text, or the pair. */
+export function splitNameValue(text: string): { name: string; value: string } | string {
+  let at = 0;
+  while (isSpace(text[at])) at++;
+  if (at >= text.length || text[at] === '=') return 'missing attribute name';
+  const nameStart = at;
+  while (at < text.length && !isSpace(text[at]) && text[at] !== '=') at++;
+  const name = text.slice(nameStart, at);
+  while (isSpace(text[at])) at++;
+  if (text[at] !== '=') return "missing '=' after attribute name";
+  at++;
+  while (isSpace(text[at])) at++;
+  let end = text.length;
+  while (end > at && isSpace(text[end - 1])) end--;
+  return { name, value: text.slice(at, end) };
+}
+
+/** An attribute record's name and value, or undefined when it is malformed. */
+export function parseAttribute(text: string): { name: string; value: string } | undefined {
+  const split = splitNameValue(text);
+  return typeof split === 'string' ? undefined : split;
+}

@@ -1,0 +1,367 @@
+// Queue files in Postfix's layout: writing one the way cleanup does, reading one back into
+// a typed structure, and marking a recipient done in place.
+// Layout: a size record first (six fixed-width fields, so cleanup can rewrite it in place
+// once the sizes are known), the arrival time, create_time, the envelope records in the
+// order they came, per recipient its DSN attributes + original recipient + recipient, then
+// the content segment (M, text records, X), the extracted segment, and the end record.
+// A file is complete only with its end record; cleanup makes it ready (owner execute bit)
+// and syncs it before it reports success.
+// Called by cleanup (write), qmgr and delivery agents (read, mark done), the queue tools.
+// Trusts its caller for the envelope's meaning; trusts nothing in the bytes it reads.
+// Models src/cleanup/cleanup_envelope.c, cleanup_out_recipient.c, cleanup_message.c,
+// cleanup_extracted.c, cleanup_final.c, and qmgr's deliver_completed (rec_put_type).
+
+import type { FileHandle, FileSystem } from '../../platform/types.ts';
+import {
+  RecordType, RecordReader, encodeRecord, latin1, LINE_LENGTH_LIMIT_DEFAULT,
+  type ByteSource, type QueueRecord,
+} from './record.ts';
+import { QUEUE_FILE_MODE_READY, type PreciseTime } from './mail-queue.ts';
+import { parseAttribute, sizeRecordPayload, parseSizeRecord, type SizeRecord } from './queue-fields.ts';
+
+export { parseAttribute, parseSizeRecord, sizeRecordPayload, type SizeRecord } from './queue-fields.ts';
+
+/** Attribute names cleanup and its clients write (mail_proto.h). */
+export const Attribute = {
+  createTime: 'create_time',
+  dsnOriginalRecipient: 'dsn_orig_rcpt',
+  dsnNotify: 'notify_flags',
+  dsnEnvelopeId: 'envelope_id',
+  dsnReturn: 'ret_flags',
+  rewriteContext: 'rewrite_context',
+  logIdent: 'log_ident',
+  encoding: 'encoding',
+} as const;
+
+/** qmgr hints in the size record's fourth field (qmgr_user.h). */
+export const QMGR_FLAG_MIXED_RECIPIENT_OTHER = 1;
+const qmgrFlagsFromDsnNotify = (notify: number): number => notify << 1;
+
+/** One non-recipient envelope record, in the order the client sent it. */
+export type EnvelopeEntry =
+  | { kind: 'attribute'; name: string; value: string }
+  | { kind: 'fullName'; value: string }
+  | { kind: 'sender'; address: string }
+  | { kind: 'record'; type: number; value: string };
+
+export interface RecipientEntry {
+  address: string;
+  /** The address before rewriting; cleanup always writes it (defaults to address). */
+  originalRecipient?: string;
+  /** DSN ORCPT, e.g. "rfc822;friend@other.test". */
+  dsnOriginalRecipient?: string;
+  /** DSN NOTIFY bits (dsn.h: never 1, success 2, failure 4, delay 8). */
+  dsnNotify?: number;
+}
+
+export interface QueueFileInput {
+  arrivalTime: PreciseTime;
+  /** cleanup's own clock reading, the base of queue lifetimes. */
+  createTimeSeconds: number;
+  envelope: readonly EnvelopeEntry[];
+  /** delay_warning_time: when the first "delayed mail" notice is due. */
+  warningTimeSeconds?: number;
+  recipients: readonly RecipientEntry[];
+  /** Header and body as lines without their line ends. */
+  contentLines: readonly Uint8Array[];
+  /** Records of the extracted segment other than recipients (e.g. encoding=8bit). */
+  extracted?: readonly EnvelopeEntry[];
+  extractedRecipients?: readonly RecipientEntry[];
+  /** line_length_limit: longer text lines become continued-text records. */
+  lineLengthLimit?: number;
+  /** SMTPUTF8 flags, the size record's sixth field. */
+  smtputf8?: number;
+}
+
+export interface QueueFileLayout {
+  size: SizeRecord;
+  /** Offsets of the recipient records, in order (envelope, then extracted). */
+  recipientOffsets: number[];
+  /** Total bytes written. */
+  length: number;
+}
+
+/** Bytes buffered before a write to the file. */
+const WRITE_CHUNK_BYTES = 64 * 1024;
+
+/** Appends records to a file handle from offset 0, buffering writes. */
+class RecordWriter {
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private written = 0;
+  constructor(private readonly handle: FileHandle) {}
+  get position(): number { return this.written + this.pendingBytes; }
+  async put(type: number, value: string | Uint8Array): Promise<void> {
+    const bytes = encodeRecord(type, value);
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    if (this.pendingBytes >= WRITE_CHUNK_BYTES) await this.flush();
+  }
+  async flush(): Promise<void> {
+    if (this.pendingBytes === 0) return;
+    const joined = new Uint8Array(this.pendingBytes);
+    let at = 0;
+    for (const part of this.pending) { joined.set(part, at); at += part.length; }
+    await this.handle.write(joined, this.written);
+    this.written += joined.length;
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+}
+
+async function putEntry(writer: RecordWriter, entry: EnvelopeEntry): Promise<void> {
+  switch (entry.kind) {
+    case 'attribute': return writer.put(RecordType.attribute, `${entry.name}=${entry.value}`);
+    case 'fullName': return writer.put(RecordType.fullName, entry.value);
+    case 'sender': return writer.put(RecordType.sender, entry.address);
+    case 'record': return writer.put(entry.type, entry.value);
+  }
+}
+
+/** The four records cleanup_out_recipient writes per recipient; returns the R offset. */
+async function putRecipient(writer: RecordWriter, recipient: RecipientEntry): Promise<number> {
+  if (recipient.dsnNotify) await writer.put(RecordType.attribute, `${Attribute.dsnNotify}=${recipient.dsnNotify}`);
+  if (recipient.dsnOriginalRecipient) await writer.put(RecordType.attribute, `${Attribute.dsnOriginalRecipient}=${recipient.dsnOriginalRecipient}`);
+  await writer.put(RecordType.originalRecipient, recipient.originalRecipient ?? recipient.address);
+  const offset = writer.position;
+  await writer.put(RecordType.recipient, recipient.address);
+  return offset;
+}
+
+/** Text lines as records: pieces of lineLengthLimit bytes as continued text, the rest
+ *  (possibly empty) as a normal record, as cleanup_out does. */
+async function putLine(writer: RecordWriter, line: Uint8Array, lineLengthLimit: number): Promise<void> {
+  let rest = line;
+  while (rest.length > lineLengthLimit) {
+    await writer.put(RecordType.continuedText, rest.subarray(0, lineLengthLimit));
+    rest = rest.subarray(lineLengthLimit);
+  }
+  await writer.put(RecordType.normalText, rest);
+}
+
+/** Writes a whole queue file from offset 0 and rewrites its size record; the caller then
+ *  commits it (commitQueueFile). The handle must be open for writing on an empty file. */
+export async function writeQueueFile(handle: FileHandle, input: QueueFileInput): Promise<QueueFileLayout> {
+  const lineLengthLimit = input.lineLengthLimit ?? LINE_LENGTH_LIMIT_DEFAULT;
+  if (!Number.isInteger(lineLengthLimit) || lineLengthLimit < 1) throw new RangeError(`bad line length limit ${lineLengthLimit}`);
+  const writer = new RecordWriter(handle);
+  const placeholder: SizeRecord = { contentSize: 0, dataOffset: 0, recipientCount: 0, qmgrFlags: 0, contentLength: 0, smtputf8: 0 };
+  await writer.put(RecordType.size, sizeRecordPayload(placeholder));
+  await writer.put(RecordType.time, `${input.arrivalTime.seconds} ${input.arrivalTime.microseconds}`);
+  await writer.put(RecordType.attribute, `${Attribute.createTime}=${input.createTimeSeconds}`);
+  for (const entry of input.envelope) await putEntry(writer, entry);
+  if (input.warningTimeSeconds !== undefined) {
+    await writer.put(RecordType.warningTime, String(input.warningTimeSeconds).padStart(15, ' '));
+  }
+  const recipientOffsets: number[] = [];
+  let qmgrFlags = 0;
+  for (const recipient of input.recipients) {
+    recipientOffsets.push(await putRecipient(writer, recipient));
+    qmgrFlags |= qmgrFlagsFromDsnNotify(recipient.dsnNotify ?? 0);
+  }
+  await writer.put(RecordType.messageContentStart, '');
+  const dataOffset = writer.position;
+  for (const line of input.contentLines) await putLine(writer, line, lineLengthLimit);
+  const extractedOffset = writer.position;
+  await writer.put(RecordType.extractedStart, '');
+  for (const entry of input.extracted ?? []) await putEntry(writer, entry);
+  for (const recipient of input.extractedRecipients ?? []) {
+    recipientOffsets.push(await putRecipient(writer, recipient));
+    qmgrFlags |= qmgrFlagsFromDsnNotify(recipient.dsnNotify ?? 0);
+  }
+  await writer.put(RecordType.end, '');
+  await writer.flush();
+  const size: SizeRecord = {
+    contentSize: extractedOffset - dataOffset,
+    dataOffset,
+    recipientCount: recipientOffsets.length,
+    qmgrFlags,
+    contentLength: extractedOffset - dataOffset,
+    smtputf8: input.smtputf8 ?? 0,
+  };
+  await handle.write(encodeRecord(RecordType.size, sizeRecordPayload(size)), 0);
+  return { size, recipientOffsets, length: writer.position };
+}
+
+/** Makes a written queue file ready (owner execute bit) and syncs it, in Postfix's order
+ *  (fchmod, then fsync): only then may cleanup report success. */
+export async function commitQueueFile(fs: FileSystem, path: string, handle: FileHandle): Promise<void> {
+  await fs.chmod(path, QUEUE_FILE_MODE_READY);
+  await handle.sync();
+}
+
+/** Splits message text into lines at LF; a final line without LF is still a line. */
+export function splitContentLines(content: Uint8Array, linesMax = Number.MAX_SAFE_INTEGER): Uint8Array[] {
+  const lines: Uint8Array[] = [];
+  let start = 0;
+  while (start < content.length && lines.length < linesMax) {
+    const end = content.indexOf(0x0a, start);
+    if (end < 0) { lines.push(content.subarray(start)); break; }
+    lines.push(content.subarray(start, end));
+    start = end + 1;
+  }
+  return lines;
+}
+
+export type RecipientStatus = 'todo' | 'done' | 'canceled';
+
+export interface QueueRecipient {
+  address: string;
+  originalRecipient?: string;
+  dsnOriginalRecipient?: string;
+  dsnNotify?: number;
+  status: RecipientStatus;
+  /** Offset of the recipient record: markRecipientDone rewrites its type byte there. */
+  offset: number;
+  segment: 'envelope' | 'extracted';
+}
+
+export interface QueueFile {
+  path: string;
+  size?: SizeRecord;
+  arrivalTime?: PreciseTime;
+  createTimeSeconds?: number;
+  fullName?: string;
+  sender?: string;
+  warningTime?: { seconds: number; offset: number };
+  /** Named attributes of both envelope segments, in file order. */
+  attributes: Array<{ name: string; value: string }>;
+  /** Every non-recipient envelope record as read (typed fields above are drawn from it). */
+  records: QueueRecord[];
+  recipients: QueueRecipient[];
+  /** Offset of the first text record, and of the extracted segment marker. */
+  contentOffset?: number;
+  extractedOffset?: number;
+  /** True only when the end record was read. */
+  complete: boolean;
+}
+
+/** A queue file that is damaged beyond its record encoding (out of order, no sender...). */
+export class QueueFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QueueFileError';
+  }
+}
+
+/** Records read per file before it counts as a runaway. */
+export const QUEUE_FILE_RECORDS_MAX = 10_000_000;
+
+/** Reads the envelope and extracted segments; the content is skipped (readContent reads
+ *  it). Throws RecordError for corrupt bytes; a missing end record gives complete=false. */
+export async function readQueueFile(source: ByteSource, path: string): Promise<QueueFile> {
+  const reader = new RecordReader(source, { path, transparent: true });
+  const file: QueueFile = { path, attributes: [], records: [], recipients: [], complete: false };
+  let segment: 'envelope' | 'content' | 'extracted' = 'envelope';
+  let pending: Partial<QueueRecipient> = {};
+  for (let count = 0; count < QUEUE_FILE_RECORDS_MAX; count++) {
+    const record = await reader.next();
+    if (record === null) return file;
+    if (segment === 'content') {
+      if (record.type === RecordType.extractedStart) {
+        file.extractedOffset = record.offset;
+        segment = 'extracted';
+      } else if (record.type !== RecordType.normalText && record.type !== RecordType.continuedText) {
+        throw new QueueFileError(`${path}: unexpected record type ${record.type} in message content`);
+      }
+      continue;
+    }
+    if (record.type === RecordType.end) {
+      file.complete = true;
+      return file;
+    }
+    if (record.type === RecordType.messageContentStart) {
+      if (segment !== 'envelope') throw new QueueFileError(`${path}: out-of-order message content marker`);
+      file.contentOffset = reader.position;
+      segment = 'content';
+      const size = file.size;
+      if (size !== undefined && size.contentSize >= 0 && size.dataOffset === reader.position) {
+        reader.seek(size.dataOffset + size.contentSize);
+      }
+      continue;
+    }
+    pending = absorbRecord(file, record, pending, segment);
+  }
+  throw new QueueFileError(`${path}: too many records`);
+}
+
+/** Folds one envelope record into the typed structure; returns the DSN attributes that
+ *  wait for the next recipient. */
+function absorbRecord(file: QueueFile, record: QueueRecord, pending: Partial<QueueRecipient>, segment: 'envelope' | 'extracted'): Partial<QueueRecipient> {
+  const text = new TextDecoder().decode(record.payload);
+  const recipientStatus: Partial<Record<number, RecipientStatus>> = {
+    [RecordType.recipient]: 'todo', [RecordType.doneRecipient]: 'done', [RecordType.canceledRecipient]: 'canceled',
+  };
+  const status = recipientStatus[record.type];
+  if (status !== undefined) {
+    file.recipients.push({ ...pending, address: text, status, offset: record.offset, segment });
+    return {};
+  }
+  switch (record.type) {
+    case RecordType.originalRecipient: return { ...pending, originalRecipient: text };
+    case RecordType.dsnOriginalRecipient: return { ...pending, dsnOriginalRecipient: text };
+    case RecordType.dsnNotify: return { ...pending, dsnNotify: Number(text) };
+  }
+  file.records.push(record);
+  switch (record.type) {
+    case RecordType.size: file.size ??= parseSizeRecord(latin1(record.payload)); break;
+    case RecordType.time: {
+      const match = /^(\d+)\D*(\d*)/.exec(text);
+      file.arrivalTime ??= { seconds: Number(match?.[1] ?? 0), microseconds: Number(match?.[2] || 0) };
+      break;
+    }
+    case RecordType.fullName: file.fullName ??= text; break;
+    case RecordType.sender: file.sender ??= text; break;
+    case RecordType.warningTime: file.warningTime = { seconds: Number.parseInt(text.trim(), 10) || 0, offset: record.offset }; break;
+    case RecordType.attribute: {
+      const attribute = parseAttribute(text);
+      if (attribute === undefined) break;
+      if (attribute.name === Attribute.dsnOriginalRecipient) return { ...pending, dsnOriginalRecipient: attribute.value };
+      if (attribute.name === Attribute.dsnNotify) return { ...pending, dsnNotify: Number(attribute.value) };
+      if (attribute.name === Attribute.createTime) file.createTimeSeconds ??= Number(attribute.value);
+      file.attributes.push(attribute);
+      break;
+    }
+  }
+  return pending;
+}
+
+/** Upper bound on the content readContent assembles (message_size_limit's default x 5). */
+export const CONTENT_BYTES_MAX = 51_200_000;
+
+/** The message text (header and body) with LF line ends, as delivery agents copy it. */
+export async function readContent(source: ByteSource, file: QueueFile, bytesMax = CONTENT_BYTES_MAX): Promise<Uint8Array> {
+  if (file.contentOffset === undefined) throw new QueueFileError(`${file.path}: no message content`);
+  const reader = new RecordReader(source, { path: file.path, transparent: true });
+  reader.seek(file.contentOffset);
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const record = await reader.next();
+    if (record === null || record.type === RecordType.extractedStart) break;
+    if (record.type !== RecordType.normalText && record.type !== RecordType.continuedText) {
+      throw new QueueFileError(`${file.path}: unexpected record type ${record.type} in message content`);
+    }
+    total += record.payload.length + (record.type === RecordType.normalText ? 1 : 0);
+    if (total > bytesMax) throw new QueueFileError(`${file.path}: message content exceeds ${bytesMax} bytes`);
+    parts.push(record.payload);
+    if (record.type === RecordType.normalText) parts.push(LINE_FEED);
+  }
+  const content = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) { content.set(part, at); at += part.length; }
+  return content;
+}
+
+const LINE_FEED = new Uint8Array([0x0a]);
+
+/** Marks a delivered recipient done by rewriting its record's type byte in place, as qmgr
+ *  and the delivery agents do. Already done is fine; any other byte there is an error. */
+export async function markRecipientDone(handle: FileHandle, offset: number): Promise<void> {
+  const [current] = await handle.read(1, offset);
+  if (current === RecordType.doneRecipient) return;
+  if (current !== RecordType.recipient) {
+    throw new QueueFileError(`offset ${offset}: not a recipient record (type ${current ?? 'EOF'})`);
+  }
+  await handle.write(new Uint8Array([RecordType.doneRecipient]), offset);
+}

@@ -1,0 +1,330 @@
+// Postfix's record format: the unit of every queue file (and of the cleanup/pickup stream).
+// A record is one type byte, its payload length as base-128 little-endian groups of 7 bits
+// (the high bit says "another length byte follows"), then the payload bytes. This module
+// encodes records and reads them back with a bounded, seekable, buffered decoder that
+// reports a truncated or corrupt file with the warning Postfix prints.
+// Called by queue-file.ts (cleanup's writer, qmgr's reader), postcat and the queue tools.
+// Trusts nothing in the bytes it reads. Models src/global/record.c and rec_type.[ch].
+
+/** Record types by their meaning; the byte values are Postfix's (rec_type.h). */
+export const RecordType = {
+  /** First record, written by cleanup: fixed-width sizes and offsets, rewritten in place. */
+  size: 0x43, // 'C'
+  /** Arrival time "seconds microseconds". */
+  time: 0x54, // 'T'
+  /** Queue file creation time (cleanup writes it as the create_time attribute instead). */
+  createTime: 0x63, // 'c'
+  fullName: 0x46, // 'F'
+  contentInspector: 0x49, // 'I'
+  /** Shares its byte with continuedText: content_filter in the envelope. */
+  contentFilter: 0x4c, // 'L'
+  sender: 0x53, // 'S'
+  doneRecipient: 0x44, // 'D'
+  recipient: 0x52, // 'R'
+  originalRecipient: 0x4f, // 'O'
+  canceledRecipient: 0x2f, // '/'
+  warningTime: 0x57, // 'W'
+  attribute: 0x41, // 'A'
+  killed: 0x4b, // 'K'
+  redirect: 0x3e, // '>'
+  cleanupFlags: 0x66, // 'f'
+  cleanupDelay: 0x64, // 'd'
+  messageContentStart: 0x4d, // 'M'
+  /** A piece of a text line longer than line_length_limit; the line goes on. */
+  continuedText: 0x4c, // 'L'
+  normalText: 0x4e, // 'N'
+  padding: 0x77, // 'w'
+  extractedStart: 0x58, // 'X'
+  returnReceipt: 0x72, // 'r'
+  errorsTo: 0x65, // 'e'
+  priority: 0x50, // 'P'
+  pointer: 0x70, // 'p'
+  verpDelimiters: 0x56, // 'V'
+  dsnReturn: 0x3c, // '<'
+  dsnEnvelopeId: 0x69, // 'i'
+  dsnOriginalRecipient: 0x6f, // 'o'
+  dsnNotify: 0x6e, // 'n'
+  milterCount: 0x6d, // 'm'
+  end: 0x45, // 'E'
+} as const;
+
+/** Types allowed in the initial envelope (REC_TYPE_ENVELOPE); postcat checks the first byte. */
+export const ENVELOPE_RECORD_TYPES = 'MCTcFILSDRO/WVA>K<ion';
+
+/** Payload width of a pointer record and of each size-record field ("%15ld"). */
+export const POINTER_PAYLOAD_BYTES = 15;
+
+/** cleanup splits text records longer than this (line_length_limit's default). */
+export const LINE_LENGTH_LIMIT_DEFAULT = 2048;
+
+/** More length bytes than fit in a C int is corruption (record.c checks the shift). */
+const LENGTH_SHIFT_MAX_BITS = 32;
+
+/** A reverse pointer jump budget per file, as rec_goto's queue-file-loop guard. */
+export const REVERSE_JUMPS_MAX = 10_000;
+
+/** Bytes read from the source at a time. */
+const READ_CHUNK_BYTES = 64 * 1024;
+
+/** The names postcat prints (rec_type_name); the first entry wins for 'L'. */
+const recordTypeNames: ReadonlyArray<readonly [number, string]> = [
+  [RecordType.size, 'message_size'],
+  [RecordType.time, 'message_arrival_time'],
+  [RecordType.createTime, 'queue_file_create_time'],
+  [RecordType.fullName, 'sender_fullname'],
+  [RecordType.contentInspector, 'content_inspector'],
+  [RecordType.contentFilter, 'content_filter'],
+  [RecordType.sender, 'sender'],
+  [RecordType.doneRecipient, 'done_recipient'],
+  [RecordType.canceledRecipient, 'canceled_recipient'],
+  [RecordType.recipient, 'recipient'],
+  [RecordType.originalRecipient, 'original_recipient'],
+  [RecordType.warningTime, 'warning_message_time'],
+  [RecordType.attribute, 'named_attribute'],
+  [RecordType.pointer, 'pointer_record'],
+  [RecordType.killed, 'killed_record'],
+  [RecordType.messageContentStart, 'message_content'],
+  [RecordType.normalText, 'regular_text'],
+  [RecordType.padding, 'padding'],
+  [RecordType.extractedStart, 'extracted_info'],
+  [RecordType.returnReceipt, 'return_receipt'],
+  [RecordType.errorsTo, 'errors_to'],
+  [RecordType.priority, 'priority'],
+  [RecordType.verpDelimiters, 'verp_delimiters'],
+  [RecordType.end, 'message_end'],
+  [RecordType.redirect, 'redirect_to'],
+  [RecordType.cleanupFlags, 'flags'],
+  [RecordType.dsnReturn, 'dsn_return_flags'],
+  [RecordType.dsnEnvelopeId, 'dsn_envelope_id'],
+  [RecordType.dsnOriginalRecipient, 'dsn_original_recipient'],
+  [RecordType.dsnNotify, 'dsn_notify_flags'],
+];
+
+export function recordTypeName(type: number): string {
+  for (const [code, name] of recordTypeNames) if (code === type) return name;
+  return 'unknown_record_type';
+}
+
+export interface QueueRecord {
+  type: number;
+  payload: Uint8Array;
+  /** Where the record's type byte is in the file. */
+  offset: number;
+}
+
+const encoder = new TextEncoder();
+
+export function toPayload(value: string | Uint8Array): Uint8Array {
+  return typeof value === 'string' ? encoder.encode(value) : value;
+}
+
+/** The bytes of one record. */
+export function encodeRecord(type: number, value: string | Uint8Array): Uint8Array {
+  if (!Number.isInteger(type) || type < 0 || type > 255) throw new RangeError(`bad record type ${type}`);
+  const payload = toPayload(value);
+  const lengthBytes: number[] = [];
+  let rest = payload.length;
+  do {
+    let byte = rest & 0x7f;
+    rest = Math.floor(rest / 128);
+    if (rest !== 0) byte |= 0x80;
+    lengthBytes.push(byte);
+  } while (rest !== 0);
+  const bytes = new Uint8Array(1 + lengthBytes.length + payload.length);
+  bytes[0] = type;
+  bytes.set(lengthBytes, 1);
+  bytes.set(payload, 1 + lengthBytes.length);
+  return bytes;
+}
+
+/** A pointer record's payload: the target offset in 15 columns; 0 is a dummy. */
+export function pointerPayload(target: number): string {
+  return String(target).padStart(POINTER_PAYLOAD_BYTES, ' ');
+}
+
+/** What kind of damage a read found. */
+export type RecordErrorKind =
+  | 'too-many-length-bits' | 'truncated-length' | 'illegal-length' | 'truncated-data'
+  | 'bad-pointer' | 'pointer-loop';
+
+/** A truncated or corrupt record; message is Postfix's warning text ("PATH: ..."). */
+export class RecordError extends Error {
+  readonly kind: RecordErrorKind;
+  readonly offset: number;
+  constructor(kind: RecordErrorKind, message: string, offset: number) {
+    super(message);
+    this.name = 'RecordError';
+    this.kind = kind;
+    this.offset = offset;
+  }
+}
+
+/** Random-access bytes: a FileHandle fits, and so does an in-memory buffer. */
+export interface ByteSource {
+  /** Up to `length` bytes at `position`; fewer (or none) at end of data. */
+  read(length: number, position: number): Promise<Uint8Array>;
+}
+
+export function bytesSource(bytes: Uint8Array): ByteSource {
+  return { read: (length, position) => Promise.resolve(bytes.subarray(Math.min(position, bytes.length), Math.min(position + length, bytes.length))) };
+}
+
+export interface RecordReaderOptions {
+  /** Shown in warnings, as VSTREAM_PATH. */
+  path: string;
+  /** A longer record is "illegal length"; 0 means only the data's end bounds it. */
+  recordLengthMax?: number;
+  /** rec_get's transparency (REC_FLAG_DEFAULT): follow pointers, skip padding, and stop
+   *  at the end record. postcat -v reads raw. */
+  transparent?: boolean;
+}
+
+/** Reads records one at a time from a ByteSource, with a read buffer and seek. */
+export class RecordReader {
+  readonly path: string;
+  private readonly source: ByteSource;
+  private readonly recordLengthMax: number;
+  private readonly transparent: boolean;
+  private buffer: Uint8Array = new Uint8Array(0);
+  private bufferStart = 0;
+  private offset = 0;
+  private atEndOfData = false;
+  private reverseJumps = 0;
+  private lastJumpTarget = 0;
+
+  constructor(source: ByteSource, options: RecordReaderOptions) {
+    this.source = source;
+    this.path = options.path;
+    this.recordLengthMax = options.recordLengthMax ?? 0;
+    this.transparent = options.transparent ?? true;
+  }
+
+  /** The offset of the next byte to read (vstream_ftell). */
+  get position(): number { return this.offset; }
+
+  seek(offset: number): void {
+    if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`bad seek offset ${offset}`);
+    this.offset = offset;
+    this.atEndOfData = false;
+  }
+
+  /** Seeks to the end of the data; reads after it find end of file. */
+  seekEnd(): void {
+    this.offset = Number.MAX_SAFE_INTEGER;
+    this.atEndOfData = true;
+  }
+
+  /** One byte, or -1 at end of data. */
+  async readByte(): Promise<number> {
+    if (!(await this.fill(1))) return -1;
+    const byte = this.buffer[this.offset - this.bufferStart] ?? -1;
+    this.offset++;
+    return byte;
+  }
+
+  /** The next record, or null at end of file; throws RecordError on damage. */
+  async next(): Promise<QueueRecord | null> {
+    for (let hops = 0; hops <= REVERSE_JUMPS_MAX + 1; hops++) {
+      const record = await this.nextRaw();
+      if (record === null || !this.transparent) return record;
+      if (record.type === RecordType.pointer) {
+        this.follow(record);
+        continue;
+      }
+      if (record.type === RecordType.padding) continue;
+      if (record.type === RecordType.end) this.seekEnd();
+      return record;
+    }
+    throw new RecordError('pointer-loop', `${this.path}: too many reverse jump records`, this.offset);
+  }
+
+  /** Jumps to a pointer record's target; a zero target is a dummy that goes nowhere. */
+  follow(record: QueueRecord): void {
+    const text = new TextDecoder('latin1').decode(record.payload).replace(/^\s+/, '');
+    const digits = /^\d+$/.test(text) ? Number(text) : -1;
+    if (digits < 0 || !Number.isSafeInteger(digits)) {
+      throw new RecordError('bad-pointer', `${this.path}: malformed pointer record value: ${cString(record.payload)}`, record.offset);
+    }
+    if (digits === 0) return;
+    if (digits <= this.lastJumpTarget && ++this.reverseJumps > REVERSE_JUMPS_MAX) {
+      throw new RecordError('pointer-loop', `${this.path}: too many reverse jump records`, record.offset);
+    }
+    this.lastJumpTarget = digits;
+    this.seek(digits);
+  }
+
+  /** One record exactly as stored (rec_get_raw without transparency). */
+  async nextRaw(): Promise<QueueRecord | null> {
+    const offset = this.offset;
+    const type = await this.readByte();
+    if (type < 0) return null;
+    let length = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (shift >= LENGTH_SHIFT_MAX_BITS) {
+        throw new RecordError('too-many-length-bits', `${this.path}: too many length bits, record type ${type}`, offset);
+      }
+      const byte = await this.readByte();
+      if (byte < 0) {
+        throw new RecordError('truncated-length', `${this.path}: unexpected EOF reading length, record type ${type}`, offset);
+      }
+      // C int arithmetic: a fifth length byte can overflow into the sign bit.
+      length |= (byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) break;
+    }
+    if (length < 0 || (this.recordLengthMax > 0 && length > this.recordLengthMax)) {
+      throw new RecordError('illegal-length', `${this.path}: illegal length ${length}, record type ${type}`, offset);
+    }
+    const payload = await this.readBytes(length);
+    if (payload.length !== length) {
+      throw new RecordError('truncated-data', `${this.path}: unexpected EOF in data, record type ${type} length ${length}`, offset);
+    }
+    return { type, payload, offset };
+  }
+
+  /** Up to `length` bytes; fewer only at end of data. Never buffers past what exists. */
+  private async readBytes(length: number): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    let collected = 0;
+    while (collected < length) {
+      if (!(await this.fill(1))) break;
+      const start = this.offset - this.bufferStart;
+      const take = Math.min(length - collected, this.buffer.length - start);
+      parts.push(this.buffer.slice(start, start + take));
+      collected += take;
+      this.offset += take;
+    }
+    if (parts.length === 1) return parts[0] ?? new Uint8Array(0);
+    const result = new Uint8Array(collected);
+    let at = 0;
+    for (const part of parts) { result.set(part, at); at += part.length; }
+    return result;
+  }
+
+  /** Makes at least `count` bytes at the offset available; false at end of data. */
+  private async fill(count: number): Promise<boolean> {
+    if (this.atEndOfData) return false;
+    const start = this.offset - this.bufferStart;
+    if (start >= 0 && start + count <= this.buffer.length) return true;
+    this.buffer = await this.source.read(READ_CHUNK_BYTES, this.offset);
+    this.bufferStart = this.offset;
+    return this.buffer.length >= count;
+  }
+}
+
+/** Bytes up to the first NUL: what a C "%s" of the record prints. */
+export function cStringBytes(payload: Uint8Array): Uint8Array {
+  const end = payload.indexOf(0);
+  return end < 0 ? payload : payload.subarray(0, end);
+}
+
+/** The same as text, one character per byte, for warnings and parsing. */
+export function cString(payload: Uint8Array): string {
+  return latin1(cStringBytes(payload));
+}
+
+/** Bytes as text one byte per character (lossless; for parsing numbers and names). */
+export function latin1(payload: Uint8Array): string {
+  let text = '';
+  for (let index = 0; index < payload.length; index++) text += String.fromCharCode(payload[index] ?? 0);
+  return text;
+}
