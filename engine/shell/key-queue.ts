@@ -59,6 +59,15 @@ export class KeyQueue {
     waiter?.reject(new InterruptedRead());
   }
 
+  /** Takes a typed-ahead Ctrl-C and everything before it; tells whether there was one.
+   *  A command that starts after Ctrl-C was typed is still interrupted, as on a tty. */
+  takeInterrupt(): boolean {
+    const index = this.keys.findIndex((key) => key.kind === 'key' && key.name === 'interrupt');
+    if (index < 0) return false;
+    this.keys.splice(0, index + 1);
+    return true;
+  }
+
   /** Drops what is queued without waking a reader. */
   clear(): void {
     this.keys.length = 0;

@@ -107,6 +107,10 @@ export function createShellSession(options: ShellOptions): Shell {
       let interrupt!: () => void;
       const interrupted = new Promise<void>((resolve) => { interrupt = resolve; });
       running = { interrupt: () => { output.detach(); interrupt(); } };
+      if (keys.takeInterrupt()) {
+        options.write('^C\r\n');
+        running.interrupt();
+      }
       const context: ExecutionContext = {
         host: options.host, session, runAdmin: options.runAdmin, interrupted,
         terminalOutput: output,

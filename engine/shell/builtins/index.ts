@@ -6,14 +6,14 @@
 import { cat, cp, mkdir, mv, rm, touch } from './files.ts';
 import { ls } from './ls.ts';
 import {
-  cd, clear, date, echo, env, exportBuiltin, falseBuiltin, help, history, hostname, pwd,
+  cd, clear, date, echo, env, exit, exportBuiltin, falseBuiltin, help, history, hostname, pwd,
   trueBuiltin, unset, which, whoami,
 } from './session.ts';
 import { grep, head, tail, wc } from './text.ts';
 import type { Builtin } from './types.ts';
 
 export const builtins: Record<string, Builtin> = {
-  cat, cd, clear, cp, date, echo, env, export: exportBuiltin, false: falseBuiltin, grep, head,
+  cat, cd, clear, cp, date, echo, env, exit, export: exportBuiltin, false: falseBuiltin, grep, head,
   help, history, hostname, ls, mkdir, mv, pwd, rm, tail, touch, true: trueBuiltin, unset, wc,
   which, whoami,
 };

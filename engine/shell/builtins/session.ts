@@ -161,6 +161,13 @@ export const clear: Builtin = async (context) => {
   return 0;
 };
 
+/** The terminal belongs to the simulated host and cannot close; exit says so instead of
+ *  leaving a dead terminal behind. */
+export const exit: Builtin = async (context) => {
+  context.stderr.write('exit\nbash: exit: this terminal stays open; the host keeps running\n');
+  return 1;
+};
+
 export const trueBuiltin: Builtin = async () => 0;
 export const falseBuiltin: Builtin = async () => 1;
 
@@ -175,7 +182,7 @@ export const which: Builtin = async (context) => {
 };
 
 /** Builtins that exist only inside the shell, with no program file. */
-const SHELL_ONLY = new Set(['cd', 'export', 'unset', 'history', 'help']);
+const SHELL_ONLY = new Set(['cd', 'exit', 'export', 'unset', 'history', 'help']);
 /** Where Debian installs Postfix's programs. */
 export const ADMIN_PATHS = new Set(['postconf', 'postmap', 'postalias', 'newaliases', 'postfix',
   'postqueue', 'postsuper', 'postcat', 'postdrop', 'postkick', 'postlock', 'postlog', 'sendmail',
