@@ -13,6 +13,7 @@ import { readMasterConfig, type MasterEntry } from '../global/config/master-cf.t
 import { computedDefault, type ExplicitLookup } from '../global/config/defaults.ts';
 import { expandValue } from '../global/config/expand.ts';
 import { builtinParameter, builtinParameters, DEFAULT_INTERFACES, serviceParameters, type MachineFacts } from '../global/params/index.ts';
+import { checkClientFile, databaseParameterNames, type ClientFile } from './postconf-dbms.ts';
 import { analyzeParameters, flagUnusedMasterParameters, type MainScope } from './postconf-master-params.ts';
 
 const LINE_LIMIT = 80;
@@ -126,7 +127,19 @@ export async function showMainParameters(run: PostconfRun): Promise<void> {
   let analysis: ReturnType<typeof analyzeParameters> | undefined;
   if (!showDefaults) {
     analysis = analyzeParameters(masterEntries, mainScope, run.configDirectory, run.reporter);
-    kindOf = (name) => analysis?.kindOf(name);
+    const databaseNames = new Set<string>();
+    const clientFilesSeen = new Set<string>();
+    kindOf = (name) => analysis?.kindOf(name) ?? (databaseNames.has(name) ? 'user' : undefined);
+    const lookupForScan = (name: string): string | undefined => explicit(name) ?? (kindOf(name) ? builtinDefault(name) : undefined);
+    for (const [name, entry] of entries) {
+      const known = builtinParameter(name) !== undefined || serviceDefaults.has(name);
+      if (!known || builtinParameter(name)?.details.raw || builtinParameter(name)?.details.readOnly) continue;
+      const clientFiles: ClientFile[] = [];
+      for (const candidate of databaseParameterNames(expandOrDie(entry.value, lookupForScan), 0, clientFiles)) {
+        if (entries.has(candidate) && kindOf(candidate) === undefined) databaseNames.add(candidate);
+      }
+      for (const file of clientFiles) await checkClientFile(run.fs, file, run.reporter, clientFilesSeen);
+    }
     for (const [name] of entries) if (builtinParameter(name)?.details.readOnly) entries.delete(name);
   }
   const serviceNames = new Set<string>();

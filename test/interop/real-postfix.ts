@@ -7,7 +7,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, utimesSync, readdirSync, statSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHost, type Host } from '../../engine/global/host.ts';
 import { createNodePlatform } from '../../engine/platform/node/index.ts';
@@ -53,10 +53,23 @@ export function runReal(argv: readonly string[], options: { input?: string; env?
 
 let nodeHost: Host | undefined;
 
-/** One host over the real disk, named as this machine, with /etc/postfix as its default
- *  configuration directory (the tests always pass -c). */
+/** This machine's interface addresses as "address/prefix", IPv4 before IPv6 (the order in
+ *  which Postfix lists them in mynetworks). */
+export function machineInterfaces(): string[] {
+  const all = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
+  const cidrs = (family: string): string[] => all.filter((entry) => entry.family === family && entry.cidr !== null)
+    .map((entry) => entry.cidr ?? '');
+  return [...cidrs('IPv4'), ...cidrs('IPv6')];
+}
+
+/** One host over the real disk, named as this machine and with its interfaces (so that
+ *  mynetworks is computed from the same addresses as the real postconf's), with
+ *  /etc/postfix as its default configuration directory (the tests always pass -c). */
 export function realDiskHost(): Host {
-  nodeHost ??= createHost({ name: hostname(), platform: createNodePlatform({ seed: 1 }), defaultConfigDirectory: '/etc/postfix' });
+  if (nodeHost === undefined) {
+    const host = createHost({ name: hostname(), platform: createNodePlatform({ seed: 1 }), defaultConfigDirectory: '/etc/postfix' });
+    nodeHost = Object.assign(host, { interfaces: machineInterfaces() });
+  }
   return nodeHost;
 }
 
