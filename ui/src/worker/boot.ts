@@ -4,7 +4,7 @@
 // the scenario files bundled at build time; reports a missing scenario as a typed error.
 
 import { createShell } from '../../../engine/shell/index.ts';
-import { createScenarioHosts } from '../../../engine/sim/scenario.ts';
+import { createScenarioHosts, scenarioDefinition } from '../../../engine/sim/scenario.ts';
 import { scenarioTexts } from './scenario-files.ts';
 import type { HostSummary, ScenarioSummary, WorkerErrorCode } from './protocol.ts';
 
@@ -27,13 +27,19 @@ export interface BootOptions {
 }
 
 export async function bootScenario(scenarioId: string, options: BootOptions): Promise<BootResult> {
-  const texts = scenarioTexts(scenarioId);
-  if (texts.size === 0) {
+  const definition = scenarioDefinition(scenarioId);
+  if (definition === undefined) {
     return { kind: 'error', code: 'scenario-not-found', message: `no scenario named ${scenarioId}` };
   }
-  const loaded = await createScenarioHosts(scenarioId, texts);
+  let loaded: Awaited<ReturnType<typeof createScenarioHosts>>;
+  try {
+    loaded = await createScenarioHosts(definition, scenarioTexts(scenarioId));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { kind: 'error', code: 'scenario-invalid', message: `scenario ${scenarioId}: ${message}` };
+  }
   const hosts = loaded.hosts.map((entry): RunningHost => {
-    const summary: HostSummary = { id: entry.host.name, name: entry.host.name, addresses: [...entry.addresses] };
+    const summary: HostSummary = { id: entry.name, name: entry.name, addresses: [...entry.addresses] };
     const shell = createShell({
       host: entry.host,
       columns: options.columns,

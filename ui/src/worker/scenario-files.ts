@@ -1,8 +1,9 @@
-// Every file under scenarios/, bundled into the worker as text at build time, so a scenario
-// loads offline with no server behind the page. scenarioTexts(id) hands the scenario loader
-// one scenario's files keyed by their path relative to scenarios/<id>/.
+// Every data file of every scenario (scenarios/<id>/..., not the TypeScript definitions,
+// which the loader imports as code), bundled into the worker as text at build time, so a
+// scenario loads offline with no server behind the page. scenarioTexts(id) hands the
+// scenario loader one scenario's files keyed by their path relative to scenarios/<id>/.
 
-const bundled: Record<string, string> = import.meta.glob('../../../scenarios/**/*', {
+const bundled: Record<string, string> = import.meta.glob(['../../../scenarios/*/**/*', '!**/*.ts'], {
   query: '?raw',
   import: 'default',
   eager: true,
@@ -18,14 +19,4 @@ export function scenarioTexts(id: string): Map<string, string> {
     if (path.startsWith(prefix)) texts.set(path.slice(prefix.length), text);
   }
   return texts;
-}
-
-/** Scenario ids (directory names under scenarios/), sorted. */
-export function scenarioIds(): string[] {
-  const ids = new Set<string>();
-  for (const path of Object.keys(bundled)) {
-    const id = path.slice(scenariosPrefix.length).split('/')[0];
-    if (id !== undefined && id !== '') ids.add(id);
-  }
-  return [...ids].sort();
 }
