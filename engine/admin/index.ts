@@ -5,10 +5,12 @@ import type { CommandMain } from './command.ts';
 import { postconfMain } from './postconf.ts';
 import { postmapMain } from './postmap.ts';
 import { postaliasMain, newaliasesMain } from './postalias.ts';
+import { postcatMain } from './postcat.ts';
 
 export const commands: Record<string, CommandMain> = {
   postconf: postconfMain,
   postmap: postmapMain,
   postalias: postaliasMain,
   newaliases: newaliasesMain,
+  postcat: postcatMain,
 };
