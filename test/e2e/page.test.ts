@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../engine/cli/serve.ts';
+import { singleHost } from '../../scenarios/single-host/scenario.ts';
 
 const repositoryRoot = new URL('../..', import.meta.url).pathname;
 const distDirectory = join(repositoryRoot, 'ui', 'dist');
@@ -148,8 +149,11 @@ describe('the first page', { timeout: 120_000 }, () => {
     const title = await page.getByTestId('scenario-title').innerText();
     assert.notEqual(title.trim(), '…');
     assert.match(prompt, /[#$] $/, `a shell prompt, got ${JSON.stringify(prompt)}`);
-    const hostName = (await page.getByTestId('host-name').innerText()).trim();
-    assert.ok(hostName.length > 0);
+    assert.equal(title.trim(), singleHost.title);
+    const hostDefinition = singleHost.hosts[0]!;
+    assert.equal((await page.getByTestId('host-name').innerText()).trim(), hostDefinition.name);
+    const addresses = await page.locator('.address').allInnerTexts();
+    assert.deepEqual(addresses.map((address) => address.trim()), hostDefinition.addresses);
     const focused = await page.evaluate(() => document.activeElement?.classList.contains('xterm-helper-textarea'));
     assert.equal(focused, true, 'the terminal has the keyboard on load');
     // The ring fades in (a short transition), so wait for its final colour.
@@ -221,6 +225,38 @@ describe('the first page', { timeout: 120_000 }, () => {
     await page.locator('.terminal-frame').click({ position: { x: 300, y: 300 } });
     assert.equal(await inTerminal(), true);
     assert.deepEqual(await run('echo back'), ['back']);
+  });
+
+  test('a suggested command is typed at the prompt and the terminal keeps the keyboard', async () => {
+    await page.keyboard.type('half-typed');
+    await page.getByRole('button', { name: /postconf mydestination/ }).click();
+    const line = await waitFor('the suggested command at the prompt', async () => {
+      const last = lastLine(await terminalText());
+      return last === `${prompt}postconf mydestination` ? last : undefined;
+    });
+    assert.equal(line, `${prompt}postconf mydestination`, 'the half-typed line was cleared first');
+    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('xterm-helper-textarea')), true);
+    const before = await terminalText();
+    await page.keyboard.press('Enter');
+    const after = await waitFor('the prompt after the suggested command', async () => {
+      const text = await terminalText();
+      return text.length > before.length && lastLine(text) === prompt ? text : undefined;
+    });
+    const expected = realPostfix('postconf', ['-c', postfixDirectory, 'mydestination']);
+    assert.deepEqual(after.slice(before.length).split('\n').slice(1, -1), expected.lines);
+  });
+
+  test('an unknown scenario is reported on the page, not swallowed', async () => {
+    const other = await browser!.newPage({ viewport: { width: 1024, height: 700 } });
+    try {
+      await other.goto(`${server!.url}?scenario=no-such-scenario`, { waitUntil: 'load', timeout: waitMs });
+      const alert = other.getByRole('alert');
+      await alert.waitFor({ timeout: waitMs });
+      assert.match(await alert.innerText(), /scenario-not-found.*no scenario named no-such-scenario/);
+      assert.equal(await other.evaluate(() => window.__mtalab?.status()), 'failed');
+    } finally {
+      await other.close();
+    }
   });
 
   test('the page looks right (screenshot) and reported no errors', async () => {

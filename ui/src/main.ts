@@ -14,4 +14,6 @@ installTestHook(session);
 
 const target = document.getElementById('app');
 if (target === null) throw new Error('index.html has no #app element');
-mount(App, { target, props: { session, scenarioId: 'single-host' } });
+// ?scenario=ID opens another scenario (the worker refuses ids it does not know).
+const scenarioId = new URLSearchParams(window.location.search).get('scenario') ?? 'single-host';
+mount(App, { target, props: { session, scenarioId } });
