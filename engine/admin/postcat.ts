@@ -58,9 +58,16 @@ export async function postcatMain(context: CommandContext): Promise<number> {
   });
   if (options.verbose > 0) reporter.info(`name_mask: ${config.get('inet_protocols') ?? 'all'}`);
   const fs = context.host.platform.fs;
-  const out = (data: string | Uint8Array): void => context.stdout.write(data);
+  // Like VSTREAM_OUT, output reaches stdout only where postcat flushes it: a fatal error
+  // or the end of the program loses what is still buffered.
+  const pending: Array<string | Uint8Array> = [];
+  const out = (data: string | Uint8Array): void => { pending.push(data); };
+  const flush = (): void => {
+    for (const chunk of pending) context.stdout.write(chunk);
+    pending.length = 0;
+  };
   const show = (source: ByteSource, path: string, isStdin: boolean): Promise<void> =>
-    postcat({ source, path, isStdin, flags: options.flags, verbose: options.verbose, startOffset: options.startOffset, out, reporter });
+    postcat({ source, path, isStdin, flags: options.flags, verbose: options.verbose, startOffset: options.startOffset, out, flush, reporter });
 
   if (options.operands.length === 0) {
     const input = await context.stdin.readAll();
@@ -232,12 +239,14 @@ interface PostcatRun {
   verbose: number;
   startOffset: number;
   out: (data: string | Uint8Array) => void;
+  /** vstream_fflush(VSTREAM_OUT). */
+  flush: () => void;
   reporter: Reporter;
 }
 
 /** Shows one file, as postcat.c's postcat(). */
 async function postcat(run: PostcatRun): Promise<void> {
-  const { path, flags, out, reporter } = run;
+  const { path, flags, out, flush, reporter } = run;
   const reader = new RecordReader(run.source, { path, transparent: run.verbose === 0 });
   if (run.startOffset > 0) await skipTo(reader, run);
   if (run.startOffset === 0) {
@@ -260,11 +269,15 @@ async function postcat(run: PostcatRun): Promise<void> {
   };
   const prefix = (offset: number, type: number): string =>
     (flags & Print.offset ? `${String(offset).padStart(9, ' ')} ` : '') + (flags & Print.decimalType ? `${String(type).padStart(3, ' ')} ` : '');
-  const marker = (offset: number, type: number, text: string): void => out(`${prefix(offset, type)}*** ${text} ${path} ***\n`);
+  const marker = (offset: number, type: number, text: string): void => {
+    out(`${prefix(offset, type)}*** ${text} ${path} ***\n`);
+    flush();
+  };
   const printRecord = (offset: number, record: QueueRecord): void => {
     out(`${prefix(offset, record.type)}${recordTypeName(record.type)}: `);
     out(cStringBytes(record.payload));
     out(NEWLINE);
+    flush();
   };
 
   for (let count = 0; count < POSTCAT_RECORDS_MAX; count++) {
@@ -336,6 +349,7 @@ async function postcat(run: PostcatRun): Promise<void> {
     if (!doPrint) continue;
     out(prefix(offset, type));
     previousType = printBody(record, state, run) ? 0 : type;
+    flush();
   }
   reporter.fatal(`${path}: too many records`);
 }
