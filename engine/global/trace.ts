@@ -4,11 +4,16 @@
 // Later issues add kinds to TraceDetail; readers switch on `kind`.
 
 import type { Clock } from '../platform/types.ts';
+import type { PipelineTraceDetail } from './trace-pipeline.ts';
+
+export type { PipelineTraceDetail } from './trace-pipeline.ts';
 
 /** Postfix's syslog severities, as they appear in "postconf: warning: ..." lines. */
 export type Severity = 'info' | 'warning' | 'error' | 'fatal' | 'panic';
 
 export type TraceDetail =
+  /** The mail pipeline's steps: see trace-pipeline.ts. */
+  | PipelineTraceDetail
   /** A diagnostic in Postfix's shape: "<program>: <severity>: <text>" on stderr and in the maillog. */
   | { kind: 'diagnostic'; severity: Severity; text: string }
   /** main.cf or master.cf was read (at start, reload, or by an admin command). */

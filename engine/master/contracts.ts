@@ -1,0 +1,267 @@
+// The contracts between the services of one running host (DESIGN.md section 3). In Postfix
+// the programs talk over UNIX-domain sockets and FIFOs under the queue directory
+// (private/cleanup, public/pickup, public/qmgr, private/bounce, ...); here each service is an
+// async task in one process per host and the same conversations are typed calls through the
+// HostRuntime. master (engine/master/) owns the runtime: it reads master.cf, starts one
+// instance of each service with its own pid and its -o overrides, and finds them for callers.
+// Every service implements ServiceProgram; the endpoints below are what other services call.
+
+import type { Host } from '../global/host.ts';
+import type { MainConfig } from '../global/config/main-cf.ts';
+import type { MasterEntry } from '../global/config/master-cf.ts';
+import type { Reporter } from '../global/msg.ts';
+import type { MailQueue, PreciseTime } from '../global/queue/mail-queue.ts';
+import type { TraceInput } from '../global/trace.ts';
+
+// ---------------------------------------------------------------------------------------
+// The runtime a service sees.
+
+/** What one running service instance is given by master. */
+export interface ServiceContext {
+  readonly host: Host;
+  readonly runtime: HostRuntime;
+  /** The master.cf entry that started this service (service name, type, command, -o). */
+  readonly entry: MasterEntry;
+  /** master.cf's service name ("relay", "cleanup"): the transport name for delivery agents. */
+  readonly serviceName: string;
+  /** The command (program) name ("smtp", "cleanup"): the log tag is syslog_name/program. */
+  readonly program: string;
+  readonly pid: number;
+  /** main.cf with this service's -o overrides applied; replaced on reload. */
+  config(): MainConfig;
+  /** Diagnostics as "postfix/<program>[pid]: warning: ...", into the maillog via the trace. */
+  readonly log: Reporter;
+  /** Emits a trace event stamped with this service's host, program name and pid. */
+  trace(detail: ServiceTraceInput): void;
+}
+
+/** A trace event without the origin fields that ServiceContext fills in. */
+export type ServiceTraceInput = Omit<TraceInput, 'host' | 'service' | 'pid'>;
+
+/** A started service. stop() lets in-flight work end at a safe point (no partial queue file). */
+export interface RunningService {
+  stop(): Promise<void>;
+  /** Called by master when a trigger (Postfix's fifo/unix "wakeup") names this service. */
+  wake?(reason: TriggerReason): void;
+}
+
+/** Postfix's trigger requests: a plain wakeup, qmgr's "scan deferred too" (flush), and
+ *  the request to scan incoming (after cleanup queued a message). */
+export type TriggerReason = 'wakeup' | 'scan-incoming' | 'flush-deferred';
+
+/** One program implementation; master calls start() for a master.cf entry whose command
+ *  names it. The returned object may also implement the endpoint of its kind. */
+export interface ServiceProgram {
+  /** The command name in master.cf ("pickup", "cleanup", "qmgr", "local", "smtp", ...). */
+  readonly program: string;
+  start(context: ServiceContext): Promise<RunningService>;
+}
+
+/** What every service can reach of its host. */
+export interface HostRuntime {
+  readonly host: Host;
+  readonly configDirectory: string;
+  /** The current main.cf (no service overrides); replaced on reload. */
+  config(): MainConfig;
+  /** The queue directory with hashing as main.cf says. */
+  queue(): MailQueue;
+  /** Wakes the service listening as public/NAME or private/NAME (pickup, qmgr, flush). */
+  trigger(serviceName: string, reason?: TriggerReason): void;
+  cleanup(): CleanupEndpoint;
+  rewrite(): RewriteEndpoint;
+  bounce(): BounceEndpoint;
+  /** The delivery agent for a transport (master.cf service name), or undefined if master.cf
+   *  has no such unix service: qmgr then defers with "mail transport unavailable". */
+  deliveryAgent(transport: string): DeliveryAgentEndpoint | undefined;
+  /** Looks up a running service by master.cf name (for wake-ups, tests and the UI). */
+  service(name: string): RunningService | undefined;
+}
+
+// ---------------------------------------------------------------------------------------
+// cleanup(8): pickup, smtpd, bounce, local (forwarding) and postsuper -r submit through it.
+
+/** cleanup_flags as Postfix's cleanup_user.h, whole words. */
+export interface CleanupFlags {
+  /** Hold the message (like a HOLD action) instead of queueing it in incoming. */
+  hold?: boolean;
+  /** Skip header/body checks (CLEANUP_FLAG_FILTER off): internally generated mail. */
+  skipContentChecks?: boolean;
+  /** Skip virtual alias expansion (CLEANUP_FLAG_MAP_OK off); e.g. after a content filter. */
+  skipAddressMappings?: boolean;
+  /** Bounce a rejected message to the sender (pickup) rather than reply with an error (smtpd). */
+  bounceOnReject?: boolean;
+  /** Do not generate DSNs from content-check rejects for this client. */
+  discardOnReject?: boolean;
+}
+
+/** Who is submitting: shapes the Received header, the log lines and rewrite context. */
+export interface CleanupClient {
+  /** "pickup", "smtpd", "bounce", "local", "sendmail" ... */
+  service: string;
+  /** "local" (pickup, bounce) or "remote" (smtpd) as Postfix's rewrite_context. */
+  rewriteContext: 'local' | 'remote';
+  /** For smtpd: client name/address/protocol/helo; for pickup: the submitting uid. */
+  clientName?: string;
+  clientAddress?: string;
+  protocol?: string;
+  helo?: string;
+  uid?: number;
+}
+
+/** Postfix's CLEANUP_STAT_* bits, the outcome of a submission. 0 is success. */
+export const CleanupStatus = {
+  ok: 0,
+  bad: 1 << 0,        // internal protocol error
+  write: 1 << 1,      // error writing the queue file
+  size: 1 << 2,       // message file too big
+  content: 1 << 3,    // content rejected (header/body checks)
+  hops: 1 << 4,       // too many hops
+  recipient: 1 << 6,  // no recipients found
+  proxy: 1 << 7,
+  defer: 1 << 8,      // temporary failure (e.g. a lookup table failed)
+  bareNewline: 1 << 9,
+} as const;
+
+export interface CleanupResult {
+  /** A CleanupStatus bit set; 0 when the message is safely queued. */
+  status: number;
+  queueId: string;
+  /** For a failure: the text with its DSN code, e.g. "5.3.4 Message size exceeds fixed limit". */
+  reason?: string;
+}
+
+/** One submission in progress. The queue id exists from open(), as in Postfix, so smtpd can
+ *  log "ID: client=..." before the message is complete. */
+export interface CleanupStream {
+  readonly queueId: string;
+  setSender(address: string): void;
+  /** fullName from sendmail -F. */
+  setFullName(name: string): void;
+  addRecipient(recipient: SubmittedRecipient): void;
+  /** Extra envelope attributes (log_ident, rewrite_context, dsn_envid, dsn_ret, ...). */
+  setAttribute(name: string, value: string): void;
+  /** The arrival time to record (postsuper -r keeps the old one). */
+  setArrivalTime(time: PreciseTime): void;
+  /** Message content bytes: header and body with LF or CRLF line ends, as received. */
+  addContent(bytes: Uint8Array): void;
+  /** Ends the content; cleanup processes, writes, syncs, and only then answers. */
+  finish(): Promise<CleanupResult>;
+  /** Gives up: the incomplete queue file is removed. */
+  abort(): Promise<void>;
+}
+
+export interface SubmittedRecipient {
+  address: string;
+  /** The address as first given (orig_to), when it differs. */
+  originalRecipient?: string;
+  /** DSN ORCPT, "rfc822;addr". */
+  dsnOriginalRecipient?: string;
+  /** DSN NOTIFY bits: never 1, success 2, failure 4, delay 8 (dsn.h). */
+  dsnNotify?: number;
+}
+
+export interface CleanupEndpoint {
+  open(client: CleanupClient, flags?: CleanupFlags): Promise<CleanupStream>;
+}
+
+// ---------------------------------------------------------------------------------------
+// trivial-rewrite(8).
+
+export type AddressClass = 'local' | 'alias' | 'virtual' | 'relay' | 'default' | 'error';
+
+export interface Resolution {
+  addressClass: AddressClass;
+  transport: string;
+  nexthop: string;
+  /** The recipient after rewriting, as it will be delivered. */
+  recipient: string;
+  /** Postfix's RESOLVE_FLAG_*: 'fail' (lookup failure: defer), 'error', 'routed', 'classOther'... */
+  flags: string[];
+}
+
+export interface RewriteEndpoint {
+  rewrite(context: 'local' | 'remote', address: string): Promise<string>;
+  resolve(sender: string, address: string): Promise<Resolution>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Delivery: qmgr -> agent (local, virtual, pipe, error, discard, smtp, lmtp).
+
+export interface DeliveryRecipient {
+  address: string;
+  originalRecipient: string;
+  /** Offset of the recipient record in the queue file, for marking it done. */
+  offset: number;
+  dsnNotify: number;
+  dsnOriginalRecipient?: string;
+}
+
+export interface DeliveryRequest {
+  queueName: string;
+  queueId: string;
+  /** Path of the queue file, under the queue directory. */
+  queuePath: string;
+  transport: string;
+  nexthop: string;
+  sender: string;
+  arrivalTime: PreciseTime;
+  /** When qmgr moved the message into active, for delays=a/b. */
+  activeSinceMs: number;
+  messageSize: number;
+  /** Offset of the content segment (first header line) in the queue file. */
+  contentOffset: number;
+  recipients: DeliveryRecipient[];
+  dsnEnvelopeId?: string;
+  /** DSN RET: 'full' or 'hdrs'. */
+  dsnReturn?: string;
+  /** Client attributes from the queue file (for Received and policies). */
+  clientName?: string;
+  clientAddress?: string;
+  /** Set after delay_warning_time or for the last attempt before expiry. */
+  flags?: { lastAttempt?: boolean };
+}
+
+/** What an agent reports back for the whole request. Per-recipient outcomes have already
+ *  been logged, marked done and recorded by the delivery-status library
+ *  (engine/global/delivery-status.ts) by the time this returns. */
+export interface DeliveryResult {
+  /** True when at least one recipient was deferred: qmgr must move the file to deferred/. */
+  deferred: boolean;
+  /** Set when the whole destination failed (connection refused...): qmgr backs off the
+   *  destination, not only this message. */
+  destinationDead?: { dsn: string; reason: string };
+}
+
+export interface DeliveryAgentEndpoint {
+  deliver(request: DeliveryRequest): Promise<DeliveryResult>;
+}
+
+// ---------------------------------------------------------------------------------------
+// bounce(8)/defer(8)/trace(8): per-message logs and DSN messages.
+
+export interface RecipientStatus {
+  recipient: DeliveryRecipient;
+  /** "5.1.1" style. */
+  dsn: string;
+  /** DSN action: failed, delayed, delivered, relayed, expanded. */
+  action: 'failed' | 'delayed' | 'delivered' | 'relayed' | 'expanded';
+  /** The reason text as logged in parentheses. */
+  reason: string;
+  /** "local", "mail.example.com[192.0.2.1]:25", "none". */
+  relay: string;
+  /** The remote server's reply for DSN Diagnostic-Code: "smtp; 550 5.1.1 ..." */
+  diagnosticCode?: string;
+  remoteMta?: string;
+}
+
+export interface BounceEndpoint {
+  /** Appends a record to the per-message log: bounce/ID, defer/ID or trace/ID. */
+  append(log: 'bounce' | 'defer' | 'trace', queueId: string, status: RecipientStatus): Promise<void>;
+  /** Sends the non-delivery DSN for what bounce/ID holds, then removes that log. Returns the
+   *  new queue id, or undefined if none was sent (null sender: never bounce). */
+  flushBounces(queueId: string, queueName: string): Promise<string | undefined>;
+  /** Sends a delay warning from defer/ID. */
+  warnDelayed(queueId: string, queueName: string): Promise<string | undefined>;
+  /** Sends a success/trace DSN (NOTIFY=SUCCESS, sendmail -bv) from trace/ID. */
+  flushTrace(queueId: string, queueName: string): Promise<string | undefined>;
+}
