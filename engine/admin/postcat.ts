@@ -18,6 +18,7 @@ import {
   bytesSource, ENVELOPE_RECORD_TYPES, type ByteSource, type QueueRecord,
 } from '../global/queue/record.ts';
 import { splitNameValue } from '../global/queue/queue-fields.ts';
+import { asctime, atol, isHeader, latin1Bytes, scanLongs } from '../global/queue/record-text.ts';
 import { isQueueIdSyntaxOk } from '../global/queue/queue-id.ts';
 import { mailQueue, findQueueFile } from '../global/queue/mail-queue.ts';
 
@@ -180,57 +181,6 @@ function handleSource(handle: { read(length: number, position?: number): Promise
   };
 }
 
-/** atol(3): optional blanks and sign, then digits; 0 when there are none. */
-function atol(text: string): number {
-  const match = /^[ \t\n\r\f\v]*([+-]?\d+)/.exec(text);
-  return match ? Number(match[1]) : 0;
-}
-
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const MS_PER_DAY = 86_400_000;
-
-/** asctime(localtime(t)) in UTC: "Sun Nov 22 09:28:08 2026\n". */
-export function asctime(seconds: number): string {
-  const ms = seconds * 1000;
-  const days = Math.floor(ms / MS_PER_DAY);
-  const secondsOfDay = Math.floor((ms - days * MS_PER_DAY) / 1000);
-  const { year, month, day } = civilFromDays(days);
-  const weekday = DAYS[(((days + 4) % 7) + 7) % 7] ?? '';
-  const two = (value: number): string => String(value).padStart(2, '0');
-  const clock = `${two(Math.floor(secondsOfDay / 3600))}:${two(Math.floor(secondsOfDay / 60) % 60)}:${two(secondsOfDay % 60)}`;
-  return `${weekday} ${MONTHS[month - 1] ?? ''}${String(day).padStart(3, ' ')} ${clock} ${year}\n`;
-}
-
-/** Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm). */
-function civilFromDays(daysSinceEpoch: number): { year: number; month: number; day: number } {
-  const z = daysSinceEpoch + 719_468;
-  const era = Math.floor(z / 146_097);
-  const dayOfEra = z - era * 146_097;
-  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
-  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
-  const monthPrime = Math.floor((5 * dayOfYear + 2) / 153);
-  const day = dayOfYear - Math.floor((153 * monthPrime + 2) / 5) + 1;
-  const month = monthPrime < 10 ? monthPrime + 3 : monthPrime - 9;
-  return { year: yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day };
-}
-
-/** is_header(): a name of printable non-blank ASCII, optional blanks, then ':'. */
-export function isHeader(line: Uint8Array): boolean {
-  let state: 'start' | 'name' | 'blank' = 'start';
-  for (const byte of line) {
-    if (byte === 0x3a) return state !== 'start';
-    if (byte === 0x20 || byte === 0x09) {
-      if (state === 'start') return false;
-      state = 'blank';
-      continue;
-    }
-    if (byte === 0 || byte > 0x7e || byte < 0x20 || state === 'blank') return false;
-    state = 'name';
-  }
-  return false;
-}
-
 interface PostcatRun {
   source: ByteSource;
   path: string;
@@ -246,112 +196,161 @@ interface PostcatRun {
 
 /** Shows one file, as postcat.c's postcat(). */
 async function postcat(run: PostcatRun): Promise<void> {
-  const { path, flags, out, flush, reporter } = run;
-  const reader = new RecordReader(run.source, { path, transparent: run.verbose === 0 });
+  const reader = new RecordReader(run.source, { path: run.path, transparent: run.verbose === 0 });
   if (run.startOffset > 0) await skipTo(reader, run);
   if (run.startOffset === 0) {
     const first = await reader.readByte();
     if (first > 0 && !ENVELOPE_RECORD_TYPES.includes(String.fromCharCode(first))) {
-      reporter.warn(`${path}: input is not a valid queue file`);
+      run.reporter.warn(`${run.path}: input is not a valid queue file`);
       return;
     }
     reader.seek(0);
-    if (flags & Print.envelope) out(`*** ENVELOPE RECORDS ${path} ***\n`);
+    if (run.flags & Print.envelope) run.out(`*** ENVELOPE RECORDS ${run.path} ***\n`);
   }
-  let state = State.envelope;
-  let doPrint = (flags & Print.envelope) !== 0;
-  let dataOffset = -1;
-  let dataSize = -1;
-  let previousType = 0;
-  const seekOrFatal = (offset: number): void => {
-    if (offset < 0) reporter.fatal('seek error: Invalid argument');
-    reader.seek(offset);
-  };
-  const prefix = (offset: number, type: number): string =>
-    (flags & Print.offset ? `${String(offset).padStart(9, ' ')} ` : '') + (flags & Print.decimalType ? `${String(type).padStart(3, ' ')} ` : '');
-  const marker = (offset: number, type: number, text: string): void => {
-    out(`${prefix(offset, type)}*** ${text} ${path} ***\n`);
-    flush();
-  };
-  const printRecord = (offset: number, record: QueueRecord): void => {
-    out(`${prefix(offset, record.type)}${recordTypeName(record.type)}: `);
-    out(cStringBytes(record.payload));
-    out(NEWLINE);
-    flush();
-  };
-
+  const machine = new Display(run, reader);
   for (let count = 0; count < POSTCAT_RECORDS_MAX; count++) {
     const offset = reader.position;
-    const record = await readOrFatal(reader, reporter);
-    if (record === null) return;
-    const type = record.type;
-    const payload = record.payload;
-    if (type === RecordType.normalText || type === RecordType.continuedText) {
-      if (state === State.header && (flags & PRINT_TEXT) && previousType !== RecordType.continuedText
-        && !(isHeader(cStringBytes(payload)) || payload[0] === 0x20 || payload[0] === 0x09)) {
-        state = State.body;
-        doPrint = (flags & Print.body) !== 0;
-        if (!doPrint && !(flags & Print.envelope)) return;
-        if (!doPrint && (flags & Print.envelope) && dataOffset >= 0 && dataSize >= 0) seekOrFatal(dataOffset + dataSize);
-      }
-    } else if (type === RecordType.messageContentStart) {
-      if (state !== State.envelope) reporter.warn(`${path}: out-of-order message content marker`);
-      if (flags & Print.envelope) marker(offset, type, 'MESSAGE CONTENTS');
-      if ((flags & PRINT_TEXT) === 0 && dataOffset >= 0 && dataSize >= 0) seekOrFatal(dataOffset + dataSize);
-      state = State.header;
-      doPrint = (flags & Print.header) !== 0;
-      continue;
-    } else if (type === RecordType.extractedStart) {
-      if (state !== State.header && state !== State.body) reporter.warn(`${path}: out-of-order extracted segment marker`);
-      if (doPrint && previousType === RecordType.continuedText) out(NEWLINE);
-      if (flags & Print.envelope) marker(offset, type, 'HEADER EXTRACTED');
-      state = State.envelope;
-      doPrint = (flags & Print.envelope) !== 0;
-      if (!doPrint) return;
-      continue;
-    } else if (type === RecordType.end) {
-      if (state !== State.envelope) reporter.warn(`${path}: out-of-order message end marker`);
-      if (flags & Print.envelope) marker(offset, type, 'MESSAGE FILE END');
-      if (flags & Print.raw) continue;
-      return;
-    } else if (type === RecordType.pointer) {
-      if (doPrint) printRecord(offset, record);
-      if ((flags & Print.raw) === 0) {
-        try {
-          reader.follow(record);
-        } catch (error) {
-          if (!(error instanceof RecordError)) throw error;
-          reporter.warn(error.message);
-          reporter.fatal('bad pointer record, or input is not seekable');
-        }
-      }
-      continue;
-    } else if (type === RecordType.size) {
-      if (doPrint) printRecord(offset, record);
-      if (dataSize >= 0 || dataOffset >= 0) {
-        reporter.warn('file contains multiple size records');
-      } else {
-        const text = cString(payload);
-        const numbers = scanLongs(text, 2);
-        dataSize = numbers[0] ?? dataSize;
-        dataOffset = numbers[1] ?? dataOffset;
-        if (numbers.length !== 2 || dataOffset <= 0 || dataSize <= 0) {
-          reporter.warn(`invalid size record: ${text.slice(0, 100)}`);
-        }
-        if ((flags & Print.envelope) === 0) {
-          seekOrFatal(dataOffset);
-          state = State.header;
-          doPrint = (flags & Print.header) !== 0;
-        }
-      }
-      continue;
-    }
-    if (!doPrint) continue;
-    out(prefix(offset, type));
-    previousType = printBody(record, state, run) ? 0 : type;
-    flush();
+    const record = await readOrFatal(reader, run.reporter);
+    if (record === null || machine.step(record, offset) === 'stop') return;
   }
-  reporter.fatal(`${path}: too many records`);
+  run.reporter.fatal(`${run.path}: too many records`);
+}
+
+/** postcat's (envelope, header, body) state machine over one file's records. */
+class Display {
+  private state = State.envelope;
+  private doPrint: boolean;
+  private dataOffset = -1;
+  private dataSize = -1;
+  private previousType = 0;
+
+  constructor(private readonly run: PostcatRun, private readonly reader: RecordReader) {
+    this.doPrint = (run.flags & Print.envelope) !== 0;
+  }
+
+  /** Handles one record; 'stop' ends the file as postcat's loop breaks. */
+  step(record: QueueRecord, offset: number): 'go' | 'stop' {
+    switch (record.type) {
+      case RecordType.normalText:
+      case RecordType.continuedText:
+        if (this.textStartsBody(record) === 'stop') return 'stop';
+        break;
+      case RecordType.messageContentStart: return this.contentStart(record, offset);
+      case RecordType.extractedStart: return this.extractedStart(record, offset);
+      case RecordType.end: return this.end(record, offset);
+      case RecordType.pointer: return this.pointer(record, offset);
+      case RecordType.size: return this.size(record, offset);
+    }
+    if (!this.doPrint) return 'go';
+    this.run.out(this.prefix(offset, record.type));
+    this.previousType = printBody(record, this.state, this.run) ? 0 : record.type;
+    this.run.flush();
+    return 'go';
+  }
+
+  private prefix(offset: number, type: number): string {
+    const flags = this.run.flags;
+    return (flags & Print.offset ? `${String(offset).padStart(9, ' ')} ` : '')
+      + (flags & Print.decimalType ? `${String(type).padStart(3, ' ')} ` : '');
+  }
+
+  private marker(offset: number, type: number, text: string): void {
+    this.run.out(`${this.prefix(offset, type)}*** ${text} ${this.run.path} ***\n`);
+    this.run.flush();
+  }
+
+  private printRecord(offset: number, record: QueueRecord): void {
+    this.run.out(`${this.prefix(offset, record.type)}${recordTypeName(record.type)}: `);
+    this.run.out(cStringBytes(record.payload));
+    this.run.out(NEWLINE);
+    this.run.flush();
+  }
+
+  private seekOrFatal(offset: number): void {
+    if (offset < 0) this.run.reporter.fatal('seek error: Invalid argument');
+    this.reader.seek(offset);
+  }
+
+  /** Skips the rest of the content, when the size record said where it ends. */
+  private skipContent(): void {
+    if (this.dataOffset >= 0 && this.dataSize >= 0) this.seekOrFatal(this.dataOffset + this.dataSize);
+  }
+
+  /** The first text line that is neither a header nor its continuation starts the body
+   *  (wrong when a body starts with white space, as Postfix's own comment says). */
+  private textStartsBody(record: QueueRecord): 'go' | 'stop' {
+    const flags = this.run.flags;
+    const payload = record.payload;
+    if (this.state !== State.header || (flags & PRINT_TEXT) === 0 || this.previousType === RecordType.continuedText) return 'go';
+    if (isHeader(cStringBytes(payload)) || payload[0] === 0x20 || payload[0] === 0x09) return 'go';
+    this.state = State.body;
+    this.doPrint = (flags & Print.body) !== 0;
+    if (!this.doPrint && !(flags & Print.envelope)) return 'stop';
+    if (!this.doPrint) this.skipContent();
+    return 'go';
+  }
+
+  private contentStart(record: QueueRecord, offset: number): 'go' {
+    const flags = this.run.flags;
+    if (this.state !== State.envelope) this.run.reporter.warn(`${this.run.path}: out-of-order message content marker`);
+    if (flags & Print.envelope) this.marker(offset, record.type, 'MESSAGE CONTENTS');
+    if ((flags & PRINT_TEXT) === 0) this.skipContent();
+    this.state = State.header;
+    this.doPrint = (flags & Print.header) !== 0;
+    return 'go';
+  }
+
+  private extractedStart(record: QueueRecord, offset: number): 'go' | 'stop' {
+    const flags = this.run.flags;
+    if (this.state === State.envelope) this.run.reporter.warn(`${this.run.path}: out-of-order extracted segment marker`);
+    if (this.doPrint && this.previousType === RecordType.continuedText) this.run.out(NEWLINE);
+    if (flags & Print.envelope) this.marker(offset, record.type, 'HEADER EXTRACTED');
+    this.state = State.envelope;
+    this.doPrint = (flags & Print.envelope) !== 0;
+    return this.doPrint ? 'go' : 'stop';
+  }
+
+  private end(record: QueueRecord, offset: number): 'go' | 'stop' {
+    if (this.state !== State.envelope) this.run.reporter.warn(`${this.run.path}: out-of-order message end marker`);
+    if (this.run.flags & Print.envelope) this.marker(offset, record.type, 'MESSAGE FILE END');
+    return this.run.flags & Print.raw ? 'go' : 'stop';
+  }
+
+  /** Seen only when reading raw (-v); followed unless -r. */
+  private pointer(record: QueueRecord, offset: number): 'go' {
+    if (this.doPrint) this.printRecord(offset, record);
+    if (this.run.flags & Print.raw) return 'go';
+    try {
+      this.reader.follow(record);
+    } catch (error) {
+      if (!(error instanceof RecordError)) throw error;
+      this.run.reporter.warn(error.message);
+      this.run.reporter.fatal('bad pointer record, or input is not seekable');
+    }
+    return 'go';
+  }
+
+  /** Remembers where the content is; without -e, goes straight to it. */
+  private size(record: QueueRecord, offset: number): 'go' {
+    if (this.doPrint) this.printRecord(offset, record);
+    if (this.dataSize >= 0 || this.dataOffset >= 0) {
+      this.run.reporter.warn('file contains multiple size records');
+      return 'go';
+    }
+    const text = cString(record.payload);
+    const numbers = scanLongs(text, 2);
+    this.dataSize = numbers[0] ?? this.dataSize;
+    this.dataOffset = numbers[1] ?? this.dataOffset;
+    if (numbers.length !== 2 || this.dataOffset <= 0 || this.dataSize <= 0) {
+      this.run.reporter.warn(`invalid size record: ${text.slice(0, 100)}`);
+    }
+    if ((this.run.flags & Print.envelope) === 0) {
+      this.seekOrFatal(this.dataOffset);
+      this.state = State.header;
+      this.doPrint = (this.run.flags & Print.header) !== 0;
+    }
+    return 'go';
+  }
 }
 
 /** -s: skip bytes (stdin must have them) or seek. */
@@ -373,19 +372,6 @@ async function readOrFatal(reader: RecordReader, reporter: Reporter): Promise<Qu
     reporter.warn(error.message);
     return reporter.fatal('record read error');
   }
-}
-
-/** sscanf("%ld %ld ..."): the numbers it could convert, up to `count`. */
-function scanLongs(text: string, count: number): number[] {
-  const numbers: number[] = [];
-  let rest = text;
-  for (let index = 0; index < count; index++) {
-    const match = /^\s*([+-]?\d+)/.exec(rest);
-    if (match === null) break;
-    numbers.push(Number(match[1]));
-    rest = rest.slice(match[0].length);
-  }
-  return numbers;
 }
 
 /** The switch at the end of postcat()'s loop. Returns true when the record counts as
@@ -436,11 +422,4 @@ function printBody(record: QueueRecord, state: State, run: PostcatRun): boolean 
       out(NEWLINE);
       return false;
   }
-}
-
-/** Text made by latin1() back to its bytes. */
-function latin1Bytes(text: string): Uint8Array {
-  const bytes = new Uint8Array(text.length);
-  for (let index = 0; index < text.length; index++) bytes[index] = text.charCodeAt(index) & 0xff;
-  return bytes;
 }

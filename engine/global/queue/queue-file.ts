@@ -184,9 +184,9 @@ export async function writeQueueFile(handle: FileHandle, input: QueueFileInput):
 }
 
 /** Makes a written queue file ready (owner execute bit) and syncs it, in Postfix's order
- *  (fchmod, then fsync): only then may cleanup report success. */
-export async function commitQueueFile(fs: FileSystem, path: string, handle: FileHandle): Promise<void> {
-  await fs.chmod(path, QUEUE_FILE_MODE_READY);
+ *  (fchmod, then fsync): only then may cleanup report success. postdrop passes 0o744. */
+export async function commitQueueFile(fs: FileSystem, path: string, handle: FileHandle, mode = QUEUE_FILE_MODE_READY): Promise<void> {
+  await fs.chmod(path, mode);
   await handle.sync();
 }
 
