@@ -1,0 +1,109 @@
+// The host's user and group database: /etc/passwd and /etc/group read through the platform's
+// file system, as getpwnam(3)/getpwuid(3)/getgrnam(3)/getgrgid(3) read them. Called by
+// sendmail (the submitting uid), pickup, local (mailbox owners, home directories, .forward),
+// virtual and pipe (user=), and the shell. Trusts nothing in the files: malformed lines are
+// skipped as glibc's files backend skips them; a missing file is an empty database.
+// Models the libc lookups Postfix calls (mypwnam/mypwuid in util/mypwd.c).
+
+import type { FileSystem } from '../platform/types.ts';
+
+export interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  gecos: string;
+  home: string;
+  shell: string;
+}
+
+export interface GroupEntry {
+  name: string;
+  gid: number;
+  members: string[];
+}
+
+export const PASSWD_PATH = '/etc/passwd';
+export const GROUP_PATH = '/etc/group';
+
+/** Lines read from one database file: a limit so that a runaway file cannot stall a lookup. */
+export const DATABASE_LINES_MAX = 100_000;
+
+/** Every well-formed entry of /etc/passwd in file order ([] when the file is missing). */
+export async function readPasswd(fs: FileSystem): Promise<PasswdEntry[]> {
+  const entries: PasswdEntry[] = [];
+  for (const fields of await readColonFile(fs, PASSWD_PATH)) {
+    if (fields.length < 7) continue;
+    const uid = parseId(fields[2]);
+    const gid = parseId(fields[3]);
+    if (fields[0] === '' || uid === undefined || gid === undefined) continue;
+    entries.push({ name: fields[0], uid, gid, gecos: fields[4], home: fields[5], shell: fields[6] });
+  }
+  return entries;
+}
+
+/** The first entry named `name`, as getpwnam(3). */
+export async function lookupUser(fs: FileSystem, name: string): Promise<PasswdEntry | undefined> {
+  return (await readPasswd(fs)).find((entry) => entry.name === name);
+}
+
+/** The first entry with `uid`, as getpwuid(3). */
+export async function lookupUid(fs: FileSystem, uid: number): Promise<PasswdEntry | undefined> {
+  return (await readPasswd(fs)).find((entry) => entry.uid === uid);
+}
+
+/** Every well-formed entry of /etc/group in file order. */
+export async function readGroups(fs: FileSystem): Promise<GroupEntry[]> {
+  const entries: GroupEntry[] = [];
+  for (const fields of await readColonFile(fs, GROUP_PATH)) {
+    if (fields.length < 4) continue;
+    const gid = parseId(fields[2]);
+    if (fields[0] === '' || gid === undefined) continue;
+    const members = fields[3] === '' ? [] : fields[3].split(',').filter((member) => member !== '');
+    entries.push({ name: fields[0], gid, members });
+  }
+  return entries;
+}
+
+/** getgrnam(3). */
+export async function lookupGroup(fs: FileSystem, name: string): Promise<GroupEntry | undefined> {
+  return (await readGroups(fs)).find((entry) => entry.name === name);
+}
+
+/** getgrgid(3). */
+export async function lookupGid(fs: FileSystem, gid: number): Promise<GroupEntry | undefined> {
+  return (await readGroups(fs)).find((entry) => entry.gid === gid);
+}
+
+/** The gids a user belongs to: the primary group and every group listing the name. */
+export async function userGroupIds(fs: FileSystem, user: PasswdEntry): Promise<number[]> {
+  const ids = [user.gid];
+  for (const group of await readGroups(fs)) {
+    if (group.members.includes(user.name) && !ids.includes(group.gid)) ids.push(group.gid);
+  }
+  return ids;
+}
+
+/** Splits a colon file into fields per line; comment and empty lines are skipped. */
+async function readColonFile(fs: FileSystem, path: string): Promise<string[][]> {
+  let text: string;
+  try {
+    text = new TextDecoder().decode(await fs.readFile(path));
+  } catch {
+    return [];
+  }
+  const lines = text.split('\n');
+  const rows: string[][] = [];
+  for (let index = 0; index < lines.length && index < DATABASE_LINES_MAX; index += 1) {
+    const line = lines[index].replace(/\r$/, '');
+    if (line === '' || line.startsWith('#')) continue;
+    rows.push(line.split(':'));
+  }
+  return rows;
+}
+
+/** A decimal id in 0..2^32-2 (uid_t), or undefined for anything else. */
+function parseId(text: string): number | undefined {
+  if (!/^[0-9]{1,10}$/.test(text)) return undefined;
+  const value = Number(text);
+  return value <= 0xfffffffe ? value : undefined;
+}
