@@ -32,11 +32,12 @@ export const DATABASE_LINES_MAX = 100_000;
 export async function readPasswd(fs: FileSystem): Promise<PasswdEntry[]> {
   const entries: PasswdEntry[] = [];
   for (const fields of await readColonFile(fs, PASSWD_PATH)) {
-    if (fields.length < 7) continue;
-    const uid = parseId(fields[2]);
-    const gid = parseId(fields[3]);
-    if (fields[0] === '' || uid === undefined || gid === undefined) continue;
-    entries.push({ name: fields[0], uid, gid, gecos: fields[4], home: fields[5], shell: fields[6] });
+    const [name = '', , uidText = '', gidText = '', gecos = '', home = '', shell] = fields;
+    if (shell === undefined) continue;
+    const uid = parseId(uidText);
+    const gid = parseId(gidText);
+    if (name === '' || uid === undefined || gid === undefined) continue;
+    entries.push({ name, uid, gid, gecos, home, shell });
   }
   return entries;
 }
@@ -55,11 +56,12 @@ export async function lookupUid(fs: FileSystem, uid: number): Promise<PasswdEntr
 export async function readGroups(fs: FileSystem): Promise<GroupEntry[]> {
   const entries: GroupEntry[] = [];
   for (const fields of await readColonFile(fs, GROUP_PATH)) {
-    if (fields.length < 4) continue;
-    const gid = parseId(fields[2]);
-    if (fields[0] === '' || gid === undefined) continue;
-    const members = fields[3] === '' ? [] : fields[3].split(',').filter((member) => member !== '');
-    entries.push({ name: fields[0], gid, members });
+    const [name = '', , gidText = '', memberText] = fields;
+    if (memberText === undefined) continue;
+    const gid = parseId(gidText);
+    if (name === '' || gid === undefined) continue;
+    const members = memberText === '' ? [] : memberText.split(',').filter((member) => member !== '');
+    entries.push({ name, gid, members });
   }
   return entries;
 }
@@ -94,7 +96,7 @@ async function readColonFile(fs: FileSystem, path: string): Promise<string[][]> 
   const lines = text.split('\n');
   const rows: string[][] = [];
   for (let index = 0; index < lines.length && index < DATABASE_LINES_MAX; index += 1) {
-    const line = lines[index].replace(/\r$/, '');
+    const line = (lines[index] ?? '').replace(/\r$/, '');
     if (line === '' || line.startsWith('#')) continue;
     rows.push(line.split(':'));
   }
