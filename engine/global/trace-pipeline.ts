@@ -15,7 +15,8 @@ export interface DeliveryDelays {
   transmissionSeconds: number;
 }
 
-export type DeliveryStatusName = 'sent' | 'deferred' | 'bounced' | 'expired' | 'deliverable' | 'undeliverable';
+/** SOFTBOUNCE is what Postfix logs for a bounce turned into a deferral by soft_bounce = yes. */
+export type DeliveryStatusName = 'sent' | 'deferred' | 'bounced' | 'expired' | 'deliverable' | 'undeliverable' | 'SOFTBOUNCE';
 
 export type PipelineTraceDetail =
   /** postdrop wrote a maildrop file (queueId = its name). No log line. */

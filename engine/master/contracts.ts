@@ -11,7 +11,7 @@ import type { MainConfig } from '../global/config/main-cf.ts';
 import type { MasterEntry } from '../global/config/master-cf.ts';
 import type { Reporter } from '../global/msg.ts';
 import type { MailQueue, PreciseTime } from '../global/queue/mail-queue.ts';
-import type { TraceInput } from '../global/trace.ts';
+import type { TraceDetail, TraceOrigin } from '../global/trace.ts';
 
 // ---------------------------------------------------------------------------------------
 // The runtime a service sees.
@@ -36,7 +36,7 @@ export interface ServiceContext {
 }
 
 /** A trace event without the origin fields that ServiceContext fills in. */
-export type ServiceTraceInput = Omit<TraceInput, 'host' | 'service' | 'pid'>;
+export type ServiceTraceInput = Omit<TraceOrigin, 'host' | 'service' | 'pid'> & TraceDetail;
 
 /** A started service. stop() lets in-flight work end at a safe point (no partial queue file). */
 export interface RunningService {
@@ -217,8 +217,11 @@ export interface DeliveryRequest {
   /** Client attributes from the queue file (for Received and policies). */
   clientName?: string;
   clientAddress?: string;
-  /** Set after delay_warning_time or for the last attempt before expiry. */
-  flags?: { lastAttempt?: boolean };
+  /** Set after delay_warning_time or for the last attempt before expiry. `verify` is
+   *  sendmail -bv (DEL_REQ_FLAG_USR_VRFY: report, do not deliver), `record` is sendmail -v
+   *  (DEL_REQ_FLAG_RECORD: a trace/ID record for every recipient), `recordDelayedSent` is
+   *  DEL_REQ_FLAG_REC_DLY_SENT (after a delay warning, record later successes). */
+  flags?: { lastAttempt?: boolean; verify?: boolean; record?: boolean; recordDelayedSent?: boolean };
 }
 
 /** What an agent reports back for the whole request. Per-recipient outcomes have already
@@ -243,8 +246,9 @@ export interface RecipientStatus {
   recipient: DeliveryRecipient;
   /** "5.1.1" style. */
   dsn: string;
-  /** DSN action: failed, delayed, delivered, relayed, expanded. */
-  action: 'failed' | 'delayed' | 'delivered' | 'relayed' | 'expanded';
+  /** DSN action: failed, delayed, delivered, relayed, expanded; deliverable and
+   *  undeliverable are the verify-mode actions (sendmail -bv) of the trace log. */
+  action: 'failed' | 'delayed' | 'delivered' | 'relayed' | 'expanded' | 'deliverable' | 'undeliverable';
   /** The reason text as logged in parentheses. */
   reason: string;
   /** "local", "mail.example.com[192.0.2.1]:25", "none". */
@@ -260,6 +264,9 @@ export interface BounceEndpoint {
   /** Sends the non-delivery DSN for what bounce/ID holds, then removes that log. Returns the
    *  new queue id, or undefined if none was sent (null sender: never bounce). */
   flushBounces(queueId: string, queueName: string): Promise<string | undefined>;
+  /** The message expired (qmgr's defer_flush): sends a non-delivery DSN for what defer/ID
+   *  holds, then removes that log. Returns the new queue id, if any. */
+  flushDeferred(queueId: string, queueName: string): Promise<string | undefined>;
   /** Sends a delay warning from defer/ID. */
   warnDelayed(queueId: string, queueName: string): Promise<string | undefined>;
   /** Sends a success/trace DSN (NOTIFY=SUCCESS, sendmail -bv) from trace/ID. */
