@@ -86,6 +86,9 @@ export interface FileSystem {
   link(existing: string, newPath: string): Promise<void>;
   symlink(target: string, path: string): Promise<void>;
   chmod(path: string, mode: number): Promise<void>;
+  /** chown(2). Optional: postdrop gives a maildrop file to the submitting user, whose uid
+   *  pickup then logs; a file system without it leaves files to the process's uid. */
+  chown?(path: string, uid: number, gid: number): Promise<void>;
   utimes(path: string, atimeMs: number, mtimeMs: number): Promise<void>;
 }
 

@@ -83,6 +83,7 @@ export function createNodeFileSystem(): FileSystem {
     link: (existing, newPath) => attempt('link', newPath, () => fs.link(existing, newPath)),
     symlink: (target, path) => attempt('symlink', path, () => fs.symlink(target, path)),
     chmod: (path, mode) => attempt('chmod', path, () => fs.chmod(path, mode)),
+    chown: (path, uid, gid) => attempt('chown', path, () => fs.chown(path, uid, gid)),
     utimes: (path, atimeMs, mtimeMs) => attempt('utime', path, () => fs.utimes(path, atimeMs / 1000, mtimeMs / 1000)),
   };
 }

@@ -203,6 +203,7 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     link: (existing, newPath) => attempt('link', newPath, () => volume.linkSync(existing, newPath)),
     symlink: (target, path) => attempt('symlink', path, () => volume.symlinkSync(target, path)),
     chmod: (path, mode) => attempt('chmod', path, () => volume.chmodSync(path, mode)),
+    chown: (path, uid, gid) => attempt('chown', path, () => volume.chownSync(path, uid, gid)),
     utimes: (path, atimeMs, mtimeMs) => attempt('utime', path, () => volume.utimesSync(path, atimeMs / 1000, mtimeMs / 1000)),
   };
 }
