@@ -20,13 +20,9 @@ export type TraceDetail =
   | { kind: 'config.read'; file: string; entries: number }
   /** A lookup table answered (or did not) for a key. */
   | { kind: 'map.lookup'; table: string; key: string; found: boolean; value?: string }
-  /** trivial-rewrite rewrote an address to canonical form (external form in and out). */
+  /** trivial-rewrite rewrote an address to canonical form (external form in and out). No
+   *  log line. (Resolutions are 'trivial-rewrite.resolve' in trace-pipeline.ts.) */
   | { kind: 'trivial-rewrite.rewrite'; context: 'local' | 'remote'; address: string; result: string }
-  /** trivial-rewrite resolved a recipient: its class, transport and nexthop, the final
-   *  recipient, and the flags that were set ("fail", "error", "routed"). */
-  | { kind: 'trivial-rewrite.resolve'; address: string; sender: string; verify: boolean;
-      class: 'local' | 'alias' | 'virtual' | 'relay' | 'default'; transport: string; nexthop: string;
-      recipient: string; flags: string[] }
   /** An admin command ran from a shell or the CLI. */
   | { kind: 'command.exit'; argv: string[]; exitCode: number }
   /** A TLS handshake finished (or failed) on a connection; simulated in sim, real in node. */

@@ -19,6 +19,7 @@ import { resolveAddress as resolveWithSettings, type Resolution, type ResolveOpt
 import { rewriteExternal, type RewriteContext } from './rewrite.ts';
 import { readResolveSettings, readRewriteSettings, type ResolveSettings, type RewriteSettings } from './settings.ts';
 import { openResolverTables, type ResolverTables } from './tables.ts';
+import type { RewriteEndpoint, Resolution as EndpointResolution } from '../master/contracts.ts';
 
 export type { AddressClass, Resolution, ResolveFlags, ResolveOptions } from './resolve.ts';
 export type { RewriteContext } from './rewrite.ts';
@@ -76,13 +77,29 @@ export interface OpenTrivialRewriteOptions {
   interfaceAddresses?: readonly string[];
 }
 
-/** Flag names in the order Postfix's resolve_clnt test prints them. */
-function flagNames(resolution: Resolution): string[] {
+/** The flags that are set, by name ("fail", "error", "routed"), as the pipeline's
+ *  contracts and trace events carry them. */
+export function flagNames(resolution: Resolution): string[] {
   const names: string[] = [];
   if (resolution.flags.fail) names.push('fail');
   if (resolution.flags.error) names.push('error');
   if (resolution.flags.routed) names.push('routed');
   return names;
+}
+
+/** The RewriteEndpoint of engine/master/contracts.ts over an opened TrivialRewrite, for
+ *  the host runtime to hand to cleanup, qmgr and smtpd. */
+export function rewriteEndpoint(rewriter: TrivialRewrite): RewriteEndpoint {
+  return {
+    rewrite: async (context, address) => rewriter.rewrite(context, address),
+    resolve: async (sender, address): Promise<EndpointResolution> => {
+      const resolution = await rewriter.resolve(address, { sender });
+      return {
+        addressClass: resolution.class, transport: resolution.transport, nexthop: resolution.nexthop,
+        recipient: resolution.recipient, flags: flagNames(resolution),
+      };
+    },
+  };
 }
 
 export async function openTrivialRewrite(options: OpenTrivialRewriteOptions): Promise<TrivialRewrite> {
@@ -110,9 +127,9 @@ export async function openTrivialRewrite(options: OpenTrivialRewriteOptions): Pr
     async resolve(address, resolveOptions = {}) {
       const resolution = await resolveWithSettings(address, settings, tables, resolveOptions);
       trace.emit({
-        ...origin, kind: 'trivial-rewrite.resolve', address, sender: resolveOptions.sender ?? '',
-        verify: resolveOptions.verify ?? false, class: resolution.class, transport: resolution.transport,
-        nexthop: resolution.nexthop, recipient: resolution.recipient, flags: flagNames(resolution),
+        ...origin, kind: 'trivial-rewrite.resolve', address, addressClass: resolution.class,
+        transport: resolution.transport, nexthop: resolution.nexthop, recipient: resolution.recipient,
+        flags: flagNames(resolution),
       });
       return resolution;
     },

@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeRig } from './harness.ts';
+import { rewriteEndpoint } from '../../../engine/trivial-rewrite/api.ts';
 
 const domains = [
   'virtual_alias_domains = alias.test',
@@ -183,6 +184,15 @@ test('a recipient that starts with "-" is an error unless allow_min_user', async
   assert.equal((await allowed.rewriter.resolve('-oops@example.com')).flags.error, false);
 });
 
+test('the RewriteEndpoint of the pipeline contracts', async () => {
+  const rig = await makeRig({ main: domains });
+  const endpoint = rewriteEndpoint(rig.rewriter);
+  assert.equal(await endpoint.rewrite('local', 'bob'), 'bob@example.com');
+  assert.deepEqual(await endpoint.resolve('', 'user@dom.ain1@relay.test'), {
+    addressClass: 'relay', transport: 'relay', nexthop: 'relay.test', recipient: 'user@dom.ain1@relay.test', flags: ['routed'],
+  });
+});
+
 test('each resolution and rewrite is a trace event', async () => {
   const rig = await makeRig({ main: domains });
   await rig.rewriter.resolve('bob@relay.test', { sender: 'alice@example.com' });
@@ -191,9 +201,9 @@ test('each resolution and rewrite is a trace event', async () => {
   assert.equal(events.length, 2);
   const [resolved, rewritten] = events;
   assert.ok(resolved && resolved.kind === 'trivial-rewrite.resolve');
-  assert.deepEqual({ service: resolved.service, pid: resolved.pid, address: resolved.address, sender: resolved.sender, class: resolved.class,
+  assert.deepEqual({ service: resolved.service, pid: resolved.pid, address: resolved.address, addressClass: resolved.addressClass,
     transport: resolved.transport, nexthop: resolved.nexthop, recipient: resolved.recipient, flags: resolved.flags },
-  { service: 'trivial-rewrite', pid: 4242, address: 'bob@relay.test', sender: 'alice@example.com', class: 'relay',
+  { service: 'trivial-rewrite', pid: 4242, address: 'bob@relay.test', addressClass: 'relay',
     transport: 'relay', nexthop: 'relay.test', recipient: 'bob@relay.test', flags: [] });
   assert.ok(rewritten && rewritten.kind === 'trivial-rewrite.rewrite');
   assert.deepEqual([rewritten.context, rewritten.address, rewritten.result], ['local', 'bob', 'bob@example.com']);
