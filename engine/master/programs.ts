@@ -1,0 +1,21 @@
+// The program table: which master.cf commands mtalab can run, by the command name in
+// master.cf's eighth column. Each entry is the ServiceProgram a service directory exports
+// from its service.ts (CONVENTIONS.md rule 1). A master.cf entry whose command is not in
+// this table is skipped with a warning when the host starts.
+// Called by the master runtime (runtime.ts). Models $daemon_directory: the programs master
+// can execute.
+
+import type { ServiceProgram } from './contracts.ts';
+import { trivialRewriteProgram } from './rewrite-service.ts';
+
+/** Programs by master.cf command name. bounce/defer/trace all run "bounce". */
+export const programs: Readonly<Record<string, ServiceProgram>> = {
+  'trivial-rewrite': trivialRewriteProgram,
+  // TODO(#3): pickup, cleanup, qmgr, local, virtual, error, discard, pipe, bounce, showq
+  // join as their service.ts files land.
+};
+
+/** The program for a command, if mtalab implements it. */
+export function lookupProgram(table: Readonly<Record<string, ServiceProgram>>, command: string): ServiceProgram | undefined {
+  return Object.hasOwn(table, command) ? table[command] : undefined;
+}

@@ -1,0 +1,333 @@
+// The master of one host: reads main.cf and master.cf, creates the queue directories,
+// starts one instance of every service whose program mtalab implements (programs.ts),
+// delivers triggers and master.cf wakeups, reloads and stops. It is also the HostRuntime
+// the services reach each other through (contracts.ts): cleanup(), rewrite(), bounce(),
+// deliveryAgent(transport) find the running service by its master.cf name.
+// Called by the per-host registry (registry.ts): `postfix start` in the shell, the
+// real-mode daemon (engine/cli) and the pipeline test harness. Trusts the config readers
+// for diagnostics (a broken main.cf/master.cf is fatal before anything starts). Waits only
+// through platform.timers. Models src/master/master.c, master_ent.c, master_wakeup.c and
+// master_sig.c (reload on SIGHUP, "terminating on signal 15").
+
+import type { OutputStream } from '../admin/command.ts';
+import type { MainConfig } from '../global/config/main-cf.ts';
+import { readMainConfig } from '../global/config/main-cf.ts';
+import { readMasterConfig, type MasterEntry } from '../global/config/master-cf.ts';
+import type { Host } from '../global/host.ts';
+import { createReporter, type Reporter } from '../global/msg.ts';
+import { mailQueue, type MailQueue } from '../global/queue/mail-queue.ts';
+import { hashingFromConfig } from './queue-hashing.ts';
+import { createMaillogWriter, SIM_DEFAULT_MAILLOG_FILE, type MaillogWriter } from '../global/maillog/index.ts';
+import type { TraceEvent } from '../global/trace.ts';
+import type {
+  BounceEndpoint, CleanupEndpoint, DeliveryAgentEndpoint, HostRuntime, RewriteEndpoint, RunningService,
+  ServiceProgram, TriggerReason,
+} from './contracts.ts';
+import { programs as defaultPrograms, lookupProgram } from './programs.ts';
+import { createQueueDirectories, masterPidPath, masterPidText } from './queue-directories.ts';
+import { nullOutput, readServiceConfig, ServiceInstance } from './service-instance.ts';
+
+/** How many master.cf entries one host runs at most. */
+export const SERVICES_MAX = 1000;
+
+/** A service the caller needs is not in master.cf (or its program is not implemented). */
+export class ServiceUnavailableError extends Error {
+  readonly serviceName: string;
+  constructor(serviceName: string) {
+    super(`connect to private/${serviceName}: No such file or directory`);
+    this.name = 'ServiceUnavailableError';
+    this.serviceName = serviceName;
+  }
+}
+
+export interface StartHostOptions {
+  host: Host;
+  /** Where main.cf and master.cf are; default: host.defaultConfigDirectory. */
+  configDirectory?: string;
+  /** The program table; default: programs.ts. Tests pass their own. */
+  programs?: Readonly<Record<string, ServiceProgram>>;
+  /** Where master's own fatal/warning text goes besides the maillog (real mode: stderr). */
+  stderr?: OutputStream;
+}
+
+export interface RunningHost extends HostRuntime {
+  /** master's process id (the one in pid/master.pid). */
+  readonly pid: number;
+  readonly running: boolean;
+  /** master.cf entries skipped because their program is not implemented. */
+  readonly skipped: readonly MasterEntry[];
+  /** Running services by master.cf name (inet services by [host:]port). */
+  services(): ReadonlyMap<string, ServiceInstance>;
+  /** SIGHUP: re-read main.cf and master.cf, hand services the new configuration. */
+  reload(): Promise<void>;
+  /** SIGTERM: stop every service, remove the pid file. */
+  stop(signal?: number): Promise<void>;
+  /** Resolves when every maillog line so far is in the file. */
+  flushLog(): Promise<void>;
+}
+
+/** The directory master runs from, as -c gives it. */
+function directoryIsExplicit(host: Host, directory: string): boolean {
+  return directory !== host.defaultConfigDirectory;
+}
+
+/** Services with a wakeup time start last so that the services they call are up. */
+function startOrder(entries: readonly MasterEntry[]): MasterEntry[] {
+  const plain = entries.filter((entry) => entry.wakeup.replace('?', '') === '-' || entry.wakeup === '0');
+  const waking = entries.filter((entry) => !plain.includes(entry));
+  return [...plain, ...waking];
+}
+
+/** The key a service is found by: its name; a unix service wins over a fifo/inet one. */
+function serviceKey(entry: MasterEntry): string {
+  return entry.service;
+}
+
+export async function startHost(options: StartHostOptions): Promise<RunningHost> {
+  const host = new HostMaster(options);
+  await host.start();
+  return host;
+}
+
+class HostMaster implements RunningHost {
+  readonly host: Host;
+  readonly configDirectory: string;
+  readonly pid: number;
+  private readonly table: Readonly<Record<string, ServiceProgram>>;
+  private readonly reporter: Reporter;
+  private mainConfig: MainConfig | undefined;
+  private mailQueueValue: MailQueue | undefined;
+  private readonly instances = new Map<string, ServiceInstance>();
+  private readonly skippedEntries: MasterEntry[] = [];
+  private writer: MaillogWriter | undefined;
+  private state: 'new' | 'running' | 'stopped' = 'new';
+
+  constructor(options: StartHostOptions) {
+    this.host = options.host;
+    this.configDirectory = options.configDirectory ?? options.host.defaultConfigDirectory;
+    this.table = options.programs ?? defaultPrograms;
+    this.pid = options.host.nextPid();
+    this.reporter = createReporter({ program: 'master', host: this.host, pid: this.pid, stderr: options.stderr ?? nullOutput });
+  }
+
+  get running(): boolean { return this.state === 'running'; }
+  get skipped(): readonly MasterEntry[] { return this.skippedEntries; }
+  services(): ReadonlyMap<string, ServiceInstance> { return this.instances; }
+
+  config(): MainConfig {
+    if (this.mainConfig === undefined) throw new Error('master: the host has not started');
+    return this.mainConfig;
+  }
+
+  queue(): MailQueue {
+    if (this.mailQueueValue === undefined) throw new Error('master: the host has not started');
+    return this.mailQueueValue;
+  }
+
+  async start(): Promise<void> {
+    const config = await this.readMain();
+    const entries = await readMasterConfig(this.host.platform.fs, this.configDirectory, this.reporter);
+    this.applyMain(config);
+    await this.startMaillog();
+    const queueDirectory = config.get('queue_directory') ?? '/var/spool/postfix';
+    await createQueueDirectories(this.host.platform.fs, queueDirectory);
+    await this.host.platform.fs.writeFile(masterPidPath(queueDirectory), masterPidText(this.pid), { mode: 0o644 });
+    this.state = 'running';
+    this.lifecycle('started');
+    await this.startServices(entries);
+    this.warnSkipped();
+  }
+
+  /** One line for the master.cf entries whose programs mtalab does not have yet. */
+  private warnSkipped(): void {
+    const commands = [...new Set(this.skippedEntries.map((entry) => entry.command))];
+    if (commands.length > 0) this.reporter.warn(`not implemented in mtalab yet, not started: ${commands.join(', ')}`);
+  }
+
+  async reload(): Promise<void> {
+    if (this.state !== 'running') return;
+    const config = await this.readMain();
+    const entries = await readMasterConfig(this.host.platform.fs, this.configDirectory, this.reporter);
+    this.applyMain(config);
+    this.lifecycle('reload');
+    this.skippedEntries.length = 0;
+    const wanted = new Map(entries.slice(0, SERVICES_MAX).map((entry) => [serviceKey(entry), entry]));
+    for (const [key, instance] of [...this.instances]) {
+      const entry = wanted.get(key);
+      if (entry === undefined || entry.command !== instance.entry.command || entry.text !== instance.entry.text) {
+        await this.stopInstance(key, instance);
+      } else {
+        instance.config = await this.readServiceConfig(entry, instance.pid);
+        wanted.delete(key);
+      }
+    }
+    await this.startServices([...wanted.values()]);
+  }
+
+  async stop(signal = 15): Promise<void> {
+    if (this.state !== 'running') return;
+    this.state = 'stopped';
+    this.lifecycle('terminating', signal);
+    for (const [key, instance] of [...this.instances].reverse()) await this.stopInstance(key, instance);
+    try {
+      await this.host.platform.fs.unlink(masterPidPath(this.config().get('queue_directory') ?? '/var/spool/postfix'));
+    } catch {
+      // Postfix leaves a stale pid file too; status checks the process, not the file.
+    }
+    await this.flushLog();
+    this.writer?.stop();
+  }
+
+  async flushLog(): Promise<void> {
+    await this.writer?.flush();
+  }
+
+  // --- HostRuntime -------------------------------------------------------------------
+
+  trigger(serviceName: string, reason: TriggerReason = 'wakeup'): void {
+    const instance = this.instances.get(serviceName);
+    if (instance === undefined || this.state !== 'running') return;
+    if (!instance.used) {
+      instance.used = true;
+      this.scheduleWakeup(instance);
+    }
+    // Asynchronous, as a write to a FIFO is: the caller's own work finishes first.
+    this.host.platform.timers.after(0, () => {
+      if (this.state === 'running' && this.instances.get(serviceName) === instance) instance.running?.wake?.(reason);
+    });
+  }
+
+  cleanup(): CleanupEndpoint {
+    return this.endpoint<CleanupEndpoint>(this.config().get('cleanup_service_name') ?? 'cleanup', 'open');
+  }
+
+  rewrite(): RewriteEndpoint {
+    return this.endpoint<RewriteEndpoint>(this.config().get('rewrite_service_name') ?? 'rewrite', 'resolve');
+  }
+
+  bounce(): BounceEndpoint {
+    return this.endpoint<BounceEndpoint>(this.config().get('bounce_service_name') ?? 'bounce', 'append');
+  }
+
+  deliveryAgent(transport: string): DeliveryAgentEndpoint | undefined {
+    const instance = this.instances.get(transport);
+    if (instance === undefined || instance.entry.type !== 'unix') return undefined;
+    const running = instance.running as (RunningService & Partial<DeliveryAgentEndpoint>) | undefined;
+    return typeof running?.deliver === 'function' ? running as DeliveryAgentEndpoint : undefined;
+  }
+
+  service(name: string): RunningService | undefined {
+    return this.instances.get(name)?.running;
+  }
+
+  // --- internals ---------------------------------------------------------------------
+
+  private endpoint<T>(name: string, method: string): T {
+    const running = this.instances.get(name)?.running as Record<string, unknown> | undefined;
+    if (running === undefined || typeof running[method] !== 'function') throw new ServiceUnavailableError(name);
+    return running as T;
+  }
+
+  private readMain(): Promise<MainConfig> {
+    return readMainConfig({
+      fs: this.host.platform.fs, directory: this.configDirectory, reporter: this.reporter, host: this.host,
+      directoryIsExplicit: directoryIsExplicit(this.host, this.configDirectory),
+      machine: { pid: this.pid, processName: 'master' },
+    });
+  }
+
+  private readServiceConfig(entry: MasterEntry, pid: number): Promise<MainConfig> {
+    return readServiceConfig(this.host, this.configDirectory, directoryIsExplicit(this.host, this.configDirectory),
+      entry, this.reporter, pid);
+  }
+
+  private applyMain(config: MainConfig): void {
+    this.mainConfig = config;
+    const queueDirectory = config.get('queue_directory') ?? '/var/spool/postfix';
+    this.mailQueueValue = mailQueue(this.host.platform.fs, queueDirectory, hashingFromConfig(config));
+  }
+
+  /** maillog_file, or the sim's stand-in for syslog when it is empty (writer.ts). */
+  private maillogPath(): string | undefined {
+    const path = this.config().get('maillog_file') ?? '';
+    if (path !== '') return path;
+    return this.host.platform.kind === 'sim' ? SIM_DEFAULT_MAILLOG_FILE : undefined;
+  }
+
+  private async startMaillog(): Promise<void> {
+    if (this.writer !== undefined) return;
+    const path = this.maillogPath();
+    if (path !== undefined) {
+      const parent = path.slice(0, path.lastIndexOf('/'));
+      if (parent !== '') await this.host.platform.fs.mkdir(parent, { recursive: true, mode: 0o755 }).catch(() => undefined);
+    }
+    const byPid = (pid: number): ServiceInstance | undefined => {
+      for (const instance of this.instances.values()) if (instance.pid === pid) return instance;
+      return undefined;
+    };
+    this.writer = createMaillogWriter({
+      fs: this.host.platform.fs,
+      trace: this.host.platform.trace,
+      hostName: this.host.name,
+      settings: () => {
+        const config = this.config();
+        return {
+          path: this.maillogPath(),
+          myhostname: config.get('myhostname') ?? this.host.name,
+          delayResolutionDigits: Number.parseInt(config.get('delay_logging_resolution_limit') ?? '2', 10) || 0,
+          syslogNameFor: (event: TraceEvent) => byPid(event.pid)?.syslogName ?? config.get('syslog_name') ?? 'postfix',
+        };
+      },
+    });
+  }
+
+  private lifecycle(event: 'started' | 'reload' | 'terminating', signal?: number): void {
+    this.host.platform.trace.emit({
+      kind: 'master.lifecycle', event, configDirectory: this.configDirectory,
+      ...(signal === undefined ? {} : { signal }),
+      host: this.host.name, service: 'master', pid: this.pid,
+    });
+  }
+
+  private async startServices(entries: readonly MasterEntry[]): Promise<void> {
+    for (const entry of startOrder(entries).slice(0, SERVICES_MAX)) {
+      if (this.state !== 'running') return;
+      const key = serviceKey(entry);
+      if (this.instances.has(key)) continue;
+      const program = lookupProgram(this.table, entry.command);
+      if (program === undefined) {
+        this.skippedEntries.push(entry);
+        continue;
+      }
+      const pid = this.host.nextPid();
+      const config = await this.readServiceConfig(entry, pid);
+      const instance = new ServiceInstance({ host: this.host, runtime: this, entry, program, config, pid });
+      this.instances.set(key, instance);
+      instance.running = await program.start(instance.context);
+      if (!entry.wakeup.endsWith('?')) this.scheduleWakeup(instance, true);
+    }
+  }
+
+  /** master_wakeup: the first wakeup at once (unless conditional), then every N seconds. */
+  private scheduleWakeup(instance: ServiceInstance, first = false): void {
+    const seconds = Number.parseInt(instance.entry.wakeup.replace('?', ''), 10);
+    if (!Number.isFinite(seconds) || seconds <= 0 || instance.cancelWakeup !== undefined) return;
+    const tick = (): void => {
+      if (this.state !== 'running' || this.instances.get(serviceKey(instance.entry)) !== instance) return;
+      instance.running?.wake?.('wakeup');
+      instance.cancelWakeup = this.host.platform.timers.after(seconds * 1000, tick);
+    };
+    instance.cancelWakeup = this.host.platform.timers.after(first ? 0 : seconds * 1000, tick);
+  }
+
+  private async stopInstance(key: string, instance: ServiceInstance): Promise<void> {
+    instance.cancelWakeup?.();
+    instance.cancelWakeup = undefined;
+    this.instances.delete(key);
+    try {
+      await instance.running?.stop();
+    } catch (error) {
+      this.reporter.warn(`${instance.entry.command}: stop: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}

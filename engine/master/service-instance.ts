@@ -1,0 +1,86 @@
+// One running service as master keeps it: the master.cf entry, the program, its pid, its
+// configuration (main.cf with the entry's -o overrides, read anew on reload), and the
+// ServiceContext it was started with. Called by the runtime (runtime.ts) only.
+// Trusts readMainConfig for parameter handling. Models master's MASTER_SERV/MASTER_PROC
+// pair for a service with one process.
+
+import type { OutputStream } from '../admin/command.ts';
+import type { MainConfig } from '../global/config/main-cf.ts';
+import { readMainConfig } from '../global/config/main-cf.ts';
+import type { MasterEntry } from '../global/config/master-cf.ts';
+import type { Host } from '../global/host.ts';
+import { createReporter, type Reporter } from '../global/msg.ts';
+import type { Cancel } from '../platform/types.ts';
+import type { TraceInput } from '../global/trace.ts';
+import type { HostRuntime, RunningService, ServiceContext, ServiceProgram } from './contracts.ts';
+
+/** Services have no terminal: their diagnostics reach the maillog through the trace only. */
+export const nullOutput: OutputStream = { write: () => undefined, isTty: false };
+
+/** The -o overrides, with service_name set first as master does for every child. */
+export function serviceOverrides(entry: MasterEntry): Map<string, string> {
+  const overrides = new Map<string, string>([['service_name', entry.service]]);
+  for (const [name, value] of entry.overrides) overrides.set(name, value);
+  return overrides;
+}
+
+/** main.cf with the entry's overrides, read as the service's own process would. */
+export async function readServiceConfig(host: Host, directory: string, directoryIsExplicit: boolean,
+  entry: MasterEntry, reporter: Reporter, pid: number): Promise<MainConfig> {
+  return readMainConfig({
+    fs: host.platform.fs, directory, reporter, host, directoryIsExplicit,
+    overrides: serviceOverrides(entry),
+    machine: { pid, processName: entry.command },
+  });
+}
+
+export interface ServiceInstanceOptions {
+  host: Host;
+  runtime: HostRuntime;
+  entry: MasterEntry;
+  program: ServiceProgram;
+  config: MainConfig;
+  pid: number;
+}
+
+export class ServiceInstance {
+  readonly entry: MasterEntry;
+  readonly program: ServiceProgram;
+  readonly pid: number;
+  readonly context: ServiceContext;
+  running: RunningService | undefined;
+  /** Whether a trigger has named the service (for conditional "?" wakeups). */
+  used = false;
+  cancelWakeup: Cancel | undefined;
+  private currentConfig: MainConfig;
+
+  constructor(options: ServiceInstanceOptions) {
+    const { host, entry, pid } = options;
+    this.entry = entry;
+    this.program = options.program;
+    this.pid = pid;
+    this.currentConfig = options.config;
+    const programName = entry.command;
+    this.context = {
+      host,
+      runtime: options.runtime,
+      entry,
+      serviceName: entry.service,
+      program: programName,
+      pid,
+      config: () => this.currentConfig,
+      log: createReporter({ program: programName, host, pid, stderr: nullOutput }),
+      trace: (detail) => {
+        host.platform.trace.emit({ ...detail, host: host.name, service: programName, pid } as TraceInput);
+      },
+    };
+  }
+
+  get config(): MainConfig { return this.currentConfig; }
+
+  /** A reload hands the service its new configuration; config() returns it from now on. */
+  set config(config: MainConfig) { this.currentConfig = config; }
+
+  /** The service's own syslog_name (an -o override applies), for its log tag. */
+  get syslogName(): string { return this.currentConfig.get('syslog_name') ?? 'postfix'; }
+}
