@@ -87,9 +87,10 @@ function notifyOk(notify: number): boolean {
   return notify === 1 || (notify > 0 && notify <= 14 && (notify & 1) === 0);
 }
 
-/** Replaces characters that are not printable ASCII with '?', as Postfix's printable(). */
+/** Replaces control characters with '?', as Postfix's printable() does (UTF-8 text and, in
+ *  byte-string form, its bytes are kept: smtputf8_enable = yes allows them). */
 function printableText(text: string): string {
-  return text.replace(/[^\x20-\x7e\u00a0-\uffff]/g, '?');
+  return text.replace(/[\x00-\x1f\x7f]/g, '?');
 }
 
 interface EntryBuilder {
@@ -192,7 +193,8 @@ export function parseRecipientLog(text: string, logName: RecipientLogName): Pars
 
 /** Reads a per-message log file; a missing file reads as no entries. Used by the bounce
  *  service for DSNs and by postqueue/showq for the deferral reason. */
-export async function readRecipientLog(fs: FileSystem, path: string, logName?: RecipientLogName): Promise<ParsedRecipientLog> {
+export async function readRecipientLog(fs: FileSystem, path: string, logName?: RecipientLogName,
+  encoding: 'utf-8' | 'latin1' = 'utf-8'): Promise<ParsedRecipientLog> {
   let bytes: Uint8Array;
   try {
     bytes = await fs.readFile(path);
@@ -201,7 +203,20 @@ export async function readRecipientLog(fs: FileSystem, path: string, logName?: R
     throw error;
   }
   const name = logName ?? logNameOfPath(path);
-  return parseRecipientLog(new TextDecoder().decode(bytes), name);
+  // latin1 gives a byte string (one character per byte) that the bounce service passes
+  // on unchanged into a notice; utf-8 gives text for display (postqueue -p).
+  const text = encoding === 'latin1' ? byteString(bytes) : new TextDecoder().decode(bytes);
+  return parseRecipientLog(text, name);
+}
+
+/** One character per byte, so that any bytes survive a round trip. */
+export function byteString(bytes: Uint8Array): string {
+  const parts: string[] = [];
+  const chunkBytes = 8192;
+  for (let start = 0; start < bytes.length; start += chunkBytes) {
+    parts.push(String.fromCharCode(...bytes.subarray(start, start + chunkBytes)));
+  }
+  return parts.join('');
 }
 
 /** The log kind from a path such as /var/spool/postfix/defer/7/7E5F61681FF. */

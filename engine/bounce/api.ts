@@ -1,0 +1,158 @@
+// The bounce/defer/trace service core: appends recipient records to the per-message logs
+// (queue_directory/bounce/ID, defer/ID, trace/ID) and turns those logs into delivery
+// status notifications sent through cleanup with the null sender.
+// Called by the delivery-status library (append) and by qmgr (flushBounces at the end of a
+// delivery round, flushDeferred at expiry, warnDelayed after delay_warning_time,
+// flushTrace for NOTIFY=SUCCESS and sendmail -v/-bv); engine/bounce/service.ts wires it
+// into a host. Trusts the queue directory layout; a log that cannot be written throws,
+// so that the caller defers the recipient as Postfix does.
+// Models src/bounce/bounce.c (the request dispatch) and bounce_append_service.c.
+
+import type { BounceEndpoint, RecipientStatus, ServiceContext } from '../master/contracts.ts';
+import { queueFilePath } from '../global/queue/mail-queue.ts';
+import { formatRecipientLogEntry, readRecipientLog, type RecipientLogEntry, type RecipientLogName } from '../global/dsn/recipient-log.ts';
+import type { NoticeKind } from '../global/dsn/templates.ts';
+import { PlatformError } from '../platform/types.ts';
+import { buildNotice, planDelayNotice, planFailureNotice, planTraceNotice, submitNotice, type NoticePlan } from './notify.ts';
+import { readOriginal, TraceFlag } from './original.ts';
+
+/** What the core needs of its service context (a subset, so tests can build one). */
+export type BounceContext = Pick<ServiceContext, 'host' | 'runtime' | 'config' | 'log' | 'trace'>;
+
+/** A per-message log file is created with this mode, as bounce_append_service() does. */
+const LOG_FILE_MODE = 0o600;
+
+/** "smtp; 550 5.1.1 text" -> type and text; a remote MTA name becomes a dns-type MTA. */
+export function logEntryOf(status: RecipientStatus): RecipientLogEntry {
+  const recipient = status.recipient;
+  const entry: RecipientLogEntry = {
+    recipient: recipient.address,
+    offset: recipient.offset,
+    dsnNotify: recipient.dsnNotify,
+    status: status.dsn,
+    action: status.action,
+    reason: status.reason,
+  };
+  if (recipient.originalRecipient !== '') entry.originalRecipient = recipient.originalRecipient;
+  if (recipient.dsnOriginalRecipient !== undefined && recipient.dsnOriginalRecipient !== '') {
+    entry.dsnOriginalRecipient = recipient.dsnOriginalRecipient;
+  }
+  if (status.diagnosticCode !== undefined) {
+    const separator = status.diagnosticCode.indexOf(';');
+    if (separator > 0) {
+      entry.diagnosticType = status.diagnosticCode.slice(0, separator).trim();
+      entry.diagnosticText = status.diagnosticCode.slice(separator + 1).trim();
+    }
+  }
+  if (status.remoteMta !== undefined && status.remoteMta !== '') {
+    entry.mtaType = 'dns';
+    entry.mtaName = status.remoteMta;
+  }
+  return entry;
+}
+
+/** The parent directory of a path ("/q/defer/7/7E5F" -> "/q/defer/7"). */
+const parentOf = (path: string): string => path.slice(0, Math.max(1, path.lastIndexOf('/')));
+
+async function removeIfPresent(context: BounceContext, path: string): Promise<void> {
+  try {
+    await context.host.platform.fs.unlink(path);
+  } catch (error) {
+    if (!(error instanceof PlatformError && error.code === 'ENOENT')) throw error;
+  }
+}
+
+export class BounceCore implements BounceEndpoint {
+  constructor(private readonly context: BounceContext) {}
+
+  private logPath(log: RecipientLogName, queueId: string): string {
+    return queueFilePath(this.context.runtime.queue(), log, queueId);
+  }
+
+  /** bounce_append_service(): one record appended and synced; on a failed write the file
+   *  is cut back to its old length so that no half record stays behind. */
+  async append(log: RecipientLogName, queueId: string, status: RecipientStatus): Promise<void> {
+    const fs = this.context.host.platform.fs;
+    const path = this.logPath(log, queueId);
+    await fs.mkdir(parentOf(path), { recursive: true });
+    const handle = await fs.open(path, 'a', LOG_FILE_MODE);
+    const originalLength = (await handle.stat()).size;
+    try {
+      await handle.write(new TextEncoder().encode(formatRecipientLogEntry(logEntryOf(status))));
+      await handle.sync();
+    } catch (error) {
+      await handle.truncate(originalLength).catch(() => undefined);
+      throw error;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Non-delivery notice from bounce/ID (qmgr, after a delivery round). */
+  flushBounces(queueId: string, queueName: string): Promise<string | undefined> {
+    return this.sendNotices('bounce', 'failure', queueId, queueName);
+  }
+
+  /** Non-delivery notice from defer/ID (qmgr, when the message expired). */
+  flushDeferred(queueId: string, queueName: string): Promise<string | undefined> {
+    return this.sendNotices('defer', 'failure', queueId, queueName);
+  }
+
+  /** Delay warning from defer/ID; the log stays. */
+  warnDelayed(queueId: string, queueName: string): Promise<string | undefined> {
+    return this.sendNotices('defer', 'delay', queueId, queueName);
+  }
+
+  /** Success or verify report from trace/ID. */
+  flushTrace(queueId: string, queueName: string): Promise<string | undefined> {
+    return this.sendNotices('trace', 'success', queueId, queueName);
+  }
+
+  /** Reads the log and the original, plans who is told, sends, and removes the log when
+   *  the plan consumed it and every notice that had to go out went out. */
+  private async sendNotices(log: RecipientLogName, kind: NoticeKind, queueId: string, queueName: string): Promise<string | undefined> {
+    const context = this.context;
+    const config = context.config();
+    const fs = context.host.platform.fs;
+    const logPath = this.logPath(log, queueId);
+    const parsed = await readRecipientLog(fs, logPath, log, 'latin1');
+    for (const warning of parsed.warnings) context.log.warn(`${logPath}: ${warning}`);
+    if (kind === 'success' && parsed.entries.length === 0) return undefined; // no trace file: nothing to report
+    const original = await readOriginal(fs, queueFilePath(context.runtime.queue(), queueName, queueId));
+    const noticeKind: NoticeKind = kind === 'success' && (original.traceFlags & (TraceFlag.userVerify | TraceFlag.record)) !== 0
+      ? 'verify' : kind;
+    const env = { config, queueId };
+    const plan: NoticePlan = kind === 'failure' ? planFailureNotice(env, original.sender, original.dsnReturn)
+      : kind === 'delay' ? planDelayNotice(env, original.sender) : planTraceNotice(env, original.sender);
+    if (plan.warning !== undefined) context.log.warn(plan.warning);
+    if (plan.info !== undefined) context.log.info(plan.info);
+    const nowSeconds = Math.floor(context.host.platform.clock.nowMs() / 1000);
+    let firstId: string | undefined;
+    let senderNoticeOk = true;
+    for (const [index, addressing] of plan.notices.entries()) {
+      // The postmaster copy of a single bounce or delay goes out only after the sender's.
+      if (index > 0 && !senderNoticeOk) break;
+      const notice = buildNotice({ config, kind: noticeKind, queueId, nowSeconds, entries: parsed.entries, original, addressing });
+      for (const warning of notice.warnings) context.log.warn(warning);
+      if (notice.recipientCount === 0) continue;
+      const sent = await submitNotice(context.runtime.cleanup(), addressing.sender, addressing.recipient, notice.bytes);
+      context.trace({ kind: 'bounce.notification', queueId, notice: addressing.logPhrase, newQueueId: sent.queueId });
+      if (!sent.ok) {
+        const target = addressing.postmasterCopy && index > 0 ? `while bouncing to ${plan.notices[0]?.recipient ?? ''}` : `to ${addressing.recipient}`;
+        context.log.warn(addressing.postmasterCopy && index > 0
+          ? `${queueId}: postmaster notice failed ${target}`
+          : `${queueId}: sender notification failed ${target}: ${sent.reason}`);
+        if (index === 0) senderNoticeOk = false;
+        continue;
+      }
+      firstId ??= sent.queueId;
+    }
+    if (plan.consumed && senderNoticeOk) await removeIfPresent(context, logPath);
+    return firstId;
+  }
+}
+
+/** The endpoint other services reach through runtime.bounce(). */
+export function createBounceCore(context: BounceContext): BounceCore {
+  return new BounceCore(context);
+}
