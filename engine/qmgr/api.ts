@@ -1,0 +1,358 @@
+// qmgr's callable core (CONVENTIONS.md rule 1): the queue manager of one host. It moves
+// files from incoming/ (on a trigger) and from deferred/ (every queue_run_delay, only those
+// whose next attempt time has come; all of them on a flush) into active/, up to
+// qmgr_message_active_limit at once; reads each, logs "from=<...>, size=N, nrcpt=N (queue
+// active)", resolves and groups its recipients, and hands them to the delivery agents
+// within each destination's concurrency window. When a message's last delivery returns it
+// is removed, or bounced/expired/warned and moved to deferred/ (finish.ts). At start, files
+// left in active/ by a crash go back to incoming/; unreadable files go to corrupt/.
+// Everything waits through platform timers; every loop has a named bound.
+// Called by service.ts (qmgrProgram) and tests. Trusts its QmgrEnvironment.
+// Models src/qmgr/qmgr.c (qmgr_loop, qmgr_trigger_event, qmgr_deferred_run_event,
+// qmgr_post_init), qmgr_active.c (qmgr_active_feed) and qmgr_move.c.
+
+import type { Cancel } from '../platform/types.ts';
+import { PlatformError } from '../platform/types.ts';
+import { queueFilePath, renameQueueFile, type MailQueue } from '../global/queue/mail-queue.ts';
+import { readQueueFile } from '../global/queue/queue-file.ts';
+import type { TriggerReason } from '../master/contracts.ts';
+import { assignRecipients } from './assign.ts';
+import { buildRequest, deferAll, runDelivery } from './delivery.ts';
+import { TransportQueues, type QueueEntry } from './destinations.ts';
+import type { ActiveMessage, QmgrEnvironment } from './environment.ts';
+import { finishMessage, moveMessage, saveCorrupt } from './finish.ts';
+import { handleSource, loadMessage } from './message.ts';
+import { checkOpenable, listQueueIds, QueueScan } from './queue-scan.ts';
+import { isDue, mirrorFileTime, storeNextAttempt, storedNextAttempt } from './retry-time.ts';
+
+export type { QmgrEnvironment, RecipientReporter, ActiveMessage } from './environment.ts';
+export { readQmgrSettings, defaultQmgrSettings, type QmgrSettings } from './settings.ts';
+export { backoffSeconds, storedNextAttempt, NEXT_ATTEMPT_ATTRIBUTE } from './retry-time.ts';
+
+/** Rounds of feed-and-dispatch one wake-up may run before yielding to a timer. */
+export const PUMP_ROUNDS_MAX = 10_000;
+/** Files moved at start-up from active/ back to incoming/. */
+export const RECOVERY_FILES_MAX = 100_000;
+
+const SCAN_INCOMING = 0;
+const SCAN_DEFERRED = 1;
+
+export class QueueManager {
+  private readonly scans: [QueueScan, QueueScan];
+  private readonly transports = new Map<string, TransportQueues<ActiveMessage>>();
+  private readonly messages = new Map<string, ActiveMessage>();
+  private firstScan = SCAN_INCOMING;
+  private pumping = false;
+  private pumpWanted = false;
+  private stopped = false;
+  private readonly inFlight = new Set<Promise<void>>();
+  private cancelDeferredRun: Cancel | undefined;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly environment: QmgrEnvironment) {
+    const { queue } = environment;
+    this.scans = [
+      new QueueScan('incoming', () => listQueueIds(queue.fs, queue.queueDirectory, 'incoming')),
+      new QueueScan('deferred', () => listQueueIds(queue.fs, queue.queueDirectory, 'deferred')),
+    ];
+  }
+
+  /** qmgr_post_init: recover active/, then scan incoming and deferred, and every
+   *  queue_run_delay after that. */
+  async start(): Promise<void> {
+    await recoverActiveQueue(this.environment);
+    this.scans[SCAN_INCOMING].request();
+    this.deferredRun();
+  }
+
+  /** A trigger from master: cleanup's "scan incoming", postqueue -f's flush. */
+  wake(reason: TriggerReason): void {
+    if (this.stopped) return;
+    if (reason === 'flush-deferred') {
+      for (const transport of this.transports.values()) for (const queue of transport.queues.values()) queue.revive();
+      this.scans[SCAN_DEFERRED].request({ all: true, flushDeferTransports: true });
+      this.scans[SCAN_INCOMING].request({ flushDeferTransports: true });
+    } else {
+      this.scans[SCAN_INCOMING].request();
+    }
+    this.kick();
+  }
+
+  /** Stops scanning and waits for deliveries in progress to end. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancelDeferredRun?.();
+    for (const transport of this.transports.values()) for (const queue of transport.queues.values()) queue.cancelRevive?.();
+    await Promise.all([...this.inFlight]);
+  }
+
+  /** Messages in the active queue (for tests and the UI). */
+  get activeCount(): number { return this.messages.size; }
+
+  /** Resolves when nothing is being fed or delivered. */
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return !this.pumping && this.inFlight.size === 0;
+  }
+
+  private notifyIdle(): void {
+    if (!this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const waiter of waiters) waiter();
+  }
+
+  /** qmgr_deferred_run_event: scan deferred now and again after queue_run_delay. */
+  private deferredRun(): void {
+    if (this.stopped) return;
+    this.scans[SCAN_DEFERRED].request();
+    this.kick();
+    const delayMs = Math.max(1, this.environment.settings().queueRunDelaySeconds) * 1000;
+    this.cancelDeferredRun = this.environment.timers.after(delayMs, () => this.deferredRun());
+  }
+
+  private kick(): void {
+    this.pumpWanted = true;
+    if (this.pumping || this.stopped) return;
+    this.pumping = true;
+    void this.pump().catch((error: unknown) => {
+      this.environment.warn(`qmgr: ${error instanceof Error ? error.message : String(error)}`);
+    }).finally(() => {
+      this.pumping = false;
+      if (this.pumpWanted && !this.stopped) this.environment.timers.after(0, () => this.kick());
+      this.notifyIdle();
+    });
+  }
+
+  /** qmgr_loop, repeated while there is work: feed one message, then start deliveries. */
+  private async pump(): Promise<void> {
+    for (let round = 0; round < PUMP_ROUNDS_MAX && this.pumpWanted && !this.stopped; round++) {
+      this.pumpWanted = false;
+      const fed = await this.feedOne();
+      this.dispatch();
+      if (fed) this.pumpWanted = true;
+    }
+  }
+
+  /** Takes the next id from the scans, incoming and deferred in turn; true when one was
+   *  looked at (fed or skipped), so that the caller goes on. */
+  private async feedOne(): Promise<boolean> {
+    if (this.messages.size >= this.environment.settings().activeMessagesMax) return false;
+    for (let index = 0; index < this.scans.length; index++) {
+      const scanIndex = (this.firstScan + index) % this.scans.length;
+      const scan = this.scans[scanIndex as 0 | 1];
+      const id = await scan.next();
+      if (id === undefined) continue;
+      this.firstScan = (scanIndex + 1) % this.scans.length;
+      await this.feed(scan, id);
+      return true;
+    }
+    return false;
+  }
+
+  /** qmgr_active_feed: check, move to active/, read, log, assign. */
+  private async feed(scan: QueueScan, id: string): Promise<void> {
+    const { environment } = this;
+    if (this.messages.has(id)) return;
+    const path = queueFilePath(environment.queue, scan.queueName, id);
+    const openable = await checkOpenable(environment.queue.fs, path);
+    if (!openable.ok) {
+      if (openable.warning !== undefined) environment.warn(openable.warning);
+      return;
+    }
+    if (scan.queueName === 'deferred' && !scan.all && !(await this.isDueNow(path))) return;
+    if (!(await moveMessage(environment, id, scan.queueName, 'active'))) return;
+    const activeSinceMs = environment.clock.nowMs();
+    const handle = await environment.queue.fs.open(queueFilePath(environment.queue, 'active', id), 'r');
+    let result;
+    try {
+      result = await loadMessage(handle, queueFilePath(environment.queue, 'active', id), id);
+    } finally {
+      await handle.close();
+    }
+    const opened = result.kind === 'loaded'
+      ? { sender: result.message.sender, contentLength: result.message.contentLength, recipientCount: result.message.recipientCount }
+      : result.opened;
+    if (opened !== undefined) {
+      environment.trace({ kind: 'qmgr.active', queueId: id, sender: opened.sender, size: opened.contentLength, recipients: opened.recipientCount });
+    }
+    for (const warning of result.warnings) environment.warn(warning);
+    if (result.kind === 'corrupt') {
+      await saveCorrupt(environment, id, result.warnings.join('; '));
+      return;
+    }
+    await removeIfPresent(environment.queue, 'defer', id);
+    const message: ActiveMessage = {
+      queueId: id, loaded: result.message, activeSinceMs, pendingEntries: 0, deferred: false,
+      flushDeferTransports: scan.flushDeferTransports,
+    };
+    this.messages.set(id, message);
+    const entries = await assignRecipients({
+      environment,
+      transport: (name) => this.transport(name),
+      hasRetryAgent: () => environment.deliveryAgent('retry') !== undefined,
+    }, message);
+    message.pendingEntries = entries.length;
+    if (entries.length === 0) this.track(this.finish(message));
+  }
+
+  /** Whether a deferred file's stored next attempt time has come. */
+  private async isDueNow(path: string): Promise<boolean> {
+    const handle = await this.environment.queue.fs.open(path, 'r');
+    try {
+      const file = await readQueueFile(handleSource(handle), path);
+      return isDue(storedNextAttempt(file)?.seconds, Math.floor(this.environment.clock.nowMs() / 1000));
+    } catch {
+      return true; // a damaged file is due: feeding it sends it to corrupt/
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private transport(name: string): TransportQueues<ActiveMessage> {
+    let transport = this.transports.get(name);
+    if (transport === undefined) {
+      const settings = this.environment.settings();
+      transport = new TransportQueues(name, settings.initialConcurrency, settings.concurrencyLimit(name),
+        settings.recipientLimit(name), settings.failedCohortLimit);
+      this.transports.set(name, transport);
+    }
+    return transport;
+  }
+
+  /** qmgr_active_drain: start every entry that a destination window allows. */
+  private dispatch(): void {
+    if (this.stopped) return;
+    for (const transport of this.transports.values()) {
+      for (const queue of transport.queues.values()) {
+        while (queue.ready && queue.todo.length > 0) {
+          const entry = queue.todo.shift();
+          if (entry === undefined) break;
+          queue.busy++;
+          this.track(this.deliver(entry));
+        }
+      }
+      transport.prune();
+    }
+  }
+
+  private track(work: Promise<void>): void {
+    const tracked = work.catch((error: unknown) => {
+      this.environment.warn(`qmgr: ${error instanceof Error ? error.message : String(error)}`);
+    }).finally(() => {
+      this.inFlight.delete(tracked);
+      this.kick();
+      this.notifyIdle();
+    });
+    this.inFlight.add(tracked);
+  }
+
+  /** One delivery request and its aftermath (qmgr_deliver_update). */
+  private async deliver(entry: QueueEntry<ActiveMessage>): Promise<void> {
+    const { environment } = this;
+    const { message, destination } = entry;
+    const request = buildRequest(environment, message, destination.transport.name, destination.nexthop, entry.recipients);
+    const result = await runDelivery(environment, request);
+    if (result.deferred) message.deferred = true;
+    if (result.destinationDead !== undefined) {
+      if (destination.noteFailure(result.destinationDead)) await this.throttle(entry);
+    } else if (!result.crashed) {
+      destination.noteSuccess();
+    }
+    destination.busy--;
+    await this.entryDone(message);
+  }
+
+  /** A dead destination: defer what waits for it and revive it after minimal_backoff_time. */
+  private async throttle(entry: QueueEntry<ActiveMessage>): Promise<void> {
+    const { destination } = entry;
+    const dead = destination.dead;
+    if (dead === undefined) return;
+    if (destination.cancelRevive === undefined) {
+      const delayMs = this.environment.settings().backoffSecondsMin * 1000;
+      destination.cancelRevive = this.environment.timers.after(delayMs, () => {
+        destination.cancelRevive = undefined;
+        destination.revive();
+        this.kick();
+      });
+    }
+    const waiting = destination.todo.splice(0, destination.todo.length);
+    for (const other of waiting) {
+      const request = buildRequest(this.environment, other.message, destination.transport.name, destination.nexthop, other.recipients);
+      await deferAll(this.environment, request, dead.dsn, dead.reason);
+      other.message.deferred = true;
+      await this.entryDone(other.message);
+    }
+  }
+
+  private async entryDone(message: ActiveMessage): Promise<void> {
+    message.pendingEntries--;
+    if (message.pendingEntries === 0) await this.finish(message);
+  }
+
+  private async finish(message: ActiveMessage): Promise<void> {
+    try {
+      await finishMessage(this.environment, message);
+    } finally {
+      this.messages.delete(message.queueId);
+    }
+  }
+}
+
+async function removeIfPresent(queue: MailQueue, queueName: string, id: string): Promise<void> {
+  try {
+    await queue.fs.unlink(queueFilePath(queue, queueName, id));
+  } catch (error) {
+    if (!(error instanceof PlatformError) || error.code !== 'ENOENT') throw error;
+  }
+}
+
+/** qmgr_move(active, incoming): files a crashed qmgr left in active/ are tried again. */
+export async function recoverActiveQueue(environment: Pick<QmgrEnvironment, 'queue' | 'clock' | 'trace' | 'warn'>): Promise<number> {
+  const { queue } = environment;
+  const ids = (await listQueueIds(queue.fs, queue.queueDirectory, 'active')).slice(0, RECOVERY_FILES_MAX);
+  const nowSeconds = Math.floor(environment.clock.nowMs() / 1000);
+  let moved = 0;
+  for (const id of ids) {
+    await mirrorFileTime(queue.fs, queueFilePath(queue, 'active', id), nowSeconds);
+    try {
+      await renameQueueFile(queue, id, 'active', 'incoming');
+    } catch (error) {
+      if (!(error instanceof PlatformError) || error.code !== 'ENOENT') throw error;
+      environment.warn(`qmgr_move: rename ${id} from active to incoming: No such file or directory`);
+      continue;
+    }
+    environment.trace({ kind: 'queue.moved', queueId: id, from: 'active', to: 'incoming' });
+    moved++;
+  }
+  return moved;
+}
+
+/** Makes a deferred message due at once (postqueue -s, postsuper -H use it): its stored
+ *  next attempt time becomes now. Returns false when the file is not there. */
+export async function makeDueNow(queue: MailQueue, queueName: string, id: string, nowSeconds: number): Promise<boolean> {
+  const path = queueFilePath(queue, queueName, id);
+  let handle;
+  try {
+    handle = await queue.fs.open(path, 'r+');
+  } catch (error) {
+    if (error instanceof PlatformError && error.code === 'ENOENT') return false;
+    throw error;
+  }
+  try {
+    const file = await readQueueFile(handleSource(handle), path);
+    if (storedNextAttempt(file) !== undefined) await storeNextAttempt(handle, file, nowSeconds);
+  } finally {
+    await handle.close();
+  }
+  await mirrorFileTime(queue.fs, path, nowSeconds);
+  return true;
+}
+
+export function createQueueManager(environment: QmgrEnvironment): QueueManager {
+  return new QueueManager(environment);
+}

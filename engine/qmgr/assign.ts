@@ -1,0 +1,147 @@
+// Resolving a message's recipients and sorting them into delivery queue entries: each
+// recipient goes through trivial-rewrite's resolve; a failure is redirected to the retry
+// transport ("4.3.0 address resolver failure"), a malformed address or an empty one to the
+// error transport, defer_transports to retry ("4.3.2 deferred transport"), mail for the
+// double-bounce address is discarded, and a recipient for a dead destination is deferred.
+// The rest are sorted (transport, queue, domain, address) and grouped into entries of at
+// most <transport>_destination_recipient_limit recipients.
+// Called by api.ts when a message enters the active queue. Trusts the rewrite endpoint.
+// Models src/qmgr/qmgr_message.c (qmgr_resolve_one, qmgr_message_resolve,
+// qmgr_message_sort_compare, qmgr_message_assign).
+
+import type { DeliveryRecipient, Resolution } from '../master/contracts.ts';
+import type { QueueRecipient } from '../global/queue/queue-file.ts';
+import { destinationName, type DestinationQueue, type QueueEntry, type TransportQueues } from './destinations.ts';
+import { buildRequest, qmgrStatus, NO_RELAY } from './delivery.ts';
+import type { ActiveMessage, QmgrEnvironment } from './environment.ts';
+
+export interface Route {
+  transport: string;
+  nexthop: string;
+  address: string;
+  addressClass: string;
+}
+
+const redirect = (transport: 'error' | 'retry', text: string, address: string): Route =>
+  ({ transport, nexthop: text, address, addressClass: 'default' });
+
+/** qmgr_resolve_one plus the redirects of qmgr_message_resolve. */
+export async function routeRecipient(environment: QmgrEnvironment, message: ActiveMessage, address: string): Promise<Route> {
+  let resolution: Resolution;
+  try {
+    resolution = await environment.rewrite.resolve(message.loaded.sender, address);
+  } catch {
+    return redirect('retry', '4.3.0 address resolver failure', address);
+  }
+  if (resolution.flags.includes('fail')) return redirect('retry', '4.3.0 address resolver failure', address);
+  if (resolution.flags.includes('error')) return redirect('error', '5.1.3 bad address syntax', address);
+  const route: Route = { transport: resolution.transport, nexthop: resolution.nexthop, address: resolution.recipient, addressClass: resolution.addressClass };
+  if (route.address === '') return redirect('error', '5.1.3 null recipient address', route.address);
+  const settings = environment.settings();
+  if (!message.flushDeferTransports && settings.deferTransports.includes(route.transport)) {
+    return redirect('retry', '4.3.2 deferred transport', route.address);
+  }
+  return route;
+}
+
+/** Whether a local recipient is the double-bounce address (its mail is dropped). */
+function isDoubleBounce(route: Route, doubleBounceSender: string): boolean {
+  if (route.addressClass !== 'local') return false;
+  const at = route.address.lastIndexOf('@');
+  const local = at < 0 ? route.address : route.address.slice(0, at);
+  return local.toLowerCase() === doubleBounceSender.toLowerCase();
+}
+
+interface Placed {
+  recipient: DeliveryRecipient;
+  queue: DestinationQueue<ActiveMessage>;
+}
+
+function compareAddresses(left: string, right: string): number {
+  const leftAt = left.lastIndexOf('@');
+  const rightAt = right.lastIndexOf('@');
+  if (leftAt < 0 && rightAt >= 0) return 1;
+  if (leftAt >= 0 && rightAt < 0) return -1;
+  if (leftAt >= 0 && rightAt >= 0) {
+    const leftDomain = left.slice(leftAt).toLowerCase();
+    const rightDomain = right.slice(rightAt).toLowerCase();
+    if (leftDomain !== rightDomain) return leftDomain < rightDomain ? -1 : 1;
+  }
+  return left === right ? 0 : left < right ? -1 : 1;
+}
+
+/** qmgr_message_sort_compare for recipients that have a queue. */
+function comparePlaced(left: Placed, right: Placed): number {
+  const transport = compare(left.queue.transport.name, right.queue.transport.name);
+  if (transport !== 0) return transport;
+  const queue = compare(left.queue.name, right.queue.name);
+  if (queue !== 0) return queue;
+  return compareAddresses(left.recipient.address, right.recipient.address);
+}
+
+const compare = (left: string, right: string): number => (left === right ? 0 : left < right ? -1 : 1);
+
+export interface AssignContext {
+  environment: QmgrEnvironment;
+  transport(name: string): TransportQueues<ActiveMessage>;
+  /** Retry agent present: dead destinations' recipients go there, else qmgr defers them. */
+  hasRetryAgent(): boolean;
+}
+
+function deliveryRecipient(recipient: QueueRecipient, address: string): DeliveryRecipient {
+  const result: DeliveryRecipient = {
+    address,
+    originalRecipient: recipient.originalRecipient ?? recipient.address,
+    offset: recipient.offset,
+    dsnNotify: recipient.dsnNotify ?? 0,
+  };
+  if (recipient.dsnOriginalRecipient !== undefined) result.dsnOriginalRecipient = recipient.dsnOriginalRecipient;
+  return result;
+}
+
+/** Resolves and assigns every pending recipient; returns the new entries (already queued
+ *  on their destinations). Recipients qmgr disposes of itself are reported here. */
+export async function assignRecipients(context: AssignContext, message: ActiveMessage): Promise<QueueEntry<ActiveMessage>[]> {
+  const { environment } = context;
+  const settings = environment.settings();
+  const placed: Placed[] = [];
+  for (const recipient of message.loaded.recipients) {
+    const route = await routeRecipient(environment, message, recipient.address);
+    const target = deliveryRecipient(recipient, route.address);
+    if (isDoubleBounce(route, settings.doubleBounceSender)) {
+      const request = buildRequest(environment, message, route.transport, route.nexthop, [target]);
+      await environment.report.sent(request, { ...qmgrStatus(target, '2.0.0', 'undeliverable postmaster notification discarded', false), action: 'delivered' });
+      continue;
+    }
+    let transport = context.transport(route.transport);
+    let queue = transport.queue(destinationName(route.transport, transport.recipientLimit, route.address, route.nexthop, settings.recipientDelimiters), route.nexthop);
+    if (queue.dead !== undefined) {
+      const dead = queue.dead;
+      if (!context.hasRetryAgent() || route.transport === 'retry') {
+        const request = buildRequest(environment, message, route.transport, route.nexthop, [target]);
+        await environment.report.deferred(request, qmgrStatus(target, dead.dsn, dead.reason, false));
+        message.deferred = true;
+        continue;
+      }
+      transport = context.transport('retry');
+      const text = `${dead.dsn} ${dead.reason}`;
+      queue = transport.queue(text.toLowerCase(), text);
+    }
+    placed.push({ recipient: target, queue });
+  }
+  placed.sort(comparePlaced);
+  const entries: QueueEntry<ActiveMessage>[] = [];
+  let last: QueueEntry<ActiveMessage> | undefined;
+  for (const { recipient, queue } of placed) {
+    const limit = queue.transport.recipientLimit;
+    if (last === undefined || last.destination !== queue || (limit !== 0 && last.recipients.length >= limit)) {
+      last = { message, destination: queue, recipients: [] };
+      entries.push(last);
+      queue.todo.push(last);
+    }
+    last.recipients.push(recipient);
+  }
+  return entries;
+}
+
+export { NO_RELAY };

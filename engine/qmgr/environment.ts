@@ -1,0 +1,51 @@
+// What the queue manager's core is given (the service wires a running host's runtime to
+// it; unit tests give fakes), and the in-core message it keeps while a file is in active/.
+// Called by api.ts and its helpers, service.ts and tests. Models the globals and the
+// QMGR_MESSAGE structure of src/qmgr/qmgr.h.
+
+import type { Clock, Timers } from '../platform/types.ts';
+import type { MailQueue } from '../global/queue/mail-queue.ts';
+import type {
+  BounceEndpoint, DeliveryAgentEndpoint, DeliveryRequest, RecipientStatus, RewriteEndpoint, ServiceTraceInput,
+} from '../master/contracts.ts';
+import type { LoadedMessage } from './message.ts';
+import type { QmgrSettings } from './settings.ts';
+
+/** The per-recipient outcomes qmgr records itself (the delivery-status library in a
+ *  running host: reportDeferred, reportBounced, reportSent, reportExpired). */
+export interface RecipientReporter {
+  deferred(request: DeliveryRequest, status: RecipientStatus): Promise<void>;
+  bounced(request: DeliveryRequest, status: RecipientStatus): Promise<void>;
+  sent(request: DeliveryRequest, status: RecipientStatus): Promise<void>;
+  /** Logs "status=expired, returned to sender" and flushes defer/ID as a non-delivery
+   *  notice; throws when the bounce service fails. */
+  expired(message: { queueId: string; queueName: string; sender: string }): Promise<string | undefined>;
+}
+
+export interface QmgrEnvironment {
+  queue: MailQueue;
+  clock: Clock;
+  timers: Timers;
+  /** Read at each use, so that a reload takes effect. */
+  settings(): QmgrSettings;
+  rewrite: Pick<RewriteEndpoint, 'resolve'>;
+  deliveryAgent(transport: string): DeliveryAgentEndpoint | undefined;
+  bounce: BounceEndpoint;
+  report: RecipientReporter;
+  trace(input: ServiceTraceInput): void;
+  /** "warning: ..." in the maillog. */
+  warn(text: string): void;
+}
+
+/** A message in the active queue (QMGR_MESSAGE). */
+export interface ActiveMessage {
+  queueId: string;
+  loaded: LoadedMessage;
+  activeSinceMs: number;
+  /** Delivery requests not yet finished (refcount). */
+  pendingEntries: number;
+  /** Some recipient must be tried again (message->flags). */
+  deferred: boolean;
+  /** Came from a flush: deliver defer_transports mail too (QMGR_FLUSH_DFXP). */
+  flushDeferTransports: boolean;
+}

@@ -1,0 +1,166 @@
+// What happens to a message once every recipient has been tried: send the bounces that
+// bounce/ID holds, the success/trace notices, then either expire it (maximal_queue_lifetime,
+// bounce_queue_lifetime for the null sender: "status=expired, returned to sender" and a
+// non-delivery notice from defer/ID), warn the sender once (delay_warning_time), and move
+// it to deferred/ with its next attempt time; or, when nothing is left, remove it.
+// Called by api.ts when a message's last delivery request finishes. Trusts the bounce
+// endpoint to send notices and the reporter to log the expiry.
+// Models src/qmgr/qmgr_active.c (qmgr_active_done and its _2/_25/_3 continuations,
+// qmgr_active_defer, qmgr_active_corrupt) and qmgr_message_update_warn.
+
+import type { FileHandle } from '../platform/types.ts';
+import { PlatformError } from '../platform/types.ts';
+import { queueFilePath, renameQueueFile } from '../global/queue/mail-queue.ts';
+import { RecordType } from '../global/queue/record.ts';
+import type { ActiveMessage, QmgrEnvironment } from './environment.ts';
+import { QMGR_READ_FLAG_NOTIFY_SUCCESS, TraceFlag, handleSource } from './message.ts';
+import { readQueueFile } from '../global/queue/queue-file.ts';
+import { backoffSeconds, mirrorFileTime, storeNextAttempt } from './retry-time.ts';
+
+/** Fixed width of the delay warning time record, rewritten in place (REC_TYPE_WARN_FORMAT). */
+const WARN_VALUE_WIDTH = 15;
+
+async function fileSize(environment: QmgrEnvironment, queueName: string, id: string): Promise<number | undefined> {
+  try {
+    return (await environment.queue.fs.stat(queueFilePath(environment.queue, queueName, id))).size;
+  } catch (error) {
+    if (error instanceof PlatformError && error.code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+async function withQueueFile<T>(environment: QmgrEnvironment, id: string, work: (handle: FileHandle) => Promise<T>): Promise<T> {
+  const handle = await environment.queue.fs.open(queueFilePath(environment.queue, 'active', id), 'r+');
+  try {
+    return await work(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Moves a message to another queue and traces the move. */
+export async function moveMessage(environment: QmgrEnvironment, id: string, from: string, to: string): Promise<boolean> {
+  try {
+    await renameQueueFile(environment.queue, id, from, to);
+  } catch (error) {
+    if (!(error instanceof PlatformError) || error.code !== 'ENOENT') throw error;
+    environment.warn(`qmgr_active_defer: rename ${id} from ${from} to ${to}: No such file or directory`);
+    return false;
+  }
+  environment.trace({ kind: 'queue.moved', queueId: id, from, to });
+  return true;
+}
+
+/** qmgr_active_corrupt: keep a file that cannot be read for a human to look at. */
+export async function saveCorrupt(environment: QmgrEnvironment, id: string, reason: string): Promise<void> {
+  try {
+    await renameQueueFile(environment.queue, id, 'active', 'corrupt');
+  } catch (error) {
+    if (error instanceof PlatformError && error.code === 'ENOENT') return;
+    throw error;
+  }
+  environment.warn(`saving corrupt file "${id}" from queue "active" to queue "corrupt"`);
+  environment.trace({ kind: 'queue.moved', queueId: id, from: 'active', to: 'corrupt' });
+  environment.trace({ kind: 'qmgr.corrupt', queueId: id, reason });
+}
+
+/** Sends what bounce/ID holds; an empty log is removed. False when the bounce service failed. */
+async function flushBounceLog(environment: QmgrEnvironment, message: ActiveMessage): Promise<boolean> {
+  const size = await fileSize(environment, 'bounce', message.queueId);
+  if (size === undefined) return true;
+  if (size === 0) {
+    await environment.queue.fs.unlink(queueFilePath(environment.queue, 'bounce', message.queueId));
+    return true;
+  }
+  try {
+    await environment.bounce.flushBounces(message.queueId, 'active');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Sends the success/trace notice when the message asked for one (sendmail -v/-bv,
+ *  NOTIFY=SUCCESS) and a trace log exists. */
+async function flushTraceLog(environment: QmgrEnvironment, message: ActiveMessage): Promise<boolean> {
+  const { loaded } = message;
+  const wanted = (loaded.traceFlags & (TraceFlag.userVerify | TraceFlag.record | TraceFlag.recordDelayedSent)) !== 0
+    || (loaded.qmgrFlags & QMGR_READ_FLAG_NOTIFY_SUCCESS) !== 0;
+  if (!wanted || await fileSize(environment, 'trace', message.queueId) === undefined) return true;
+  try {
+    await environment.bounce.flushTrace(message.queueId, 'active');
+  } catch {
+    return false;
+  }
+  const offset = loaded.traceFlagsOffset;
+  if (offset !== undefined) await withQueueFile(environment, message.queueId, (handle) => handle.write(new Uint8Array([RecordType.killed]), offset));
+  return true;
+}
+
+function lifetimeSeconds(environment: QmgrEnvironment, message: ActiveMessage): number {
+  const settings = environment.settings();
+  return message.loaded.sender === '' ? settings.bounceQueueLifetimeSeconds : settings.queueLifetimeSeconds;
+}
+
+/** After a delay warning the W record becomes -1 (qmgr_message_update_warn). */
+async function markWarned(environment: QmgrEnvironment, message: ActiveMessage, offset: number): Promise<void> {
+  const value = new TextEncoder().encode('-1'.padStart(WARN_VALUE_WIDTH, ' '));
+  await withQueueFile(environment, message.queueId, async (handle) => {
+    await handle.write(value, offset + 2);
+    await handle.sync();
+  });
+}
+
+/** qmgr_active_done and its continuations, in Postfix's order. */
+export async function finishMessage(environment: QmgrEnvironment, message: ActiveMessage): Promise<void> {
+  const id = message.queueId;
+  if (!(await flushBounceLog(environment, message))) message.deferred = true;
+  if (!(await flushTraceLog(environment, message))) message.deferred = true;
+  const nowSeconds = Math.floor(environment.clock.nowMs() / 1000);
+  if (message.deferred) {
+    const { loaded } = message;
+    if (nowSeconds >= loaded.createTimeSeconds + lifetimeSeconds(environment, message)) {
+      try {
+        await environment.report.expired({ queueId: id, queueName: 'active', sender: loaded.sender });
+        message.deferred = false;
+      } catch {
+        message.deferred = true;
+      }
+    } else if (loaded.warnTime !== undefined && loaded.warnTime.seconds > 0 && nowSeconds >= loaded.warnTime.seconds - 1) {
+      let warned = true;
+      try {
+        await environment.bounce.warnDelayed(id, 'active');
+      } catch {
+        warned = false;
+      }
+      if (warned) await markWarned(environment, message, loaded.warnTime.offset);
+    }
+  }
+  if (message.deferred) {
+    await deferMessage(environment, message, nowSeconds);
+    return;
+  }
+  try {
+    await environment.queue.fs.unlink(queueFilePath(environment.queue, 'active', id));
+  } catch (error) {
+    if (!(error instanceof PlatformError) || error.code !== 'ENOENT') throw error;
+    environment.warn(`qmgr_active_done_3_generic: remove ${id} from active: No such file or directory`);
+    return;
+  }
+  environment.trace({ kind: 'qmgr.removed', queueId: id });
+}
+
+/** qmgr_active_defer: store the next attempt time, mirror it in the file times, move. */
+async function deferMessage(environment: QmgrEnvironment, message: ActiveMessage, nowSeconds: number): Promise<void> {
+  const id = message.queueId;
+  const delay = backoffSeconds(nowSeconds, message.loaded.createTimeSeconds, environment.settings());
+  const nextAttempt = nowSeconds + delay;
+  const stored = await withQueueFile(environment, id, async (handle) => {
+    // Re-read: agents and the warning may have rewritten records since the load.
+    const file = await readQueueFile(handleSource(handle), queueFilePath(environment.queue, 'active', id));
+    return storeNextAttempt(handle, file, nextAttempt);
+  });
+  if (stored !== 'stored') environment.warn(`${id}: cannot record the next attempt time: no end record`);
+  await mirrorFileTime(environment.queue.fs, queueFilePath(environment.queue, 'active', id), nextAttempt);
+  await moveMessage(environment, id, 'active', 'deferred');
+}

@@ -1,0 +1,180 @@
+// Reading one queue file into the active queue: the envelope fields qmgr needs, checked the
+// way qmgr_message_read checks them, with Postfix's warnings for a file that must go to
+// corrupt/ ("message rejected: missing end record", "missing sender record", ...). The
+// "(queue active)" line is due as soon as the sender record has been read, even when the
+// file turns out to be damaged further on, as in Postfix.
+// Called by api.ts when a file has been moved into active/. Trusts readQueueFile for the
+// record layout, nothing in the file's contents.
+// Models src/qmgr/qmgr_message.c (qmgr_message_read, qmgr_message_open).
+
+import type { FileHandle } from '../platform/types.ts';
+import type { PreciseTime } from '../global/queue/mail-queue.ts';
+import {
+  readQueueFile, QueueFileError, Attribute, type QueueFile, type QueueRecipient,
+} from '../global/queue/queue-file.ts';
+import { RecordError, RecordReader, RecordType, latin1, type ByteSource } from '../global/queue/record.ts';
+import { parseSizeRecord } from '../global/queue/queue-fields.ts';
+
+/** Postfix's DEL_REQ_FLAG_* trace bits (deliver_request.h). */
+export const TraceFlag = {
+  mtaVerify: 1 << 8,
+  userVerify: 1 << 9,
+  record: 1 << 10,
+  recordDelayedSent: 1 << 13,
+} as const;
+
+/** The size record's qmgr flags Postfix accepts (QMGR_READ_FLAG_USER): the mixed-records
+ *  hint and the DSN NOTIFY bits shifted left by one. */
+const QMGR_READ_FLAGS_USER = 0x1 | (0xf << 1);
+export const QMGR_READ_FLAG_NOTIFY_SUCCESS = 2 << 1;
+
+/** The parts of a queue file a delivery needs, as qmgr holds them in core. */
+export interface LoadedMessage {
+  file: QueueFile;
+  sender: string;
+  arrivalTime: PreciseTime;
+  createTimeSeconds: number;
+  /** cont_length: the "size=" qmgr logs and hands to agents. */
+  contentLength: number;
+  dataOffset: number;
+  /** The size record's recipient count: "nrcpt=". */
+  recipientCount: number;
+  qmgrFlags: number;
+  /** Recipients not yet done, in file order. */
+  recipients: QueueRecipient[];
+  warnTime?: { seconds: number; offset: number };
+  traceFlags: number;
+  /** Offset of a trace_flags attribute that asked only to record (killed after the trace flush). */
+  traceFlagsOffset?: number;
+  dsnEnvelopeId?: string;
+  dsnReturn?: 'full' | 'hdrs';
+  clientName?: string;
+  clientAddress?: string;
+}
+
+export type LoadResult =
+  | { kind: 'loaded'; message: LoadedMessage; warnings: string[] }
+  /** The file must go to corrupt/. `opened` says whether the sender was read first, so
+   *  that the "(queue active)" line is logged before the warnings, as Postfix does. */
+  | { kind: 'corrupt'; warnings: string[]; opened?: { sender: string; contentLength: number; recipientCount: number } };
+
+/** Records scanned when looking for the sender of a damaged file. */
+const SALVAGE_RECORDS_MAX = 100_000;
+
+/** A file handle as a byte source; a read error ends the data, as for a VSTREAM. */
+export function handleSource(handle: FileHandle): ByteSource {
+  return {
+    read: async (length, position) => {
+      try {
+        return await handle.read(length, position);
+      } catch {
+        return new Uint8Array(0);
+      }
+    },
+  };
+}
+
+function attributeValue(file: QueueFile, name: string): string | undefined {
+  return file.attributes.find((attribute) => attribute.name === name)?.value;
+}
+
+function offsetOfAttribute(file: QueueFile, name: string): number | undefined {
+  for (const record of file.records) {
+    if (record.type !== RecordType.attribute) continue;
+    if (latin1(record.payload).startsWith(`${name}=`)) return record.offset;
+  }
+  return undefined;
+}
+
+/** Client attributes: log_client_* win over client_* (qmgr_message_read). */
+function clientAttribute(file: QueueFile, logName: string, actualName: string): string | undefined {
+  return attributeValue(file, logName) ?? attributeValue(file, actualName);
+}
+
+function dsnReturnOf(file: QueueFile, warnings: string[], queueId: string): 'full' | 'hdrs' | undefined {
+  const value = attributeValue(file, Attribute.dsnReturn);
+  if (value === undefined) return undefined;
+  if (value === '1') return 'full';
+  if (value === '2') return 'hdrs';
+  warnings.push(`${queueId}: ignoring malformed DSN RET flags in queue file record:${value.slice(0, 100)}`);
+  return undefined;
+}
+
+/** Reads the sender and size of a file that failed to read whole. */
+async function salvageOpened(source: ByteSource, path: string): Promise<{ sender: string; contentLength: number; recipientCount: number } | undefined> {
+  const reader = new RecordReader(source, { path, transparent: true });
+  let contentLength = 0;
+  let recipientCount = 0;
+  try {
+    for (let count = 0; count < SALVAGE_RECORDS_MAX; count++) {
+      const record = await reader.next();
+      if (record === null || record.type === RecordType.messageContentStart) return undefined;
+      if (record.type === RecordType.size) {
+        const size = parseSizeRecord(latin1(record.payload));
+        contentLength = size === undefined ? 0 : (size.contentLength || size.contentSize);
+        recipientCount = size?.recipientCount ?? 0;
+      }
+      if (record.type === RecordType.sender) return { sender: new TextDecoder().decode(record.payload), contentLength, recipientCount };
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/** Reads and checks a queue file in active/ (qmgr_message_read). */
+export async function loadMessage(handle: FileHandle, path: string, queueId: string): Promise<LoadResult> {
+  const source = handleSource(handle);
+  const warnings: string[] = [];
+  let file: QueueFile;
+  try {
+    file = await readQueueFile(source, path);
+  } catch (error) {
+    if (error instanceof RecordError) warnings.push(error.message, `${queueId}: message rejected: missing end record`);
+    else if (error instanceof QueueFileError) warnings.push(`${queueId}: message rejected: ${error.message}`);
+    else throw error;
+    return { kind: 'corrupt', warnings, opened: await salvageOpened(source, path) };
+  }
+  const size = file.size;
+  const contentLength = size === undefined ? 0 : (size.contentLength || size.contentSize);
+  const opened = file.sender === undefined ? undefined
+    : { sender: file.sender, contentLength, recipientCount: size?.recipientCount ?? 0 };
+  const sizeProblem = size === undefined ? undefined
+    : size.dataOffset <= 0 || size.contentSize <= 0 || size.contentLength < 0 ? 'invalid size record'
+      : (size.qmgrFlags & ~QMGR_READ_FLAGS_USER) !== 0 ? 'invalid flags in size record' : undefined;
+  if (sizeProblem !== undefined) {
+    warnings.push(`${queueId}: ${sizeProblem}: ${latin1(file.records[0]?.payload ?? new Uint8Array(0)).slice(0, 100)}`);
+    return { kind: 'corrupt', warnings, opened };
+  }
+  if (!file.complete) warnings.push(`${queueId}: message rejected: missing end record`);
+  else if (file.arrivalTime === undefined || file.arrivalTime.seconds === 0) warnings.push(`${queueId}: message rejected: missing arrival time record`);
+  else if (file.sender === undefined) warnings.push(`${queueId}: message rejected: missing sender record`);
+  else if (size === undefined) warnings.push(`${queueId}: message rejected: missing size record`);
+  if (warnings.length > 0 || size === undefined || file.sender === undefined || file.arrivalTime === undefined) {
+    return { kind: 'corrupt', warnings, opened };
+  }
+  const recipients = file.recipients.filter((recipient) => recipient.status === 'todo');
+  const unread = size.recipientCount - file.recipients.length;
+  if (unread !== 0) warnings.push(`${queueId}: rcpt count mismatch (${unread})`);
+  const traceFlagsText = attributeValue(file, 'trace_flags');
+  const traceFlags = traceFlagsText === undefined ? 0 : (Number.parseInt(traceFlagsText, 10) || 0);
+  const message: LoadedMessage = {
+    file,
+    sender: file.sender,
+    arrivalTime: file.arrivalTime,
+    createTimeSeconds: file.createTimeSeconds || file.arrivalTime.seconds,
+    contentLength,
+    dataOffset: size.dataOffset,
+    recipientCount: size.recipientCount,
+    qmgrFlags: size.qmgrFlags,
+    recipients,
+    warnTime: file.warningTime,
+    traceFlags,
+    traceFlagsOffset: traceFlags === TraceFlag.record ? offsetOfAttribute(file, 'trace_flags') : undefined,
+    dsnEnvelopeId: attributeValue(file, Attribute.dsnEnvelopeId),
+    dsnReturn: dsnReturnOf(file, warnings, queueId),
+    clientName: clientAttribute(file, 'log_client_name', 'client_name'),
+    clientAddress: clientAttribute(file, 'log_client_address', 'client_address'),
+  };
+  return { kind: 'loaded', message, warnings };
+}

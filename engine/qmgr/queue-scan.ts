@@ -1,0 +1,114 @@
+// Listing a queue directory the way qmgr's scans do: queue ids in sorted order, descending
+// into the one-character hash subdirectories (hash_queue_names/hash_queue_depth), and
+// "is this file ready" as mail_open_ok checks it (a regular file whose owner bits are rwx:
+// cleanup adds the execute bit only when the file is complete).
+// Called by api.ts (the incoming and deferred scans, start-up recovery). Trusts the
+// platform's sorted readdir.
+// Models src/util/scan_dir.c, src/global/mail_scan_dir.c, src/global/mail_open_ok.c and
+// src/qmgr/qmgr_scan.c.
+
+import type { FileSystem } from '../platform/types.ts';
+import { PlatformError } from '../platform/types.ts';
+import { HASH_QUEUE_DEPTH_MAX, isQueueIdSyntaxOk } from '../global/queue/queue-id.ts';
+
+/** Queue ids one scan takes in; past this a scan ends and the next one picks up the rest. */
+export const SCAN_IDS_MAX = 100_000;
+
+/** MAIL_QUEUE_STAT_READY: owner read, write and execute. */
+const READY_OWNER_BITS = 0o700;
+
+/** The queue ids under queue_directory/queueName, hashed subdirectories included. */
+export async function listQueueIds(fs: FileSystem, queueDirectory: string, queueName: string): Promise<string[]> {
+  const ids: string[] = [];
+  await walk(fs, `${queueDirectory}/${queueName}`, 0, ids);
+  return ids;
+}
+
+async function walk(fs: FileSystem, directory: string, depth: number, ids: string[]): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.readdir(directory);
+  } catch (error) {
+    if (error instanceof PlatformError && (error.code === 'ENOENT' || error.code === 'ENOTDIR')) return;
+    throw error;
+  }
+  for (const name of names) {
+    if (ids.length >= SCAN_IDS_MAX) return;
+    if (name.length === 1 && depth < HASH_QUEUE_DEPTH_MAX && await isDirectory(fs, `${directory}/${name}`)) {
+      await walk(fs, `${directory}/${name}`, depth + 1, ids);
+    } else if (isQueueIdSyntaxOk(name) && /^[A-Za-z0-9_]+$/.test(name)) {
+      ids.push(name);
+    }
+  }
+}
+
+async function isDirectory(fs: FileSystem, path: string): Promise<boolean> {
+  try {
+    return (await fs.lstat(path)).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+export type OpenCheck = { ok: true } | { ok: false; warning?: string };
+
+/** mail_open_ok: a regular file with mode rwx for its owner; missing files are silent. */
+export async function checkOpenable(fs: FileSystem, path: string): Promise<OpenCheck> {
+  let stat;
+  try {
+    stat = await fs.lstat(path);
+  } catch (error) {
+    if (error instanceof PlatformError && error.code === 'ENOENT') return { ok: false };
+    return { ok: false, warning: `${path}: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  if (!stat.isFile) return { ok: false, warning: `${path}: uid ${stat.uid}: not a regular file` };
+  if ((stat.mode & 0o700) !== READY_OWNER_BITS) return { ok: false };
+  return { ok: true };
+}
+
+/** One queue's scan (QMGR_SCAN): a snapshot of ids taken at start, consumed one at a
+ *  time; a request during a scan restarts it once the snapshot is used up. */
+export class QueueScan {
+  private pending: string[] = [];
+  private active = false;
+  private restartWanted = false;
+  /** Ignore next-attempt times (postqueue -f): QMGR_SCAN_ALL. */
+  all = false;
+  /** Also deliver defer_transports mail (QMGR_FLUSH_DFXP). */
+  flushDeferTransports = false;
+  private nextAll = false;
+  private nextFlush = false;
+
+  constructor(readonly queueName: string, private readonly list: () => Promise<string[]>) {}
+
+  get scanning(): boolean { return this.active; }
+
+  /** qmgr_scan_request: start now if idle, else remember to start again. */
+  request(options: { all?: boolean; flushDeferTransports?: boolean } = {}): void {
+    if (this.active) {
+      if (options.all) this.all = true;
+      if (options.flushDeferTransports) this.flushDeferTransports = true;
+    }
+    this.restartWanted = true;
+    this.nextAll ||= options.all === true;
+    this.nextFlush ||= options.flushDeferTransports === true;
+  }
+
+  /** The next id, starting or restarting the scan as requested; undefined when done. */
+  async next(): Promise<string | undefined> {
+    if (this.active && this.pending.length === 0) this.active = false;
+    if (!this.active && this.restartWanted) {
+      this.restartWanted = false;
+      this.all = this.nextAll;
+      this.flushDeferTransports = this.nextFlush;
+      this.nextAll = false;
+      this.nextFlush = false;
+      this.pending = await this.list();
+      this.active = true;
+    }
+    if (!this.active) return undefined;
+    const id = this.pending.shift();
+    if (id === undefined) this.active = false;
+    return id;
+  }
+}

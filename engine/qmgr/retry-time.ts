@@ -1,0 +1,110 @@
+// When a deferred message may be tried again: the backoff rule and where the time is kept.
+// Postfix moves a deferred file's time stamps into the future (utime) and the deferred
+// scan skips files whose mtime is still ahead. mtalab may not decide from file times in
+// the simulation (DESIGN.md section 2), so the time is kept in the queue file itself: one
+// named attribute record, "mtalab_next_attempt_time=" and the epoch seconds in 15 columns
+// (Postfix's fixed width for fields rewritten in place), at the end of the extracted
+// segment just before the end record. The first deferral inserts it where the end record
+// was; later ones rewrite the digits in place. The real qmgr and postcat read the file
+// unchanged: an attribute is a valid extracted-segment record (REC_TYPE_EXTRACT) and
+// postcat prints it as "named_attribute: ...". The mtime is set too, as Postfix does, for
+// the tools and people that look at it, but nothing here decides from it.
+// Called by api.ts (defer, scan) and by the queue tools that make a message due now
+// (postqueue -s, postsuper -H). Trusts readQueueFile's record offsets.
+// Models qmgr_active_done_3_generic's backoff, qmgr_active_defer and qmgr_active_feed's
+// "future time stamp" check.
+
+import type { FileHandle, FileSystem } from '../platform/types.ts';
+import { encodeRecord, RecordType } from '../global/queue/record.ts';
+import type { QueueFile } from '../global/queue/queue-file.ts';
+import type { QmgrSettings } from './settings.ts';
+
+export const NEXT_ATTEMPT_ATTRIBUTE = 'mtalab_next_attempt_time';
+
+/** Width of the stored value, as REC_TYPE_WARN_FORMAT / REC_TYPE_PTR_FORMAT ("%15ld"). */
+export const NEXT_ATTEMPT_VALUE_WIDTH = 15;
+
+/** A file whose time is at most this far ahead is due (qmgr_active_feed: mtime > now + 1). */
+export const FUTURE_SLACK_SECONDS = 1;
+
+/** Postfix's backoff: the time the message has spent in the queue, bounded below by
+ *  minimal_backoff_time and above by maximal_backoff_time. Waiting as long as the
+ *  message has waited doubles the age at each retry. */
+export function backoffSeconds(nowSeconds: number, createTimeSeconds: number | undefined, settings: Pick<QmgrSettings, 'backoffSecondsMin' | 'backoffSecondsMax'>): number {
+  if (createTimeSeconds === undefined || createTimeSeconds <= 0) return settings.backoffSecondsMin;
+  const age = nowSeconds - createTimeSeconds;
+  return Math.max(settings.backoffSecondsMin, Math.min(age, settings.backoffSecondsMax));
+}
+
+export function isDue(nextAttemptSeconds: number | undefined, nowSeconds: number): boolean {
+  return nextAttemptSeconds === undefined || nextAttemptSeconds <= nowSeconds + FUTURE_SLACK_SECONDS;
+}
+
+export interface StoredNextAttempt {
+  seconds: number;
+  /** Offset of the first character of the 15-column value. */
+  valueOffset: number;
+}
+
+const decoder = new TextDecoder();
+
+/** The stored next attempt time of a file read by readQueueFile, if any. */
+export function storedNextAttempt(file: QueueFile): StoredNextAttempt | undefined {
+  const prefix = `${NEXT_ATTEMPT_ATTRIBUTE}=`;
+  for (const record of file.records) {
+    if (record.type !== RecordType.attribute) continue;
+    const text = decoder.decode(record.payload);
+    if (!text.startsWith(prefix)) continue;
+    const value = text.slice(prefix.length);
+    if (value.length !== NEXT_ATTEMPT_VALUE_WIDTH || !/^ *\d+$/.test(value)) continue;
+    // One type byte and one length byte: the payload is shorter than 128 bytes.
+    return { seconds: Number(value.trim()), valueOffset: record.offset + 2 + prefix.length };
+  }
+  return undefined;
+}
+
+function paddedValue(seconds: number): string {
+  const text = String(Math.max(0, Math.floor(seconds)));
+  if (text.length > NEXT_ATTEMPT_VALUE_WIDTH) throw new RangeError(`next attempt time ${seconds} too large`);
+  return text.padStart(NEXT_ATTEMPT_VALUE_WIDTH, ' ');
+}
+
+/** Why a time could not be stored (the file is then retried at every deferred scan). */
+export type StoreResult = 'stored' | 'no-end-record';
+
+/** Records the next attempt time in an open queue file (read by readQueueFile before).
+ *  Crash-safe: the new bytes go after the end record's type byte first, and the single
+ *  byte that turns the end record into the attribute record is written last. */
+export async function storeNextAttempt(handle: FileHandle, file: QueueFile, seconds: number): Promise<StoreResult> {
+  const value = paddedValue(seconds);
+  const stored = storedNextAttempt(file);
+  if (stored !== undefined) {
+    await handle.write(new TextEncoder().encode(value), stored.valueOffset);
+    await handle.sync();
+    return 'stored';
+  }
+  const { size } = await handle.stat();
+  if (size < 2) return 'no-end-record';
+  const tail = await handle.read(2, size - 2);
+  if (tail[0] !== RecordType.end || tail[1] !== 0) return 'no-end-record';
+  const endOffset = size - 2;
+  const attribute = encodeRecord(RecordType.attribute, `${NEXT_ATTEMPT_ATTRIBUTE}=${value}`);
+  const bytes = new Uint8Array(attribute.length + 2);
+  bytes.set(attribute, 0);
+  bytes.set([RecordType.end, 0], attribute.length);
+  await handle.write(bytes.subarray(1), endOffset + 1);
+  await handle.sync();
+  await handle.write(bytes.subarray(0, 1), endOffset);
+  await handle.sync();
+  return 'stored';
+}
+
+/** Sets the file times as Postfix's utime() does (for mailq, qshape and people); a file
+ *  that vanished meanwhile is no error. */
+export async function mirrorFileTime(fs: FileSystem, path: string, seconds: number): Promise<void> {
+  try {
+    await fs.utimes(path, seconds * 1000, seconds * 1000);
+  } catch {
+    // Postfix ignores ENOENT here; other failures only lose the mirror, not the record.
+  }
+}
