@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { formatDelay, formatLogTime, renderLogLine } from '../../../engine/global/maillog/index.ts';
 import { createMaillogWriter, formatMaillogLine, type MaillogSettings } from '../../../engine/global/maillog/writer.ts';
-import type { TraceEvent, TraceInput } from '../../../engine/global/trace.ts';
+import type { TraceEvent } from '../../../engine/global/trace.ts';
+import type { ServiceTraceInput } from '../../../engine/master/contracts.ts';
 import { createTraceSink } from '../../../engine/global/trace.ts';
 import { createSimPlatform } from '../../../engine/platform/sim/index.ts';
 
@@ -36,7 +37,7 @@ function origin(line: string): { service: string; pid: number; myhostname: strin
   return { service: service!, pid: Number(pid), myhostname: `${host}.example.com` };
 }
 
-function rendered(line: string, detail: Omit<TraceInput, 'host' | 'service' | 'pid'>, syslogName = 'postfix-ref1'): string | undefined {
+function rendered(line: string, detail: ServiceTraceInput, syslogName = 'postfix-ref1'): string | undefined {
   const from = origin(line);
   const event = { ...detail, host: 'h', service: from.service, pid: from.pid, seq: 1, atMs: timeOf(line) } as TraceEvent;
   return formatMaillogLine(event, {
