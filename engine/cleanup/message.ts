@@ -1,0 +1,187 @@
+// The message content pass: the submitting program's Received header first, then the
+// primary headers one logical header at a time (checks, hop count, Message-Id logging,
+// Resent- detection, address rewriting, message_drop_headers), the missing headers
+// (missing-headers.ts), and the body with MIME part headers and attached message headers
+// told apart from body lines for the right checks. Output goes to state.contentLines as
+// text lines (latin1: one character per byte, so 8-bit mail passes through unchanged).
+// Called by finish.ts after the envelope pass. Trusts the core; bounded by the number of
+// input lines and header_size_limit per header.
+// Models cleanup_message.c (cleanup_header_callback, cleanup_body_callback) over
+// mime_state.c's header/body split.
+
+import { CleanupStatus } from '../master/contracts.ts';
+import type { LookupTable } from '../global/maps/types.ts';
+import { checkLine } from './checks.ts';
+import type { CleanupCore } from './core.ts';
+import { rewriteHeaderAddresses, headerOutputLines } from './header-rewrite.ts';
+import { findHeaderOptions, headerValue, isHeaderText, receivedHeader } from './headers.ts';
+import { addMissingHeaders } from './missing-headers.ts';
+import { BoundaryStack, blockEnd, parseContentType, type ContentType, type LineClass } from './mime.ts';
+import type { CleanupState } from './state.ts';
+
+/** A message's text as cleanup writes it. */
+export interface ContentOutput {
+  lines: string[];
+}
+
+const isContinuation = (line: string): boolean => line.startsWith(' ') || line.startsWith('\t');
+
+class MessagePass {
+  private bodyOffset = 0;
+  private readonly boundaries = new BoundaryStack();
+
+  constructor(private readonly core: CleanupCore, private readonly state: CleanupState, private readonly output: ContentOutput) {}
+
+  /** Writes lines when output is still wanted (CLEANUP_OUT_OK). */
+  write(lines: readonly string[]): void {
+    if (!this.state.outputOk) return;
+    for (const line of lines) this.output.lines.push(line);
+  }
+
+  private tablesFor(lineClass: LineClass | 'primary', mimeHeader: boolean): { tables: readonly LookupTable[]; parameter: string } {
+    const { tables } = this.core;
+    if (mimeHeader || lineClass === 'mime-header') return { tables: tables.mimeHeaderChecks, parameter: 'mime_header_checks' };
+    if (lineClass === 'nested-header') return { tables: tables.nestedHeaderChecks, parameter: 'nested_header_checks' };
+    return { tables: tables.headerChecks, parameter: 'header_checks' };
+  }
+
+  /** cleanup_header_callback for one logical header (continuation lines joined by "\n"). */
+  async header(input: string, lineClass: LineClass | 'primary'): Promise<ContentType | undefined> {
+    const { core, state } = this;
+    let text = input.length > core.settings.headerSizeLimit ? input.slice(0, core.settings.headerSizeLimit) : input;
+    let options = findHeaderOptions(text, core.settings.dropHeaders);
+    if (options?.name === 'Received') state.hopCount += 1;
+    if (state.contentChecks && state.outputOk) {
+      const { tables, parameter } = this.tablesFor(lineClass, options?.mime === true);
+      const outcome = await checkLine(core, state, {
+        tables, parameter, context: 'header', line: text,
+        emitHeader: async (prepended) => this.write(headerOutputLines(prepended)),
+        emitBody: (prepended) => this.write([prepended]),
+      });
+      if (outcome.kind === 'drop') return undefined;
+      if (outcome.kind === 'replace') {
+        text = outcome.text;
+        options = findHeaderOptions(text, core.settings.dropHeaders);
+      }
+    }
+    const contentType = options?.name === 'Content-Type' ? parseContentType(headerValue(text)) : undefined;
+    if (options === undefined || lineClass !== 'primary') {
+      this.write(headerOutputLines(text));
+      return contentType;
+    }
+    await this.primaryHeader(text, options);
+    return contentType;
+  }
+
+  private async primaryHeader(text: string, options: NonNullable<ReturnType<typeof findHeaderOptions>>): Promise<void> {
+    const { core, state } = this;
+    state.headersSeen.add(options.name.toLowerCase());
+    if (options.name === 'Message-Id' || options.name === 'Resent-Message-Id') {
+      const header = options.name === 'Message-Id' ? 'message-id' : 'resent-message-id';
+      core.trace(state.queueId, { kind: 'cleanup.message-id', header, messageId: headerValue(text) });
+    }
+    if (options.name === 'Received' && state.hopCount >= core.settings.hopcountLimit) {
+      core.log.warn(`${state.queueId}: message rejected: hopcount exceeded`);
+      state.fail(CleanupStatus.hops);
+    }
+    if (!state.outputOk) return;
+    if (options.resent) state.resent = 'Resent-';
+    if ((options.sender || options.recipient) && state.headerRewriteContext !== undefined) {
+      const rewritten = await rewriteHeaderAddresses(core, state, options, text);
+      if (!options.drop) this.write(headerOutputLines(rewritten));
+    } else if (!options.drop) {
+      this.write(headerOutputLines(text));
+    }
+  }
+
+  /** cleanup_body_callback. */
+  async body(line: string): Promise<void> {
+    const { core, state } = this;
+    if (!state.outputOk) return;
+    const offset = this.bodyOffset;
+    this.bodyOffset += line.length + 1;
+    const limit = core.settings.bodyChecksSizeLimit;
+    if (state.contentChecks && (limit === 0 || offset < limit)) {
+      const outcome = await checkLine(core, state, {
+        tables: core.tables.bodyChecks, parameter: 'body_checks', context: 'body', line,
+        emitHeader: async (prepended) => this.write([prepended]),
+        emitBody: (prepended) => this.write([prepended]),
+      });
+      if (outcome.kind === 'drop') return;
+      if (outcome.kind === 'replace') {
+        this.write([outcome.text]);
+        return;
+      }
+    }
+    this.write([line]);
+  }
+
+  /** Reads logical headers from `lines` at `start`; returns the index after them and the
+   *  last Content-Type seen. */
+  async headerBlock(lines: readonly string[], start: number, lineClass: LineClass | 'primary'): Promise<{ next: number; contentType?: ContentType }> {
+    let index = start;
+    let contentType: ContentType | undefined;
+    while (index < lines.length) {
+      const first = lines[index] ?? '';
+      if (!isHeaderText(first)) break;
+      let text = first;
+      index++;
+      while (index < lines.length && isContinuation(lines[index] ?? '')) text += `\n${lines[index++] ?? ''}`;
+      const found = await this.header(text, lineClass);
+      if (found !== undefined) contentType = found;
+    }
+    return contentType === undefined ? { next: index } : { next: index, contentType };
+  }
+
+  /** The body after a header block: part boundaries open new header blocks. */
+  async walkBody(lines: readonly string[], start: number, after: ContentType | undefined): Promise<void> {
+    let index = start;
+    let pending = blockEnd(after);
+    const bodyNext = async (): Promise<void> => {
+      // The line ending a header block (usually empty) is body text.
+      if (index < lines.length) await this.body(lines[index++] ?? '');
+    };
+    if (pending.boundary !== undefined) this.boundaries.push(pending.boundary);
+    if (pending.nestedMessage) {
+      await bodyNext();
+      const block = await this.headerBlock(lines, index, 'nested-header');
+      index = block.next;
+      pending = blockEnd(block.contentType);
+      if (pending.boundary !== undefined) this.boundaries.push(pending.boundary);
+    }
+    while (index < lines.length) {
+      const line = lines[index] ?? '';
+      const boundary = this.boundaries.match(line);
+      await this.body(line);
+      index++;
+      if (boundary !== 'open') continue;
+      const block = await this.headerBlock(lines, index, 'mime-header');
+      index = block.next;
+      const end = blockEnd(block.contentType);
+      if (end.boundary !== undefined) this.boundaries.push(end.boundary);
+      if (end.nestedMessage) {
+        await bodyNext();
+        const nested = await this.headerBlock(lines, index, 'nested-header');
+        index = nested.next;
+        const nestedEnd = blockEnd(nested.contentType);
+        if (nestedEnd.boundary !== undefined) this.boundaries.push(nestedEnd.boundary);
+      }
+    }
+  }
+}
+
+/** Processes the whole content; `lines` are the submitted lines without line ends. */
+export async function processMessage(core: CleanupCore, state: CleanupState, lines: readonly string[], output: ContentOutput): Promise<void> {
+  const pass = new MessagePass(core, state, output);
+  const received = receivedHeader(state.client, {
+    myhostname: core.settings.myhostname, queueId: state.queueId, time: state.createdAt,
+    recipients: state.submittedRecipients.map((recipient) => recipient.address),
+  });
+  await pass.header(received, 'primary');
+  const block = await pass.headerBlock(lines, 0, 'primary');
+  if (state.outputOk) {
+    const added = await addMissingHeaders(core, state);
+    pass.write(added.flatMap((text) => headerOutputLines(text)));
+  }
+  await pass.walkBody(lines, block.next, block.contentType);
+}

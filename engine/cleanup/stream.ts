@@ -1,0 +1,125 @@
+// One submission in progress (CleanupStream): open() has already created the queue file in
+// incoming/ (mode 0600, so qmgr ignores it) and the queue id exists. The client's envelope
+// calls and content bytes are collected; finish() runs the passes, writes the file and
+// answers; abort() removes the file. Content beyond message_size_limit is not kept (the
+// message will fail with "message file too big"), which bounds memory per submission.
+// Created by api.ts (openSubmission); called by pickup, smtpd, bounce, local, postsuper.
+// Models the request loop of src/cleanup/cleanup.c around cleanup_open/cleanup_flush.
+
+import { CleanupStatus, type CleanupClient, type CleanupFlags, type CleanupResult, type CleanupStream, type SubmittedRecipient } from '../master/contracts.ts';
+import type { PreciseTime } from '../global/queue/mail-queue.ts';
+import type { CleanupCore } from './core.ts';
+import { finishMessage, processAll, type FinishEnvironment } from './finish.ts';
+import { CleanupState } from './state.ts';
+
+/** The most recipients one submission may carry before it is refused as a protocol error. */
+export const RECIPIENTS_PER_SUBMISSION_MAX = 1_000_000;
+/** Content kept when message_size_limit is 0 (unlimited): a hard ceiling for the simulator. */
+export const CONTENT_BYTES_CEILING = 512 * 1024 * 1024;
+
+export class Submission implements CleanupStream {
+  readonly queueId: string;
+  private readonly state: CleanupState;
+  private readonly chunks: Uint8Array[] = [];
+  private done = false;
+
+  constructor(private readonly core: CleanupCore, private readonly env: FinishEnvironment,
+    options: { queueId: string; client: CleanupClient; flags: CleanupFlags; createdAt: PreciseTime }) {
+    this.queueId = options.queueId;
+    this.state = new CleanupState({ ...options, remoteHeaderRewriteDomain: core.settings.remoteHeaderRewriteDomain });
+  }
+
+  private assertOpen(): void {
+    if (this.done) throw new Error(`cleanup ${this.queueId}: stream already finished`);
+  }
+
+  setSender(address: string): void {
+    this.assertOpen();
+    if (this.state.sender !== undefined) {
+      this.core.log.warn(`${this.queueId}: message rejected: multiple envelope sender records`);
+      this.state.fail(CleanupStatus.bad);
+      return;
+    }
+    this.state.sender = address;
+    this.state.envelopeCalls.push({ kind: 'sender', address });
+  }
+
+  setFullName(name: string): void {
+    this.assertOpen();
+    if (this.state.fullName !== undefined) return;
+    this.state.fullName = name;
+    this.state.envelopeCalls.push({ kind: 'fullName', value: name });
+  }
+
+  addRecipient(recipient: SubmittedRecipient): void {
+    this.assertOpen();
+    if (this.state.submittedRecipients.length >= RECIPIENTS_PER_SUBMISSION_MAX) {
+      this.state.fail(CleanupStatus.bad);
+      return;
+    }
+    this.state.submittedRecipients.push({ ...recipient });
+  }
+
+  setAttribute(name: string, value: string): void {
+    this.assertOpen();
+    if (value === '') {
+      this.core.log.warn(`${this.queueId}: spurious null attribute value for "${name}" -- ignored`);
+      return;
+    }
+    this.state.attributes.set(name, value);
+    this.state.envelopeCalls.push({ kind: 'attribute', name, value });
+  }
+
+  setArrivalTime(time: PreciseTime): void {
+    this.assertOpen();
+    this.state.arrivalTime = { ...time };
+  }
+
+  addContent(bytes: Uint8Array): void {
+    this.assertOpen();
+    const limit = this.core.settings.messageSizeLimit > 0 ? this.core.settings.messageSizeLimit : CONTENT_BYTES_CEILING;
+    this.state.contentBytes += bytes.length;
+    if (this.state.contentBytes > limit) {
+      this.state.oversize = true;
+      return;
+    }
+    this.chunks.push(bytes.slice());
+  }
+
+  async finish(): Promise<CleanupResult> {
+    this.assertOpen();
+    this.done = true;
+    const content = new Uint8Array(this.chunks.reduce((total, chunk) => total + chunk.length, 0));
+    let at = 0;
+    for (const chunk of this.chunks) {
+      content.set(chunk, at);
+      at += chunk.length;
+    }
+    this.chunks.length = 0;
+    try {
+      const lines = await processAll(this.core, this.state, content);
+      return await finishMessage(this.core, this.state, lines, this.env);
+    } catch (error) {
+      // An environment failure (the file system) or a table that failed where no caller
+      // expected it: never report success for a file that may be incomplete.
+      this.core.log.warn(`${this.queueId}: ${error instanceof Error ? error.message : String(error)}`);
+      await this.remove();
+      return { status: CleanupStatus.write, queueId: this.queueId, reason: '4.3.0 queue file write error' };
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.remove();
+  }
+
+  private async remove(): Promise<void> {
+    try {
+      await this.env.handle.close();
+    } catch { /* already closed */ }
+    try {
+      await this.env.queue.fs.unlink(this.env.path);
+    } catch { /* already gone */ }
+  }
+}
