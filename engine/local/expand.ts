@@ -1,0 +1,55 @@
+// $name expansion of local(8)'s own names in forward_path, luser_relay, mailbox_command and
+// command_execution_directory: $user, $home, $shell, $domain, $local, $mailbox,
+// $recipient, $extension, $recipient_delimiter, with Postfix's ${name?text} and
+// ${name:text} forms. Looked-up values pass through a character filter (characters not in
+// it become '_'), as forward_expansion_filter and command_expansion_filter say.
+// Called by dotforward.ts, unknown.ts and command.ts. Models src/local/local_expand.c.
+
+import { expandValue } from '../global/config/expand.ts';
+import type { LocalState, UserAttr } from './state.ts';
+
+export interface LocalExpansion {
+  text: string;
+  error: boolean;
+  undefinedName: boolean;
+  /** $extension was used (LOCAL_EXP_EXTENSION_MATCHED). */
+  extensionMatched: boolean;
+}
+
+function filtered(value: string | undefined, filter: string | undefined): string | undefined {
+  if (value === undefined || filter === undefined) return value;
+  let result = '';
+  for (const character of value) result += filter.includes(character) ? character : '_';
+  return result;
+}
+
+export function localExpand(pattern: string, state: LocalState, user: UserAttr, filter?: string): LocalExpansion {
+  const attr = state.attr;
+  let extensionMatched = false;
+  const delimiter = (): string | undefined => {
+    const found = attr.local.charAt(attr.user.length);
+    const chosen = found !== '' ? found : state.shared.deps.settings.recipientDelimiter.charAt(0);
+    return chosen === '' ? undefined : chosen;
+  };
+  const names: Record<string, () => string | undefined> = {
+    user: () => attr.user,
+    home: () => user.home,
+    shell: () => user.shell,
+    domain: () => attr.domain,
+    local: () => attr.local,
+    mailbox: () => attr.local,
+    recipient: () => attr.recipient.address,
+    extension: () => attr.extension,
+    recipient_delimiter: delimiter,
+  };
+  const result = expandValue(pattern, {
+    lookup: (name, mode) => {
+      const find = names[name];
+      if (find === undefined) return undefined;
+      if (name === 'extension' && mode === 'use') extensionMatched = true;
+      return filtered(find(), filter);
+    },
+    warn: (text) => state.shared.deps.log.warn(text),
+  });
+  return { text: result.text, error: result.error, undefinedName: result.undefinedName, extensionMatched };
+}

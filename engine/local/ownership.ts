@@ -1,0 +1,77 @@
+// File ownership and permission checks for local(8)'s deliveries "as the recipient".
+// Postfix switches its effective uid/gid (set_eugid) before it opens a mailbox, a /file or a
+// .forward, and lets the kernel refuse; mtalab runs every host in one process as one user,
+// so where the platform can record owners (the sim's memfs volume, as engine/shell and the
+// scenarios set them) local checks the mode bits itself and records the owner of what it
+// creates. On the node platform the process cannot change owners without node:fs, so
+// files belong to whoever runs mtalab and no check is made (the kernel still refuses what
+// that user may not do). Called by mbox.ts, maildir.ts, dotforward.ts and include.ts.
+
+import type { FileStat, FileSystem } from '../platform/types.ts';
+
+/** A user and group to act as; uid 0 is root (no checks). */
+export interface Identity {
+  uid: number;
+  gid: number;
+}
+
+export interface Ownership {
+  /** True when owners are recorded and permissions checked here (the sim). */
+  readonly enforced: boolean;
+  /** Records the owner of a file local created (no-op where not enforced). */
+  chown(path: string, uid: number, gid: number): Promise<void>;
+}
+
+interface ChownVolume {
+  chownSync(path: string, uid: number, gid: number): void;
+}
+
+function volumeOf(fs: FileSystem): ChownVolume | undefined {
+  const candidate = (fs as { volume?: Partial<ChownVolume> }).volume;
+  return candidate !== undefined && typeof candidate.chownSync === 'function' ? candidate as ChownVolume : undefined;
+}
+
+/** The ownership model for a platform's file system. */
+export function ownershipFor(fs: FileSystem): Ownership {
+  const volume = volumeOf(fs);
+  if (volume === undefined) return { enforced: false, chown: () => Promise.resolve() };
+  return {
+    enforced: true,
+    chown: (path, uid, gid) => {
+      volume.chownSync(path, uid, gid);
+      return Promise.resolve();
+    },
+  };
+}
+
+export type Access = 'read' | 'write' | 'execute';
+
+const ACCESS_BITS: Record<Access, number> = { read: 4, write: 2, execute: 1 };
+
+/** access(2) by mode bits: owner, then group, then other. Root may do anything. */
+export function mayAccess(stat: FileStat, identity: Identity, access: Access): boolean {
+  if (identity.uid === 0) return true;
+  const bit = ACCESS_BITS[access];
+  if (stat.uid === identity.uid) return ((stat.mode >> 6) & bit) !== 0;
+  if (stat.gid === identity.gid) return ((stat.mode >> 3) & bit) !== 0;
+  return (stat.mode & bit) !== 0;
+}
+
+/** The directory part of a path ("/" for "/x"). */
+export function parentOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash <= 0 ? '/' : path.slice(0, slash);
+}
+
+/** Whether `identity` may create or remove names in the directory of `path`
+ *  (write and search permission), when checks are enforced. Missing directories pass:
+ *  the open that follows reports ENOENT itself. */
+export async function mayCreateIn(fs: FileSystem, ownership: Ownership, path: string, identity: Identity): Promise<boolean> {
+  if (!ownership.enforced || identity.uid === 0) return true;
+  try {
+    const stat = await fs.stat(parentOf(path));
+    return mayAccess(stat, identity, 'write') && mayAccess(stat, identity, 'execute');
+  } catch {
+    return true;
+  }
+}
