@@ -48,6 +48,8 @@ export class QueueManager {
   private readonly inFlight = new Set<Promise<void>>();
   private cancelDeferredRun: Cancel | undefined;
   private idleWaiters: Array<() => void> = [];
+  /** Entries not yet started, in the order they were made. */
+  private waiting: QueueEntry<ActiveMessage>[] = [];
 
   constructor(private readonly environment: QmgrEnvironment) {
     const { queue } = environment;
@@ -197,6 +199,7 @@ export class QueueManager {
       hasRetryAgent: () => environment.deliveryAgent('retry') !== undefined,
     }, message);
     message.pendingEntries = entries.length;
+    this.waiting.push(...entries);
     if (entries.length === 0) this.track(this.finish(message));
   }
 
@@ -217,27 +220,34 @@ export class QueueManager {
     let transport = this.transports.get(name);
     if (transport === undefined) {
       const settings = this.environment.settings();
-      transport = new TransportQueues(name, settings.initialConcurrency, settings.concurrencyLimit(name),
+      const limit = settings.concurrencyLimit(name);
+      // qmgr_transport_create: the initial window never exceeds the transport's limit.
+      const initial = limit !== 0 && limit < settings.initialConcurrency ? limit : settings.initialConcurrency;
+      transport = new TransportQueues(name, initial, limit,
         settings.recipientLimit(name), settings.failedCohortLimit);
       this.transports.set(name, transport);
     }
     return transport;
   }
 
-  /** qmgr_active_drain: start every entry that a destination window allows. */
+  /** qmgr_active_drain: start every waiting entry that its destination's window allows,
+   *  oldest message first and, within one, in sorted recipient order (the job/peer order
+   *  of Postfix's scheduler). */
   private dispatch(): void {
     if (this.stopped) return;
-    for (const transport of this.transports.values()) {
-      for (const queue of transport.queues.values()) {
-        while (queue.ready && queue.todo.length > 0) {
-          const entry = queue.todo.shift();
-          if (entry === undefined) break;
-          queue.busy++;
-          this.track(this.deliver(entry));
-        }
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const entry of waiting) {
+      const queue = entry.destination;
+      if (!queue.ready || queue.todo[0] !== entry) {
+        this.waiting.push(entry);
+        continue;
       }
-      transport.prune();
+      queue.todo.shift();
+      queue.busy++;
+      this.track(this.deliver(entry));
     }
+    for (const transport of this.transports.values()) transport.prune();
   }
 
   private track(work: Promise<void>): void {
@@ -281,6 +291,7 @@ export class QueueManager {
       });
     }
     const waiting = destination.todo.splice(0, destination.todo.length);
+    this.waiting = this.waiting.filter((entry) => entry.destination !== destination);
     for (const other of waiting) {
       const request = buildRequest(this.environment, other.message, destination.transport.name, destination.nexthop, other.recipients);
       await deferAll(this.environment, request, dead.dsn, dead.reason);
