@@ -17,15 +17,18 @@ export async function loadMainScope(
   fs: FileSystem, directory: string, overrides: readonly string[], reporter: Reporter, context: CommandContext,
 ): Promise<MainScope> {
   const overrideMap = new Map<string, string>();
+  let badOverride: string | undefined;
   for (const setting of overrides) {
     const pair = splitNameValue(setting);
-    if (typeof pair === 'string') reporter.fatal(`invalid parameter assignment: "${setting}": ${pair}`);
-    overrideMap.set(pair.name, pair.value);
+    if (typeof pair === 'string') badOverride ??= `invalid parameter override: ${setting}: ${pair}`;
+    else overrideMap.set(pair.name, pair.value);
   }
+  // Postfix reads main.cf (fatal when missing) before it applies the -o settings.
   const config = await readMainConfig({
     fs, directory, reporter, overrides: overrideMap, host: context.host,
     directoryIsExplicit: directory !== context.host.defaultConfigDirectory || context.env.has('MAIL_CONFIG'),
   });
+  if (badOverride !== undefined) reporter.fatal(badOverride);
   return {
     explicitValue: (name) => (config.isSet(name) ? config.getRaw(name) : undefined),
     explicitNames: () => config.explicitNames(),

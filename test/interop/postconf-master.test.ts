@@ -42,6 +42,9 @@ const particular: readonly { fixture: string; arguments: readonly string[] }[] =
   { fixture: 'user-parameters', arguments: ['-P', 'foo/unix/process_name'] },
   { fixture: 'main-references', arguments: ['-Px'] },
   { fixture: 'bad-type', arguments: ['-M', 'foo'] },
+  { fixture: 'bad-type', arguments: ['-M', '-o', 'foo'] },
+  { fixture: 'expansion', arguments: ['-M', '-o', 'foo'] },
+  { fixture: 'missing-main', arguments: ['-M', '-o', 'foo'] },
   { fixture: 'empty', arguments: ['-M', 'smtp'] },
 ];
 
