@@ -10,7 +10,7 @@
 
 import type { CleanupEndpoint } from '../master/contracts.ts';
 import type { MainConfig } from '../global/config/main-cf.ts';
-import { composeNotice, DSN_NOTIFY_OVERRIDE, DsnNotify, DsnReturn } from '../global/dsn/compose.ts';
+import { composeNotice, DSN_NOTIFY_OVERRIDE, DsnNotify, DsnReturn, type MimeEncoding } from '../global/dsn/compose.ts';
 import { expandTemplate, NOTICE_TEMPLATES, type NoticeKind } from '../global/dsn/templates.ts';
 import type { RecipientLogEntry } from '../global/dsn/recipient-log.ts';
 import { quoteLocalPart } from '../global/address/index.ts';
@@ -140,7 +140,9 @@ export function buildNotice(options: BuildOptions): { bytes: Uint8Array; recipie
     });
   const myhostname = config.get('myhostname') ?? '';
   const senderShown = quoteLocalPart(original.sender === '' ? `MAILER-DAEMON@${myhostname}` : original.sender);
-  const utf8 = config.getBool('smtputf8_enable') || original.encoding === '8bit';
+  // bounce_mail_alloc(): smtputf8_enable forces 8bit; otherwise the original's encoding.
+  const mimeEncoding: MimeEncoding = config.getBool('smtputf8_enable') || original.encoding === '8bit' ? '8bit'
+    : original.encoding === '7bit' ? '7bit' : 'none';
   const composed = composeNotice({
     template,
     text: expanded.lines,
@@ -158,7 +160,7 @@ export function buildNotice(options: BuildOptions): { bytes: Uint8Array; recipie
     bounceSizeLimit: config.getInt('bounce_size_limit'),
     original: { sender: senderShown, size: original.contentSize, ...(original.lines !== undefined ? { lines: original.lines } : {}) },
     ...(options.kind === 'delay' ? { willRetryUntilSeconds: original.arrivalSeconds + config.getTimeSeconds('maximal_queue_lifetime') } : {}),
-    mimeEncoding: utf8 ? '8bit' : '7bit',
+    mimeEncoding,
   });
   return { bytes: latin1Bytes(composed.text), recipientCount: composed.recipientCount, warnings: expanded.warnings };
 }

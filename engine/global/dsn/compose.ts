@@ -57,9 +57,15 @@ export interface NoticeInput {
   original: OriginalMessage;
   /** For delay notices: the time until which delivery is retried (Will-Retry-Until). */
   willRetryUntilSeconds?: number;
-  /** MIME encoding of the notice: "8bit" (as Postfix with smtputf8_enable = yes) or "7bit". */
-  mimeEncoding?: '8bit' | '7bit';
+  /** MIME encoding of the notice: "8bit" (as Postfix with smtputf8_enable = yes or an 8bit
+   *  original), "7bit", or "none" (the original declared no encoding: no such headers). */
+  mimeEncoding?: MimeEncoding;
 }
+
+export type MimeEncoding = '8bit' | '7bit' | 'none';
+
+/** NOT_7BIT_MIME(): part headers carry the encoding only for 8bit. */
+const is8bit = (encoding: MimeEncoding): boolean => encoding === '8bit';
 
 export interface ComposedNotice {
   /** The whole message, LF line ends, ready for cleanup. */
@@ -94,15 +100,15 @@ function noticeHeader(input: NoticeInput, boundary: string): string[] {
     'MIME-Version: 1.0',
     'Content-Type: multipart/report; report-type=delivery-status;',
     `\tboundary="${boundary}"`,
-    `Content-Transfer-Encoding: ${encoding}`,
+    ...(encoding === 'none' ? [] : [`Content-Transfer-Encoding: ${encoding}`]),
     '',
     'This is a MIME-encapsulated message.',
     '',
     `--${boundary}`,
     'Content-Description: Notification',
-    `Content-Type: text/plain; charset=${encoding === '7bit' ? 'us-ascii' : 'utf-8'}`,
+    `Content-Type: text/plain; charset=${is8bit(encoding) ? 'utf-8' : 'us-ascii'}`,
   ];
-  if (encoding !== '7bit') lines.push(`Content-Transfer-Encoding: ${encoding}`);
+  if (is8bit(encoding)) lines.push(`Content-Transfer-Encoding: ${encoding}`);
   lines.push('');
   return lines;
 }
@@ -164,7 +170,7 @@ function originalPart(input: NoticeInput, boundary: string): string[] {
   const undelivered = isUndelivered(input.template) ? 'Undelivered ' : '';
   const lines = ['', `--${boundary}`, `Content-Description: ${undelivered}${headersOnly ? 'Message Headers' : 'Message'}`,
     `Content-Type: ${headersOnly ? 'text/rfc822-headers' : 'message/rfc822'}`];
-  if ((input.mimeEncoding ?? '8bit') !== '7bit') lines.push(`Content-Transfer-Encoding: ${input.mimeEncoding ?? '8bit'}`);
+  if (is8bit(input.mimeEncoding ?? '8bit')) lines.push('Content-Transfer-Encoding: 8bit');
   lines.push('');
   if (original.lines === undefined) {
     lines.push('\t--- Undelivered message unavailable ---');

@@ -22,7 +22,8 @@ export const QUEUE_DIRECTORY = '/var/spool/postfix';
 /** 2026-11-22 09:27:55 UTC, the clock of the reference scenario (h). */
 export const REFERENCE_START_MS = 1_795_339_675_000;
 
-export const BASE_MAIN_CF = `queue_directory = ${QUEUE_DIRECTORY}
+export const BASE_MAIN_CF = `compatibility_level = 3.6
+queue_directory = ${QUEUE_DIRECTORY}
 myhostname = mail.example.com
 mydomain = example.com
 myorigin = $mydomain
