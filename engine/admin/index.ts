@@ -6,6 +6,7 @@ import { postconfMain } from './postconf.ts';
 import { postmapMain } from './postmap.ts';
 import { postaliasMain, newaliasesMain } from './postalias.ts';
 import { postcatMain } from './postcat.ts';
+import { postfixMain } from './postfix.ts';
 
 export const commands: Record<string, CommandMain> = {
   postconf: postconfMain,
@@ -13,4 +14,5 @@ export const commands: Record<string, CommandMain> = {
   postalias: postaliasMain,
   newaliases: newaliasesMain,
   postcat: postcatMain,
+  postfix: postfixMain,
 };

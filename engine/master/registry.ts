@@ -6,7 +6,7 @@
 // what they start. Models master's lock file: one master per configuration directory.
 
 import type { Host } from '../global/host.ts';
-import { startHost, type RunningHost, type StartHostOptions } from './runtime.ts';
+import { createHostMaster, type RunningHost, type StartHostOptions } from './runtime.ts';
 
 const registry = new WeakMap<Host, Map<string, RunningHost>>();
 
@@ -18,6 +18,12 @@ function directoryOf(host: Host, configDirectory: string | undefined): string {
 export function runningHost(host: Host, configDirectory?: string): RunningHost | undefined {
   const found = registry.get(host)?.get(directoryOf(host, configDirectory));
   return found?.running ? found : undefined;
+}
+
+/** The master of host + directory that is starting or running (not stopped), if any. */
+export function registeredHost(host: Host, configDirectory?: string): RunningHost | undefined {
+  const found = registry.get(host)?.get(directoryOf(host, configDirectory));
+  return found !== undefined && found.state !== 'stopped' ? found : undefined;
 }
 
 /** Every running master of a host (one per configuration directory). */
@@ -35,15 +41,21 @@ export class AlreadyRunningError extends Error {
 /** Starts and registers a master; throws AlreadyRunningError when one is running. */
 export async function startRegisteredHost(options: StartHostOptions): Promise<RunningHost> {
   const directory = directoryOf(options.host, options.configDirectory);
-  if (runningHost(options.host, directory) !== undefined) throw new AlreadyRunningError();
+  if (registeredHost(options.host, directory) !== undefined) throw new AlreadyRunningError();
   let byDirectory = registry.get(options.host);
   if (byDirectory === undefined) {
     byDirectory = new Map();
     registry.set(options.host, byDirectory);
   }
-  const started = await startHost({ ...options, configDirectory: directory });
-  byDirectory.set(directory, started);
-  return started;
+  const master = createHostMaster({ ...options, configDirectory: directory });
+  byDirectory.set(directory, master);
+  try {
+    await master.start();
+  } catch (error) {
+    if (byDirectory.get(directory) === master) byDirectory.delete(directory);
+    throw error;
+  }
+  return master;
 }
 
 /** Stops and forgets a master; false when none was running. */

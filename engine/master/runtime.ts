@@ -17,8 +17,8 @@ import type { Host } from '../global/host.ts';
 import { createReporter, type Reporter } from '../global/msg.ts';
 import { mailQueue, type MailQueue } from '../global/queue/mail-queue.ts';
 import { hashingFromConfig } from './queue-hashing.ts';
-import { createMaillogWriter, SIM_DEFAULT_MAILLOG_FILE, type MaillogWriter } from '../global/maillog/index.ts';
-import type { TraceEvent } from '../global/trace.ts';
+import { createMaillogWriter, type MaillogWriter } from '../global/maillog/index.ts';
+import { ensureMaillogDirectory, maillogPath, maillogSettings } from './host-maillog.ts';
 import type {
   BounceEndpoint, CleanupEndpoint, DeliveryAgentEndpoint, HostRuntime, RewriteEndpoint, RunningService,
   ServiceProgram, TriggerReason,
@@ -54,6 +54,8 @@ export interface RunningHost extends HostRuntime {
   /** master's process id (the one in pid/master.pid). */
   readonly pid: number;
   readonly running: boolean;
+  /** 'new' until start() has read the configuration, 'stopped' after stop(). */
+  readonly state: 'new' | 'running' | 'stopped';
   /** master.cf entries skipped because their program is not implemented. */
   readonly skipped: readonly MasterEntry[];
   /** Running services by master.cf name (inet services by [host:]port). */
@@ -64,6 +66,18 @@ export interface RunningHost extends HostRuntime {
   stop(signal?: number): Promise<void>;
   /** Resolves when every maillog line so far is in the file. */
   flushLog(): Promise<void>;
+}
+
+/** master's warnings go to the maillog only; a fatal error at start-up also reaches the
+ *  terminal of `postfix start`, as master -w reports it. */
+function fatalOnly(stderr: OutputStream): OutputStream {
+  return {
+    isTty: stderr.isTty,
+    write: (data) => {
+      const text = typeof data === 'string' ? data : new TextDecoder().decode(data);
+      if (text.includes(': fatal: ')) stderr.write(text);
+    },
+  };
 }
 
 /** The directory master runs from, as -c gives it. */
@@ -83,13 +97,23 @@ function serviceKey(entry: MasterEntry): string {
   return entry.service;
 }
 
+/** A master that has not started yet: the registry records it before start() so that
+ *  nothing else takes its configuration directory meanwhile. */
+export interface HostMasterHandle extends RunningHost {
+  start(): Promise<void>;
+}
+
+export function createHostMaster(options: StartHostOptions): HostMasterHandle {
+  return new HostMaster(options);
+}
+
 export async function startHost(options: StartHostOptions): Promise<RunningHost> {
   const host = new HostMaster(options);
   await host.start();
   return host;
 }
 
-class HostMaster implements RunningHost {
+class HostMaster implements HostMasterHandle {
   readonly host: Host;
   readonly configDirectory: string;
   readonly pid: number;
@@ -100,14 +124,14 @@ class HostMaster implements RunningHost {
   private readonly instances = new Map<string, ServiceInstance>();
   private readonly skippedEntries: MasterEntry[] = [];
   private writer: MaillogWriter | undefined;
-  private state: 'new' | 'running' | 'stopped' = 'new';
+  state: 'new' | 'running' | 'stopped' = 'new';
 
   constructor(options: StartHostOptions) {
     this.host = options.host;
     this.configDirectory = options.configDirectory ?? options.host.defaultConfigDirectory;
     this.table = options.programs ?? defaultPrograms;
     this.pid = options.host.nextPid();
-    this.reporter = createReporter({ program: 'master', host: this.host, pid: this.pid, stderr: options.stderr ?? nullOutput });
+    this.reporter = createReporter({ program: 'master', host: this.host, pid: this.pid, stderr: fatalOnly(options.stderr ?? nullOutput) });
   }
 
   get running(): boolean { return this.state === 'running'; }
@@ -247,20 +271,9 @@ class HostMaster implements RunningHost {
     this.mailQueueValue = mailQueue(this.host.platform.fs, queueDirectory, hashingFromConfig(config));
   }
 
-  /** maillog_file, or the sim's stand-in for syslog when it is empty (writer.ts). */
-  private maillogPath(): string | undefined {
-    const path = this.config().get('maillog_file') ?? '';
-    if (path !== '') return path;
-    return this.host.platform.kind === 'sim' ? SIM_DEFAULT_MAILLOG_FILE : undefined;
-  }
-
   private async startMaillog(): Promise<void> {
     if (this.writer !== undefined) return;
-    const path = this.maillogPath();
-    if (path !== undefined) {
-      const parent = path.slice(0, path.lastIndexOf('/'));
-      if (parent !== '') await this.host.platform.fs.mkdir(parent, { recursive: true, mode: 0o755 }).catch(() => undefined);
-    }
+    await ensureMaillogDirectory(this.host, maillogPath(this.host, this.config()));
     const byPid = (pid: number): ServiceInstance | undefined => {
       for (const instance of this.instances.values()) if (instance.pid === pid) return instance;
       return undefined;
@@ -269,15 +282,7 @@ class HostMaster implements RunningHost {
       fs: this.host.platform.fs,
       trace: this.host.platform.trace,
       hostName: this.host.name,
-      settings: () => {
-        const config = this.config();
-        return {
-          path: this.maillogPath(),
-          myhostname: config.get('myhostname') ?? this.host.name,
-          delayResolutionDigits: Number.parseInt(config.get('delay_logging_resolution_limit') ?? '2', 10) || 0,
-          syslogNameFor: (event: TraceEvent) => byPid(event.pid)?.syslogName ?? config.get('syslog_name') ?? 'postfix',
-        };
-      },
+      settings: () => maillogSettings(this.host, this.config(), (event) => byPid(event.pid)?.syslogName),
     });
   }
 

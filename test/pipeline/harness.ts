@@ -144,6 +144,8 @@ async function layDownFiles(platform: SimPlatform, options: PipelineHostOptions)
   await fs.mkdir('/var/mail', { recursive: true, mode: 0o1777 });
   await fs.chmod('/var/mail', 0o1777);
   await fs.mkdir('/var/log', { recursive: true });
+  // The package's postinst makes the queue directory; postfix start/check fill it in.
+  await fs.mkdir('/var/spool/postfix', { recursive: true, mode: 0o755 });
   await fs.mkdir('/root', { recursive: true, mode: 0o700 });
   for (const name of users) await fs.mkdir(`/home/${name}`, { recursive: true, mode: 0o755 });
   for (const [path, text] of Object.entries(options.files ?? {})) await writeWithParents(platform, path, text);

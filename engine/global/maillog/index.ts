@@ -6,5 +6,5 @@ export { renderLogLine, renderLogText, logTag, MAIL_VERSION, type RenderOptions 
 export { formatDelay, formatLogTime, logHostName, DELAY_RESOLUTION_DIGITS_DEFAULT } from './format.ts';
 export {
   createMaillogWriter, formatMaillogLine, SIM_DEFAULT_MAILLOG_FILE, MAILLOG_PENDING_LINES_MAX,
-  PROGRAMS_WITHOUT_MAILLOG, type MaillogWriter, type MaillogSettings, type MaillogWriterOptions,
+  PROGRAMS_WITHOUT_MAILLOG, PROGRAMS_WITHOUT_SYSLOG_NAME, type MaillogWriter, type MaillogSettings, type MaillogWriterOptions,
 } from './writer.ts';

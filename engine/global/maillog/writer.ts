@@ -22,6 +22,10 @@ export const MAILLOG_PENDING_LINES_MAX = 10_000;
  *  maillog_client_init): their diagnostics go to stderr only. */
 export const PROGRAMS_WITHOUT_MAILLOG: ReadonlySet<string> = new Set(['postconf', 'postcat', 'qshape', 'mtalab']);
 
+/** Programs whose tag is their bare name: the postfix(1) command logs as "postfix[PID]"
+ *  whatever syslog_name says (its postfix-script child logs as syslog_name/postfix-script). */
+export const PROGRAMS_WITHOUT_SYSLOG_NAME: ReadonlySet<string> = new Set(['postfix']);
+
 /** What the writer needs from main.cf, read anew for every line (reload changes it). */
 export interface MaillogSettings {
   /** The file to append to, or undefined for none. */
@@ -52,7 +56,8 @@ export interface MaillogWriter {
 
 /** The full line for an event, or undefined when it has none. */
 export function formatMaillogLine(event: TraceEvent, settings: MaillogSettings): string | undefined {
-  const body = renderLogLine(event, settings.syslogNameFor(event), { delayResolutionDigits: settings.delayResolutionDigits });
+  const syslogName = PROGRAMS_WITHOUT_SYSLOG_NAME.has(event.service) ? '' : settings.syslogNameFor(event);
+  const body = renderLogLine(event, syslogName, { delayResolutionDigits: settings.delayResolutionDigits });
   if (body === undefined) return undefined;
   return `${formatLogTime(event.atMs)} ${logHostName(settings.myhostname)} ${body}`;
 }

@@ -1,0 +1,60 @@
+// The maillog settings of a host's configuration, and a way for a command to log while the
+// host's master is not running (postfix status/stop on a stopped host, postsuper on a
+// stopped host): a writer attached for the duration of the command. While master runs, its
+// own writer already logs every event of the host, so nothing extra is attached.
+// Called by the runtime (settings) and admin commands (withHostMaillog). Trusts MainConfig.
+
+import type { MainConfig } from '../global/config/main-cf.ts';
+import type { Host } from '../global/host.ts';
+import type { TraceEvent } from '../global/trace.ts';
+import { createMaillogWriter, SIM_DEFAULT_MAILLOG_FILE, type MaillogSettings } from '../global/maillog/index.ts';
+import { registeredHost, runningHost } from './registry.ts';
+
+/** maillog_file, or the sim's stand-in for syslog when it is empty (see writer.ts). */
+export function maillogPath(host: Host, config: MainConfig): string | undefined {
+  const path = config.get('maillog_file') ?? '';
+  if (path !== '') return path;
+  return host.platform.kind === 'sim' ? SIM_DEFAULT_MAILLOG_FILE : undefined;
+}
+
+export function maillogSettings(host: Host, config: MainConfig,
+  syslogNameFor?: (event: TraceEvent) => string | undefined): MaillogSettings {
+  const syslogName = config.get('syslog_name') ?? 'postfix';
+  return {
+    path: maillogPath(host, config),
+    myhostname: config.get('myhostname') ?? host.name,
+    delayResolutionDigits: Number.parseInt(config.get('delay_logging_resolution_limit') ?? '2', 10) || 0,
+    syslogNameFor: (event) => syslogNameFor?.(event) ?? syslogName,
+  };
+}
+
+/** Makes the maillog file's directory, as the package that installs Postfix does. */
+export async function ensureMaillogDirectory(host: Host, path: string | undefined): Promise<void> {
+  if (path === undefined) return;
+  const parent = path.slice(0, path.lastIndexOf('/'));
+  if (parent === '') return;
+  try {
+    await host.platform.fs.mkdir(parent, { recursive: true, mode: 0o755 });
+  } catch {
+    // The append reports the problem (as postlogd would); the command goes on.
+  }
+}
+
+/** Runs `body` with this host's events logged to maillog_file even when master is down. */
+export async function withHostMaillog<T>(host: Host, config: MainConfig, body: () => Promise<T>): Promise<T> {
+  if (runningHost(host, config.configDirectory) !== undefined) return body();
+  const settings = maillogSettings(host, config);
+  await ensureMaillogDirectory(host, settings.path);
+  // Once a master runs (postfix start), its writer takes over: no line is written twice.
+  const whileStopped = { ...settings, path: undefined };
+  const writer = createMaillogWriter({
+    fs: host.platform.fs, trace: host.platform.trace, hostName: host.name,
+    settings: () => (registeredHost(host, config.configDirectory) === undefined ? settings : whileStopped),
+  });
+  try {
+    return await body();
+  } finally {
+    writer.stop();
+    await writer.flush();
+  }
+}
