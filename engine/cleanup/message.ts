@@ -24,6 +24,10 @@ export interface ContentOutput {
   lines: string[];
 }
 
+/** Content-Transfer-Encoding values that make the message 8-bit (binary is a violation
+ *  Postfix counts as 8bit). */
+const EIGHT_BIT_ENCODINGS = new Set(['8bit', 'binary']);
+
 const isContinuation = (line: string): boolean => line.startsWith(' ') || line.startsWith('\t');
 
 class MessagePass {
@@ -65,6 +69,10 @@ class MessagePass {
       }
     }
     const contentType = options?.name === 'Content-Type' ? parseContentType(headerValue(text)) : undefined;
+    // 8-bit type information overrides 7-bit (auto_8bit_encoding_header... is always on).
+    if (options?.name === 'Content-Transfer-Encoding' && EIGHT_BIT_ENCODINGS.has(headerValue(text).trim().toLowerCase())) {
+      state.attributes.set('encoding', '8bit');
+    }
     if (options === undefined || lineClass !== 'primary') {
       this.write(headerOutputLines(text));
       return contentType;

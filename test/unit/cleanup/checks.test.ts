@@ -141,3 +141,12 @@ test('a check table that fails defers the message with Postfix\'s warning', asyn
   assert.equal(result.reason, '4.3.0 queue file write error');
   assert.ok(rig.warnings().some((line) => /map lookup problem -- message not accepted, try again later/.test(line)), rig.warnings().join('\n'));
 });
+
+test('Content-Transfer-Encoding: 8bit puts encoding=8bit in the extracted segment', async () => {
+  const rig = await makeRig();
+  const result = await rig.submit({ sender: 'bob', recipients: ['alice'], content: 'MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\ncaf\u00e9\n' });
+  const { file } = await rig.read(result.queueId);
+  assert.deepEqual(file.attributes.filter((a) => a.name === 'encoding'), [{ name: 'encoding', value: '8bit' }]);
+  const real = await rig.realPostcat(result.queueId);
+  if (real !== undefined) assert.match(real.stdout, /\*\*\* HEADER EXTRACTED incoming\/\w+ \*\*\*\nnamed_attribute: encoding=8bit\n/);
+});
