@@ -79,7 +79,7 @@ function tableFile(table: LookupTable): string | undefined {
 async function tableRights(state: LocalState, table: LookupTable): Promise<UserAttr | 'unknown-owner'> {
   const file = tableFile(table);
   if (file === undefined) return NO_USER;
-  const fs = state.shared.deps.host.platform.fs;
+  const fs = state.shared.deps.fs;
   let uid: number;
   try { uid = (await fs.stat(file)).uid; } catch { return NO_USER; }
   if (uid === 0) return NO_USER;

@@ -18,7 +18,7 @@ import { reportDeferred } from './status.ts';
 export type { LocalDependencies, StatusSink } from './state.ts';
 export { readLocalSettings, type LocalSettings } from './settings.ts';
 export { createBuiltinCommandRunner, BUILTIN_COMMANDS, type CommandRunner, type CommandRequest, type CommandOutcome } from './command-runner.ts';
-export { ownershipFor, type Ownership } from './ownership.ts';
+export { ownershipFor, privilegedFileSystem, type Ownership } from './ownership.ts';
 
 /** Recipients handled per request at most (local_destination_recipient_limit is 1 by
  *  default; a larger request is still handled, up to this bound). */
@@ -46,7 +46,7 @@ function initialState(deps: LocalDependencies, request: DeliveryRequest, message
 export async function deliverLocal(deps: LocalDependencies, request: DeliveryRequest): Promise<DeliveryResult> {
   let message: MessageContent;
   try {
-    message = await readMessage(deps.host.platform.fs, queueFilePath(request, deps.queueDirectory), request.contentOffset);
+    message = await readMessage(deps.fs, queueFilePath(request, deps.queueDirectory), request.contentOffset);
   } catch (error) {
     deps.log.warn(`${request.queueId}: cannot read queue file: ${String(error)}`);
     message = { lines: [], intact: false };

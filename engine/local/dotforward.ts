@@ -24,7 +24,7 @@ export const FORWARD_PATH_ENTRIES_MAX = 64;
 export async function deliverDotForward(state: LocalState, userAttr: UserAttr): Promise<DeliveryStatus | undefined> {
   const here = nextLevel(state);
   const { deps } = here.shared;
-  const fs = deps.host.platform.fs;
+  const fs = deps.fs;
   const settings = deps.settings;
   void userAttr;
   if (settings.forwardPath.trim() === '') return undefined;

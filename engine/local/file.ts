@@ -17,7 +17,7 @@ import { DeliveredHeader } from './settings.ts';
 /** Replaces root rights by default_privs (the "nobody" user). */
 export async function unprivileged(state: LocalState, user: UserAttr): Promise<UserAttr | undefined> {
   if (user.uid !== 0 && user.gid !== 0) return user;
-  const nobody = await lookupUser(state.shared.deps.host.platform.fs, state.shared.deps.settings.defaultPrivileges);
+  const nobody = await lookupUser(state.shared.deps.fs, state.shared.deps.settings.defaultPrivileges);
   if (nobody === undefined || nobody.uid === 0) return undefined;
   return { ...user, uid: user.uid === 0 ? nobody.uid : user.uid, gid: user.gid === 0 ? nobody.gid : user.gid };
 }
@@ -38,7 +38,7 @@ export async function deliverFile(state: LocalState, userAttr: UserAttr, path: s
   if (path.endsWith('/')) return deliverMaildir(here, user, path);
   const identity = { uid: user.uid, gid: user.gid };
   const opened = await openMailbox(path, {
-    fs: platform.fs, timers: platform.timers, ownership: deps.ownership, identity, mode: 0o600,
+    fs: deps.fs, timers: platform.timers, ownership: deps.ownership, identity, mode: 0o600,
     dotLock: settings.useDotLock, dotLockMayFail: true, defaultDsn: '5.2.0', warn: (text) => deps.log.warn(text),
   });
   let failure: Why | undefined;

@@ -29,7 +29,7 @@ export async function deliverMailbox(state: LocalState, userAttr: UserAttr): Pro
   if (settings.mailboxTransport !== '') {
     return reportDeferred(here, { dsn: '4.3.0', reason: `mailbox_transport ${settings.mailboxTransport} is not supported by this local(8)` });
   }
-  const user = await lookupUser(deps.host.platform.fs, here.attr.user);
+  const user = await lookupUser(deps.fs, here.attr.user);
   if (user === undefined) return undefined;
   const recipientUser: UserAttr = { uid: user.uid, gid: user.gid, home: user.home, logname: user.name, shell: user.shell };
   void userAttr;
@@ -64,7 +64,7 @@ async function spoolRights(state: LocalState, user: UserAttr, spoolDirectory: st
   const recipient = { uid: user.uid, gid: user.gid };
   if (spoolDirectory === undefined) return { identity: recipient, createOwner: recipient };
   try {
-    const stat = await state.shared.deps.host.platform.fs.stat(spoolDirectory);
+    const stat = await state.shared.deps.fs.stat(spoolDirectory);
     if ((stat.mode & 0o002) !== 0) return { identity: recipient, createOwner: recipient };
     if ((stat.mode & 0o020) !== 0) {
       const identity = { uid: user.uid, gid: stat.gid };
@@ -87,7 +87,7 @@ async function deliverMailboxFile(state: LocalState, user: UserAttr): Promise<De
   const mailbox = spoolDirectory === undefined ? `${user.home ?? ''}/${settings.homeMailbox}` : `${spoolDirectory}/${attr.user}`;
   const rights = await spoolRights(here, user, spoolDirectory);
   const opened = await openMailbox(mailbox, {
-    fs: platform.fs, timers: platform.timers, ownership: deps.ownership, identity: rights.identity,
+    fs: deps.fs, timers: platform.timers, ownership: deps.ownership, identity: rights.identity,
     createOwner: rights.createOwner, mode: 0o600, dotLock: settings.useDotLock, dotLockMayFail: false,
     defaultDsn: '5.2.0', warn: (text) => deps.log.warn(text),
   });

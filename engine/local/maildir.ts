@@ -52,7 +52,8 @@ function isMissing(error: unknown): boolean {
 /** deliver_maildir(): `path` ends in '/'. */
 export async function deliverMaildir(state: LocalState, user: UserAttr, path: string): Promise<DeliveryStatus> {
   const { deps, message } = state.shared;
-  const { fs, clock } = deps.host.platform;
+  const { fs } = deps;
+  const { clock } = deps.host.platform;
   const settings = deps.settings;
   const attr = settings.frozenDeliveredTo ? state.attr : { ...state.attr, delivered: state.attr.recipient.address };
   const here = { ...state, attr };
@@ -99,7 +100,7 @@ export async function deliverMaildir(state: LocalState, user: UserAttr, path: st
 async function writeAndLink(state: LocalState, handle: Awaited<ReturnType<FileSystem['open']>>, bytes: Uint8Array,
   tmpFile: string, newFile: string, path: string, owner: Identity): Promise<{ dsn: string; reason: string } | undefined> {
   const { deps } = state.shared;
-  const { fs } = deps.host.platform;
+  const { fs } = deps;
   const limit = deps.settings.mailboxSizeLimitBytes;
   try {
     if (limit > 0 && bytes.length > limit) throw new MailboxLimitError();

@@ -18,6 +18,8 @@ import type { Why } from './status.ts';
 /** Dot-lock attempts and the wait between them (deliver_lock_attempts, deliver_lock_delay). */
 export const DOT_LOCK_ATTEMPTS = 5;
 export const DOT_LOCK_DELAY_MS = 1000;
+/** Postfix makes the lock with mode 0; memfs will not open such a new file for writing. */
+const LOCK_FILE_MODE = 0o600;
 
 /** mbox_dsn(): the DSN detail for an errno. */
 export function mailboxDsn(code: string | undefined, defaultDsn: string): string {
@@ -96,7 +98,7 @@ async function dotLock(options: MailboxOpenOptions, path: string): Promise<{ cod
       if (!(await mayCreateIn(options.fs, options.ownership, lockPath, options.identity))) {
         throw new PlatformError('EACCES', 'open', lockPath);
       }
-      const handle = await options.fs.open(lockPath, 'wx', 0);
+      const handle = await options.fs.open(lockPath, 'wx', LOCK_FILE_MODE);
       await handle.close();
       return undefined;
     } catch (error) {

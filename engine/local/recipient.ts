@@ -93,7 +93,7 @@ async function deliverSwitch(state: LocalState, user: UserAttr): Promise<Deliver
 
 /** stat_home_dir: a user whose home directory cannot be reached is deferred. */
 async function homeDirectoryProblem(state: LocalState): Promise<string | undefined> {
-  const fs = state.shared.deps.host.platform.fs;
+  const fs = state.shared.deps.fs;
   const account = await lookupUser(fs, state.attr.user);
   if (account === undefined) return undefined;
   try {

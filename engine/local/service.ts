@@ -18,7 +18,7 @@ import { noteAgentHandoff, reportBounced, reportDeferred, reportSent } from '../
 import { deliverLocal, REQUEST_RECIPIENTS_MAX } from './api.ts';
 import { readLocalSettings } from './settings.ts';
 import { createBuiltinCommandRunner, type CommandRunner } from './command-runner.ts';
-import { ownershipFor } from './ownership.ts';
+import { ownershipFor, privilegedFileSystem } from './ownership.ts';
 import type { LocalDependencies, StatusSink } from './state.ts';
 
 export const LOCAL_PROGRAM = 'local';
@@ -49,15 +49,16 @@ export interface LocalService extends RunningService, DeliveryAgentEndpoint {}
 export function startLocalService(context: ServiceContext): LocalService {
   const platform = context.host.platform;
   const ownership = ownershipFor(platform.fs);
+  const fs = privilegedFileSystem(platform.fs, ownership);
   const offered = (platform as { commandRunner?: CommandRunner }).commandRunner;
-  const commands = offered ?? createBuiltinCommandRunner(platform.fs, ownership);
+  const commands = offered ?? createBuiltinCommandRunner(fs, ownership);
   let tables: { config: MainConfig; opened: Map<string, Promise<LookupTable>> } | undefined;
   const openTable = (spec: string): Promise<LookupTable> => {
     const config = context.config();
     if (tables === undefined || tables.config !== config) tables = { config, opened: new Map() };
     let table = tables.opened.get(spec);
     if (table === undefined) {
-      table = openLookupTable(spec, { fs: platform.fs, reporter: context.log, cwd: config.configDirectory, allowSurrogate: true });
+      table = openLookupTable(spec, { fs, reporter: context.log, cwd: config.configDirectory, allowSurrogate: true });
       tables.opened.set(spec, table);
     }
     return table;
@@ -69,6 +70,7 @@ export function startLocalService(context: ServiceContext): LocalService {
       noteAgentHandoff(context, request);
       const deps: LocalDependencies = {
         host: context.host,
+        fs,
         settings: readLocalSettings(context.config()),
         serviceName: context.serviceName,
         pid: context.pid,

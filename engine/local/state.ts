@@ -6,6 +6,7 @@
 // in src/local/local.h.
 
 import type { Host } from '../global/host.ts';
+import type { FileSystem } from '../platform/types.ts';
 import type { Reporter } from '../global/msg.ts';
 import type {
   CleanupEndpoint, DeliveryRecipient, DeliveryRequest, RecipientStatus, RewriteEndpoint, ServiceTraceInput,
@@ -63,6 +64,8 @@ export interface StatusSink {
 /** Everything local needs from its host and the other services. */
 export interface LocalDependencies {
   host: Host;
+  /** The host's files with root's rights (privilegedFileSystem in the sim). */
+  fs: FileSystem;
   settings: LocalSettings;
   /** master.cf service name: relay=local in the log, and the transport that means "us". */
   serviceName: string;

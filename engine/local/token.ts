@@ -114,7 +114,7 @@ async function deliverHome(state: LocalState, user: UserAttr, entry: string): Pr
 async function deliverInclude(state: LocalState, userAttr: UserAttr, path: string): Promise<DeliveryStatus> {
   const here = nextLevel(state);
   const { deps } = here.shared;
-  const fs = deps.host.platform.fs;
+  const fs = deps.fs;
   if (beenHere(here, `include ${userAttr.uid} ${path}`)) return STATUS_OK;
   here.attr.expandedFrom = here.attr.local;
   const configurationError = (warning: string): Promise<DeliveryStatus> => {
