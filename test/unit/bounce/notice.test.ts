@@ -220,3 +220,22 @@ test('no success report for a bounce (null sender) unless 2bounce is a notify cl
   assert.equal(bench.submissions.length, 0);
   assert.match(bench.warnings.text(), /CD08016803D: not sending trace\/success notification for single-bounce message/);
 });
+
+test('error notices for policy/protocol/resource/software only when notify_classes asks', async () => {
+  const { composeErrorNotice, sendErrorNotice } = await import('../../../engine/global/dsn/error-notice.ts');
+  const quiet = await createBench();
+  const input = { classes: ['protocol'] as const, subject: 'Postfix SMTP server: errors from client.example[192.0.2.1]',
+    transcript: ['In:  HELO', 'Out: 501 Syntax: HELO hostname'], reason: 'too many errors' };
+  assert.equal(composeErrorNotice(quiet.config, input), undefined, 'default notify_classes = resource, software');
+  const bench = await createBench('notify_classes = protocol, resource\nerror_notice_recipient = ops\n');
+  const notice = composeErrorNotice(bench.config, input);
+  assert.equal(notice?.recipient, 'ops');
+  const lines = notice?.text.split('\n') ?? [];
+  assert.deepEqual(lines.slice(0, 4), ['From: Mail Delivery System <MAILER-DAEMON@mail.example.com>', 'To: Postmaster <ops>',
+    'Subject: Postfix SMTP server: errors from client.example[192.0.2.1]', '']);
+  assert.ok(lines.includes('Out: 501 Syntax: HELO hostname'));
+  assert.ok(lines.some((line) => line.includes('too many errors')));
+  assert.ok(await sendErrorNotice(bench.context.runtime.cleanup(), bench.config, input));
+  assert.equal(bench.submissions[0]?.sender, 'double-bounce@mail.example.com');
+  assert.deepEqual(bench.submissions[0]?.recipients, [{ address: 'ops' }]);
+});
