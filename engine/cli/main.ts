@@ -28,6 +28,11 @@ export async function main(argv: string[]): Promise<number> {
     const { serveMain } = await import('./serve.ts');
     return serveMain(rest);
   }
+  if (command === 'postfix' || command === '__master') {
+    // Real mode (engine/cli/postfix-daemon.ts): postfix(1) over a background host process.
+    const daemon = await import('./postfix-daemon.ts');
+    return command === 'postfix' ? daemon.postfixCommand(rest) : daemon.masterDaemon(rest);
+  }
   if (adminCommandNames.includes(command)) return runAdminCommand(command, rest);
   process.stderr.write(`mtalab: unknown command: ${command}\n${usageText}`);
   return exitUsage;
