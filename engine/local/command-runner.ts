@@ -7,6 +7,7 @@
 //   exit N                        exit with status N (75 is EX_TEMPFAIL: a deferral)
 //   cat >FILE, cat >>FILE          write (append) the message to FILE, as the delivery user
 //   (/bin/cat and /usr/bin/cat are the same as cat; FILE may be /dev/null)
+// $NAME and ${NAME} are replaced from the environment local exports ($HOME, $USER...).
 // Anything else fails as sh does: "sh: 1: NAME: not found", status 127. A real-process
 // runner for the node platform can be supplied by the caller (see service.ts).
 // Called by command.ts. Models what src/global/pipe_command.c needs from a child process.
@@ -75,11 +76,17 @@ async function writeRedirect(fs: FileSystem, ownership: Ownership, request: Comm
   }
 }
 
+/** $NAME and ${NAME} from the command's environment, as sh expands them (unset: ''). */
+function expandVariables(command: string, environment: Record<string, string>): string {
+  return command.replace(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g,
+    (_match, braced: string | undefined, bare: string | undefined) => environment[braced ?? bare ?? ''] ?? '');
+}
+
 /** The runner for platforms without processes. */
 export function createBuiltinCommandRunner(fs: FileSystem, ownership: Ownership): CommandRunner {
   return {
     run: async (request) => {
-      const command = request.command.trim();
+      const command = expandVariables(request.command.trim(), request.environment);
       const exit = /^exit(?:\s+(\d{1,3}))?$/.exec(command);
       if (exit) return { exitStatus: Number(exit[1] ?? 0) & 0xff, output: '' };
       const redirect = /^(\S+)\s*(>>?)\s*(\S+)$/.exec(command);
