@@ -10,6 +10,7 @@ import type { FileHandle, FileStat, FileSystem, MkdirOptions, OpenFlags, WriteOp
 import { PlatformError } from '../types.ts';
 import { toPlatformError } from './errors.ts';
 import { DiskState, type DiskFaults } from './durability.ts';
+import { grantRootAccess } from './root-access.ts';
 
 export interface SimFileSystem extends FileSystem {
   /** The memfs volume behind this file system, for scenarios that seed files and for tests. */
@@ -35,6 +36,7 @@ const simProcess = {
 };
 
 export function createVolume(): Volume {
+  grantRootAccess();
   return Volume.fromJSON({}, '/', { process: simProcess });
 }
 
