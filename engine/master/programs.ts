@@ -1,18 +1,30 @@
 // The program table: which master.cf commands mtalab can run, by the command name in
 // master.cf's eighth column. Each entry is the ServiceProgram a service directory exports
 // from its service.ts (CONVENTIONS.md rule 1). A master.cf entry whose command is not in
-// this table is skipped with a warning when the host starts.
+// this table is skipped (master logs one warning naming them) when the host starts.
 // Called by the master runtime (runtime.ts). Models $daemon_directory: the programs master
 // can execute.
 
 import type { ServiceProgram } from './contracts.ts';
 import { trivialRewriteProgram } from './rewrite-service.ts';
+import { bounceProgram } from '../bounce/service.ts';
+import { cleanupProgram } from '../cleanup/service.ts';
+import { discardProgram } from '../discard/service.ts';
+import { errorProgram } from '../error/service.ts';
+import { localProgram } from '../local/service.ts';
+import { qmgrProgram } from '../qmgr/service.ts';
 
-/** Programs by master.cf command name. bounce/defer/trace all run "bounce". */
+/** Programs by master.cf command name. bounce/defer/trace all run "bounce"; error/retry
+ *  both run "error". */
 export const programs: Readonly<Record<string, ServiceProgram>> = {
   'trivial-rewrite': trivialRewriteProgram,
-  // TODO(#3): pickup, cleanup, qmgr, local, virtual, error, discard, pipe, bounce, showq
-  // join as their service.ts files land.
+  cleanup: cleanupProgram,
+  qmgr: qmgrProgram,
+  bounce: bounceProgram,
+  local: localProgram,
+  error: errorProgram,
+  discard: discardProgram,
+  // TODO(#3): pickup, virtual, pipe, showq join as their service.ts files land.
 };
 
 /** The program for a command, if mtalab implements it. */
