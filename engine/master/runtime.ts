@@ -58,7 +58,7 @@ export interface RunningHost extends HostRuntime {
   readonly state: 'new' | 'running' | 'stopped';
   /** master.cf entries skipped because their program is not implemented. */
   readonly skipped: readonly MasterEntry[];
-  /** Running services by master.cf name (inet services by [host:]port). */
+  /** Running services by master.cf name (inet services as "inet/[host:]port"). */
   services(): ReadonlyMap<string, ServiceInstance>;
   /** SIGHUP: re-read main.cf and master.cf, hand services the new configuration. */
   reload(): Promise<void>;
@@ -92,9 +92,11 @@ function startOrder(entries: readonly MasterEntry[]): MasterEntry[] {
   return [...plain, ...waking];
 }
 
-/** The key a service is found by: its name; a unix service wins over a fifo/inet one. */
-function serviceKey(entry: MasterEntry): string {
-  return entry.service;
+/** The key a service is found by: its name for unix/fifo/pass services (the socket or FIFO
+ *  under private/ or public/), "inet/[host:]port" for network listeners, so that master.cf's
+ *  "smtp inet ... smtpd" and "smtp unix ... smtp" are two services, as in Postfix. */
+export function serviceKey(entry: MasterEntry): string {
+  return entry.type === 'inet' ? `inet/${entry.service}` : entry.service;
 }
 
 /** A master that has not started yet: the registry records it before start() so that

@@ -137,3 +137,16 @@ test('endpoints: a missing service is ServiceUnavailableError; deliveryAgent nee
   assert.equal(harness.runtime!.deliveryAgent('cleanup'), undefined);
   await harness.stop();
 });
+
+test('"smtp inet ... smtpd" and "smtp unix ... smtp" are two services', async () => {
+  const smtpd = recordingProgram('smtpd');
+  const smtp = recordingProgram('smtp');
+  const harness = await createPipelineHost({
+    masterCf: 'smtp      inet  n       -       n       -       -       smtpd\nsmtp      unix  -       -       n       -       -       smtp\n',
+    programs: { smtpd: smtpd.definition, smtp: smtp.definition },
+  });
+  assert.deepEqual([...harness.runtime!.services().keys()].sort(), ['inet/smtp', 'smtp']);
+  assert.equal(harness.runtime!.services().get('smtp')?.entry.command, 'smtp');
+  assert.equal(smtpd.started.length + smtp.started.length, 2);
+  await harness.stop();
+});
