@@ -14,7 +14,7 @@ import type { MainConfig } from '../global/config/main-cf.ts';
 import { readMainConfig } from '../global/config/main-cf.ts';
 import { readMasterConfig, type MasterEntry } from '../global/config/master-cf.ts';
 import type { Host } from '../global/host.ts';
-import { createReporter, type Reporter } from '../global/msg.ts';
+import { createReporter, FatalExit, type Reporter } from '../global/msg.ts';
 import { mailQueue, type MailQueue } from '../global/queue/mail-queue.ts';
 import { hashingFromConfig } from './queue-hashing.ts';
 import { createMaillogWriter, type MaillogWriter } from '../global/maillog/index.ts';
@@ -310,9 +310,26 @@ class HostMaster implements HostMasterHandle {
       const config = await this.readServiceConfig(entry, pid);
       const instance = new ServiceInstance({ host: this.host, runtime: this, entry, program, config, pid });
       this.instances.set(key, instance);
-      instance.running = await program.start(instance.context);
+      try {
+        instance.running = await program.start(instance.context);
+      } catch (error) {
+        this.instances.delete(key);
+        this.reportStartFailure(instance, error);
+        continue;
+      }
       if (!entry.wakeup.endsWith('?')) this.scheduleWakeup(instance, true);
     }
+  }
+
+  /** A service that fails to start (a fatal configuration error, say) is left out until the
+   *  next reload, with the lines master logs for a child that exits at once. */
+  private reportStartFailure(instance: ServiceInstance, error: unknown): void {
+    if (!(error instanceof FatalExit)) {
+      instance.context.log.error(`panic: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const path = `${this.config().get('daemon_directory') ?? '/usr/libexec/postfix'}/${instance.entry.command}`;
+    this.reporter.warn(`process ${path} pid ${instance.pid} exit status 1`);
+    this.reporter.warn(`${path}: bad command startup -- throttling`);
   }
 
   /** master_wakeup: the first wakeup at once (unless conditional), then every N seconds. */

@@ -150,3 +150,20 @@ test('"smtp inet ... smtpd" and "smtp unix ... smtp" are two services', async ()
   assert.equal(smtpd.started.length + smtp.started.length, 2);
   await harness.stop();
 });
+
+test('a service that fails at start-up is left out with master\'s warnings; the host runs on', async () => {
+  const qmgr = recordingProgram('qmgr');
+  const failing: ServiceProgram = {
+    program: 'pickup',
+    async start(context) {
+      return context.log.fatal('parameter maximal_queue_lifetime: bad time value or unit: 5x');
+    },
+  };
+  const harness = await createPipelineHost({ masterCf: MASTER_CF, programs: { pickup: failing, qmgr: qmgr.definition } });
+  assert.deepEqual([...harness.runtime!.services().keys()], ['qmgr']);
+  const log = (await harness.maillog()).map((line) => line.slice(21).replace(/\[\d+\]/, '[PID]'));
+  assert.ok(log.includes('postfix/pickup[PID]: fatal: parameter maximal_queue_lifetime: bad time value or unit: 5x'), log.join('\n'));
+  assert.ok(log.some((line) => /^postfix\/master\[PID\]: warning: process \/usr\/lib\/postfix\/sbin\/pickup pid \d+ exit status 1$/.test(line)), log.join('\n'));
+  assert.ok(log.includes('postfix/master[PID]: warning: /usr/lib/postfix/sbin/pickup: bad command startup -- throttling'));
+  await harness.stop();
+});
