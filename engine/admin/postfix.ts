@@ -18,6 +18,7 @@ import { createReporter, FatalExit, type Reporter } from '../global/msg.ts';
 import { parseOptions } from '../global/maps/command-support.ts';
 import { PlatformError, describeCode } from '../platform/types.ts';
 import { createQueueDirectories } from '../master/queue-directories.ts';
+import { checkMailParameters } from '../master/mail-params-check.ts';
 import { withHostMaillog } from '../master/host-maillog.ts';
 import { simMasterController } from '../master/controller.ts';
 import type { MasterController } from '../master/controller.ts';
@@ -171,6 +172,7 @@ export function createPostfixMain(controller: MasterController): CommandMain {
     });
     return withHostMaillog(host, config, async () => {
       compatibilityNotice(config, reporter);
+      checkMailParameters(config, reporter);
       await checkQueueDirectory(host, config, reporter);
       const script = scriptReporter(host, config, context.stderr);
       return runScriptCommand(operands[0] ?? '', { context, config, reporter, script, controller });

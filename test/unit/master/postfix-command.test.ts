@@ -142,3 +142,19 @@ test('compatibility notice when compatibility_level is not set', async () => {
     + 'postfix: To disable backwards compatibility use "postconf compatibility_level=3.6" and "postfix reload"\n'
     + 'postfix/postfix-script: the Postfix mail system is not running\n');
 });
+
+test('check: global parameter values as mail_params_init checks them', async () => {
+  const cases: [string, string][] = [
+    ['message_size_limit = 10MB', 'postfix: fatal: bad numerical configuration: message_size_limit = 10MB\n'],
+    ['smtpd_recipient_limit = 0\ndefault_process_limit = 0', 'postfix: fatal: invalid default_process_limit parameter value 0 < 1\n'],
+    ['inet_protocols = ipv5', 'postfix: fatal: unknown inet_protocols value "ipv5" in "ipv5"\n'],
+  ];
+  for (const [setting, stderr] of cases) {
+    const harness = await createPipelineHost({ start: false, mainCf: `${DEFAULT_MAIN_CF.replace(/^inet_protocols.*\n/m, '')}${setting}\n` });
+    assert.deepEqual(await postfix(harness, ['check']), { exitCode: 1, stdout: '', stderr }, setting);
+  }
+  for (const setting of ['maximal_queue_lifetime = 5x', 'biff = maybe']) {
+    const harness = await createPipelineHost({ start: false, mainCf: `${DEFAULT_MAIN_CF.replace(/^biff.*\n/m, '')}${setting}\n` });
+    assert.deepEqual(await postfix(harness, ['check']), { exitCode: 0, stdout: '', stderr: '' }, setting);
+  }
+});
