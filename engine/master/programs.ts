@@ -13,6 +13,7 @@ import { discardProgram } from '../discard/service.ts';
 import { errorProgram } from '../error/service.ts';
 import { localProgram } from '../local/service.ts';
 import { qmgrProgram } from '../qmgr/service.ts';
+import { virtualProgram } from '../virtual/service.ts';
 
 /** Programs by master.cf command name. bounce/defer/trace all run "bounce"; error/retry
  *  both run "error". */
@@ -24,7 +25,8 @@ export const programs: Readonly<Record<string, ServiceProgram>> = {
   local: localProgram,
   error: errorProgram,
   discard: discardProgram,
-  // TODO(#3): pickup, virtual, pipe, showq join as their service.ts files land.
+  virtual: virtualProgram,
+  // TODO(#3): pickup, pipe, showq join as their service.ts files land.
 };
 
 /** The program for a command, if mtalab implements it. */
