@@ -7,6 +7,9 @@ import { postmapMain } from './postmap.ts';
 import { postaliasMain, newaliasesMain } from './postalias.ts';
 import { postcatMain } from './postcat.ts';
 import { postfixMain } from './postfix.ts';
+import { postqueueMain, mailqMain } from './postqueue.ts';
+import { postsuperMain } from './postsuper.ts';
+import { qshapeMain } from './qshape.ts';
 
 export const commands: Record<string, CommandMain> = {
   postconf: postconfMain,
@@ -15,4 +18,8 @@ export const commands: Record<string, CommandMain> = {
   newaliases: newaliasesMain,
   postcat: postcatMain,
   postfix: postfixMain,
+  postqueue: postqueueMain,
+  mailq: mailqMain,
+  postsuper: postsuperMain,
+  qshape: qshapeMain,
 };

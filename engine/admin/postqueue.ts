@@ -1,0 +1,315 @@
+// postqueue(1): the user's view of the mail queue. -p lists it as mailq does, -j as JSON
+// lines, -f asks qmgr to retry every deferred message now (and pickup to look at
+// maildrop), -s SITE retries the deferred mail for one destination, -i ID one message.
+// The listing comes from the showq service while the mail system runs; when it is down,
+// the superuser reads the queue directly (with Postfix's warning) and anybody else is
+// refused. Every fatal error exits 69 (EX_UNAVAILABLE), as postqueue's msg_cleanup does.
+// Also mailq(1) and sendmail -bp: both are postqueue -p underneath (printQueueListing).
+// What "the mail system" is comes from a MailSystemLink: the simulation's per-host master
+// registry by default; real mode (engine/cli) passes its own.
+// Called through the command table (engine/admin/index.ts) and by sendmail -bp.
+// Models src/postqueue/postqueue.c, the flush client (src/global/flush_clnt.c) and the
+// flush server's "send file"/"send site" (src/flush/flush.c, without per-site logs: the
+// deferred queue is searched for the site's recipients instead).
+
+import type { CommandContext, CommandMain } from './command.ts';
+import { readMainConfig, type MainConfig } from '../global/config/main-cf.ts';
+import type { Host } from '../global/host.ts';
+import { createReporter, type Reporter } from '../global/msg.ts';
+import { parseOptions } from '../global/maps/command-support.ts';
+import { PlatformError, describeCode } from '../platform/types.ts';
+import { isQueueIdSyntaxOk } from '../global/queue/queue-id.ts';
+import { mailQueue, renameQueueFile, type MailQueue } from '../global/queue/mail-queue.ts';
+import { readQueueFile } from '../global/queue/queue-file.ts';
+import { checkHostname, checkMailhostLiteral, openMatchList } from '../global/address/index.ts';
+import { hashingFromConfig } from '../master/queue-hashing.ts';
+import { withHostMaillog } from '../master/host-maillog.ts';
+import { runningHost } from '../master/registry.ts';
+import type { TriggerReason } from '../master/contracts.ts';
+import { showQueue, type ShowqEndpoint } from '../showq/api.ts';
+import { showqSettings } from '../showq/service.ts';
+import { walkQueue, checkQueueFileOpenable } from '../showq/scan.ts';
+import { formatJson, formatMailq } from '../showq/format.ts';
+
+/** EX_UNAVAILABLE: postqueue's exit status for every fatal error. */
+export const POSTQUEUE_EXIT_UNAVAILABLE = 69;
+/** EX_TEMPFAIL: sendmail's (mailq's) exit status for a fatal error. */
+const SENDMAIL_EXIT_TEMPFAIL = 75;
+const USAGE = 'usage: postqueue -f | postqueue -i queueid | postqueue -j | postqueue -p | postqueue -s site';
+/** What %.100s keeps of a bad site or id in postqueue's complaint. */
+const ECHO_LENGTH_MAX = 100;
+
+/** How postqueue reaches the running mail system of a configuration directory. */
+export interface MailSystemLink {
+  /** The showq service, or undefined when the mail system is down. */
+  showq(host: Host, config: MainConfig): Promise<ShowqEndpoint | undefined>;
+  /** Writes a trigger to public/SERVICE; false when nothing listens there. */
+  trigger(host: Host, config: MainConfig, service: string, reason: TriggerReason): Promise<boolean>;
+  /** Whether the mail system runs (the flush service's requests need it). */
+  running(host: Host, config: MainConfig): Promise<boolean>;
+}
+
+/** The simulation: the per-host registry of running masters (engine/master/registry.ts). */
+export const simMailSystemLink: MailSystemLink = {
+  async showq(host, config) {
+    const service = runningHost(host, config.configDirectory)?.service(config.get('showq_service_name') ?? 'showq');
+    const endpoint = service as (typeof service & Partial<ShowqEndpoint>) | undefined;
+    return typeof endpoint?.showQueue === 'function' ? endpoint as ShowqEndpoint : undefined;
+  },
+  async trigger(host, config, service, reason) {
+    const running = runningHost(host, config.configDirectory);
+    if (running?.service(service) === undefined) return false;
+    running.trigger(service, reason);
+    return true;
+  },
+  async running(host, config) {
+    return runningHost(host, config.configDirectory) !== undefined;
+  },
+};
+
+type Mode = 'list' | 'json' | 'flush' | 'site' | 'file';
+
+interface Invocation {
+  context: CommandContext;
+  config: MainConfig;
+  reporter: Reporter;
+  link: MailSystemLink;
+}
+
+/** A reporter whose fatal() always exits with `exitCode`, as msg_cleanup(unavailable). */
+function reporterExiting(base: Reporter, exitCode: number): Reporter {
+  return {
+    program: base.program,
+    info: (text) => base.info(text),
+    warn: (text) => base.warn(text),
+    error: (text) => base.error(text),
+    fatal: (text) => base.fatal(text, exitCode),
+    get warnings() { return base.warnings; },
+  };
+}
+
+/** Whether the user may read the queue without showq (postqueue runs `showq -S` as root). */
+function isSuperuser(context: CommandContext): boolean {
+  const user = context.env.get('USER');
+  return user === undefined || user === 'root';
+}
+
+function parseMode(context: CommandContext, reporter: Reporter): { mode: Mode; value: string; configDirectory?: string } {
+  const usage = (): never => reporter.fatal(USAGE);
+  const { flags, operands } = parseOptions(context.argv, 'c:fi:jps:v', 'postqueue', context.stderr, usage);
+  if (operands.length > 0) usage();
+  const letters: Record<string, Mode> = { f: 'flush', i: 'file', j: 'json', p: 'list', s: 'site' };
+  let found: { mode: Mode; value: string } | undefined;
+  for (const [letter, values] of flags) {
+    const mode = letters[letter];
+    if (mode === undefined) continue;
+    if (found !== undefined || values.length > 1) usage();
+    found = { mode, value: values[0] ?? '' };
+  }
+  if (found === undefined) return usage();
+  return { ...found, configDirectory: flags.get('c')?.at(-1) };
+}
+
+/** Postfix's "%.100s%s" echo of user input. */
+const echo = (text: string): string => text.length > ECHO_LENGTH_MAX ? `${text.slice(0, ECHO_LENGTH_MAX)}...` : text;
+
+function queueOf(context: CommandContext, config: MainConfig): MailQueue {
+  return mailQueue(context.host.platform.fs, config.get('queue_directory') ?? '/var/spool/postfix', hashingFromConfig(config));
+}
+
+/** postqueue(1) acting on the mail system `link` reaches. */
+export function createPostqueueMain(link: MailSystemLink): CommandMain {
+  return async (context) => {
+    const host = context.host;
+    const base = createReporter({ program: 'postqueue', host, pid: host.nextPid(), stderr: context.stderr });
+    const reporter = reporterExiting(base, POSTQUEUE_EXIT_UNAVAILABLE);
+    const { mode, value, configDirectory } = parseMode(context, reporter);
+    const explicit = configDirectory ?? context.env.get('MAIL_CONFIG');
+    const given = explicit ?? host.defaultConfigDirectory;
+    const directory = given.startsWith('/') ? given : `${context.cwd.replace(/\/+$/, '')}/${given}`;
+    const config = await readMainConfig({ fs: host.platform.fs, directory, reporter, host, directoryIsExplicit: explicit !== undefined });
+    return withHostMaillog(host, config, async () => {
+      await changeToQueueDirectory(context, config, reporter);
+      const call: Invocation = { context, config, reporter, link };
+      switch (mode) {
+        case 'list':
+        case 'json':
+          await listQueue(call, mode);
+          return 0;
+        case 'flush':
+          await flushQueue(call);
+          return 0;
+        case 'site':
+          await flushSite(call, value);
+          return 0;
+        case 'file':
+          await flushFile(call, value);
+          return 0;
+      }
+    });
+  };
+}
+
+async function changeToQueueDirectory(context: CommandContext, config: MainConfig, reporter: Reporter): Promise<void> {
+  const queueDirectory = config.get('queue_directory') ?? '/var/spool/postfix';
+  try {
+    const stat = await context.host.platform.fs.stat(queueDirectory);
+    if (!stat.isDirectory) reporter.fatal(`chdir ${queueDirectory}: ${describeCode('ENOTDIR')}`);
+  } catch (error) {
+    if (error instanceof PlatformError) reporter.fatal(`chdir ${queueDirectory}: ${describeCode(error.code)}`);
+    throw error;
+  }
+}
+
+/** show_queue(): from the showq service, else directly for the superuser. */
+async function listQueue(call: Invocation, mode: 'list' | 'json'): Promise<void> {
+  const { context, config, reporter, link } = call;
+  const serviceName = config.get('showq_service_name') ?? 'showq';
+  const mailName = config.get('mail_name') ?? 'Postfix';
+  const endpoint = await link.showq(context.host, config);
+  let messages;
+  if (endpoint !== undefined) {
+    messages = await endpoint.showQueue();
+  } else if (isSuperuser(context)) {
+    reporter.warn(`Mail system is down -- accessing queue directly (Connect to the ${mailName} ${serviceName} service: ${describeCode('ENOENT')})`);
+    messages = await showQueue({ ...showqSettings(config), queue: queueOf(context, config), warn: (text) => reporter.warn(text) });
+  } else {
+    return reporter.fatal(`Queue report unavailable - mail system is down (Connect to the ${mailName} ${serviceName} service: ${describeCode('ENOENT')})`);
+  }
+  context.stdout.write(mode === 'json' ? formatJson(messages) : formatMailq(messages, config.getBool('enable_long_queue_ids')));
+}
+
+/** flush_queue(): qmgr rescans deferred (and incoming), pickup looks at maildrop. */
+async function flushQueue(call: Invocation): Promise<void> {
+  const { context, config, reporter, link } = call;
+  for (const [parameter, fallback, reason] of [
+    ['queue_service_name', 'qmgr', 'flush-deferred'], ['pickup_service_name', 'pickup', 'wakeup'],
+  ] as const) {
+    const service = config.get(parameter) ?? fallback;
+    if (!await link.trigger(context.host, config, service, reason)) {
+      reporter.warn(`unable to look up public/${service}: ${describeCode('ENOENT')}`);
+      reporter.fatal('Cannot flush mail queue - mail system is down');
+    }
+  }
+}
+
+/** flush_site(): only for destinations in fast_flush_domains; the deferred mail for the
+ *  site moves to incoming and qmgr is told to scan it. */
+async function flushSite(call: Invocation, site: string): Promise<void> {
+  const { context, config, reporter, link } = call;
+  const verdict = site.startsWith('[') ? checkMailhostLiteral(site) : checkHostname(site);
+  if (!verdict.ok) reporter.fatal(`Cannot flush mail queue - invalid destination: "${echo(site)}"`);
+  const list = await openMatchList({
+    parameterName: 'fast_flush_domains', value: config.get('fast_flush_domains') ?? '', kind: 'domain',
+    parentMatchesSubdomains: config.getList('parent_domain_matches_subdomains').includes('fast_flush_domains'),
+    context: { fs: context.host.platform.fs, reporter, cwd: context.cwd },
+  });
+  let eligible: boolean;
+  try {
+    eligible = await list.match(site);
+  } catch {
+    return reporter.fatal('Cannot flush mail queue - mail system is down');
+  }
+  if (!eligible) reporter.fatal(`Flush service is not configured for destination "${site}"`);
+  await requireFlushService(call);
+  const queue = queueOf(context, config);
+  let moved = 0;
+  for (const id of await deferredIdsFor(queue, site)) moved += await moveToIncoming(queue, id) ? 1 : 0;
+  if (moved > 0) await link.trigger(context.host, config, config.get('queue_service_name') ?? 'qmgr', 'scan-incoming');
+}
+
+/** flush_file(): one deferred message moves to incoming and qmgr scans it. */
+async function flushFile(call: Invocation, id: string): Promise<void> {
+  const { context, config, reporter, link } = call;
+  if (!isQueueIdSyntaxOk(id)) reporter.fatal(`Cannot flush queue ID - invalid name: "${echo(id)}"`);
+  await requireFlushService(call);
+  const queue = queueOf(context, config);
+  if (await moveToIncoming(queue, id)) {
+    await link.trigger(context.host, config, config.get('queue_service_name') ?? 'qmgr', 'scan-incoming');
+  }
+}
+
+/** The flush service runs only with the mail system; its client's complaint otherwise. */
+async function requireFlushService(call: Invocation): Promise<void> {
+  const { context, config, reporter, link } = call;
+  if (await link.running(context.host, config)) return;
+  const service = config.get('flush_service_name') ?? 'flush';
+  reporter.warn(`connect to public/${service}: ${describeCode('ENOENT')}`);
+  reporter.fatal('Cannot flush mail queue - mail system is down');
+}
+
+/** flush_one_file(): deferred -> incoming; a file already gone (delivered, or moved by
+ *  someone else) is no error. */
+async function moveToIncoming(queue: MailQueue, id: string): Promise<boolean> {
+  try {
+    await renameQueueFile(queue, id, 'deferred', 'incoming');
+    return true;
+  } catch (error) {
+    if (error instanceof PlatformError && error.code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+/** Deferred messages with an undelivered recipient in `site` (what the site's flush log
+ *  would list: mtalab keeps no per-site logs). */
+async function deferredIdsFor(queue: MailQueue, site: string): Promise<string[]> {
+  const wanted = site.toLowerCase();
+  const ids: string[] = [];
+  for (const entry of await walkQueue(queue.fs, queue.queueDirectory, 'deferred', { recurse: true })) {
+    if (!isQueueIdSyntaxOk(entry.name)) continue;
+    const verdict = await checkQueueFileOpenable(queue.fs, entry.path, entry.name);
+    if (!verdict.ok) continue;
+    let handle;
+    try {
+      handle = await queue.fs.open(entry.path, 'r');
+    } catch {
+      continue;
+    }
+    try {
+      const file = await readQueueFile(handle, entry.path);
+      const domains = file.recipients.filter((recipient) => recipient.status === 'todo')
+        .map((recipient) => recipient.address.slice(recipient.address.lastIndexOf('@') + 1).toLowerCase());
+      if (domains.includes(wanted)) ids.push(entry.name);
+    } catch {
+      // A damaged file is qmgr's to move to corrupt/; flushing skips it.
+    } finally {
+      await handle.close();
+    }
+  }
+  return ids;
+}
+
+/** The simulation's postqueue(1). */
+export const postqueueMain: CommandMain = createPostqueueMain(simMailSystemLink);
+
+/** What sendmail -bp and mailq run: postqueue -p (with -c DIR when sendmail had -C DIR),
+ *  on the caller's terminal. Returns postqueue's exit status. */
+export async function printQueueListing(context: CommandContext, configDirectory?: string, link: MailSystemLink = simMailSystemLink): Promise<number> {
+  const argv = ['postqueue', ...(configDirectory === undefined ? [] : ['-c', configDirectory]), '-p'];
+  const main = link === simMailSystemLink ? postqueueMain : createPostqueueMain(link);
+  return runWithFatal(() => main({ ...context, argv }));
+}
+
+/** Runs a command main, turning FatalExit into its status as runCommand does. */
+async function runWithFatal(body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof Error && 'exitCode' in error && typeof error.exitCode === 'number') return error.exitCode;
+    throw error;
+  }
+}
+
+/** sendmail's options that take a value (its getopt string). */
+const SENDMAIL_OPTIONS = 'B:C:F:GIL:N:O:R:UV:X:b:ce:f:h:imno:p:r:q:tvx';
+
+/** mailq(1): sendmail in "display the queue" mode. sendmail options are accepted (-C DIR
+ *  names the configuration); a recipient is an error. */
+export const mailqMain: CommandMain = async (context) => {
+  const program = (context.argv[0] ?? 'mailq').split('/').pop() || 'mailq';
+  const reporter = createReporter({ program, host: context.host, pid: context.host.nextPid(), stderr: context.stderr });
+  const ignore = (): never => reporter.fatal(`usage: ${program} [options]`, SENDMAIL_EXIT_TEMPFAIL);
+  const { flags, operands } = parseOptions(context.argv, SENDMAIL_OPTIONS, program, { write: () => undefined }, ignore);
+  if (operands.length > 0) reporter.fatal('display queue mode requires no recipient', SENDMAIL_EXIT_TEMPFAIL);
+  return printQueueListing(context, flags.get('C')?.at(-1));
+};
