@@ -10,7 +10,9 @@ import { createPipelineHost, DEFAULT_MAIN_CF } from './harness.ts';
 import { programs } from '../../engine/master/programs.ts';
 import { cleanupProgram } from '../../engine/cleanup/service.ts';
 
-const PROGRAMS = { ...programs, cleanup: cleanupProgram };
+// Without qmgr, so that a queued message stays in incoming/ for the test to inspect.
+const { qmgr: _qmgr, ...programsWithoutQmgr } = programs;
+const PROGRAMS = { ...programsWithoutQmgr, cleanup: cleanupProgram };
 
 async function submit(runtime: NonNullable<Awaited<ReturnType<typeof createPipelineHost>>['runtime']>, content: string) {
   const stream = await runtime.cleanup().open({ service: 'pickup', rewriteContext: 'local', uid: 1002 });

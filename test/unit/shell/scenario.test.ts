@@ -143,7 +143,7 @@ test('Tab completes Postfix parameter names after postconf', async () => {
   await type('\x15postconf -d mail_vers\t');
   assert.equal(screen.beforeCursor(), 'root@mail:~# postconf -d mail_version ');
   assert.equal(await run(''), 'mail_version = 3.7.11\n');
-  await type('postc\t');
+  await type('postco\t');
   assert.equal(screen.beforeCursor(), 'root@mail:~# postconf ');
 });
 
