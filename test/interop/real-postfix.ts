@@ -26,15 +26,21 @@ export const REAL_COMMAND_TIMEOUT_MS = 20_000;
 
 const SBIN_DIRECTORIES = ['/usr/sbin', '/sbin', '/usr/bin', '/bin'];
 
-/** Whether the real program is installed (interop tests skip otherwise). */
+/** Whether the real program is installed. The interop tests are the measure of fidelity,
+ *  so a missing program fails the run (scripts/ensure-test-tools.sh installs them) instead
+ *  of skipping quietly; only MTALAB_INTEROP_OPTIONAL=1 lets a developer skip on purpose. */
 export function hasRealCommand(program: string): boolean {
-  return SBIN_DIRECTORIES.some((directory) => {
+  const found = SBIN_DIRECTORIES.some((directory) => {
     try {
       return statSync(join(directory, program)).isFile();
     } catch {
       return false;
     }
   });
+  if (!found && process.env.MTALAB_INTEROP_OPTIONAL !== '1') {
+    throw new Error(`the real ${program} is not installed: run scripts/ensure-test-tools.sh (or set MTALAB_INTEROP_OPTIONAL=1 to skip on purpose)`);
+  }
+  return found;
 }
 
 /** Runs the real program with argv (argv[0] is the program name) and optional stdin. */
