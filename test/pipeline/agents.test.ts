@@ -67,7 +67,9 @@ virtual_uid_maps = static:5000
   host.platform.fs.volume.chownSync('/vmail/example.org', 5000, 5000);
   await host.start();
   await submit(host, 'carol@example.com', ['dave@example.org', 'erin@example.org'], 'Subject: test (f) virtual mailbox\n\nscenario f\n');
-  assert.deepEqual(await deliveryLines(host, 'virtual'), referenceLines('f-virtual-mailbox-domain.log', 'virtual'));
+  const reference = referenceLines('f-virtual-mailbox-domain.log', 'virtual');
+  assert.equal(reference.length, 2);
+  assert.deepEqual(await deliveryLines(host, 'virtual'), reference);
   const [name] = await host.platform.fs.readdir('/vmail/example.org/dave/new');
   assert.match(name!, /^\d+\.Vfe00I[0-9a-f]+M\d+\.mail\.example\.test$/);
   const maildir = await host.readFile(`/vmail/example.org/dave/new/${name}`);
@@ -93,6 +95,7 @@ test('logs/s: relocated_maps sends the recipient to error(8), which bounces it w
   });
   await submit(host, 'bob@example.test', ['olduser@example.test'], 'Subject: to relocated\n\nbody\n');
   const expected = referenceLines('s-relocated.log', 'error').map((line) => line.replace('olduser@example.com', 'olduser@example.test'));
+  assert.equal(expected.length, 1);
   assert.deepEqual(await deliveryLines(host, 'error'), expected);
   const notice = (await host.maillog()).find((line) => line.includes('sender non-delivery notification'));
   assert.ok(notice, 'the bounce service returns the message');
