@@ -108,7 +108,7 @@ export async function reportMessage(options: ShowqOptions, queueName: string, qu
   const message: ShowqMessage = {
     queueName, queueId,
     arrivalTime: arrivalTimeOf(file, stat),
-    messageSize: messageSizeOf(options, file, queueName, queueId, stat),
+    messageSize: messageSizeOf(options, file, queueId, stat),
     forcedExpire: (stat.mode & QUEUE_STAT_EXPIRE) !== 0,
     sender,
     recipients: [],
@@ -150,10 +150,9 @@ function arrivalTimeOf(file: QueueFile, stat: FileStat): number {
   return seconds > 0 ? seconds : Math.floor(stat.mtimeMs / 1000);
 }
 
-/** The size record's first field; a maildrop file (which may carry a preliminary one)
- *  and a malformed record use the file size. */
-function messageSizeOf(options: ShowqOptions, file: QueueFile, queueName: string, queueId: string, stat: FileStat): number {
-  if (queueName === 'maildrop') return stat.size;
+/** The size record's first field; without one, or with a malformed one, the file size.
+ *  (3.7 reads the size record in maildrop too: a requeued file keeps its old one.) */
+function messageSizeOf(options: ShowqOptions, file: QueueFile, queueId: string, stat: FileStat): number {
   const record = file.records.find((candidate) => candidate.type === RecordType.size);
   if (record === undefined) return stat.size;
   const text = latin1(record.payload);
