@@ -12,6 +12,7 @@ import { cleanupProgram } from '../cleanup/service.ts';
 import { discardProgram } from '../discard/service.ts';
 import { errorProgram } from '../error/service.ts';
 import { localProgram } from '../local/service.ts';
+import { pipeProgram } from '../pipe/service.ts';
 import { qmgrProgram } from '../qmgr/service.ts';
 import { virtualProgram } from '../virtual/service.ts';
 
@@ -26,7 +27,8 @@ export const programs: Readonly<Record<string, ServiceProgram>> = {
   error: errorProgram,
   discard: discardProgram,
   virtual: virtualProgram,
-  // TODO(#3): pickup, pipe, showq join as their service.ts files land.
+  pipe: pipeProgram,
+  // TODO(#3): pickup and showq join as their service.ts files land.
 };
 
 /** The program for a command, if mtalab implements it. */
