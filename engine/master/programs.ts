@@ -15,6 +15,7 @@ import { localProgram } from '../local/service.ts';
 import { pipeProgram } from '../pipe/service.ts';
 import { qmgrProgram } from '../qmgr/service.ts';
 import { virtualProgram } from '../virtual/service.ts';
+import { showqProgram } from '../showq/service.ts';
 
 /** Programs by master.cf command name. bounce/defer/trace all run "bounce"; error/retry
  *  both run "error". */
@@ -28,7 +29,8 @@ export const programs: Readonly<Record<string, ServiceProgram>> = {
   discard: discardProgram,
   virtual: virtualProgram,
   pipe: pipeProgram,
-  // TODO(#3): pickup and showq join as their service.ts files land.
+  showq: showqProgram,
+  // TODO(#3): pickup joins when its service.ts lands.
 };
 
 /** The program for a command, if mtalab implements it. */
