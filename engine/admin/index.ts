@@ -10,6 +10,7 @@ import { postfixMain } from './postfix.ts';
 import { postqueueMain, mailqMain } from './postqueue.ts';
 import { postsuperMain } from './postsuper.ts';
 import { qshapeMain } from './qshape.ts';
+import { sendmailMain } from './sendmail.ts';
 
 export const commands: Record<string, CommandMain> = {
   postconf: postconfMain,
@@ -22,4 +23,5 @@ export const commands: Record<string, CommandMain> = {
   mailq: mailqMain,
   postsuper: postsuperMain,
   qshape: qshapeMain,
+  sendmail: sendmailMain,
 };
