@@ -160,7 +160,7 @@ async function dispatch(
   const builtin = lookupBuiltin(name);
   if (builtin !== undefined) {
     try {
-      return await builtin({ ...commandContext, shell: session });
+      return await builtin({ ...commandContext, shell: session, runProgram: context.runAdmin });
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
       streams.stderr.write(`bash: ${name}: ${text}\n`);

@@ -6,7 +6,7 @@
 
 import type { Host } from '../global/host.ts';
 import { builtins } from './builtins/index.ts';
-import type { ShellSession } from './builtins/types.ts';
+import type { LoginFrame, ShellSession } from './builtins/types.ts';
 import { completeLine } from './complete.ts';
 import { runPipeline, STATUS_INTERRUPTED, type AdminRunner, type ExecutionContext } from './execute.ts';
 import { History } from './history.ts';
@@ -55,6 +55,7 @@ class Session implements ShellSession {
   readonly variables = new Map<string, string>();
   readonly exported = new Set<string>();
   readonly history = new History();
+  readonly logins: LoginFrame[] = [];
 
   constructor(readonly pid: number, private readonly options: ShellOptions, private readonly size: { columns: number }) {}
 

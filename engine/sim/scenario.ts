@@ -40,6 +40,9 @@ export interface ScenarioHostDefinition {
   directories?: ScenarioDirectory[];
   /** Modes and owners of particular files, by absolute path; files are 0644 root otherwise. */
   files?: Record<string, ScenarioFileOwner>;
+  /** Run `postfix start` when the world boots (engine/sim/world.ts), as the host's init
+   *  system would. */
+  startPostfix?: boolean;
 }
 
 export interface ScenarioDefinition {
@@ -76,6 +79,10 @@ export interface LoadedScenario {
 export interface LoadOptions {
   /** Replaces the scenario's own seed. */
   seed?: number;
+  /** Awaited after each scheduler event (SchedulerOptions.settle): the browser worker and
+   *  Node tests pass a real macrotask turn, so that the promise chains an event starts
+   *  finish at that event's virtual time. */
+  settle?: () => Promise<void>;
 }
 
 /** Files one host may receive from a scenario. */
@@ -95,7 +102,7 @@ export async function createScenarioHosts(
 ): Promise<LoadedScenario> {
   const scenario = typeof scenarioOrId === 'string' ? scenarioDefinition(scenarioOrId) : scenarioOrId;
   if (scenario === undefined) throw new Error(`no scenario named ${String(scenarioOrId)}`);
-  const scheduler = new Scheduler();
+  const scheduler = new Scheduler(options.settle === undefined ? {} : { settle: options.settle });
   const network = new SimNetwork(scheduler);
   const trace = createTraceSink(scheduler);
   const dns: SimZone = scenario.dns ?? { records: {} };

@@ -1,8 +1,9 @@
 // The first scenario: one Debian-style mail server, mail.example.test, that accepts mail
 // for example.test and delivers it to local mailboxes. Users root, alice and bob; aliases
-// in a texthash table so that edits take effect without a rebuild. Used by the UI's first
-// page, by the shell tests and as the base of the first labs. Its files are real text
-// under hosts/mail/ (main.cf, master.cf, aliases, passwd, ...).
+// in a texthash table so that edits take effect without a rebuild; a hosted (virtual)
+// domain, shop.example.test, with Maildirs under /var/vmail. Postfix starts when the world
+// boots. Used by the UI's first page, by the shell tests and as the base of the first
+// labs. Its files are real text under hosts/mail/ (main.cf, master.cf, aliases, passwd...).
 
 import type { ScenarioDefinition } from '../../engine/sim/scenario.ts';
 
@@ -10,14 +11,15 @@ export const singleHost: ScenarioDefinition = {
   id: 'single-host',
   title: 'One mail server',
   description: 'mail.example.test receives mail for example.test and delivers it to the mailboxes '
-    + 'of its local users, alice and bob. Look around its Postfix configuration with postconf, '
-    + 'postmap and the usual shell commands.',
+    + 'of its local users, alice and bob, and for the hosted domain shop.example.test. Postfix is '
+    + 'running: send with sendmail or mail -s, read with mail, watch mailq and /var/log/maillog.',
   seed: 1,
   hosts: [
     {
       name: 'mail.example.test',
       addresses: ['192.0.2.10'],
       directory: 'hosts/mail',
+      startPostfix: true,
       directories: [
         { path: '/root', mode: 0o700 },
         { path: '/home/alice', mode: 0o755, uid: 1001, gid: 1001 },
@@ -27,6 +29,7 @@ export const singleHost: ScenarioDefinition = {
         { path: '/var/lib/postfix', mode: 0o700, uid: 101, gid: 103 },
         { path: '/var/spool/postfix', mode: 0o755 },
         { path: '/var/mail', mode: 0o2775, gid: 8 },
+        { path: '/var/vmail', mode: 0o755, uid: 5000, gid: 5000 },
       ],
     },
   ],
@@ -34,6 +37,7 @@ export const singleHost: ScenarioDefinition = {
     records: {
       'example.test': { mx: [{ preference: 10, exchange: 'mail.example.test' }] },
       'mail.example.test': { a: ['192.0.2.10'] },
+      'shop.example.test': { mx: [{ preference: 10, exchange: 'mail.example.test' }] },
       '192.0.2.10': { ptr: ['mail.example.test'] },
     },
   },

@@ -5,6 +5,7 @@
 
 import { errorText, resolvePath } from '../paths.ts';
 import { dateText } from '../time-format.ts';
+import { leaveLogin } from './su.ts';
 import { complain, type Builtin, type BuiltinContext } from './types.ts';
 
 const args = (context: BuiltinContext) => context.argv.slice(1);
@@ -161,9 +162,13 @@ export const clear: Builtin = async (context) => {
   return 0;
 };
 
-/** The terminal belongs to the simulated host and cannot close; exit says so instead of
- *  leaving a dead terminal behind. */
+/** exit leaves a shell started by su; the terminal's own shell belongs to the simulated
+ *  host and cannot close, so there exit says so instead of leaving a dead terminal. */
 export const exit: Builtin = async (context) => {
+  if (leaveLogin(context.shell)) {
+    context.stderr.write('exit\n');
+    return 0;
+  }
   context.stderr.write('exit\nbash: exit: this terminal stays open; the host keeps running\n');
   return 1;
 };

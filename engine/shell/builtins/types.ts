@@ -16,10 +16,21 @@ export interface ShellSession {
   columns(): number;
   /** Every name a command line can start with (builtins and admin commands). */
   commandNames(): string[];
+  /** The users `su` switched from, innermost last; `exit` returns to the last one. */
+  readonly logins: LoginFrame[];
+}
+
+/** What `su` saves so that `exit` can restore it. */
+export interface LoginFrame {
+  user: string;
+  variables: Array<[string, string | undefined]>;
+  cwd: string;
 }
 
 export interface BuiltinContext extends CommandContext {
   shell: ShellSession;
+  /** Runs an admin command (sendmail for `mail`); undefined when there is no such command. */
+  runProgram(context: CommandContext): Promise<number | undefined>;
 }
 
 export type Builtin = (context: BuiltinContext) => Promise<number>;

@@ -34,6 +34,7 @@ async function boot(request: Extract<PageToWorker, { type: 'boot' }>): Promise<v
       columns: request.columns,
       rows: request.rows,
       write: (hostId, data) => post({ type: 'output', hostId, data }),
+      onFailure: (message) => post({ type: 'error', code: 'engine-failure', message }),
     });
     if (booted.kind === 'error') {
       post({ type: 'error', code: booted.code, message: booted.message });
