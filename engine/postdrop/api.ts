@@ -73,7 +73,7 @@ export async function postdrop(request: PostdropRequest): Promise<PostdropResult
   let entered: EnteredFile;
   try {
     entered = await enterQueueFile(queue, {
-      queueName: QueueName.maildrop, clock: platform.clock, random: platform.random.fork('postdrop'),
+      queueName: QueueName.maildrop, clock: platform.clock, random: platform.random.fork(`postdrop:${request.pid}`),
       pid: request.pid, longQueueIds: request.longQueueIds, mode: MAILDROP_FILE_MODE_INCOMPLETE,
     });
   } catch (error) {

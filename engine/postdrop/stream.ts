@@ -67,14 +67,14 @@ export function encodeSubmission(records: Iterable<SubmissionRecord>): Uint8Arra
   return out;
 }
 
-/** Splits "name=value" as split_nameval does: the name is trimmed and must not be empty;
- *  the value is trimmed of surrounding white space. Returns the error text otherwise. */
+/** Splits "name=value" as split_nameval does: white space may surround the name and the
+ *  value, the name is one word; returns split_nameval's error text otherwise. */
 export function splitNameValue(text: string): { name: string; value: string } | string {
-  const equals = text.indexOf('=');
-  if (equals < 0) return 'missing \'=\' after attribute name';
-  const name = text.slice(0, equals).trim();
+  const match = /^\s*([^\s=]*)\s*(=?)/.exec(text);
+  const name = match?.[1] ?? '';
   if (name === '') return 'missing attribute name';
-  return { name, value: text.slice(equals + 1).trim() };
+  if (match?.[2] !== '=') return 'missing \'=\' after attribute name';
+  return { name, value: text.slice(match[0].length).trim() };
 }
 
 /** Where a stream went wrong, as postdrop tells it. */
