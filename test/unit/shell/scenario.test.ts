@@ -89,7 +89,7 @@ test('postconf mydestination and postconf -n answer from the scenario main.cf', 
   assert.match(explicit, /^alias_maps = texthash:\/etc\/postfix\/aliases\n/);
   assert.match(explicit, /^myhostname = mail\.example\.test$/m);
   assert.doesNotMatch(explicit, /^config_directory/m);
-  assert.equal(await run('postconf -n | wc -l'), '15\n');
+  assert.equal(await run('postconf -n | wc -l'), '21\n');
   assert.equal(await run('postconf -h myorigin'), '$mydomain\n');
 });
 
