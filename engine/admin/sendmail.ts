@@ -10,6 +10,8 @@
 // Trusts the config reader and the queue library. Models src/sendmail/sendmail.c.
 
 import type { CommandContext } from './command.ts';
+import type { Host } from '../global/host.ts';
+import type { TraceEvent, TraceSink } from '../global/trace.ts';
 import { lookupCommand } from './run.ts';
 import { printQueueListing } from './postqueue.ts';
 import { parseSendmailOptions, prescanConfigDirectory, type SendmailOptions } from './sendmail-options.ts';
@@ -41,7 +43,8 @@ export const TERMINAL_LINES_MAX = 1_000_000;
 export async function sendmailMain(context: CommandContext): Promise<number> {
   const program = (context.argv[0] ?? 'sendmail').split('/').pop() || 'sendmail';
   const pid = context.host.nextPid();
-  const reporter = tempfailReporter(createReporter({ program, host: context.host, pid, stderr: context.stderr }));
+  const uid = await submittingUid(context);
+  const reporter = tempfailReporter(createReporter({ program, host: loggingHost(context.host, uid), pid, stderr: context.stderr }));
   const explicitDirectory = prescanConfigDirectory(context.argv, program, context.stderr);
   const directory = absolute(context.cwd, explicitDirectory ?? context.env.get('MAIL_CONFIG') ?? context.host.defaultConfigDirectory);
   const config = await readMainConfig({
@@ -56,7 +59,7 @@ export async function sendmailMain(context: CommandContext): Promise<number> {
   const traceFlags = (options.userVerify ? TraceFlag.userVerify : 0)
     | (options.verbose === 1 && options.mode === 'enqueue' ? TraceFlag.record : 0);
   if (options.queueTime !== undefined && options.mode !== 'daemon') return 0;
-  const run = { context, reporter, config, options, directory, explicitDirectory };
+  const run = { context, reporter, config, options, directory, explicitDirectory, uid };
   switch (options.mode) {
     case 'enqueue': return enqueueMode(run, traceFlags);
     case 'mailq':
@@ -86,6 +89,23 @@ interface SendmailRun {
   options: SendmailOptions;
   directory: string;
   explicitDirectory: string | undefined;
+  uid: number;
+}
+
+/** A trace sink that drops everything, for diagnostics that never reach the maillog. */
+const unlogged: TraceSink = {
+  emit: (input) => ({ ...input, seq: 0, atMs: 0 }) as TraceEvent,
+  subscribe: () => () => undefined,
+};
+
+/** Whose diagnostics reach maillog_file: postlogd's socket is in public/, which only root
+ *  and the postdrop group may enter, so an ordinary user's sendmail logs to syslog instead
+ *  (logs/n2 has postdrop's warning for bob but not sendmail's lines; sendmail-modes.txt
+ *  has root's). */
+function loggingHost(host: Host, uid: number): Host {
+  if (uid === 0) return host;
+  return { name: host.name, defaultConfigDirectory: host.defaultConfigDirectory, nextPid: () => host.nextPid(),
+    platform: { ...host.platform, trace: unlogged } };
 }
 
 /** sendmail's msg_cleanup(tempfail): whatever status a fatal asks for, the process exits 75. */
@@ -217,7 +237,7 @@ async function enqueueMode(run: SendmailRun, traceFlags: number): Promise<number
     return runChild(run, ['postqueue', '-i', options.idToFlush]);
   }
   const fs = context.host.platform.fs;
-  const uid = await submittingUid(context);
+  const uid = run.uid;
   let sender: string;
   if (options.sender !== undefined) {
     sender = parseSender(options.sender, reporter);
