@@ -75,8 +75,8 @@ async function pickupCandidate(context: PickupContext, queue: MailQueue, name: s
     return 'skipped';
   }
   if ((stat.mode & OWNER_BITS) !== OWNER_READY) return 'skipped';
-  const requeued = await isRequeued(context, stat.uid, stat.mode);
-  const disposition = await pickupFile(context, { path, relativePath, name, uid: stat.uid, requeued });
+  const owner = await requeuedOwner(context, stat.uid, stat.mode);
+  const disposition = await pickupFile(context, { path, relativePath, name, uid: owner ?? stat.uid, requeued: owner !== undefined });
   if (disposition !== 'remove') return disposition;
   try {
     await queue.fs.unlink(path);
@@ -87,13 +87,15 @@ async function pickupCandidate(context: PickupContext, queue: MailQueue, name: s
   return 'remove';
 }
 
-/** MAIL_IS_REQUEUED: owned by mail_owner and not readable by others. */
-async function isRequeued(context: PickupContext, uid: number, mode: number): Promise<boolean> {
-  if ((mode & OTHERS_READ) !== 0) return false;
+/** MAIL_IS_REQUEUED: a file of mail_owner that others may not read. Only the mail system
+ *  writes such files into maildrop/ (postdrop's are world-readable), and mtalab's services
+ *  run as the host's process user (root in sim) where Postfix's run as mail_owner; so the
+ *  permission bits decide, and the logged uid is mail_owner's for a root-owned file, as
+ *  Postfix would show it ("uid=102 ... orig_id=..."). */
+async function requeuedOwner(context: PickupContext, uid: number, mode: number): Promise<number | undefined> {
+  if ((mode & OTHERS_READ) !== 0) return undefined;
   const owner = await lookupUser(context.host.platform.fs, context.config().get('mail_owner') ?? 'postfix');
-  // Without a passwd entry for mail_owner (a bare sim host), files are all root's: the
-  // permission bits alone tell postsuper's files from postdrop's.
-  return owner === undefined || owner.uid === uid;
+  return uid === 0 && owner !== undefined ? owner.uid : uid;
 }
 
 interface MaildropEntry {

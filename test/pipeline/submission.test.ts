@@ -145,3 +145,21 @@ test('message_size_limit: postdrop File too large, sendmail exit 75 (logs/n2)', 
   assert.deepEqual(logTexts(log, 'sendmail'), []);
   await pipeline.stop();
 });
+
+test('postsuper -r puts a held message back through pickup: uid=102 ... orig_id=OLD (logs/m)', async () => {
+  const pipeline = await createPipelineHost({
+    programs: withPickup,
+    mainCf: `${(await import('./harness.ts')).DEFAULT_MAIN_CF}header_checks = regexp:/etc/postfix/header_checks\n`,
+    files: { '/etc/postfix/header_checks': '/^Subject: hold me/ HOLD\n' },
+  });
+  assert.equal((await pipeline.sendmail(['-f', 'carol@example.test', 'alice'], 'Subject: hold me\n\nheld\n')).exitCode, 0);
+  const [held] = await pipeline.queueFiles('hold');
+  assert.ok(held !== undefined);
+  const requeue = await pipeline.command(['postsuper', '-r', 'ALL', 'hold']);
+  assert.equal(requeue.exitCode, 0);
+  // postsuper does not wake pickup: its 60-second timer finds the file (42 s later in logs/m).
+  await pipeline.run({ forMs: 61_000 });
+  const pickups = logTexts(await pipeline.maillog(), 'pickup');
+  assert.match(pickups.at(-1) ?? '', new RegExp(`^[0-9A-F]+: uid=102 from=<carol@example\\.test> orig_id=${held}$`));
+  await pipeline.stop();
+});

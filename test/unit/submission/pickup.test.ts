@@ -160,6 +160,14 @@ test('a file postsuper -r put back (mail_owner, not world-readable) logs orig_id
   assert.deepEqual(traces, [{ kind: 'pickup.accepted', uid: 102, sender: 'bob@example.test', queueId: 'NEW1', originalQueueId: id }]);
 });
 
+test('a root-owned requeued file (mtalab services run as root) is logged as mail_owner\'s', async () => {
+  const { world, context, traces } = await pickupWorld();
+  const id = await submit(world, 0, 'carol@example.test', ['alice'], 'x\n');
+  await world.platform.fs.chmod(`${QUEUE_DIRECTORY}/maildrop/${id}`, 0o700);
+  await pickupScan(context);
+  assert.deepEqual(traces, [{ kind: 'pickup.accepted', uid: 102, sender: 'carol@example.test', queueId: 'NEW1', originalQueueId: id }]);
+});
+
 test('a scan takes files in name order; the null sender and -G contexts pass through', async () => {
   const { world, cleanup, context } = await pickupWorld('receive_override_options = no_address_mappings, no_header_body_checks\n');
   const first = await submit(world, 0, '', ['a'], '1\n');
