@@ -9,6 +9,8 @@
 // texts are our own.
 
 import { BufferedInput } from '../../admin/stdio.ts';
+import { lookupUser } from '../../global/passwd.ts';
+import { PlatformError } from '../../platform/types.ts';
 import { openMailbox, saveMailbox, type Mailbox, type MailMessage } from '../mailbox.ts';
 import { errorCode, errorText, resolvePath } from '../paths.ts';
 import { complain, parseOptions, type Builtin, type BuiltinContext } from './types.ts';
@@ -33,6 +35,7 @@ export const mail: Builtin = async (context) => {
   const path = mailboxPath(context, file, options.values.get('u'));
   let mailbox: Mailbox;
   try {
+    await checkReadable(context, path);
     mailbox = await openMailbox(context.host.platform.fs, path);
   } catch (error) {
     if (errorCode(error) === 'ENOENT' && !options.flags.has('f')) return noMail(context, path);
@@ -52,6 +55,17 @@ function mailboxPath(context: BuiltinContext, file: string | undefined, user: st
   const fromEnvironment = context.env.get('MAIL');
   if (fromEnvironment !== undefined && fromEnvironment !== '') return fromEnvironment;
   return `${SPOOL_DIRECTORY}/${context.env.get('USER') ?? 'root'}`;
+}
+
+/** The simulated processes all run as root; mail checks the mode bits as the user who runs
+ *  it would meet them, so that alice cannot read bob's 0600 spool file. */
+async function checkReadable(context: BuiltinContext, path: string): Promise<void> {
+  const user = context.env.get('USER') ?? 'root';
+  if (user === 'root') return;
+  const stat = await context.host.platform.fs.stat(path);
+  const uid = (await lookupUser(context.host.platform.fs, user))?.uid;
+  const allowed = stat.uid === uid ? (stat.mode & 0o400) !== 0 : (stat.mode & 0o004) !== 0;
+  if (!allowed) throw new PlatformError('EACCES', 'open', path);
 }
 
 function noMail(context: BuiltinContext, path: string): number {

@@ -127,3 +127,13 @@ test('a Maildir: new/ and cur/ are listed; a read message moves to cur/ with the
   await shell.type('q\r');
   assert.deepEqual(await fs.readdir(`${base}/cur`), ['1704067205.V1I2M3.mail.example.test:2,S']);
 });
+
+test("a user cannot read another user's 0600 spool file; the owner can", async () => {
+  const shell = await withSpool([mboxMessage('bob@example.test', 'one', 'First.')]);
+  shell.world.loaded.hosts[0]!.platform.fs.volume.chownSync('/var/mail/alice', 1001, 1001);
+  await shell.type('su bob\r');
+  assert.equal(await shell.run('mail -u alice'), 'mail: /var/mail/alice: Permission denied\n');
+  await shell.type('exit\r');
+  await shell.type('su alice\r');
+  assert.match(await shell.run('mail -H'), /^"\/var\/mail\/alice": 1 message 1 new\n/);
+});
