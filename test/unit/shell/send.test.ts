@@ -78,3 +78,15 @@ test('mail to the :include: alias and to the hosted domain lands in mboxes and a
   assert.equal(await exists('/var/vmail/shop.example.test/orders/new'), true);
   assert.match(await run('mail -H -f /var/vmail/shop.example.test/orders'), /^>N {2}1 root@example\.test .* {2}order$/m);
 });
+
+test('the queue tools and postfix reload answer in the shell of the running host', async () => {
+  const { run, shell } = await startWorldShell();
+  assert.equal(await run('postfix reload'), 'postfix/postfix-script: refreshing the Postfix mail system\n');
+  assert.equal(shell.lastStatus, 0);
+  assert.match(await run('tail -n 1 /var/log/maillog'), /postfix\/master\[\d+\]: reload -- version 3\.7\.11, configuration \/etc\/postfix\n$/);
+  assert.equal(await run('postqueue -p'), 'Mail queue is empty\n');
+  // On a terminal qshape clears the screen before its table, as the real one does.
+  assert.match(await run('qshape'), /^(?:\x1b\[[0-9;]*[A-Za-z])* +T +5 +10 +20 +40 +80 +160 +320 +640 +1280 +1280\+\n +TOTAL +0 /);
+  assert.equal(await run('which sendmail mailq postqueue postsuper postcat qshape mail su'),
+    '/usr/sbin/sendmail\n/usr/sbin/mailq\n/usr/sbin/postqueue\n/usr/sbin/postsuper\n/usr/sbin/postcat\n/usr/sbin/qshape\n/usr/bin/mail\n/usr/bin/su\n');
+});
