@@ -12,7 +12,10 @@ import { processInput, processOutput } from './stdio.ts';
 /** Postfix's default configuration directory (config_directory). */
 export const postfixConfigDirectory = '/etc/postfix';
 
-export const adminCommandNames: readonly string[] = ['postconf', 'postmap', 'postalias', 'newaliases'];
+export const adminCommandNames: readonly string[] = [
+  'postconf', 'postmap', 'postalias', 'newaliases',
+  'sendmail', 'mailq', 'postqueue', 'postsuper', 'postcat', 'qshape',
+];
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -12,6 +12,7 @@ import { cleanupProgram } from '../cleanup/service.ts';
 import { discardProgram } from '../discard/service.ts';
 import { errorProgram } from '../error/service.ts';
 import { localProgram } from '../local/service.ts';
+import { pickupProgram } from '../pickup/service.ts';
 import { pipeProgram } from '../pipe/service.ts';
 import { qmgrProgram } from '../qmgr/service.ts';
 import { virtualProgram } from '../virtual/service.ts';
@@ -30,7 +31,7 @@ export const programs: Readonly<Record<string, ServiceProgram>> = {
   virtual: virtualProgram,
   pipe: pipeProgram,
   showq: showqProgram,
-  // TODO(#3): pickup joins when its service.ts lands.
+  pickup: pickupProgram,
 };
 
 /** The program for a command, if mtalab implements it. */
