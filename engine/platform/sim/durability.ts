@@ -2,7 +2,10 @@
 // ("disk full"), and a record of file contents not yet made durable by fsync so that a host
 // crash can drop them (DESIGN.md section 5: "host crash and restart ... unsynced writes
 // lost"). Called by sim/fs.ts before and after every content change; the World calls
-// setBytesMax() and crash() through SimFileSystem.faults.
+// setBytesMax() and crash() through SimFileSystem.faults. Crash tests (test/crash) call
+// crashAfterOperations(n): the disk counts the operations that change it and crashes right
+// after the nth, and from then on every operation of that file system fails with EIO, as
+// for a process whose host went down; a restarted host wraps the same volume anew.
 //
 // Model: file *contents* are volatile until FileHandle.sync(); directory operations (create,
 // rename, link, unlink, mkdir) are durable at once, as on a journaling file system that
@@ -26,6 +29,16 @@ export interface DiskFaults {
   /** Reverts every unsynced content change (never-synced files vanish) and closes every
    *  open descriptor; returns the paths it touched, sorted. */
   crash(): string[];
+  /** Operations that changed the disk so far (writes, syncs, renames, unlinks, mkdir,
+   *  chmod... that succeeded; reads, stats and closes are not counted). */
+  readonly operations: number;
+  /** The last counted operation, as "syscall path" (for messages about a crash point). */
+  readonly lastOperation: string;
+  /** Crash (as crash()) right after `count` more counted operations, then fail every
+   *  later operation with EIO; undefined disarms. */
+  crashAfterOperations(count: number | undefined): void;
+  /** True once crashAfterOperations has fired: this file system is down for good. */
+  readonly halted: boolean;
 }
 
 interface InodeWalkEntry {
@@ -60,6 +73,11 @@ export class DiskState implements DiskFaults {
   private readonly openDescriptors = new Set<number>();
   /** Bumped by crash(): handles opened before it are dead even if memfs reuses their fd. */
   private crashes = 0;
+  private operationCount = 0;
+  private lastOperationText = '';
+  /** The operation count at which the armed crash fires. */
+  private crashAtOperation: number | undefined;
+  private down = false;
 
   constructor(private readonly volume: Volume, bytesMax?: number) {
     this.limitBytes = bytesMax;
@@ -134,6 +152,34 @@ export class DiskState implements DiskFaults {
 
   descriptorOpened(fd: number): void { this.openDescriptors.add(fd); }
   descriptorClosed(fd: number): void { this.openDescriptors.delete(fd); }
+
+  get operations(): number { return this.operationCount; }
+  get lastOperation(): string { return this.lastOperationText; }
+  get halted(): boolean { return this.down; }
+
+  crashAfterOperations(count: number | undefined): void {
+    this.crashAtOperation = count === undefined ? undefined : this.operationCount + Math.max(0, count);
+    if (count !== undefined && count <= 0) this.halt();
+  }
+
+  /** Call before every operation: a halted disk answers nothing but EIO. */
+  checkAlive(syscall: string, path: string | undefined): void {
+    if (this.down) throw new PlatformError('EIO', syscall, path);
+  }
+
+  /** Call after an operation that changed the disk succeeded: counts it and fires an
+   *  armed crash. */
+  countOperation(syscall: string, path: string | undefined): void {
+    this.operationCount++;
+    this.lastOperationText = path === undefined ? syscall : `${syscall} ${path}`;
+    if (this.crashAtOperation !== undefined && this.operationCount >= this.crashAtOperation) this.halt();
+  }
+
+  private halt(): void {
+    this.crashAtOperation = undefined;
+    this.crash();
+    this.down = true;
+  }
 
   unsyncedPaths(): string[] {
     return walkFiles(this.volume).filter((entry) => this.durableContent.has(entry.ino)).map((entry) => entry.path).sort();

@@ -46,10 +46,14 @@ function bytesOf(data: Uint8Array | string): Uint8Array {
   return typeof data === 'string' ? encoder.encode(data) : data;
 }
 
-/** Runs a synchronous memfs call and turns its outcome into a settled promise. */
-function attempt<T>(syscall: string, path: string | undefined, operation: () => T): Promise<T> {
+/** Runs a synchronous memfs call and turns its outcome into a settled promise. A halted
+ *  disk (crashAfterOperations) fails it with EIO; `changes` counts it when it succeeds. */
+function attempt<T>(disk: DiskState, syscall: string, path: string | undefined, operation: () => T, changes = false): Promise<T> {
   try {
-    return Promise.resolve(operation());
+    disk.checkAlive(syscall, path);
+    const result = operation();
+    if (changes) disk.countOperation(syscall, path);
+    return Promise.resolve(result);
   } catch (error) {
     return Promise.reject(toPlatformError(error, syscall, path));
   }
@@ -101,7 +105,7 @@ class SimFileHandle implements FileHandle {
   }
 
   write(data: Uint8Array, position?: number): Promise<number> {
-    return attempt('write', this.path, () => {
+    return attempt(this.disk, 'write', this.path, () => {
       this.live('write');
       const stat = this.volume.fstatSync(this.fd);
       const size = Number(stat.size);
@@ -111,11 +115,11 @@ class SimFileHandle implements FileHandle {
       const written = this.volume.writeSync(this.fd, data, 0, data.length, this.appending ? null : start);
       if (position === undefined) this.offset = start + written;
       return written;
-    });
+    }, true);
   }
 
   read(length: number, position?: number): Promise<Uint8Array> {
-    return attempt('read', this.path, () => {
+    return attempt(this.disk, 'read', this.path, () => {
       this.live('read');
       const buffer = new Uint8Array(length);
       const count = this.volume.readSync(this.fd, buffer, 0, length, position ?? this.offset);
@@ -125,32 +129,32 @@ class SimFileHandle implements FileHandle {
   }
 
   sync(): Promise<void> {
-    return attempt('fsync', this.path, () => {
+    return attempt(this.disk, 'fsync', this.path, () => {
       this.live('fsync');
       this.volume.fsyncSync(this.fd);
       this.disk.markSynced(Number(this.volume.fstatSync(this.fd).ino));
-    });
+    }, true);
   }
 
   truncate(length: number): Promise<void> {
-    return attempt('ftruncate', this.path, () => {
+    return attempt(this.disk, 'ftruncate', this.path, () => {
       this.live('ftruncate');
       const stat = this.volume.fstatSync(this.fd);
       this.disk.checkSpace(length - Number(stat.size), 'ftruncate', this.path);
       this.disk.rememberInode(Number(stat.ino), () => this.disk.contentOf(this.fd));
       this.volume.ftruncateSync(this.fd, length);
-    });
+    }, true);
   }
 
   stat(): Promise<FileStat> {
-    return attempt('fstat', this.path, () => {
+    return attempt(this.disk, 'fstat', this.path, () => {
       this.live('fstat');
       return toFileStat(this.volume.fstatSync(this.fd) as StatLike);
     });
   }
 
   close(): Promise<void> {
-    return attempt('close', this.path, () => {
+    return attempt(this.disk, 'close', this.path, () => {
       this.live('close');
       this.closed = true;
       this.disk.descriptorClosed(this.fd);
@@ -179,33 +183,33 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
   return {
     volume,
     faults: disk,
-    readFile: (path) => attempt('open', path, () => copyOut(volume.readFileSync(path) as Uint8Array)),
-    writeFile: (path, data, fileOptions) => attempt('open', path, () => replaceContent(path, bytesOf(data), fileOptions, false)),
-    appendFile: (path, data, fileOptions) => attempt('open', path, () => replaceContent(path, bytesOf(data), fileOptions, true)),
-    rename: (from, to) => attempt('rename', from, () => volume.renameSync(from, to)),
-    unlink: (path) => attempt('unlink', path, () => {
+    readFile: (path) => attempt(disk, 'open', path, () => copyOut(volume.readFileSync(path) as Uint8Array)),
+    writeFile: (path, data, fileOptions) => attempt(disk, 'open', path, () => replaceContent(path, bytesOf(data), fileOptions, false), true),
+    appendFile: (path, data, fileOptions) => attempt(disk, 'open', path, () => replaceContent(path, bytesOf(data), fileOptions, true), true),
+    rename: (from, to) => attempt(disk, 'rename', from, () => volume.renameSync(from, to), true),
+    unlink: (path) => attempt(disk, 'unlink', path, () => {
       disk.forgetIfLastLink(path);
       volume.unlinkSync(path);
-    }),
-    mkdir: (path, mkdirOptions?: MkdirOptions) => attempt('mkdir', path, () => {
+    }, true),
+    mkdir: (path, mkdirOptions?: MkdirOptions) => attempt(disk, 'mkdir', path, () => {
       volume.mkdirSync(path, { recursive: mkdirOptions?.recursive ?? false, mode: mkdirOptions?.mode ?? 0o777 });
-    }),
-    rmdir: (path) => attempt('rmdir', path, () => volume.rmdirSync(path)),
-    readdir: (path) => attempt('scandir', path, () => (volume.readdirSync(path) as string[]).slice().sort()),
-    stat: (path) => attempt('stat', path, () => toFileStat(volume.statSync(path) as StatLike)),
-    lstat: (path) => attempt('lstat', path, () => toFileStat(volume.lstatSync(path) as StatLike)),
-    open: (path, flags: OpenFlags, mode?: number) => attempt('open', path, () => {
+    }, true),
+    rmdir: (path) => attempt(disk, 'rmdir', path, () => volume.rmdirSync(path), true),
+    readdir: (path) => attempt(disk, 'scandir', path, () => (volume.readdirSync(path) as string[]).slice().sort()),
+    stat: (path) => attempt(disk, 'stat', path, () => toFileStat(volume.statSync(path) as StatLike)),
+    lstat: (path) => attempt(disk, 'lstat', path, () => toFileStat(volume.lstatSync(path) as StatLike)),
+    open: (path, flags: OpenFlags, mode?: number) => attempt(disk, 'open', path, () => {
       const writes = flags !== 'r';
       const existed = writes ? disk.rememberPath(path) : true;
       const fd = volume.openSync(path, flags, mode ?? 0o666);
       disk.descriptorOpened(fd);
       if (writes && !existed) disk.markCreated(path);
       return new SimFileHandle(volume, disk, fd, path, flags === 'a' || flags === 'ax');
-    }),
-    link: (existing, newPath) => attempt('link', newPath, () => volume.linkSync(existing, newPath)),
-    symlink: (target, path) => attempt('symlink', path, () => volume.symlinkSync(target, path)),
-    chmod: (path, mode) => attempt('chmod', path, () => volume.chmodSync(path, mode)),
-    chown: (path, uid, gid) => attempt('chown', path, () => volume.chownSync(path, uid, gid)),
-    utimes: (path, atimeMs, mtimeMs) => attempt('utime', path, () => volume.utimesSync(path, atimeMs / 1000, mtimeMs / 1000)),
+    }, flags !== 'r'),
+    link: (existing, newPath) => attempt(disk, 'link', newPath, () => volume.linkSync(existing, newPath), true),
+    symlink: (target, path) => attempt(disk, 'symlink', path, () => volume.symlinkSync(target, path), true),
+    chmod: (path, mode) => attempt(disk, 'chmod', path, () => volume.chmodSync(path, mode), true),
+    chown: (path, uid, gid) => attempt(disk, 'chown', path, () => volume.chownSync(path, uid, gid), true),
+    utimes: (path, atimeMs, mtimeMs) => attempt(disk, 'utime', path, () => volume.utimesSync(path, atimeMs / 1000, mtimeMs / 1000), true),
   };
 }

@@ -3,6 +3,7 @@
 // SimNetwork; its resolver answers from the world's zone; its random stream is forked from
 // the seed by host name. Called by the World (engine/sim) and by tests. Trusts its options.
 
+import type { Volume } from 'memfs';
 import type { Platform, Random, Resolver } from '../types.ts';
 import { createTraceSink, type TraceSink } from '../../global/trace.ts';
 import { createSimFileSystem, type SimFileSystem } from './fs.ts';
@@ -34,6 +35,9 @@ export interface SimPlatformOptions {
   trace?: TraceSink;
   /** A byte budget for the host's disk (ENOSPC past it). */
   diskBytesMax?: number;
+  /** The disk of a host that crashed: a restart wraps the same volume anew (everything on
+   *  it counts as durable). A fresh empty volume by default. */
+  volume?: Volume;
 }
 
 export interface SimPlatform extends Platform {
@@ -62,7 +66,7 @@ export function createSimPlatform(options: SimPlatformOptions): SimPlatform {
     network,
     clock: { nowMs: () => scheduler.nowMs() },
     timers: { after: (delayMs, fn) => scheduler.after(delayMs, fn) },
-    fs: createSimFileSystem({ diskBytesMax: options.diskBytesMax }),
+    fs: createSimFileSystem({ diskBytesMax: options.diskBytesMax, volume: options.volume }),
     net: network.attach(options.hostName, trace),
     dns: isZone(dns) ? createSimResolver(dns, scheduler, options.dnsOptions) : dns,
     random,
