@@ -5,8 +5,9 @@
 // the superuser reads the queue directly (with Postfix's warning) and anybody else is
 // refused. Every fatal error exits 69 (EX_UNAVAILABLE), as postqueue's msg_cleanup does.
 // Also mailq(1) and sendmail -bp: both are postqueue -p underneath (printQueueListing).
-// What "the mail system" is comes from a MailSystemLink: the simulation's per-host master
-// registry by default; real mode (engine/cli) passes its own.
+// What "the mail system" is comes from a MailSystemLink: the Host's own (host.mailSystem,
+// real mode's sockets, engine/cli/mail-system-link.ts) when it has one, else the
+// simulation's per-host master registry.
 // Called through the command table (engine/admin/index.ts) and by sendmail -bp.
 // Models src/postqueue/postqueue.c, the flush client (src/global/flush_clnt.c) and the
 // flush server's "send file"/"send site" (src/flush/flush.c, without per-site logs: the
@@ -15,6 +16,7 @@
 import type { CommandContext, CommandMain } from './command.ts';
 import { readMainConfig, type MainConfig } from '../global/config/main-cf.ts';
 import type { Host } from '../global/host.ts';
+import type { MailSystemLink } from '../global/mail-system.ts';
 import { createReporter, type Reporter } from '../global/msg.ts';
 import { parseOptions } from '../global/maps/command-support.ts';
 import { PlatformError, describeCode } from '../platform/types.ts';
@@ -39,15 +41,7 @@ const USAGE = 'usage: postqueue -f | postqueue -i queueid | postqueue -j | postq
 /** What %.100s keeps of a bad site or id in postqueue's complaint. */
 const ECHO_LENGTH_MAX = 100;
 
-/** How postqueue reaches the running mail system of a configuration directory. */
-export interface MailSystemLink {
-  /** The showq service, or undefined when the mail system is down. */
-  showq(host: Host, config: MainConfig): Promise<ShowqEndpoint | undefined>;
-  /** Writes a trigger to public/SERVICE; false when nothing listens there. */
-  trigger(host: Host, config: MainConfig, service: string, reason: TriggerReason): Promise<boolean>;
-  /** Whether the mail system runs (the flush service's requests need it). */
-  running(host: Host, config: MainConfig): Promise<boolean>;
-}
+export type { MailSystemLink } from '../global/mail-system.ts';
 
 /** The simulation: the per-host registry of running masters (engine/master/registry.ts). */
 export const simMailSystemLink: MailSystemLink = {
@@ -282,15 +276,19 @@ async function deferredIdsFor(queue: MailQueue, site: string): Promise<string[]>
   return ids;
 }
 
-/** The simulation's postqueue(1). */
-export const postqueueMain: CommandMain = createPostqueueMain(simMailSystemLink);
+/** The link a command on `host` uses: the Host's own, else the simulation's registry. */
+export function mailSystemOf(host: Host): MailSystemLink {
+  return host.mailSystem ?? simMailSystemLink;
+}
+
+/** postqueue(1) on the Host's mail system (the command table's). */
+export const postqueueMain: CommandMain = (context) => createPostqueueMain(mailSystemOf(context.host))(context);
 
 /** What sendmail -bp and mailq run: postqueue -p (with -c DIR when sendmail had -C DIR),
  *  on the caller's terminal. Returns postqueue's exit status. */
-export async function printQueueListing(context: CommandContext, configDirectory?: string, link: MailSystemLink = simMailSystemLink): Promise<number> {
+export async function printQueueListing(context: CommandContext, configDirectory?: string, link: MailSystemLink = mailSystemOf(context.host)): Promise<number> {
   const argv = ['postqueue', ...(configDirectory === undefined ? [] : ['-c', configDirectory]), '-p'];
-  const main = link === simMailSystemLink ? postqueueMain : createPostqueueMain(link);
-  return runWithFatal(() => main({ ...context, argv }));
+  return runWithFatal(() => createPostqueueMain(link)({ ...context, argv }));
 }
 
 /** Runs a command main, turning FatalExit into its status as runCommand does. */

@@ -168,6 +168,15 @@ async function newaliasesMode(run: SendmailRun): Promise<number> {
   return runChild(run, ['postalias', '--', ...databases]);
 }
 
+/** postdrop's trigger to pickup: through the Host's link to a mail system in another
+ *  process (real mode), else the in-process master. Nobody listening is no error. */
+async function wakePickup(context: CommandContext, config: MainConfig, directory: string): Promise<void> {
+  const service = config.get('pickup_service_name') ?? 'pickup';
+  const link = context.host.mailSystem;
+  if (link === undefined) runningHost(context.host, directory)?.trigger(service);
+  else await link.trigger(context.host, config, service, 'wakeup');
+}
+
 /** The submitting uid: $MTALAB_UID, else the passwd entry of $USER/$LOGNAME, else root. */
 export async function submittingUid(context: CommandContext): Promise<number> {
   const stated = context.env.get('MTALAB_UID');
@@ -269,7 +278,7 @@ async function enqueueMode(run: SendmailRun, traceFlags: number): Promise<number
     reporter: createReporter({ program: 'postdrop', host: context.host, pid: postdropPid, stderr: context.stderr }),
     pid: postdropPid, records: submission.records, messageSizeLimit: config.getSize('message_size_limit'),
     longQueueIds: config.getBool('enable_long_queue_ids'),
-    trigger: () => runningHost(context.host, run.directory)?.trigger(config.get('pickup_service_name') ?? 'pickup'),
+    trigger: () => wakePickup(context, config, run.directory),
   });
   if (result.status !== CleanupStatus.ok) {
     reporter.warn('mail_stream_cleanup: close error');

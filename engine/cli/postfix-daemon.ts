@@ -3,19 +3,21 @@
 // (`mtalab __master -c DIR`) that runs the host from DIR with the node platform; the master
 // runtime writes queue_directory/pid/master.pid, and `start` returns once the child reports
 // that the host is up. stop/abort (SIGTERM), reload (SIGHUP) and flush (SIGUSR1) signal the
-// pid in that file; status checks that the process is alive. Without -c and $MAIL_CONFIG the
+// pid in that file; status checks that the process is alive. The background process also
+// listens on queue_directory/public/{pickup,qmgr,showq} (control-channel.ts), which is how
+// sendmail, postqueue and mailq in other processes wake and query it. Without -c and $MAIL_CONFIG the
 // directory is ~/.mtalab/postfix, created on first use: loopback only, smtpd on
 // 127.0.0.1:2525, mail for the host itself, and queue, mailboxes and maillog under it.
 // Called by engine/cli/main.ts. Trusts node:child_process and process signals.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir, hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandContext, OutputStream } from '../admin/command.ts';
 import type { MainConfig } from '../global/config/main-cf.ts';
-import { masterCfListeningOn, minimalMainCf } from '../global/config/default-master-cf.ts';
+import { defaultPostfixDirectory, prepareDefaultDirectory } from './default-directory.ts';
 import { createHost, type Host } from '../global/host.ts';
 import { FatalExit } from '../global/msg.ts';
 import { createNodePlatform } from '../platform/node/index.ts';
@@ -24,6 +26,8 @@ import type { MasterController } from '../master/controller.ts';
 import { masterPidPath, parseMasterPid } from '../master/queue-directories.ts';
 import { startHost, type RunningHost } from '../master/runtime.ts';
 import { processInput, processOutput } from './stdio.ts';
+import { openControlChannel, type ControlChannel } from './control-channel.ts';
+import { socketMailSystemLink } from './mail-system-link.ts';
 
 /** The hidden command the background process runs. */
 export const MASTER_COMMAND = '__master';
@@ -32,36 +36,8 @@ export const START_WAIT_MS = 60_000;
 /** How long `stop` waits for the process to end. */
 export const STOP_WAIT_MS = 10_000;
 const POLL_MS = 50;
-/** The smtpd listener of the default directory: no root needed. */
-export const DEFAULT_SMTPD_LISTEN = '127.0.0.1:2525';
 
-/** ~/.mtalab/postfix, or under $HOME when it is set. */
-export function defaultPostfixDirectory(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.HOME ?? homedir(), '.mtalab', 'postfix');
-}
-
-/** The default directory's main.cf: loopback only, everything under the directory. */
-export function defaultMainCf(directory: string, hostName: string): string {
-  return minimalMainCf(hostName).replace(/^mydestination = .*$/m, 'mydestination = $myhostname, localhost')
-    + `queue_directory = ${directory}/queue
-data_directory = ${directory}/data
-mail_spool_directory = ${directory}/mail
-maillog_file = ${directory}/maillog
-alias_maps = texthash:${directory}/aliases
-alias_database = texthash:${directory}/aliases
-`;
-}
-
-/** Creates the default directory's files when main.cf is missing; leaves an existing one alone. */
-export function ensureDefaultDirectory(directory: string, hostName: string): void {
-  if (existsSync(join(directory, 'main.cf'))) return;
-  mkdirSync(directory, { recursive: true });
-  for (const name of ['queue', 'data', 'mail']) mkdirSync(join(directory, name), { recursive: true });
-  writeFileSync(join(directory, 'main.cf'), defaultMainCf(directory, hostName));
-  if (!existsSync(join(directory, 'master.cf'))) writeFileSync(join(directory, 'master.cf'), masterCfListeningOn(DEFAULT_SMTPD_LISTEN));
-  if (!existsSync(join(directory, 'aliases'))) writeFileSync(join(directory, 'aliases'), 'postmaster: root\nMAILER-DAEMON: postmaster\n');
-}
-
+export { DEFAULT_SMTPD_LISTEN, defaultPostfixDirectory, defaultMainCf, ensureDefaultDirectory } from './default-directory.ts';
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -155,16 +131,23 @@ function configOption(argv: readonly string[]): string | undefined {
   return found;
 }
 
-function realHost(defaultConfigDirectory: string): Host {
+/** The machine as a Host. The command process logs under its own pid; the background
+ *  process's master takes its pid (the one in master.pid) and its services the numbers
+ *  after it, so that the maillog tells pickup, cleanup, qmgr and local apart as Postfix's
+ *  separate processes are (they are not processes of their own here). */
+function realHost(defaultConfigDirectory: string, servicePids = false): Host {
   const name = hostname();
-  return createHost({ name, platform: createNodePlatform({ hostName: name }), defaultConfigDirectory, fixedPid: process.pid });
+  return createHost({
+    name, platform: createNodePlatform({ hostName: name }), defaultConfigDirectory,
+    ...(servicePids ? { firstPid: process.pid } : { fixedPid: process.pid }), mailSystem: socketMailSystemLink,
+  });
 }
 
 /** `mtalab postfix [-c DIR] command`. */
 export async function postfixCommand(argv: string[]): Promise<number> {
   const explicit = configOption(argv) ?? process.env.MAIL_CONFIG;
   const directory = explicit === undefined ? defaultPostfixDirectory() : resolve(explicit);
-  if (explicit === undefined) ensureDefaultDirectory(directory, hostname());
+
   const env = new Map<string, string>();
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env.set(key, value);
   const stdin = processInput(process.stdin);
@@ -172,6 +155,7 @@ export async function postfixCommand(argv: string[]): Promise<number> {
     argv: ['postfix', ...argv], stdin, stdout: processOutput(process.stdout), stderr: processOutput(process.stderr),
     env, cwd: process.cwd(), host: realHost(directory),
   };
+  if (explicit === undefined) await prepareDefaultDirectory(directory, context.host, context.stderr);
   try {
     return await createPostfixMain(nodeMasterController)(context);
   } catch (error) {
@@ -193,9 +177,17 @@ export async function masterDaemon(argv: string[]): Promise<number> {
   const stderr: OutputStream = { isTty: false, write: (data) => { failure += typeof data === 'string' ? data : new TextDecoder().decode(data); } };
   let runtime: RunningHost;
   try {
-    runtime = await startHost({ host: realHost(directory), configDirectory: directory, stderr });
+    runtime = await startHost({ host: realHost(directory, true), configDirectory: directory, stderr });
   } catch (error) {
     report({ kind: 'failed', text: failure || `master: fatal: ${error instanceof Error ? error.message : String(error)}\n` });
+    return 1;
+  }
+  let channel: ControlChannel;
+  try {
+    channel = await openControlChannel(runtime);
+  } catch (error) {
+    await runtime.stop(15);
+    report({ kind: 'failed', text: `master: fatal: bind ${error instanceof Error ? error.message : String(error)}\n` });
     return 1;
   }
   // Services with wakeups keep the event loop busy; this keeps it alive without them.
@@ -204,13 +196,14 @@ export async function masterDaemon(argv: string[]): Promise<number> {
   const stop = async (signal: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    await channel.close();
     await runtime.stop(signal);
     clearInterval(keepAlive);
     process.exit(0);
   };
   process.on('SIGTERM', () => { void stop(15); });
   process.on('SIGINT', () => { void stop(2); });
-  process.on('SIGHUP', () => { void runtime.reload(); });
+  process.on('SIGHUP', () => { void runtime.reload().then(() => channel.synchronise()).catch(() => undefined); });
   process.on('SIGUSR1', () => { runtime.trigger('qmgr', 'flush-deferred'); });
   report({ kind: 'ready', pid: process.pid });
   if (process.connected) process.disconnect();

@@ -1,9 +1,11 @@
 // A host: the unit that one set of Postfix configuration and one file system belong to.
 // In the simulation a World holds many; in real mode the CLI makes one for the machine.
 // Admin commands, services and the shell receive the Host they run on and reach the
-// platform, the configuration directory and process ids through it.
+// platform, the configuration directory and process ids through it. A real-mode Host also
+// carries the link to its mail system, which runs in another process (mail-system.ts).
 
 import type { Platform } from '../platform/types.ts';
+import type { MailSystemLink } from './mail-system.ts';
 
 export interface Host {
   /** The machine's host name, as hostname(1) prints it. */
@@ -13,6 +15,9 @@ export interface Host {
   readonly defaultConfigDirectory: string;
   /** A fresh process id for a program run, for log tags such as "postconf[1234]". */
   nextPid(): number;
+  /** How commands reach the running mail system when it is not an in-process master of
+   *  this Host (real mode: sockets under queue_directory). Absent in the simulation. */
+  readonly mailSystem?: MailSystemLink;
 }
 
 export interface HostOptions {
@@ -23,6 +28,7 @@ export interface HostOptions {
   firstPid?: number;
   /** Real mode passes process.pid so that log tags show the real process. */
   fixedPid?: number;
+  mailSystem?: MailSystemLink;
 }
 
 export function createHost(options: HostOptions): Host {
@@ -32,5 +38,6 @@ export function createHost(options: HostOptions): Host {
     platform: options.platform,
     defaultConfigDirectory: options.defaultConfigDirectory ?? '/etc/postfix',
     nextPid: () => options.fixedPid ?? pid++,
+    ...(options.mailSystem === undefined ? {} : { mailSystem: options.mailSystem }),
   };
 }

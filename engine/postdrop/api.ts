@@ -42,8 +42,9 @@ export interface PostdropRequest {
   /** message_size_limit in bytes; 0 means no limit. It bounds the whole maildrop file. */
   messageSizeLimit: number;
   longQueueIds: boolean;
-  /** Wakes pickup (runtime.trigger('pickup')) when a host is running. */
-  trigger?: () => void;
+  /** Wakes pickup (runtime.trigger('pickup')) when a host is running; real mode's write to
+   *  public/pickup is awaited (host.mailSystem). */
+  trigger?: () => void | Promise<unknown>;
 }
 
 export interface PostdropResult {
@@ -116,7 +117,7 @@ export async function postdrop(request: PostdropRequest): Promise<PostdropResult
     kind: 'postdrop.queued', uid: request.uid, sender: outcome.sender ?? '', recipients: outcome.recipientList,
     host: host.name, service: 'postdrop', pid: request.pid, queueId: entered.id,
   });
-  request.trigger?.();
+  await request.trigger?.();
   return { status: CleanupStatus.ok, queueId: entered.id, reason: '' };
 }
 

@@ -1,0 +1,162 @@
+// Real mode's control channel: the UNIX-domain sockets through which commands in other
+// processes reach the host that `mtalab postfix start` runs in the background. As Postfix's
+// master does, the daemon listens at queue_directory/public/NAME (master.cf private = n)
+// or private/NAME for the services a client may call:
+// - trigger services (pickup, qmgr, any service with a wake-up handler): each byte
+//   received is a trigger request (Postfix's codes: W wakeup, I scan incoming, D/A/F scan
+//   deferred or everything), handed to runtime.trigger(); the server then closes, as a
+//   trigger server does. Postfix's own clients (postdrop, postqueue -f) accept a socket
+//   there in place of a FIFO (mail_trigger), so they can wake an mtalab host too.
+// - showq: the queue listing in Postfix's attribute stream (showq-protocol.ts).
+// Sockets follow reloads (added and removed with master.cf) and are removed at stop.
+// Called by engine/cli/postfix-daemon.ts in the background process. Trusts the runtime;
+// every client byte is bounded. Models src/master/master_listen.c, src/util/
+// trigger_server.c and the showq(8) service end point.
+
+import { createServer, type Server, type Socket } from 'node:net';
+import { lstatSync, unlinkSync } from 'node:fs';
+import type { RunningHost } from '../master/runtime.ts';
+import type { TriggerReason } from '../master/contracts.ts';
+import type { ShowqEndpoint } from '../showq/api.ts';
+import { encodeShowqEnd, encodeShowqGreeting, encodeShowqMessage } from './showq-protocol.ts';
+
+/** Bytes one trigger connection may send before it is cut off (Postfix reads 1024). */
+export const TRIGGER_REQUEST_BYTES_MAX = 1024;
+/** How long a client may keep a trigger connection open without sending (trigger_timeout). */
+export const TRIGGER_IDLE_MS = 10_000;
+/** Sockets one daemon listens on at most. */
+export const CONTROL_SOCKETS_MAX = 100;
+
+/** Postfix's trigger request codes (trigger.h, qmgr.h) and what mtalab's services make of them. */
+export function reasonsOfTrigger(bytes: Uint8Array): TriggerReason[] {
+  const reasons = new Set<TriggerReason>();
+  for (const byte of bytes.subarray(0, TRIGGER_REQUEST_BYTES_MAX)) {
+    const code = String.fromCharCode(byte);
+    if (code === 'I') reasons.add('scan-incoming');
+    else if (code === 'D' || code === 'A' || code === 'F') reasons.add('flush-deferred');
+    else reasons.add('wakeup');
+  }
+  return [...reasons];
+}
+
+/** The bytes a client writes for a reason (what postdrop, cleanup and postqueue -f write). */
+export function triggerBytes(reason: TriggerReason): string {
+  switch (reason) {
+    case 'scan-incoming': return 'I';
+    case 'flush-deferred': return 'FA';
+    case 'wakeup': return 'W';
+  }
+}
+
+type Kind = 'trigger' | 'showq';
+
+interface Listener {
+  kind: Kind;
+  service: string;
+  path: string;
+  server: Server;
+}
+
+export interface ControlChannel {
+  /** Paths listened on now. */
+  paths(): string[];
+  /** Follows master.cf after a reload. */
+  synchronise(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Removes a leftover socket (from a process that was killed); anything else stays. */
+function removeStaleSocket(path: string): void {
+  try {
+    const stat = lstatSync(path);
+    if (stat.isSocket() || stat.isFIFO()) unlinkSync(path);
+  } catch {
+    // Nothing there.
+  }
+}
+
+function wanted(runtime: RunningHost): Map<string, { kind: Kind; service: string }> {
+  const queueDirectory = runtime.config().get('queue_directory') ?? '/var/spool/postfix';
+  const found = new Map<string, { kind: Kind; service: string }>();
+  for (const [name, instance] of runtime.services()) {
+    if (found.size >= CONTROL_SOCKETS_MAX) break;
+    const entry = instance.entry;
+    if (entry.type !== 'unix' && entry.type !== 'fifo') continue;
+    const endpoint = instance.running as (typeof instance.running & Partial<ShowqEndpoint>) | undefined;
+    const kind: Kind | undefined = typeof endpoint?.showQueue === 'function' ? 'showq'
+      : typeof instance.running?.wake === 'function' ? 'trigger' : undefined;
+    if (kind === undefined) continue;
+    const path = `${queueDirectory}/${entry.private === 'n' ? 'public' : 'private'}/${name}`;
+    found.set(path, { kind, service: name });
+  }
+  return found;
+}
+
+function serveTrigger(runtime: RunningHost, service: string, socket: Socket): void {
+  socket.setTimeout(TRIGGER_IDLE_MS, () => socket.destroy());
+  socket.once('data', (chunk: Buffer) => {
+    for (const reason of reasonsOfTrigger(chunk)) runtime.trigger(service, reason);
+    socket.end();
+  });
+  socket.on('error', () => socket.destroy());
+}
+
+async function serveShowq(runtime: RunningHost, service: string, socket: Socket): Promise<void> {
+  socket.on('error', () => socket.destroy());
+  const endpoint = runtime.service(service) as unknown as Partial<ShowqEndpoint> | undefined;
+  socket.write(encodeShowqGreeting());
+  try {
+    const messages = typeof endpoint?.showQueue === 'function' ? await endpoint.showQueue() : [];
+    for (const message of messages) socket.write(encodeShowqMessage(message));
+    socket.end(encodeShowqEnd());
+  } catch {
+    // A failed scan ends the stream early: the client reports a malformed response.
+    socket.destroy();
+  }
+}
+
+function listen(runtime: RunningHost, path: string, kind: Kind, service: string): Promise<Listener> {
+  removeStaleSocket(path);
+  const server = createServer((socket) => {
+    if (kind === 'trigger') serveTrigger(runtime, service, socket);
+    else void serveShowq(runtime, service, socket);
+  });
+  return new Promise((done, fail) => {
+    server.once('error', fail);
+    server.listen(path, () => {
+      server.off('error', fail);
+      done({ kind, service, path, server });
+    });
+  });
+}
+
+function closeListener(listener: Listener): Promise<void> {
+  return new Promise((done) => listener.server.close(() => done()));
+}
+
+/** Opens the sockets of `runtime`'s client-facing services. */
+export async function openControlChannel(runtime: RunningHost): Promise<ControlChannel> {
+  const listeners = new Map<string, Listener>();
+  const synchronise = async (): Promise<void> => {
+    const target = wanted(runtime);
+    for (const [path, listener] of [...listeners]) {
+      const want = target.get(path);
+      if (want !== undefined && want.kind === listener.kind && want.service === listener.service) continue;
+      listeners.delete(path);
+      await closeListener(listener);
+    }
+    for (const [path, { kind, service }] of target) {
+      if (!listeners.has(path)) listeners.set(path, await listen(runtime, path, kind, service));
+    }
+  };
+  await synchronise();
+  return {
+    paths: () => [...listeners.keys()],
+    synchronise,
+    async close() {
+      const all = [...listeners.values()];
+      listeners.clear();
+      await Promise.all(all.map(closeListener));
+    },
+  };
+}

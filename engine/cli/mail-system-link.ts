@@ -1,0 +1,117 @@
+// The client side of real mode's control channel: a MailSystemLink (engine/global/
+// mail-system.ts) that reaches a host running in another process through the UNIX-domain
+// sockets under its queue_directory (control-channel.ts). sendmail's postdrop writes "W" to
+// public/pickup, postqueue -f "FA" to public/qmgr, postqueue -p and mailq read
+// public/showq. A socket that is missing or refuses the connection means the mail system
+// is down, and the commands say so as Postfix's do. The engine/cli Host carries this link
+// as host.mailSystem. Called by engine/cli/main.ts. Trusts node:net; every wait is bounded
+// by trigger_timeout / ipc_timeout and every response by a size limit.
+// Models src/global/mail_trigger.c, src/util/unix_trigger.c and mail_connect.c.
+
+import { createConnection } from 'node:net';
+import { readFileSync } from 'node:fs';
+import type { MailSystemLink } from '../global/mail-system.ts';
+import type { MainConfig } from '../global/config/main-cf.ts';
+import type { TriggerReason } from '../master/contracts.ts';
+import { masterPidPath, parseMasterPid } from '../master/queue-directories.ts';
+import { decodeShowqListing } from './showq-protocol.ts';
+import { triggerBytes } from './control-channel.ts';
+
+/** The most a showq listing may be (named limit; the queue tools' own is in messages). */
+export const SHOWQ_RESPONSE_BYTES_MAX = 512 * 1024 * 1024;
+/** Bounds on the waits when main.cf's values are unusable. */
+const TRIGGER_TIMEOUT_MS_DEFAULT = 10_000;
+const IPC_TIMEOUT_MS_DEFAULT = 3600_000;
+
+function queueDirectoryOf(config: MainConfig): string {
+  return config.get('queue_directory') ?? '/var/spool/postfix';
+}
+
+function timeoutMs(config: MainConfig, parameter: string, fallbackMs: number): number {
+  try {
+    const seconds = config.getTimeSeconds(parameter);
+    return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : fallbackMs;
+  } catch {
+    return fallbackMs;
+  }
+}
+
+/** unix_trigger(): connect, write, wait for the server to close (or the timeout). */
+export function writeTrigger(path: string, bytes: string, waitMs: number): Promise<boolean> {
+  return new Promise((done) => {
+    let settled = false;
+    const socket = createConnection(path);
+    const finish = (ok: boolean): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      done(ok);
+    };
+    const timer = setTimeout(() => finish(true), waitMs);
+    socket.once('connect', () => { socket.write(bytes); });
+    socket.once('close', () => finish(true));
+    socket.once('error', () => finish(false));
+    socket.on('data', () => undefined);
+  });
+}
+
+/** Reads one whole showq response; undefined when nothing listens at `path`. */
+export function readShowq(path: string, waitMs: number): Promise<Uint8Array | undefined> {
+  return new Promise((done, fail) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let connected = false;
+    let settled = false;
+    const socket = createConnection(path);
+    const finish = (outcome: Uint8Array | undefined | Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (outcome instanceof Error) fail(outcome); else done(outcome);
+    };
+    const timer = setTimeout(() => finish(new Error('timeout reading the showq service')), waitMs);
+    socket.once('connect', () => { connected = true; });
+    socket.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > SHOWQ_RESPONSE_BYTES_MAX) return finish(new Error('showq response too large'));
+      chunks.push(chunk);
+    });
+    socket.once('end', () => finish(new Uint8Array(Buffer.concat(chunks))));
+    socket.once('error', (error) => finish(connected ? error : undefined));
+  });
+}
+
+function masterIsAlive(config: MainConfig): boolean {
+  let pid: number | undefined;
+  try {
+    pid = parseMasterPid(readFileSync(masterPidPath(queueDirectoryOf(config)), 'utf8'));
+  } catch {
+    return false;
+  }
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The link over queue_directory's sockets. */
+export const socketMailSystemLink: MailSystemLink = {
+  async showq(_host, config) {
+    const service = config.get('showq_service_name') ?? 'showq';
+    const bytes = await readShowq(`${queueDirectoryOf(config)}/public/${service}`, timeoutMs(config, 'ipc_timeout', IPC_TIMEOUT_MS_DEFAULT));
+    if (bytes === undefined) return undefined;
+    const messages = decodeShowqListing(bytes);
+    return { showQueue: async () => messages };
+  },
+  async trigger(_host, config, service, reason: TriggerReason) {
+    return writeTrigger(`${queueDirectoryOf(config)}/public/${service}`, triggerBytes(reason), timeoutMs(config, 'trigger_timeout', TRIGGER_TIMEOUT_MS_DEFAULT));
+  },
+  async running(_host, config) {
+    return masterIsAlive(config);
+  },
+};
