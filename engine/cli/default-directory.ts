@@ -61,7 +61,7 @@ export async function prepareDefaultDirectory(directory: string, host: Host, std
   if (!ensureDefaultDirectory(directory, host.name)) return;
   const { runCommand } = await import('../admin/run.ts');
   await runCommand({
-    argv: ['newaliases', '-c', directory], stdin: emptyInput(), stdout: stderr, stderr,
+    argv: ['newaliases', '-C', directory], stdin: emptyInput(), stdout: stderr, stderr,
     env: new Map(), cwd: directory, host,
   });
 }

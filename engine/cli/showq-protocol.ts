@@ -2,8 +2,9 @@
 // postqueue(1) reads it: attribute records in attr_print0 form (each attribute "name\0
 // value\0", a record ended by an empty name "\0"). First a protocol record
 // (protocol=mail_queue_list_protocol); then one record per message (queue_name, queue_id,
-// time, size, forced_expire, sender, then original_recipient, recipient, log_class, reason
-// for every recipient); an empty record ends the listing. Because the format is Postfix's,
+// time, size, forced_expire, sender, then recipient and reason for every recipient; 3.7
+// sends no original_recipient/log_class, which later versions added); an empty record ends
+// the listing. Because the format is Postfix's,
 // the real postqueue can list an mtalab host's queue and mtalab's can list a real one's.
 // Called by engine/cli/control-channel.ts (server) and engine/cli/mail-system-link.ts
 // (client). Trusts nothing it decodes: malformed input is an error, sizes are bounded.
@@ -38,7 +39,7 @@ export function encodeShowqMessage(message: ShowqMessage): Uint8Array {
   ], true);
   for (const recipient of message.recipients) {
     text += attributes([
-      ['original_recipient', ''], ['recipient', recipient.address], ['log_class', ''], ['reason', recipient.reason],
+      ['recipient', recipient.address], ['reason', recipient.reason],
     ], true);
   }
   return encoder.encode(`${text}\0`);
@@ -104,7 +105,7 @@ function decimal(text: string, name: string): number {
 }
 
 const HEADER_PAIRS = 6;
-const RECIPIENT_PAIRS = 4;
+const RECIPIENT_PAIRS = 2;
 
 function decodeMessage(pairs: Array<[string, string]>): ShowqMessage {
   if ((pairs.length - HEADER_PAIRS) % RECIPIENT_PAIRS !== 0 || pairs.length < HEADER_PAIRS) {
@@ -120,10 +121,8 @@ function decodeMessage(pairs: Array<[string, string]>): ShowqMessage {
     recipients: [],
   };
   for (let index = HEADER_PAIRS; index < pairs.length; index += RECIPIENT_PAIRS) {
-    expectName(pairs[index], 'original_recipient');
-    const address = expectName(pairs[index + 1], 'recipient');
-    expectName(pairs[index + 2], 'log_class');
-    message.recipients.push({ address, reason: expectName(pairs[index + 3], 'reason') });
+    const address = expectName(pairs[index], 'recipient');
+    message.recipients.push({ address, reason: expectName(pairs[index + 1], 'reason') });
   }
   return message;
 }
