@@ -5,8 +5,10 @@
 
 import type { Clock } from '../platform/types.ts';
 import type { PipelineTraceDetail } from './trace-pipeline.ts';
+import type { SmtpClientTraceDetail } from './trace-smtp-client.ts';
 
 export type { PipelineTraceDetail } from './trace-pipeline.ts';
+export type { SmtpClientTraceDetail } from './trace-smtp-client.ts';
 
 /** Postfix's syslog severities, as they appear in "postconf: warning: ..." lines. */
 export type Severity = 'info' | 'warning' | 'error' | 'fatal' | 'panic';
@@ -14,6 +16,8 @@ export type Severity = 'info' | 'warning' | 'error' | 'fatal' | 'panic';
 export type TraceDetail =
   /** The mail pipeline's steps: see trace-pipeline.ts. */
   | PipelineTraceDetail
+  /** The smtp/lmtp client's lookups, connections and conversation: see trace-smtp-client.ts. */
+  | SmtpClientTraceDetail
   /** A diagnostic in Postfix's shape: "<program>: <severity>: <text>" on stderr and in the maillog. */
   | { kind: 'diagnostic'; severity: Severity; text: string }
   /** main.cf or master.cf was read (at start, reload, or by an admin command). */

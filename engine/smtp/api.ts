@@ -1,0 +1,195 @@
+// The smtp(8)/lmtp(8) delivery agent's core: one delivery request from qmgr becomes
+// sessions with the servers its nexthop leads to. The nexthop (a list, with
+// smtp_fallback_relay appended) is tried site by site; each site's addresses (MX hosts in
+// preference order, or the host itself for "[host]:port") are tried until the recipients
+// are done, smtp_mx_address_limit addresses or smtp_mx_session_limit sessions are used, or
+// mail would loop. What is left at the end is deferred or bounced with the last reason,
+// e.g. "connect to host[addr]:port: Connection refused" (4.4.1, relay=none).
+// Called by service.ts (smtpProgram, lmtpProgram) and by tests with a ServiceContext.
+// Trusts qmgr's request and the platform (net, dns, timers). Models smtp_connect()/
+// smtp_connect_inet()/smtp_connect_local() in src/smtp/smtp_connect.c.
+
+import type { DeliveryRequest, DeliveryResult, ServiceContext } from '../master/contracts.ts';
+import { readQueueFile } from '../global/queue/queue-file.ts';
+import { ownAddressesOf } from '../trivial-rewrite/tables.ts';
+import { readWireContent } from './content.ts';
+import { isSoft, parseDestination, resolveDomain, resolveHost, type Lookup, type ServerAddress } from './destination.ts';
+import { handshake } from './handshake.ts';
+import { DeliveryState } from './outcome.ts';
+import { ClientSession, connectServer } from './session.ts';
+import { readClientSettings, type ClientProtocol, type ClientSettings } from './settings.ts';
+import { transfer } from './transfer.ts';
+
+/** Sites in one nexthop list plus fallback relays. */
+export const SITES_MAX = 100;
+
+export interface ClientOptions {
+  /** The machine's interface addresses, for inet_interfaces = all (loopback by default). */
+  interfaceAddresses?: readonly string[];
+}
+
+interface Attempt {
+  context: ServiceContext;
+  request: DeliveryRequest;
+  settings: ClientSettings;
+  state: DeliveryState;
+  lookup: Lookup;
+  encoding: string | undefined;
+  queuePath: string;
+}
+
+function queuePathOf(context: ServiceContext, request: DeliveryRequest): string {
+  return request.queuePath.startsWith('/') ? request.queuePath : `${context.runtime.queue().queueDirectory}/${request.queuePath}`;
+}
+
+/** The encoding attribute ("7bit"/"8bit") that decides BODY=. */
+async function readEncoding(context: ServiceContext, path: string): Promise<string | undefined> {
+  const handle = await context.host.platform.fs.open(path, 'r');
+  try {
+    const file = await readQueueFile({ read: (length, position) => handle.read(length, position) }, path);
+    return file.attributes.find((attribute) => attribute.name === 'encoding')?.value;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Ends a session after a failed handshake: QUIT (reply read unless smtp_skip_quit_response). */
+async function quit(session: ClientSession, settings: ClientSettings): Promise<void> {
+  if (session.stream.isClosed) return;
+  session.stream.writeCommand('QUIT');
+  if (settings.skipQuitResponse) return;
+  try {
+    await session.stream.readReply(settings.timeouts.quitSeconds);
+  } catch {
+    // The server went away first: nothing left to tell it.
+  }
+}
+
+/** One session with one server address; returns whether the address list should stop. */
+async function trySession(attempt: Attempt, nexthop: string, server: ServerAddress, port: number, last: boolean,
+  counts: { sessions: number }, flags: { finalNexthop: boolean; loopDetect: boolean; bestPreference: number }): Promise<boolean> {
+  const { context, settings, state, request } = attempt;
+  const connected = await connectServer(context, settings, { nexthop, hostName: server.hostName, address: server.address, port }, request.queueId);
+  if (!(connected instanceof ClientSession)) {
+    state.fill(connected.dsn, connected.reason);
+    context.log.info(connected.reason);
+    return last;
+  }
+  const session = connected;
+  if (server.preference === flags.bestPreference) session.features.add('bestMx');
+  state.finalServer = flags.finalNexthop && last;
+  state.session = { namaddrport: session.namaddrport, hostName: session.hostName, dsnSupported: false, reuseCount: 0 };
+  let stop = last;
+  if (!(await handshake({ state, session, settings, loopDetect: flags.loopDetect }))) {
+    await quit(session, settings);
+  } else {
+    state.session.dsnSupported = session.has('dsn');
+    if (++counts.sessions >= settings.mxSessionLimit && settings.mxSessionLimit > 0) stop = true;
+    state.finalServer = flags.finalNexthop && stop;
+    const complete = await transfer({
+      state, session, settings, encoding: attempt.encoding,
+      content: () => readWireContent(context.host.platform.fs, attempt.queuePath, request.contentOffset, settings.lineLengthLimit),
+    });
+    if (complete) state.sessionComplete = true;
+  }
+  if (!session.stream.isClosed) session.stream.close(true, 'session done');
+  state.endSession();
+  return stop;
+}
+
+/** smtp_connect_inet() for one site: returns whether to stop after it (final nexthop). */
+async function trySite(attempt: Attempt, site: string, final: boolean): Promise<boolean> {
+  const { context, settings, state, lookup } = attempt;
+  const destination = parseDestination(site, settings.defaultPort);
+  if ('error' in destination) return context.log.fatal(destination.error);
+  const smtp = settings.protocol === 'smtp';
+  const loopDetect = smtp && destination.port === 25;
+  const lookupMx = smtp && settings.dnsSupport !== 'disabled' && !destination.bracketed;
+  let finalNexthop = final;
+  let addresses: ServerAddress[];
+  if (lookupMx) {
+    const found = await resolveDomain(lookup, destination.host, loopDetect, state.why);
+    addresses = found.addresses;
+    if (found.iAmMx) finalNexthop = true;
+  } else {
+    addresses = await resolveHost(lookup, destination.host, loopDetect, state.why);
+  }
+  if (addresses.length === 0 && state.why.dsn.endsWith('.4.6')) finalNexthop = true;
+  const bestPreference = addresses[0]?.preference ?? -1;
+  const counts = { sessions: 0 };
+  const limit = settings.mxAddressLimit > 0 ? Math.min(addresses.length, settings.mxAddressLimit) : addresses.length;
+  for (let index = 0; index < limit && state.recipients.length > 0; index++) {
+    const last = index === limit - 1;
+    const stop = await trySession(attempt, site, addresses[index]!, destination.port, last, counts,
+      { finalNexthop, loopDetect, bestPreference });
+    if (stop) break;
+  }
+  return finalNexthop;
+}
+
+/** LMTP to "unix:/path": this platform has no UNIX-domain sockets, so it fails as a
+ *  connect to a socket that is not there. */
+function unixDestination(attempt: Attempt, path: string): void {
+  const reason = `connect to ${attempt.settings.myhostname}[${path}]: No such file or directory`;
+  attempt.state.fill('4.4.1', reason);
+  attempt.context.log.info(reason);
+}
+
+/** Delivers one request by SMTP or LMTP. */
+export async function deliverMail(context: ServiceContext, request: DeliveryRequest, protocol: ClientProtocol,
+  options: ClientOptions = {}): Promise<DeliveryResult> {
+  const platform = context.host.platform;
+  const config = context.config();
+  const settings = readClientSettings(config, protocol);
+  const queuePath = queuePathOf(context, request);
+  const encoding = await readEncoding(context, queuePath);
+  const finalDelivery = protocol === 'lmtp' && settings.assumeFinal;
+  const state = new DeliveryState(context, request, platform.clock.nowMs(), finalDelivery);
+  const lookup: Lookup = {
+    context, settings, dns: platform.dns, random: platform.random.fork(`${protocol}:${request.queueId}`),
+    own: ownAddressesOf(config, options.interfaceAddresses ?? ['127.0.0.1', '::1']), queueId: request.queueId,
+  };
+  const attempt: Attempt = { context, request, settings, state, lookup, encoding, queuePath };
+  let nexthop = request.nexthop;
+  const sites: string[] = [];
+  let nonFallback = 0;
+  let lastTried = -1;
+  if (protocol === 'lmtp' && nexthop.startsWith('unix:')) {
+    if (settings.fallbackRelays.length > 0) context.log.warn(`ignoring "lmtp_fallback_relay = ${settings.fallbackRelays.join(' ')}" setting for non-TCP connections`);
+    unixDestination(attempt, nexthop.slice('unix:'.length));
+  } else {
+    if (protocol === 'lmtp' && nexthop.startsWith('inet:')) nexthop = nexthop.slice('inet:'.length);
+    sites.push(...nexthop.split(/[\s,]+/).filter((site) => site !== ''));
+    nonFallback = sites.length;
+    sites.push(...settings.fallbackRelays);
+    for (let index = 0; index < Math.min(sites.length, SITES_MAX) && state.recipients.length > 0; index++) {
+      lastTried = index;
+      const final = await trySite(attempt, sites[index]!, index === sites.length - 1);
+      if (final) break;
+    }
+  }
+  if (state.recipients.length > 0) await failLeftovers(attempt, sites, nonFallback, lastTried);
+  return {
+    deferred: state.deferredAny,
+    ...(state.destinationDead !== undefined ? { destinationDead: state.destinationDead } : {}),
+  };
+}
+
+/** What smtp_connect() does with recipients that no server took. */
+async function failLeftovers(attempt: Attempt, sites: readonly string[], nonFallback: number, lastTried: number): Promise<void> {
+  const { state, settings, context } = attempt;
+  if (state.why.dsn === '') {
+    state.fill('4.3.0', 'server unavailable or unable to receive mail');
+  } else if (!isSoft(state.why)) {
+    if (lastTried >= nonFallback && lastTried >= 0) {
+      context.log.warn(`${settings.protocol}_fallback_relay configuration problem`);
+      state.why.dsn = '4.3.5';
+    } else if (settings.protocol === 'smtp' && sites[0] !== undefined && sites[0] === settings.relayhost) {
+      context.log.warn('relayhost configuration problem');
+      state.why.dsn = '4.3.5';
+    }
+  }
+  state.finalServer = true;
+  state.session = undefined;
+  await state.bulkFail(true);
+}
