@@ -6,10 +6,17 @@
 // and engine/admin/postalias.ts.
 
 import type { CommandContext } from '../../admin/command.ts';
+import { forEachOption } from '../../admin/getopt.ts';
 import { readMainConfig, type MainConfig } from '../config/main-cf.ts';
 import type { Reporter } from '../msg.ts';
 import { openTypedTable, splitMapSpec } from './index.ts';
 import { MapError, type LookupTable, type MapContext, type MapFlags } from './types.ts';
+
+/** The command's name as invoked (argv[0]'s last part), or `fallback`. */
+export function programName(argv0: string | undefined, fallback: string): string {
+  const name = (argv0 ?? fallback).split('/').pop() ?? fallback;
+  return name === '' ? fallback : name;
+}
 
 export interface ParsedOptions {
   flags: Map<string, string[]>;
@@ -21,35 +28,10 @@ export interface ParsedOptions {
  *  call `usage`. */
 export function parseOptions(argv: string[], spec: string, program: string, stderr: { write(text: string): void }, usage: () => never): ParsedOptions {
   const flags = new Map<string, string[]>();
-  let index = 1;
-  for (; index < argv.length; index++) {
-    const argument = argv[index] ?? '';
-    if (argument === '--') { index++; break; }
-    if (!argument.startsWith('-') || argument === '-') break;
-    for (let position = 1; position < argument.length; position++) {
-      const letter = argument[position] ?? '';
-      const at = spec.indexOf(letter);
-      if (at < 0 || letter === ':') {
-        stderr.write(`${program}: invalid option -- '${letter}'\n`);
-        usage();
-      }
-      if (spec[at + 1] === ':') {
-        let value = argument.slice(position + 1);
-        if (value === '') {
-          index++;
-          if (index >= argv.length) {
-            stderr.write(`${program}: option requires an argument -- '${letter}'\n`);
-            usage();
-          }
-          value = argv[index] ?? '';
-        }
-        flags.set(letter, [...(flags.get(letter) ?? []), value]);
-        break;
-      }
-      flags.set(letter, [...(flags.get(letter) ?? []), '']);
-    }
-  }
-  return { flags, operands: argv.slice(index) };
+  const operands = forEachOption(argv, spec, { program, complain: (text) => stderr.write(text), usage }, (letter, value) => {
+    flags.set(letter, [...(flags.get(letter) ?? []), value]);
+  });
+  return { flags, operands };
 }
 
 /** Reads main.cf from -c DIR, $MAIL_CONFIG or the host default. */

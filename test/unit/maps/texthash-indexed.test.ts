@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeWorld, fatalText } from './harness.ts';
 import { postmapMain } from '../../../engine/admin/postmap.ts';
+import { postaliasMain } from '../../../engine/admin/postalias.ts';
 
 const source = '# access\nUser@Example.COM  OK\nuser@example.com  REJECT dup\nmulti   first\n  second\nbadline\n';
 
@@ -95,4 +96,18 @@ test('postmap -f keeps key case at build and query', async () => {
   await world.run(postmapMain, ['postmap', '-f', 't']);
   assert.equal((await world.run(postmapMain, ['postmap', '-f', '-q', 'MiXed', 't'])).status, 0);
   assert.equal((await world.run(postmapMain, ['postmap', '-f', '-q', 'mixed', 't'])).status, 1);
+});
+
+test('postmap and postalias open the source before refusing a type they cannot build, as Postfix 3.7.11', async () => {
+  const world = await makeWorld();
+  // The real postmap/postalias -c DIR regexp:/missing both say "open ...", and for an
+  // existing file "does not support bulk-mode creation".
+  const postmapMissing = await world.run(postmapMain, ['postmap', 'regexp:/etc/postfix/missing']);
+  assert.equal(postmapMissing.status, 1);
+  assert.match(postmapMissing.stderr, /postmap: fatal: open \/etc\/postfix\/missing: No such file or directory/);
+  await world.write('/etc/postfix/present', 'a 1\n');
+  const postmapPresent = await world.run(postmapMain, ['postmap', 'regexp:/etc/postfix/present']);
+  assert.match(postmapPresent.stderr, /postmap: fatal: unsupported dictionary type: regexp does not support bulk-mode creation\./);
+  const postaliasMissing = await world.run(postaliasMain, ['postalias', 'regexp:/etc/postfix/missing']);
+  assert.match(postaliasMissing.stderr, /postalias: fatal: open \/etc\/postfix\/missing: No such file or directory/);
 });
