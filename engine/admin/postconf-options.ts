@@ -4,6 +4,7 @@
 // Trusts nothing in argv. Models the option handling of postconf.c.
 
 import type { Reporter } from '../global/msg.ts';
+import { forEachOption } from './getopt.ts';
 
 /** Mode bits, in the order of Postfix's name table (which orders the names it prints). */
 export const Mode = {
@@ -89,31 +90,8 @@ export function parsePostconfOptions(argv: readonly string[], reporter: Reporter
   const options: PostconfOptions = {
     mode: 0, parameterClasses: new Set(['builtin', 'service', 'user']), overrides: [], operands: [],
   };
-  let index = 1;
-  for (; index < argv.length; index++) {
-    const word = argv[index] ?? '';
-    if (word === '--') { index++; break; }
-    if (!word.startsWith('-') || word === '-') break;
-    for (let at = 1; at < word.length; at++) {
-      const letter = word.charAt(at);
-      const spec = OPTION_LETTERS.indexOf(letter);
-      if (spec < 0 || letter === ':') {
-        stderr(`postconf: invalid option -- '${letter}'\n`);
-        reporter.fatal(USAGE);
-      }
-      let value: string | undefined;
-      if (OPTION_LETTERS.charAt(spec + 1) === ':') {
-        value = at + 1 < word.length ? word.slice(at + 1) : argv[++index];
-        if (value === undefined) {
-          stderr(`postconf: option requires an argument -- '${letter}'\n`);
-          reporter.fatal(USAGE);
-        }
-        at = word.length;
-      }
-      applyOption(options, letter, value ?? '', reporter);
-    }
-  }
-  options.operands = argv.slice(index);
+  const output = { program: 'postconf', complain: stderr, usage: (): never => reporter.fatal(USAGE) };
+  options.operands = forEachOption(argv, OPTION_LETTERS, output, (letter, value) => applyOption(options, letter, value, reporter));
   return options;
 }
 

@@ -11,6 +11,7 @@
 // no meaning for the simulation's files).
 
 import type { CommandContext, CommandMain } from './command.ts';
+import { forEachOption } from './getopt.ts';
 import { readMainConfig, type MainConfig } from '../global/config/main-cf.ts';
 import { createReporter, type Reporter } from '../global/msg.ts';
 import { PlatformError, describeCode, type FileSystem } from '../platform/types.ts';
@@ -64,43 +65,18 @@ interface Parsed { actions: Action[]; repair: { structure: boolean; purge: boole
 function parseArguments(context: CommandContext, program: string, reporter: Reporter): Parsed {
   const usage = (): never => reporter.fatal(USAGE.replace('postsuper', program));
   const parsed: Parsed = { actions: [], repair: { structure: false, purge: false }, operands: [] };
-  const argv = context.argv;
-  let index = 1;
-  for (; index < argv.length; index++) {
-    const argument = argv[index] ?? '';
-    if (argument === '--') { index++; break; }
-    if (!argument.startsWith('-') || argument === '-') break;
-    for (let position = 1; position < argument.length; position++) {
-      const letter = argument[position] ?? '';
-      const at = OPTION_LETTERS.indexOf(letter);
-      if (at < 0 || letter === ':') {
-        context.stderr.write(`${program}: invalid option -- '${letter}'\n`);
-        usage();
-      }
-      if (OPTION_LETTERS[at + 1] !== ':') {
-        if (letter === 'p') parsed.repair.purge = true;
-        if (letter === 's' || letter === 'S') parsed.repair.structure = true;
-        continue;
-      }
-      let value = argument.slice(position + 1);
-      if (value === '') {
-        index++;
-        if (index >= argv.length) {
-          context.stderr.write(`${program}: option requires an argument -- '${letter}'\n`);
-          usage();
-        }
-        value = argv[index] ?? '';
-      }
-      if (letter === 'c') {
-        if (!value.startsWith('/')) reporter.fatal('-c requires absolute pathname');
-        parsed.configDirectory = value;
-      } else {
-        parsed.actions.push({ kind: KIND_OF[letter]!, target: value });
-      }
-      break;
+  const output = { program, complain: (text: string) => context.stderr.write(text), usage };
+  parsed.operands = forEachOption(context.argv, OPTION_LETTERS, output, (letter, value) => {
+    if (letter === 'p') parsed.repair.purge = true;
+    else if (letter === 's' || letter === 'S') parsed.repair.structure = true;
+    else if (letter === 'v') return;
+    else if (letter === 'c') {
+      if (!value.startsWith('/')) reporter.fatal('-c requires absolute pathname');
+      parsed.configDirectory = value;
+    } else {
+      parsed.actions.push({ kind: KIND_OF[letter]!, target: value });
     }
-  }
-  parsed.operands = argv.slice(index);
+  });
   return parsed;
 }
 
