@@ -27,6 +27,8 @@ export const HOST_ADDRESS = '192.0.2.1';
 export const START_MS = Date.UTC(2026, 10, 22, 9, 47, 4, 10);
 /** Scheduler events one delivery may take. */
 export const DELIVERY_EVENTS_MAX = 50_000;
+/** Virtual time run after a delivery returns, so that in-flight bytes arrive. */
+export const SETTLE_AFTER_MS = 1_000;
 
 export const BASE_MAIN_CF = `compatibility_level = 3.6
 myhostname = mail.example.com
@@ -58,6 +60,8 @@ export interface ServerScript {
   closeOn?: string;
   /** Delay of every reply, in virtual ms. */
   delayMs?: number;
+  /** Drops the connection this long after it was accepted. */
+  closeAfterMs?: number;
 }
 
 export interface FakeServer {
@@ -136,6 +140,7 @@ export async function startFakeServer(platform: SimPlatform, address: string, po
       }
     });
     connection.onClose(() => undefined);
+    if (script.closeAfterMs !== undefined) platform.timers.after(script.closeAfterMs, () => connection.destroy());
     if (script.greeting === 'close') { connection.destroy(); return; }
     if (script.greeting === null) return;
     send(script.greeting ?? '220 fake.example.net ESMTP');
@@ -264,6 +269,8 @@ export async function createClientFixture(options: { mainCf?: string } = {}): Pr
       running.deliver(request).then((value) => { result = value; finished = true; }, (error: unknown) => { failure = error; finished = true; });
       await scheduler.runUntil(() => finished, { eventsMax: DELIVERY_EVENTS_MAX });
       for (let turn = 0; turn < 50 && !finished; turn++) await macrotask();
+      // Let what is still on the wire (QUIT after the last reply) reach the server.
+      await scheduler.runUntil(scheduler.nowMs() + SETTLE_AFTER_MS, { eventsMax: DELIVERY_EVENTS_MAX });
       await running.stop();
       if (failure !== undefined) throw failure;
       if (result === undefined) throw new Error('delivery did not finish within the event budget');
