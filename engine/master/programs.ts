@@ -17,6 +17,7 @@ import { pipeProgram } from '../pipe/service.ts';
 import { qmgrProgram } from '../qmgr/service.ts';
 import { virtualProgram } from '../virtual/service.ts';
 import { showqProgram } from '../showq/service.ts';
+import { lmtpProgram, smtpProgram } from '../smtp/service.ts';
 
 /** Programs by master.cf command name. bounce/defer/trace all run "bounce"; error/retry
  *  both run "error". */
@@ -32,6 +33,8 @@ export const programs: Readonly<Record<string, ServiceProgram>> = {
   pipe: pipeProgram,
   showq: showqProgram,
   pickup: pickupProgram,
+  smtp: smtpProgram,
+  lmtp: lmtpProgram,
 };
 
 /** The program for a command, if mtalab implements it. */

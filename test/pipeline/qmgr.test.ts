@@ -20,6 +20,8 @@ const programs: Record<string, ServiceProgram> = {
   qmgr: qmgrProgram, cleanup: cleanupProgram, local: localProgram, bounce: bounceProgram,
   error: errorProgram, discard: discardProgram,
 };
+/** A host without the smtp agent (master.cf still names it): qmgr's own deferral. */
+const { smtp: _smtpAgent, ...withoutSmtp } = programs;
 
 /** Queues a message the way pickup would: through cleanup, which triggers qmgr. */
 async function submit(host: PipelineHost, sender: string, recipients: string[], text: string): Promise<string> {
@@ -61,7 +63,7 @@ maximal_backoff_time = 30s
 maximal_queue_lifetime = 90s
 bounce_queue_lifetime = 90s
 `;
-  const host = await createPipelineHost({ programs, mainCf });
+  const host = await createPipelineHost({ programs: withoutSmtp, mainCf });
   const id = await submit(host, 'alice@example.test', ['late@remote.test'], 'Subject: test (j)\n\nscenario j\n');
   await host.run();
   assert.deepEqual(await host.queueFiles('deferred'), [id]);

@@ -10,7 +10,9 @@ import { programs as registered } from '../../engine/master/programs.ts';
 import type { ServiceProgram } from '../../engine/master/contracts.ts';
 import { showqProgram } from '../../engine/showq/service.ts';
 
-const programs: Record<string, ServiceProgram> = { ...registered, showq: showqProgram };
+// Without the smtp agent, so that the deferred message keeps qmgr's "mail transport unavailable".
+const { smtp: _smtpAgent, ...withoutSmtp } = registered;
+const programs: Record<string, ServiceProgram> = { ...withoutSmtp, showq: showqProgram };
 
 const MAIN_CF = `${DEFAULT_MAIN_CF}relayhost = [127.0.0.1]:10099
 fast_flush_domains = remote.test
