@@ -3,17 +3,14 @@
 // with their classes, masquerading, virtual aliases, the content checks, the limits and the
 // header options. A table that cannot be opened becomes a surrogate that fails each lookup
 // (allowSurrogate), so the message is deferred rather than cleanup dying.
-// Called by api.ts (openCleanupCore). Trusts MainConfig (H1) and openLookupTable (H3).
+// Called by api.ts (openCleanupCore). Trusts MainConfig (H1) and engine/global/maps/maps.ts (maps_create).
 // Models src/cleanup/cleanup_init.c (the CONFIG_*_TABLE lists and cleanup_pre_jail /
 // cleanup_post_jail) and src/global/header_opts.c (header_drop_init).
 
 import type { MainConfig } from '../global/config/main-cf.ts';
-import { splitListKeepingBraces } from '../global/config/values.ts';
-import { openLookupTable, type LookupTable, type MapContext } from '../global/maps/index.ts';
+import type { LookupTable, MapContext } from '../global/maps/index.ts';
+import { openMaps } from '../global/maps/maps.ts';
 import { openMatchList, type MatchList } from '../global/address/match-list.ts';
-
-/** The most tables one parameter may name. */
-export const TABLES_PER_PARAMETER_MAX = 64;
 
 /** Where a canonical or masquerade class applies (CLEANUP_CANON_FLAG_*). */
 export interface AddressClasses {
@@ -121,11 +118,8 @@ export function readCleanupSettings(config: MainConfig): CleanupSettings {
   };
 }
 
-async function openTables(config: MainConfig, name: string, context: MapContext): Promise<LookupTable[]> {
-  const specs = splitListKeepingBraces(config.get(name) ?? '').slice(0, TABLES_PER_PARAMETER_MAX);
-  const tables: LookupTable[] = [];
-  for (const spec of specs) tables.push(await openLookupTable(spec, { ...context, allowSurrogate: true }));
-  return tables;
+function openTables(config: MainConfig, name: string, context: MapContext): Promise<LookupTable[]> {
+  return openMaps(config.get(name) ?? '', context);
 }
 
 export async function openCleanupTables(config: MainConfig, context: MapContext): Promise<CleanupTables> {

@@ -7,21 +7,18 @@
 // `type:name lookup error for "key"` before the caller turns it into a resolver failure.
 // Also gathers this host's own addresses for "user@[ip]" literals (inet_interfaces,
 // proxy_interfaces). Called by api.ts. Trusts MainConfig; a table that cannot be opened
-// becomes a surrogate that fails each lookup (H3's openLookupTable with allowSurrogate).
+// becomes a surrogate that fails each lookup (engine/global/maps/maps.ts, maps_create).
 // Models resolve_init(), transport_pre_init()/transport_post_init() (the wildcard probe),
 // src/global/maps.c (maps_find warnings) and own_inet_addr.c.
 
 import type { MainConfig } from '../global/config/main-cf.ts';
-import { splitListKeepingBraces } from '../global/config/values.ts';
 import type { Reporter } from '../global/msg.ts';
-import { openLookupTable, MapError, type LookupTable, type MapContext } from '../global/maps/index.ts';
+import { MapError, type LookupTable, type MapContext } from '../global/maps/index.ts';
+import { openMaps } from '../global/maps/maps.ts';
 import { findInTables } from '../global/maps/lookup-order.ts';
 import { parseAddress } from '../global/maps/cidr.ts';
 import { openMatchList, type MatchList } from '../global/address/match-list.ts';
 import type { ResolverContextSettings, ResolveSettings } from './settings.ts';
-
-/** The most tables one parameter may name. */
-export const TABLES_PER_PARAMETER_MAX = 64;
 
 export interface ContextTables {
   transportMaps: LookupTable[];
@@ -58,42 +55,16 @@ export interface OpenTablesOptions {
   interfaceAddresses?: readonly string[];
 }
 
-/** A table whose failures are logged as maps_find logs them. */
-function warnOnLookupError(table: LookupTable, reporter: Reporter): LookupTable {
-  return {
-    type: table.type,
-    name: table.name,
-    foldsCase: table.foldsCase,
-    lookup: async (key) => {
-      try {
-        return await table.lookup(key);
-      } catch (error) {
-        if (error instanceof MapError) reporter.warn(`${table.type}:${table.name} lookup error for "${key}"`);
-        throw error;
-      }
-    },
-  };
-}
-
 /** Opens the tables a parameter names (maps_create), sharing tables opened before. */
-async function openMaps(value: string, context: MapContext, cache: Map<string, LookupTable>): Promise<LookupTable[]> {
-  const tables: LookupTable[] = [];
-  for (const spec of splitListKeepingBraces(value).slice(0, TABLES_PER_PARAMETER_MAX)) {
-    let table = cache.get(spec);
-    if (table === undefined) {
-      table = warnOnLookupError(await openLookupTable(spec, { ...context, allowSurrogate: true }), context.reporter);
-      cache.set(spec, table);
-    }
-    tables.push(table);
-  }
-  return tables;
+function openShared(value: string, context: MapContext, cache: Map<string, LookupTable>): Promise<LookupTable[]> {
+  return openMaps(value, context, { cache, warnOnLookupError: true });
 }
 
 async function openContext(settings: ResolverContextSettings, context: MapContext, cache: Map<string, LookupTable>): Promise<ContextTables> {
   return {
-    transportMaps: await openMaps(settings.transportMaps.value, context, cache),
-    senderDependentDefaultTransportMaps: await openMaps(settings.senderDependentDefaultTransportMaps.value, context, cache),
-    senderDependentRelayhostMaps: await openMaps(settings.senderDependentRelayhostMaps.value, context, cache),
+    transportMaps: await openShared(settings.transportMaps.value, context, cache),
+    senderDependentDefaultTransportMaps: await openShared(settings.senderDependentDefaultTransportMaps.value, context, cache),
+    senderDependentRelayhostMaps: await openShared(settings.senderDependentRelayhostMaps.value, context, cache),
   };
 }
 
@@ -142,7 +113,7 @@ export async function openResolverTables(options: OpenTablesOptions): Promise<Re
     virtualAliasDomains: await list('virtual_alias_domains', 'string'),
     virtualMailboxDomains: await list('virtual_mailbox_domains', 'string'),
     relayDomains: await list('relay_domains', 'domain'),
-    relocatedMaps: await openMaps(config.get('relocated_maps') ?? '', context, cache),
+    relocatedMaps: await openShared(config.get('relocated_maps') ?? '', context, cache),
     ownAddresses: ownAddressesOf(config, options.interfaceAddresses ?? ['127.0.0.1/8']),
     transportParentMatchesSubdomains: parentStyle.includes('transport_maps'),
     regular: await openContext(options.settings.regular, context, cache),

@@ -4,19 +4,16 @@
 // engine/global/maps/lookup-order.ts. A table that cannot be opened becomes a surrogate
 // that fails every lookup, so the agent defers instead of stopping; each failed lookup is
 // logged as Postfix's maps_find() logs it.
-// Called by api.ts. Trusts engine/global/maps. Models maps_create()/mail_addr_find() as
-// post_init() and deliver_mailbox() of src/virtual use them.
+// Called by api.ts. Trusts engine/global/maps (maps.ts opens the tables). Models
+// maps_create()/mail_addr_find() as post_init() and deliver_mailbox() of src/virtual use them.
 
 import type { MainConfig } from '../global/config/main-cf.ts';
 import type { Reporter } from '../global/msg.ts';
 import type { FileSystem } from '../platform/types.ts';
-import { openLookupTable, MapError, type LookupTable } from '../global/maps/index.ts';
+import { MapError, type LookupTable, type MapContext } from '../global/maps/index.ts';
+import { openMaps } from '../global/maps/maps.ts';
 import { virtualOrder } from '../global/maps/lookup-order.ts';
-import { splitListKeepingBraces } from '../global/config/values.ts';
 import { openMatchList, parentStyleFor, type MatchList } from '../global/address/match-list.ts';
-
-/** Tables one parameter may list. */
-const TABLES_PER_PARAMETER_MAX = 100;
 
 /** One parameter's tables, as Postfix's MAPS: the title is the parameter name. */
 export interface VirtualMaps {
@@ -34,37 +31,16 @@ export interface VirtualTables {
 
 export type LookupOutcome = { found: string } | { notFound: true } | { error: MapError };
 
-function warnOnLookupError(table: LookupTable, reporter: Reporter): LookupTable {
-  return {
-    type: table.type,
-    name: table.name,
-    foldsCase: table.foldsCase,
-    lookup: async (key) => {
-      try {
-        return await table.lookup(key);
-      } catch (error) {
-        if (error instanceof MapError) reporter.warn(`${table.type}:${table.name} lookup error for "${key}"`);
-        throw error;
-      }
-    },
-  };
-}
-
-async function openMaps(config: MainConfig, title: string, value: string, fs: FileSystem, reporter: Reporter): Promise<VirtualMaps> {
-  const tables: LookupTable[] = [];
-  for (const spec of splitListKeepingBraces(value).slice(0, TABLES_PER_PARAMETER_MAX)) {
-    const table = await openLookupTable(spec, { fs, reporter, cwd: config.configDirectory, allowSurrogate: true });
-    tables.push(warnOnLookupError(table, reporter));
-  }
-  return { title, tables };
+async function openParameter(config: MainConfig, title: string, context: MapContext): Promise<VirtualMaps> {
+  return { title, tables: await openMaps(config.get(title) ?? '', context, { warnOnLookupError: true }) };
 }
 
 export async function openVirtualTables(config: MainConfig, fs: FileSystem, reporter: Reporter): Promise<VirtualTables> {
-  const context = { fs, reporter, cwd: config.configDirectory };
+  const context: MapContext = { fs, reporter, cwd: config.configDirectory };
   return {
-    mailbox: await openMaps(config, 'virtual_mailbox_maps', config.get('virtual_mailbox_maps') ?? '', fs, reporter),
-    uid: await openMaps(config, 'virtual_uid_maps', config.get('virtual_uid_maps') ?? '', fs, reporter),
-    gid: await openMaps(config, 'virtual_gid_maps', config.get('virtual_gid_maps') ?? '', fs, reporter),
+    mailbox: await openParameter(config, 'virtual_mailbox_maps', context),
+    uid: await openParameter(config, 'virtual_uid_maps', context),
+    gid: await openParameter(config, 'virtual_gid_maps', context),
     mydestination: await openMatchList({
       parameterName: 'mydestination', value: config.get('mydestination') ?? '', kind: 'domain',
       parentMatchesSubdomains: parentStyleFor('mydestination', config.getList('parent_domain_matches_subdomains')),
