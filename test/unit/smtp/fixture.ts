@@ -6,7 +6,7 @@
 
 import { setImmediate as macrotask } from 'node:timers/promises';
 import { createSimPlatform, createSimResolver, Scheduler, SimNetwork, type SimPlatform, type SimZone } from '../../../engine/platform/sim/index.ts';
-import type { Connection, Listener } from '../../../engine/platform/types.ts';
+import type { Connection, Listener, Platform } from '../../../engine/platform/types.ts';
 import { createHost, type Host } from '../../../engine/global/host.ts';
 import { readMainConfig, type MainConfig } from '../../../engine/global/config/main-cf.ts';
 import { createReporter } from '../../../engine/global/msg.ts';
@@ -185,20 +185,32 @@ function masterEntry(serviceName: string, program: string): MasterEntry {
   } as MasterEntry;
 }
 
-export async function createClientFixture(options: { mainCf?: string } = {}): Promise<ClientFixture> {
+export interface ClientFixtureOptions {
+  mainCf?: string;
+  /** Run on this platform (e.g. the node platform for interop) with files under `root`
+   *  instead of the simulation. */
+  platform?: Platform;
+  root?: string;
+}
+
+export async function createClientFixture(options: ClientFixtureOptions = {}): Promise<ClientFixture> {
   const scheduler = new Scheduler({ startMs: START_MS, settle: () => macrotask() });
   const network = new SimNetwork(scheduler);
   const zone: SimZone = { records: {}, failures: {} };
-  const platform = createSimPlatform({
+  const simPlatform = createSimPlatform({
     hostName: 'mail', seed: 7, scheduler, network, addresses: [HOST_ADDRESS], dns: createSimResolver(zone, scheduler),
   });
+  const platform = (options.platform ?? simPlatform) as SimPlatform;
+  const root = options.root ?? '';
+  const configDirectory = `${root}${CONFIG_DIRECTORY}`;
+  const queueDirectory = `${root}${QUEUE_DIRECTORY}`;
   const host = createHost({ name: 'mail', platform });
   const fs = platform.fs;
-  await fs.mkdir(CONFIG_DIRECTORY, { recursive: true });
-  await fs.writeFile(`${CONFIG_DIRECTORY}/main.cf`, options.mainCf ?? BASE_MAIN_CF);
-  await fs.mkdir(`${QUEUE_DIRECTORY}/active`, { recursive: true });
+  await fs.mkdir(configDirectory, { recursive: true });
+  await fs.writeFile(`${configDirectory}/main.cf`, (options.mainCf ?? BASE_MAIN_CF).replace(`queue_directory = ${QUEUE_DIRECTORY}`, `queue_directory = ${queueDirectory}`));
+  await fs.mkdir(`${queueDirectory}/active`, { recursive: true });
   const stderr = new CapturedOutput();
-  const config: MainConfig = await readMainConfig({ fs, directory: CONFIG_DIRECTORY, reporter: createReporter({ program: 'test', host, pid: 1, stderr }), host });
+  const config: MainConfig = await readMainConfig({ fs, directory: configDirectory, reporter: createReporter({ program: 'test', host, pid: 1, stderr }), host });
   const events: TraceEvent[] = [];
   platform.trace.subscribe((event) => events.push(event));
   const appended: AppendedRecord[] = [];
@@ -210,8 +222,8 @@ export async function createClientFixture(options: { mainCf?: string } = {}): Pr
     flushTrace: () => Promise.resolve(undefined),
   };
   const runtime = {
-    host, configDirectory: CONFIG_DIRECTORY, config: () => config,
-    queue: () => ({ queueDirectory: QUEUE_DIRECTORY, fs }),
+    host, configDirectory, config: () => config,
+    queue: () => ({ queueDirectory, fs }),
     bounce: () => bounce,
     trigger: () => undefined,
   } as unknown as HostRuntime;
@@ -233,7 +245,7 @@ export async function createClientFixture(options: { mainCf?: string } = {}): Pr
     },
     async queueMessage(message) {
       const queueId = `7E5F6168${String(++queueCounter).padStart(3, '0')}`;
-      const path = `${QUEUE_DIRECTORY}/active/${queueId}`;
+      const path = `${queueDirectory}/active/${queueId}`;
       const nowMs = platform.clock.nowMs();
       const handle = await fs.open(path, 'wx', 0o600);
       const lines = message.content.replace(/\n$/, '').split('\n').map((line) => encoder.encode(line));
@@ -266,7 +278,8 @@ export async function createClientFixture(options: { mainCf?: string } = {}): Pr
       let result: DeliveryResult | undefined;
       let failure: unknown;
       let finished = false;
-      running.deliver(request).then((value) => { result = value; finished = true; }, (error: unknown) => { failure = error; finished = true; });
+      const pending = running.deliver(request).then((value) => { result = value; finished = true; }, (error: unknown) => { failure = error; finished = true; });
+      if (options.platform !== undefined) await pending;
       await scheduler.runUntil(() => finished, { eventsMax: DELIVERY_EVENTS_MAX });
       for (let turn = 0; turn < 50 && !finished; turn++) await macrotask();
       // Let what is still on the wire (QUIT after the last reply) reach the server.
@@ -280,7 +293,7 @@ export async function createClientFixture(options: { mainCf?: string } = {}): Pr
       return events.map((event) => renderLogLine(event, 'postfix')).filter((line): line is string => line !== undefined);
     },
     async isDone(request, index) {
-      const handle = await fs.open(`${QUEUE_DIRECTORY}/${request.queuePath}`, 'r');
+      const handle = await fs.open(`${queueDirectory}/${request.queuePath}`, 'r');
       try {
         const [type] = await handle.read(1, request.recipients[index]!.offset);
         return type === 0x44;
