@@ -6,9 +6,11 @@
 import type { Clock } from '../platform/types.ts';
 import type { PipelineTraceDetail } from './trace-pipeline.ts';
 import type { SmtpClientTraceDetail } from './trace-smtp-client.ts';
+import type { SmtpdTraceDetail } from './trace-smtpd.ts';
 
 export type { PipelineTraceDetail } from './trace-pipeline.ts';
 export type { SmtpClientTraceDetail } from './trace-smtp-client.ts';
+export type { SmtpdTraceDetail } from './trace-smtpd.ts';
 
 /** Postfix's syslog severities, as they appear in "postconf: warning: ..." lines. */
 export type Severity = 'info' | 'warning' | 'error' | 'fatal' | 'panic';
@@ -18,6 +20,8 @@ export type TraceDetail =
   | PipelineTraceDetail
   /** The smtp/lmtp client's lookups, connections and conversation: see trace-smtp-client.ts. */
   | SmtpClientTraceDetail
+  /** smtpd's sessions: see trace-smtpd.ts. */
+  | SmtpdTraceDetail
   /** A diagnostic in Postfix's shape: "<program>: <severity>: <text>" on stderr and in the maillog. */
   | { kind: 'diagnostic'; severity: Severity; text: string }
   /** main.cf or master.cf was read (at start, reload, or by an admin command). */

@@ -17,6 +17,7 @@ import { pipeProgram } from '../pipe/service.ts';
 import { qmgrProgram } from '../qmgr/service.ts';
 import { virtualProgram } from '../virtual/service.ts';
 import { showqProgram } from '../showq/service.ts';
+import { smtpdProgram } from '../smtpd/service.ts';
 import { lmtpProgram, smtpProgram } from '../smtp/service.ts';
 
 /** Programs by master.cf command name. bounce/defer/trace all run "bounce"; error/retry
@@ -33,6 +34,7 @@ export const programs: Readonly<Record<string, ServiceProgram>> = {
   pipe: pipeProgram,
   showq: showqProgram,
   pickup: pickupProgram,
+  smtpd: smtpdProgram,
   smtp: smtpProgram,
   lmtp: lmtpProgram,
 };

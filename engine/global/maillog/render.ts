@@ -7,6 +7,7 @@
 // postsuper.c and master.c (the shapes are in shared/reference/postfix-3.7/logs).
 
 import type { TraceEvent } from '../trace.ts';
+import { isSmtpdEvent, renderSmtpdText } from './render-smtpd.ts';
 import { formatDelay, DELAY_RESOLUTION_DIGITS_DEFAULT, LOG_TEXT_LENGTH_MAX } from './format.ts';
 
 /** Postfix's mail_version, shown by master's lifecycle lines. */
@@ -64,7 +65,7 @@ export function renderLogText(event: TraceEvent, options: RenderOptions = {}): s
     case 'diagnostic':
       return event.severity === 'info' ? event.text : `${event.severity}: ${event.text}`;
     default:
-      return undefined;
+      return isSmtpdEvent(event) ? renderSmtpdText(event) : undefined;
   }
 }
 

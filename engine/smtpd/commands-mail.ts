@@ -1,0 +1,279 @@
+// MAIL and RCPT: address extraction (RFC 821 <...> or bare, source routes dropped, one
+// address only), the ESMTP parameters (SIZE, BODY, SMTPUTF8, RET, ENVID on MAIL; NOTIFY,
+// ORCPT on RCPT), the sender/recipient restrictions, smtpd_recipient_limit, and the cleanup
+// stream that opens at the first accepted recipient ("ID: client=NAME[ADDR]").
+// Called through the command table (commands.ts) and by VRFY. Models extract_addr(),
+// mail_cmd(), rcpt_cmd() and mail_open_stream() of src/smtpd/smtpd.c.
+
+import { internalize, parseAddressTokens, type Token } from '../global/address/index.ts';
+import type { SmtpdProtocol } from './api.ts';
+import { replies } from './replies.ts';
+import type { Transaction } from './session.ts';
+import type { Word } from './tokens.ts';
+
+/** DSN NOTIFY bits (dsn.h). */
+const NOTIFY_BITS: Readonly<Record<string, number>> = { NEVER: 1, SUCCESS: 2, FAILURE: 4, DELAY: 8 };
+/** DSN RET values as the queue file stores them (dsn.h: DSN_RET_FULL 1, DSN_RET_HDRS 2). */
+const RET_VALUES: Readonly<Record<string, number>> = { FULL: 1, HDRS: 2 };
+
+/** dsn_notify_mask(): "SUCCESS,FAILURE" -> 6; NEVER alone; 0 for bad syntax. */
+export function notifyMask(text: string): number {
+  let mask = 0;
+  for (const word of text.split(',')) {
+    const bit = NOTIFY_BITS[word.toUpperCase()];
+    if (bit === undefined) return 0;
+    mask |= bit;
+  }
+  return (mask & NOTIFY_BITS.NEVER as number) !== 0 && mask !== NOTIFY_BITS.NEVER ? 0 : mask;
+}
+
+/** xtext_unquote(): "+2B" escapes; undefined for bad syntax. */
+export function xtextDecode(text: string): string | undefined {
+  let result = '';
+  for (let index = 0; index < text.length; index++) {
+    const character = text[index] as string;
+    if (character === '+') {
+      const hex = text.slice(index + 1, index + 3);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return undefined;
+      result += String.fromCharCode(Number.parseInt(hex, 16));
+      index += 2;
+    } else {
+      result += character;
+    }
+  }
+  return result;
+}
+
+const isPrintable = (text: string): boolean => [...text].every((character) => character >= ' ' && character <= '~');
+
+/** extract_addr(): the internal-form address, or undefined (with Postfix's warning for an
+ *  address that does not parse as one address). */
+export async function extractAddress(protocol: SmtpdProtocol, word: Word,
+  options: { allowEmpty: boolean; strict: boolean; smtputf8: boolean }): Promise<string | undefined> {
+  const session = protocol.session;
+  const raw = word.text;
+  let text = raw.startsWith('<') && raw.endsWith('>') && raw.length >= 2 ? raw.slice(1, -1) : raw;
+  if (text.startsWith('@')) {
+    const colon = text.indexOf(':');
+    if (colon >= 0) text = text.slice(colon + 1);
+  }
+  const tokens: Token[] = parseAddressTokens(text);
+  const addresses = tokens.filter((token) => token.kind === 'address');
+  const nonAddress = tokens.filter((token) => token.kind !== 'address' && !(token.kind === 'operator' && (token.text === '<' || token.text === '>')));
+  const warn = (): undefined => {
+    protocol.env.log.warn(`Illegal address syntax from ${session.namaddr} in ${session.where} command: ${raw}`);
+    return undefined;
+  };
+  if (addresses.length > 1 || (options.strict && (nonAddress.length > 0 || !raw.startsWith('<')))) return warn();
+  const first = addresses[0];
+  const address = first === undefined ? '' : internalize(first.kind === 'address' ? first.tokens : []);
+  if (address === '' && !options.allowEmpty) return warn();
+  if (options.strict && address.startsWith('@')) return warn();
+  if (address !== '') {
+    const sender = session.where === 'MAIL' ? session.transaction?.firstRecipient : session.transaction?.sender;
+    const resolved = await protocol.env.resolver.resolve(sender, address);
+    const domain = resolved.recipient.includes('@') ? resolved.recipient.slice(resolved.recipient.lastIndexOf('@') + 1) : '';
+    if (resolved.error || (!options.smtputf8 && domain !== '' && /[^\x00-\x7f]/.test(domain))) return warn();
+  }
+  return address;
+}
+
+export async function mailCommand(protocol: SmtpdProtocol, words: readonly Word[]): Promise<boolean> {
+  const session = protocol.session;
+  const settings = protocol.settings;
+  if (settings.heloRequired && session.heloName === undefined) {
+    await protocol.reply(replies.needHelo);
+    return false;
+  }
+  if (session.inTransaction) {
+    await protocol.reply(replies.nestedMail);
+    return false;
+  }
+  if (session.bdatState !== 'none') {
+    await protocol.reply(replies.mailAfterBdat);
+    return false;
+  }
+  if (words.length < 3 || (words[1] as Word).text.toLowerCase() !== 'from:') {
+    await protocol.reply(replies.mailSyntax);
+    return false;
+  }
+  const addressWord = words[2] as Word;
+  if (addressWord.error) {
+    await protocol.reply(replies.badSender);
+    return false;
+  }
+  const parameters = words.slice(3).map((word) => word.text);
+  const smtputf8Allowed = settings.smtputf8Enable && !session.discardedEhloKeywords.has('smtputf8');
+  const smtputf8 = smtputf8Allowed && parameters.some((parameter) => parameter.toUpperCase() === 'SMTPUTF8');
+  const sender = await extractAddress(protocol, addressWord, { allowEmpty: true, strict: settings.strictRfc821Envelopes, smtputf8 });
+  if (sender === undefined) {
+    await protocol.reply(replies.badSender);
+    return false;
+  }
+  const parsed = await parseMailParameters(protocol, parameters, smtputf8Allowed);
+  if (parsed === undefined) return false;
+  const sizeDenied = protocol.env.restrictions.size(session, sender, session.declaredSize);
+  if (sizeDenied !== undefined) {
+    await protocol.replyText(sizeDenied);
+    return false;
+  }
+  if (!settings.delayReject) {
+    const denied = await protocol.env.restrictions.mail(session, sender);
+    if (denied !== undefined) {
+      await protocol.resetTransaction();
+      await protocol.replyText(denied);
+      return false;
+    }
+  }
+  const rewriteContext = await protocol.env.restrictions.rewriteContext(session);
+  const transaction = protocol.startTransaction(sender);
+  transaction.rewriteContext = rewriteContext;
+  transaction.smtputf8 = smtputf8;
+  transaction.encoding = parsed.encoding;
+  transaction.dsnReturn = parsed.dsnReturn;
+  transaction.dsnEnvelopeId = parsed.envelopeId;
+  await protocol.reply(replies.mailOk);
+  return true;
+}
+
+interface MailParameters {
+  encoding: '7bit' | '8bitmime' | undefined;
+  dsnReturn: 'full' | 'hdrs' | undefined;
+  envelopeId: string | undefined;
+}
+
+/** The MAIL FROM parameters; replies and returns undefined for a bad one. */
+async function parseMailParameters(protocol: SmtpdProtocol, parameters: readonly string[], smtputf8Allowed: boolean): Promise<MailParameters | undefined> {
+  const session = protocol.session;
+  const result: MailParameters = { encoding: undefined, dsnReturn: undefined, envelopeId: undefined };
+  const dsnDisabled = session.discardedEhloKeywords.has('dsn');
+  for (const parameter of parameters) {
+    const upper = parameter.toUpperCase();
+    if (upper === 'BODY=8BITMIME') {
+      result.encoding = '8bitmime';
+    } else if (upper === 'BODY=7BIT') {
+      result.encoding = '7bit';
+    } else if (upper.startsWith('SIZE=')) {
+      const digits = parameter.slice(5);
+      if (!/^\d+$/.test(digits)) {
+        await protocol.reply(replies.badSize);
+        return undefined;
+      }
+      const size = Number(digits);
+      if (!Number.isSafeInteger(size)) {
+        await protocol.reply(replies.sizeTooLargeForFileSystem);
+        return undefined;
+      }
+      session.declaredSize = size;
+    } else if (smtputf8Allowed && upper === 'SMTPUTF8') {
+      // Noted by the caller.
+    } else if (upper.startsWith('RET=')) {
+      if (dsnDisabled) return void await protocol.reply(replies.dsnDisabled);
+      const value = RET_VALUES[upper.slice(4)];
+      if (result.dsnReturn !== undefined || value === undefined) return void await protocol.reply(replies.badRet);
+      result.dsnReturn = value === 1 ? 'full' : 'hdrs';
+    } else if (upper.startsWith('ENVID=')) {
+      if (dsnDisabled) return void await protocol.reply(replies.dsnDisabled);
+      const decoded = xtextDecode(parameter.slice(6));
+      if (result.envelopeId !== undefined || decoded === undefined || !isPrintable(decoded)) return void await protocol.reply(replies.badEnvid);
+      result.envelopeId = decoded;
+    } else {
+      await protocol.reply(replies.unsupportedOption(parameter));
+      return undefined;
+    }
+  }
+  return result;
+}
+
+interface RecipientParameters {
+  notify: number;
+  orcpt: string | undefined;
+}
+
+async function parseRecipientParameters(protocol: SmtpdProtocol, parameters: readonly string[]): Promise<RecipientParameters | undefined> {
+  const dsnDisabled = protocol.session.discardedEhloKeywords.has('dsn');
+  const result: RecipientParameters = { notify: 0, orcpt: undefined };
+  for (const parameter of parameters) {
+    const upper = parameter.toUpperCase();
+    if (upper.startsWith('NOTIFY=')) {
+      if (dsnDisabled) return void await protocol.reply(replies.dsnDisabled);
+      if (result.notify !== 0 || (result.notify = notifyMask(parameter.slice(7))) === 0) return void await protocol.reply(replies.badNotify);
+    } else if (upper.startsWith('ORCPT=')) {
+      if (dsnDisabled) return void await protocol.reply(replies.dsnDisabled);
+      const value = parameter.slice(6);
+      const semicolon = value.indexOf(';');
+      const type = semicolon < 0 ? '' : value.slice(0, semicolon);
+      const decoded = semicolon < 0 ? undefined : xtextDecode(value.slice(semicolon + 1));
+      if (result.orcpt !== undefined || type === '' || decoded === undefined) return void await protocol.reply(replies.badOrcpt);
+      result.orcpt = `${type};${decoded}`;
+    } else {
+      await protocol.reply(replies.unsupportedOption(parameter));
+      return undefined;
+    }
+  }
+  return result;
+}
+
+/** mail_open_stream(): the queue file is created at the first accepted recipient. */
+async function openStream(protocol: SmtpdProtocol, transaction: Transaction): Promise<void> {
+  const session = protocol.session;
+  const client = session.client;
+  const stream = await protocol.env.cleanup().open({
+    service: 'smtpd', rewriteContext: transaction.rewriteContext, clientName: client.name, clientAddress: client.address,
+    protocol: session.protocol, ...(session.heloName === undefined ? {} : { helo: session.heloName }),
+  });
+  transaction.stream = stream;
+  transaction.queueId = stream.queueId;
+  protocol.trace({ kind: 'smtpd.client', clientName: client.name, clientAddress: client.address }, stream.queueId);
+  stream.setSender(transaction.sender);
+  if (transaction.dsnEnvelopeId !== undefined) stream.setAttribute('envelope_id', transaction.dsnEnvelopeId);
+  if (transaction.dsnReturn !== undefined) stream.setAttribute('ret_flags', transaction.dsnReturn === 'full' ? '1' : '2');
+}
+
+export async function rcptCommand(protocol: SmtpdProtocol, words: readonly Word[]): Promise<boolean> {
+  const session = protocol.session;
+  const settings = protocol.settings;
+  const transaction = session.transaction;
+  if (transaction === undefined) {
+    await protocol.reply(replies.needMail);
+    return false;
+  }
+  if (session.bdatState !== 'none') {
+    await protocol.reply(replies.rcptAfterBdat);
+    return false;
+  }
+  if (words.length < 3 || (words[1] as Word).text.toLowerCase() !== 'to:') {
+    await protocol.reply(replies.rcptSyntax);
+    return false;
+  }
+  const addressWord = words[2] as Word;
+  const recipient = addressWord.error ? undefined
+    : await extractAddress(protocol, addressWord, { allowEmpty: false, strict: settings.strictRfc821Envelopes, smtputf8: transaction.smtputf8 });
+  if (recipient === undefined) {
+    await protocol.reply(replies.badRecipient);
+    return false;
+  }
+  const parameters = await parseRecipientParameters(protocol, words.slice(3).map((word) => word.text));
+  if (parameters === undefined) return false;
+  if (settings.recipientLimit > 0 && transaction.recipientCount >= settings.recipientLimit) {
+    await protocol.reply(replies.tooManyRecipients);
+    return transaction.recipientOvershoot++ < settings.recipientOvershootLimit;
+  }
+  const denied = await protocol.env.restrictions.recipient(session, recipient);
+  if (denied !== undefined) {
+    await protocol.replyText(denied);
+    return false;
+  }
+  if (transaction.stream === undefined) await openStream(protocol, transaction);
+  transaction.recipientCount++;
+  transaction.firstRecipient ??= recipient;
+  let original = addressWord.text;
+  if (original.startsWith('<') && original.endsWith('>')) original = original.slice(1, -1);
+  transaction.stream?.addRecipient({
+    address: recipient,
+    dsnOriginalRecipient: parameters.orcpt ?? `rfc822;${original}`,
+    ...(parameters.notify === 0 ? {} : { dsnNotify: parameters.notify }),
+  });
+  await protocol.reply(replies.rcptOk);
+  return true;
+}

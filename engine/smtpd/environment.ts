@@ -1,0 +1,63 @@
+// Builds the protocol core's environment from a configuration: settings, the tables and
+// lists (checks/tables.ts), the restriction stages, the address resolver over a
+// RewriteEndpoint, and the log_whatsup() line emitter. service.ts builds one at start and
+// after each reload; tests build one directly around a sim host.
+// Trusts its inputs. Models smtpd's pre_jail_init()/post_jail_init() and smtpd_check_init().
+
+import type { MainConfig } from '../global/config/main-cf.ts';
+import type { Reporter } from '../global/msg.ts';
+import type { CleanupEndpoint, RewriteEndpoint, ServiceTraceInput } from '../master/contracts.ts';
+import type { Platform } from '../platform/types.ts';
+import type { SmtpdEnvironment } from './api.ts';
+import { SmtpdResolver } from './checks/resolve.ts';
+import type { CheckEnvironment } from './checks/run.ts';
+import { Restrictions } from './checks/stages.ts';
+import { openSmtpdTables } from './checks/tables.ts';
+import { readSmtpdSettings } from './settings.ts';
+
+export interface SmtpdEnvironmentOptions {
+  config: MainConfig;
+  platform: Platform;
+  log: Reporter;
+  trace(event: ServiceTraceInput): void;
+  cleanup(): CleanupEndpoint;
+  rewrite(): RewriteEndpoint;
+}
+
+export async function createSmtpdEnvironment(options: SmtpdEnvironmentOptions): Promise<SmtpdEnvironment> {
+  const settings = readSmtpdSettings(options.config);
+  const tables = await openSmtpdTables(options.config, {
+    fs: options.platform.fs, reporter: options.log, cwd: options.config.configDirectory, allowSurrogate: true,
+  });
+  // The resolver asks trivial-rewrite through the runtime at call time, so a reload of the
+  // rewrite service is seen.
+  const rewrite: RewriteEndpoint = {
+    rewrite: (context, address) => options.rewrite().rewrite(context, address),
+    resolve: (sender, address) => options.rewrite().resolve(sender, address),
+  };
+  const resolver = new SmtpdResolver(rewrite);
+  const checks: CheckEnvironment = {
+    settings, tables, resolver, rewrite, dns: options.platform.dns, log: options.log,
+    whatsup(session, names, action, text) {
+      const client = session.client;
+      const queueId = session.transaction?.queueId;
+      options.trace({
+        kind: 'smtpd.whatsup', action, where: session.where, clientName: client.name, clientAddress: client.address, text,
+        ...(names.sender === undefined ? {} : { sender: names.sender }),
+        ...(names.recipient === undefined ? {} : { recipient: names.recipient }),
+        protocol: session.protocol,
+        ...(names.helo === undefined ? {} : { helo: names.helo }),
+        sessionId: session.sessionId,
+        ...(queueId === undefined ? {} : { queueId }),
+      });
+    },
+  };
+  return {
+    settings, tables, resolver,
+    restrictions: new Restrictions(checks),
+    cleanup: options.cleanup,
+    timers: options.platform.timers,
+    log: options.log,
+    trace: options.trace,
+  };
+}

@@ -1,0 +1,147 @@
+// The client's byte stream as smtpd reads it: bytes arrive in chunks (receive), the protocol
+// core awaits one line (readLine, with a length bound) or a counted block (readBytes, for
+// BDAT). A wait that lasts smtpd_timeout fails with InputTimeout; a closed stream fails with
+// InputClosed once the buffered bytes are used up, like Postfix's vstream longjmp on
+// timeout and EOF. Line ends follow smtp_get(): LF ends a line, CRLF is stripped, a bare LF
+// is reported (for smtpd_forbid_bare_newline); a line longer than the bound is returned in
+// pieces (ended = false).
+// Called by the protocol core (api.ts, data.ts). Trusts the timers it is given.
+// Models src/global/smtp_stream.c (smtp_get, smtp_fread_buf) and vstream's buffer.
+
+import type { Timers } from '../platform/types.ts';
+
+/** Bytes buffered from the client beyond what the core has read: a client that floods the
+ *  server while a command is being processed is cut off past this. */
+export const INPUT_BUFFER_BYTES_MAX = 8 * 1024 * 1024;
+
+export class InputClosed extends Error {
+  constructor() { super('lost connection'); this.name = 'InputClosed'; }
+}
+
+export class InputTimeout extends Error {
+  constructor() { super('timeout'); this.name = 'InputTimeout'; }
+}
+
+export interface Line {
+  /** The line without its end (CRLF, LF). */
+  bytes: Uint8Array;
+  /** Whether a line end was seen (false: the bound was reached, or EOF in a BDAT chunk). */
+  ended: boolean;
+  /** The line ended in a bare LF (no CR before it). */
+  bareLf: boolean;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+export class ClientInput {
+  private buffer = new Uint8Array(0);
+  private closed = false;
+  private waiter: (() => void) | undefined;
+
+  constructor(private readonly timers: Timers, private timeoutMs: number) {}
+
+  setTimeout(timeoutMs: number): void { this.timeoutMs = timeoutMs; }
+
+  /** Bytes received and not yet read. */
+  get pending(): Uint8Array { return this.buffer; }
+
+  get isClosed(): boolean { return this.closed; }
+
+  receive(chunk: Uint8Array): boolean {
+    if (this.closed) return true;
+    if (this.buffer.length + chunk.length > INPUT_BUFFER_BYTES_MAX) return false;
+    const next = new Uint8Array(this.buffer.length + chunk.length);
+    next.set(this.buffer, 0);
+    next.set(chunk, this.buffer.length);
+    this.buffer = next;
+    this.wake();
+    return true;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.();
+  }
+
+  /** Waits until more bytes arrive, the stream closes, or smtpd_timeout passes. */
+  private async waitForMore(): Promise<void> {
+    if (this.closed) throw new InputClosed();
+    await new Promise<void>((resolve, reject) => {
+      const cancel = this.timers.after(this.timeoutMs, () => {
+        this.waiter = undefined;
+        reject(new InputTimeout());
+      });
+      this.waiter = () => { cancel(); resolve(); };
+    });
+  }
+
+  private take(count: number): Uint8Array {
+    const taken = this.buffer.slice(0, count);
+    this.buffer = this.buffer.slice(count);
+    return taken;
+  }
+
+  /** smtp_get(): one line of at most `bound` bytes. With `skipRest`, the remainder of an
+   *  overlong line is read and dropped (SMTP_GET_FLAG_SKIP, for commands). `stripAllCr`
+   *  removes every trailing CR (when bare newlines are not being detected). */
+  async readLine(bound: number, options: { skipRest?: boolean; stripAllCr?: boolean } = {}): Promise<Line> {
+    for (let waits = 0; ; waits++) {
+      const limit = Math.min(this.buffer.length, bound);
+      const newline = this.buffer.subarray(0, limit).indexOf(LF);
+      if (newline >= 0) return this.finishLine(this.take(newline + 1), options.stripAllCr ?? true);
+      if (this.buffer.length >= bound) {
+        const piece = this.take(bound);
+        // A CR at the bound may be the first half of a CRLF: Postfix peeks at the next byte.
+        if (options.skipRest) await this.skipLine();
+        return { bytes: piece, ended: false, bareLf: false };
+      }
+      if (this.closed) {
+        if (this.buffer.length === 0) throw new InputClosed();
+        throw new InputClosed();
+      }
+      await this.waitForMore();
+      if (waits > INPUT_BUFFER_BYTES_MAX) throw new InputClosed();
+    }
+  }
+
+  private finishLine(raw: Uint8Array, stripAllCr: boolean): Line {
+    let end = raw.length - 1;
+    let bareLf = false;
+    if (stripAllCr) {
+      while (end > 0 && raw[end - 1] === CR) end--;
+      bareLf = end === raw.length - 1;
+    } else if (end > 0 && raw[end - 1] === CR) {
+      end--;
+    } else {
+      bareLf = true;
+    }
+    return { bytes: raw.slice(0, end), ended: true, bareLf };
+  }
+
+  /** Drops bytes up to and including the next LF (the rest of an overlong command). */
+  private async skipLine(): Promise<void> {
+    for (;;) {
+      const newline = this.buffer.indexOf(LF);
+      if (newline >= 0) {
+        this.take(newline + 1);
+        return;
+      }
+      this.buffer = new Uint8Array(0);
+      await this.waitForMore();
+    }
+  }
+
+  /** smtp_fread_buf(): exactly `count` bytes, or at most `chunkMax` of them when the caller
+   *  streams a large BDAT chunk. */
+  async readBytes(count: number): Promise<Uint8Array> {
+    while (this.buffer.length < count) await this.waitForMore();
+    return this.take(count);
+  }
+}
