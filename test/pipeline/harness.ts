@@ -12,7 +12,7 @@
 // chains an event starts (all memfs work is microtasks) finish at that event's virtual time.
 
 import { setImmediate as macrotask } from 'node:timers/promises';
-import { createSimPlatform, Scheduler, type SimPlatform, type RunResult } from '../../engine/platform/sim/index.ts';
+import { createSimPlatform, Scheduler, type SimNetwork, type SimPlatform, type SimZone, type RunResult } from '../../engine/platform/sim/index.ts';
 import { createHost, type Host } from '../../engine/global/host.ts';
 import type { TraceEvent } from '../../engine/global/trace.ts';
 import { BufferedInput, CapturedOutput } from '../../engine/admin/stdio.ts';
@@ -66,6 +66,11 @@ export interface PipelineHostOptions {
   programs?: Readonly<Record<string, ServiceProgram>>;
   /** Start the host (default true). */
   start?: boolean;
+  /** Several hosts in one world: a shared scheduler and network, this host's name and
+   *  addresses on it, and the world's DNS zone (multi-host tests such as smtp-client). */
+  world?: { scheduler: Scheduler; network: SimNetwork; dns?: SimZone };
+  hostName?: string;
+  addresses?: string[];
 }
 
 export interface CommandResult {
@@ -171,13 +176,16 @@ async function listQueue(platform: SimPlatform, directory: string, depth = 0): P
 
 export async function createPipelineHost(options: PipelineHostOptions = {}): Promise<PipelineHost> {
   const seed = options.seed ?? DEFAULT_SEED;
-  const scheduler = new Scheduler({ settle: () => macrotask() });
-  const platform = createSimPlatform({ hostName: HOST_NAME, seed, scheduler });
-  const host = createHost({ name: HOST_NAME, platform, defaultConfigDirectory: CONFIG_DIRECTORY, firstPid: 1000 });
+  const scheduler = options.world?.scheduler ?? new Scheduler({ settle: () => macrotask() });
+  const hostName = options.hostName ?? HOST_NAME;
+  const platform = createSimPlatform({
+    hostName, seed, scheduler, network: options.world?.network, addresses: options.addresses, dns: options.world?.dns,
+  });
+  const host = createHost({ name: hostName, platform, defaultConfigDirectory: CONFIG_DIRECTORY, firstPid: 1000 });
   const events: TraceEvent[] = [];
   let lastActivityMs = scheduler.nowMs();
   platform.trace.subscribe((event) => {
-    if (event.host !== HOST_NAME) return;
+    if (event.host !== hostName) return;
     events.push(event);
     lastActivityMs = event.atMs;
   });

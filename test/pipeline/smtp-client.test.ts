@@ -2,7 +2,8 @@
 // trivial-rewrite, qmgr, bounce, local): logs/w's three transport_maps routes to servers
 // that reject RCPT with 5xx, with 4xx and accept, compared with the reference lines; and
 // logs/i's unreachable relayhost, deferred with "Connection refused" and listed by
-// postqueue -p with that reason.
+// postqueue -p with that reason; and two sim hosts in one world, the second running S1's
+// smtpd, exchanging mail by MX as two Postfix hosts do.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -76,4 +77,43 @@ test('logs/i: relayhost [127.0.0.1]:10099 with nothing listening: deferred, Conn
   const listing = await host.command(['postqueue', '-p']);
   assert.match(listing.stdout, /\n {19}\(connect to 127\.0\.0\.1\[127\.0\.0\.1\]:10099: Connection refused\)\n/);
   await host.stop();
+});
+
+test('two sim hosts: mail for example.org goes by MX to the other host\'s smtpd and into bob\'s mailbox', async () => {
+  const { Scheduler, SimNetwork } = await import('../../engine/platform/sim/index.ts');
+  const { setImmediate: macrotask } = await import('node:timers/promises');
+  const { smtpdProgram } = await import('../../engine/smtpd/service.ts');
+  const scheduler = new Scheduler({ settle: () => macrotask() });
+  const network = new SimNetwork(scheduler);
+  const dns = {
+    records: {
+      'example.org': { mx: [{ preference: 10, exchange: 'mx.example.org' }] },
+      'mx.example.org': { a: ['192.0.2.2'] },
+      '2.2.0.192.in-addr.arpa': { ptr: ['mx.example.org'] },
+      'mail.example.test': { a: ['192.0.2.1'] },
+      '1.2.0.192.in-addr.arpa': { ptr: ['mail.example.test'] },
+    },
+  };
+  const world = { scheduler, network, dns };
+  const sender = await createPipelineHost({ programs, world, addresses: ['192.0.2.1'] });
+  const receiver = await createPipelineHost({
+    programs: { ...programs, smtpd: smtpdProgram }, world, hostName: 'mx.example.org', addresses: ['192.0.2.2'],
+    mainCf: DEFAULT_MAIN_CF.replace('myhostname = mail.example.test', 'myhostname = mx.example.org')
+      .replace('mydomain = example.test', 'mydomain = example.org').replace('inet_interfaces = loopback-only', 'inet_interfaces = all'),
+  });
+  const result = await sender.sendmail(['-f', 'alice@example.test', 'bob@example.org'], 'Subject: across\n\nhello bob\n.dot line\n');
+  assert.equal(result.exitCode, 0, result.stderr);
+  await receiver.run();
+  await sender.run();
+  const sent = (await sender.maillog()).find((line) => /\/smtp\[\d+\]: \w+: to=<bob@example\.org>/.test(line));
+  assert.match(sent ?? '', /relay=mx\.example\.org\[192\.0\.2\.2\]:25, delay=[\d.]+, delays=[\d./]+, dsn=2\.0\.0, status=sent \(250 2\.0\.0 Ok: queued as (\w+)\)$/, (await sender.maillog()).join('\n'));
+  const remoteId = /queued as (\w+)\)$/.exec(sent ?? '')?.[1];
+  const received = await receiver.maillog();
+  assert.ok(received.some((line) => line.includes(`${remoteId}: client=mail.example.test[192.0.2.1]`)), received.join('\n'));
+  assert.ok(received.some((line) => new RegExp(`local\\[\\d+\\]: ${remoteId}: to=<bob@example\\.org>, .*status=sent \\(delivered to mailbox\\)`).test(line)), received.join('\n'));
+  const mailbox = await receiver.readFile('/var/mail/bob');
+  assert.match(mailbox, /Received: from mail\.example\.test \(mail\.example\.test \[192\.0\.2\.1\]\)\n\tby mx\.example\.org \(Postfix\) with ESMTP id/);
+  assert.match(mailbox, /\nhello bob\n\.dot line\n/);
+  await sender.stop();
+  await receiver.stop();
 });
