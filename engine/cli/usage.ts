@@ -6,17 +6,29 @@ export const exitUsage = 64;
 
 export const usageText = `usage: mtalab COMMAND [ARGUMENTS...]
 
-Postfix administration commands (flags and output as Postfix 3.7):
+Run a mail host (flags, output and exit statuses as Postfix 3.7):
+  mtalab postfix [-c config_dir] start|stop|abort|reload|flush|status|check
+  mtalab sendmail [-C config_dir] [-f sender] [-t] [options] [recipient ...]
+  mtalab mailq [-C config_dir]
+  mtalab postqueue [-c config_dir] -p | -j | -f | -i queue_id | -s site
+  mtalab postsuper [-c config_dir] [-d|-e|-f|-h|-H|-r queue_id|ALL|-] [-s] [queue ...]
+  mtalab postcat [-c config_dir] [-bhevo] -q queue_id | file ...
+  mtalab qshape [-c config_dir] [-s] [-b buckets] [-t minutes] [queue ...]
+
+Configuration and lookup tables:
   mtalab postconf [-c config_dir] [options] [parameter ...]
   mtalab postmap [-c config_dir] [options] type:file ...
   mtalab postalias [-c config_dir] [options] type:file ...
-  mtalab newaliases [-c config_dir]
+  mtalab newaliases [-C config_dir]
 
 Other commands:
   mtalab serve [--port N]       serve the teaching UI on 127.0.0.1
   mtalab --help                 show this text
 
 These commands work on the real disk of this machine. The configuration directory is the
-one given with -c; without -c it is $MAIL_CONFIG when that is set, otherwise /etc/postfix,
-as with Postfix itself.
+one given with -c (sendmail, mailq and newaliases: -C); without it, $MAIL_CONFIG when that
+is set, otherwise ~/.mtalab/postfix, made on first use: a loopback-only host whose queue,
+mailboxes (mail/) and maillog live in that directory. \`mtalab postfix start\` runs the
+host in the background; the other commands reach it through the sockets in its queue
+directory (public/pickup, public/qmgr, public/showq), as Postfix's do.
 `;

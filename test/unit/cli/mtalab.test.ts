@@ -54,8 +54,9 @@ test('mtalab --help prints the usage on stdout and exits 0, naming the config di
   assert.equal(outcome.status, 0);
   assert.match(outcome.stdout, /^usage: mtalab COMMAND/);
   assert.match(outcome.stdout, /\$MAIL_CONFIG/);
-  assert.match(outcome.stdout, /\/etc\/postfix/);
-  for (const command of ['postconf', 'postmap', 'postalias', 'newaliases', 'serve']) assert.match(outcome.stdout, new RegExp(`mtalab ${command}`));
+  assert.match(outcome.stdout, /~\/\.mtalab\/postfix/);
+  const commands = ['postfix', 'sendmail', 'mailq', 'postqueue', 'postsuper', 'postcat', 'qshape', 'postconf', 'postmap', 'postalias', 'newaliases', 'serve'];
+  for (const command of commands) assert.match(outcome.stdout, new RegExp(`\n  mtalab ${command} `));
   assert.equal(outcome.stderr, '');
 });
 
@@ -102,6 +103,39 @@ test('MAIL_CONFIG chooses the config directory when -c is absent, as with Postfi
     assert.deepEqual(outcome, runReal('postconf', ['-h', 'config_directory'], { env: { MAIL_CONFIG: directory } }));
   } finally {
     rmSync(directory, { recursive: true, force: true });
+  }
+});
+
+test('without -c and MAIL_CONFIG every command uses ~/.mtalab/postfix, made on first use; -c leaves it alone', () => {
+  const home = mkdtempSync(join(tmpdir(), 'mtalab-home-'));
+  try {
+    const env = Object.fromEntries(Object.entries({ ...process.env, HOME: home }).filter(([key]) => key !== 'MAIL_CONFIG')) as Record<string, string>;
+    const plain = (args: string[]) => {
+      const result = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: childTimeoutMs, env, input: '' });
+      return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+    };
+    const other = configDirectory();
+    try {
+      assertLoadable(plain(['postconf', '-c', other, '-h', 'mail_version']));
+      assert.equal(existsSync(join(home, '.mtalab')), false, '-c names the directory: the default is not made');
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+    const directory = join(home, '.mtalab', 'postfix');
+    let outcome = plain(['postconf', '-h', 'config_directory', 'queue_directory', 'alias_maps']);
+    assertLoadable(outcome);
+    assert.deepEqual(outcome, { status: 0, stdout: `${directory}\n${directory}/queue\nhash:${directory}/aliases\n`, stderr: '' });
+    assert.ok(existsSync(join(directory, 'aliases.db')), 'newaliases ran when the directory was made');
+    outcome = plain(['postmap', '-q', 'MAILER-DAEMON', `hash:${directory}/aliases`]);
+    assert.deepEqual(outcome, { status: 0, stdout: 'postmaster\n', stderr: '' });
+    // The mail system is down: mailq reads the (empty) queue directly, with Postfix's warning.
+    outcome = plain(['mailq']);
+    assert.deepEqual(outcome, {
+      status: 0, stdout: 'Mail queue is empty\n',
+      stderr: 'postqueue: warning: Mail system is down -- accessing queue directly (Connect to the Postfix showq service: No such file or directory)\n',
+    });
+  } finally {
+    rmSync(home, { recursive: true, force: true });
   }
 });
 
