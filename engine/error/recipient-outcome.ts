@@ -13,12 +13,10 @@ import type { DeliveryRequest, DeliveryResult, RecipientStatus, ServiceContext }
 import { reportBounced, reportDeferred, reportSent, type DeliveryTimings } from '../global/delivery-status.ts';
 import { RecordType } from '../global/queue/record.ts';
 import { PlatformError, describeCode } from '../platform/types.ts';
+import type { Why } from '../global/dsn/why.ts';
 
-/** A reason with its DSN code, as Postfix's DSN_BUF carries it. */
-export interface Why {
-  dsn: string;
-  reason: string;
-}
+/** A reason with its DSN status (engine/global/dsn/why.ts). */
+export type { Why };
 
 export class RequestOutcome {
   private anyDeferred = false;

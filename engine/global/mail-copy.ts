@@ -1,16 +1,16 @@
-// The message as local(8) copies it: the content records of the queue file (header and
-// body, each record a whole line or a piece of a long one), the Delivered-To addresses in
-// its header for loop detection, and mail_copy(): the From_ line, Return-Path,
+// The message as the delivery agents (local, virtual, pipe) copy it: the content records
+// of the queue file (header and body, each record a whole line or a piece of a long one),
+// the Delivered-To addresses in its header for loop detection, and mail_copy(): the From_ line, Return-Path,
 // X-Original-To and Delivered-To headers, ">From " quoting and the blank line after an
-// mbox message. Called by mailbox.ts, maildir.ts, file.ts, command.ts and forward.ts.
+// mbox message. Called by engine/local, engine/virtual and engine/pipe.
 // Trusts nothing in the queue file: a content segment that does not end in the extracted
 // marker is "corrupt" (Postfix defers and moves the file aside).
 // Models src/global/mail_copy.c and src/global/delivered_hdr.c.
 
 import type { FileSystem } from '../platform/types.ts';
-import { RecordReader, RecordType } from '../global/queue/record.ts';
-import { asctime, isHeader } from '../global/queue/record-text.ts';
-import { quoteLocalPart } from '../global/address/index.ts';
+import { RecordReader, RecordType } from './queue/record.ts';
+import { asctime, isHeader } from './queue/record-text.ts';
+import { quoteLocalPart } from './address/index.ts';
 
 /** One content record: a whole line ('normal') or a piece that the next record continues. */
 export interface ContentLine {

@@ -1,5 +1,5 @@
 // Opening, locking and appending to an mbox-style file, as local(8) does for the mail spool
-// mailbox, a home mailbox and /file destinations: a USER.lock dot-lock file (created with
+// mailbox, a home mailbox and /file destinations (and virtual(8) for its mbox files): a USER.lock dot-lock file (created with
 // O_EXCL, retried a few times a second apart), then the file itself opened as safe_open()
 // does (existing: no directory, one link, no symlink; new: created exclusively, mode 0600,
 // owner recorded), then an exclusive lock. The platform has no fcntl/flock, so the
@@ -7,13 +7,13 @@
 // deliveries of one host, which is what fcntl does between Postfix's local processes.
 // Appends honour mailbox_size_limit as Postfix's file size limit does (EFBIG: "File too
 // large", 5.2.2) and are undone (truncated) when a write fails.
-// Called by mailbox.ts and file.ts. Models src/global/mbox_open.c, dot_lockfile.c,
+// Called by engine/local (mailbox.ts, file.ts) and engine/virtual/mailbox.ts. Models src/global/mbox_open.c, dot_lockfile.c,
 // src/util/safe_open.c and the file handling in mail_copy.c.
 
 import type { FileHandle, FileStat, FileSystem, Timers } from '../platform/types.ts';
 import { PlatformError, describeCode } from '../platform/types.ts';
 import { mayAccess, mayCreateIn, type Identity, type Ownership } from './ownership.ts';
-import type { Why } from './status.ts';
+import type { Why } from './dsn/why.ts';
 
 /** Dot-lock attempts and the wait between them (deliver_lock_attempts, deliver_lock_delay). */
 export const DOT_LOCK_ATTEMPTS = 5;

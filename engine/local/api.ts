@@ -10,7 +10,7 @@
 import type { DeliveryRequest, DeliveryResult } from '../master/contracts.ts';
 import type { LocalDependencies, LocalState, DeliveryStatus } from './state.ts';
 import { NO_USER, STATUS_DEFER, STATUS_OK } from './state.ts';
-import { readMessage, scanDeliveredTo, type MessageContent } from './message.ts';
+import { readMessage, scanDeliveredTo, type MessageContent } from '../global/mail-copy.ts';
 import { ForwardTable, forwardFinish } from './forward.ts';
 import { deliverRecipient } from './recipient.ts';
 import { reportDeferred } from './status.ts';
@@ -18,7 +18,7 @@ import { reportDeferred } from './status.ts';
 export type { LocalDependencies, StatusSink } from './state.ts';
 export { readLocalSettings, type LocalSettings } from './settings.ts';
 export { createBuiltinCommandRunner, BUILTIN_COMMANDS, type CommandRunner, type CommandRequest, type CommandOutcome } from './command-runner.ts';
-export { ownershipFor, privilegedFileSystem, type Ownership } from './ownership.ts';
+export { ownershipFor, type Ownership } from '../global/ownership.ts';
 
 /** Recipients handled per request at most (local_destination_recipient_limit is 1 by
  *  default; a larger request is still handled, up to this bound). */

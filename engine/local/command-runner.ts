@@ -14,7 +14,7 @@
 
 import type { FileSystem } from '../platform/types.ts';
 import { PlatformError, describeCode } from '../platform/types.ts';
-import { mayAccess, mayCreateIn, type Ownership } from './ownership.ts';
+import { mayAccess, mayCreateIn, type Ownership } from '../global/ownership.ts';
 
 export interface CommandRequest {
   command: string;

@@ -11,7 +11,7 @@
 import type { LocalState, UserAttr, DeliveryStatus } from './state.ts';
 import { beenHere, nextLevel, STATUS_DEFER } from './state.ts';
 import { bounceWorkaround, reportSent, type Why } from './status.ts';
-import { mailCopy } from './message.ts';
+import { mailCopy } from '../global/mail-copy.ts';
 import { localExpand } from './expand.ts';
 import { unprivileged } from './file.ts';
 import { DeliveredHeader } from './settings.ts';

@@ -14,8 +14,8 @@ import { localExpand } from './expand.ts';
 import { deliverTokenLines, LIST_FILE_BYTES_MAX } from './token.ts';
 import { withoutSuccess } from './alias.ts';
 import { ExpansionType, ExtensionPropagation } from './settings.ts';
-import { mayAccess } from './ownership.ts';
-import { errorText } from './mbox.ts';
+import { mayAccess } from '../global/ownership.ts';
+import { errorText } from '../global/mbox.ts';
 
 /** Entries of forward_path tried at most. */
 export const FORWARD_PATH_ENTRIES_MAX = 64;

@@ -9,8 +9,8 @@ import { lookupUser } from '../global/passwd.ts';
 import type { LocalState, UserAttr, DeliveryStatus } from './state.ts';
 import { beenHere, nextLevel } from './state.ts';
 import { bounceWorkaround, reportSent, type Why } from './status.ts';
-import { appendMessage, openMailbox } from './mbox.ts';
-import { mailCopy, MBOX_COPY } from './message.ts';
+import { appendMessage, openMailbox } from '../global/mbox.ts';
+import { mailCopy, MBOX_COPY } from '../global/mail-copy.ts';
 import { deliverMaildir } from './maildir.ts';
 import { DeliveredHeader } from './settings.ts';
 

@@ -12,7 +12,7 @@ import type { DeliveryRecipient, SubmittedRecipient } from '../master/contracts.
 import type { LocalState, DeliverAttr, SharedState, DeliveryStatus } from './state.ts';
 import { STATUS_DEFER, STATUS_OK } from './state.ts';
 import { reportDeferred, reportSent } from './status.ts';
-import { concatenate, mailCopy } from './message.ts';
+import { concatenate, mailCopy } from '../global/mail-copy.ts';
 import { withoutSuccess } from './alias.ts';
 import { DeliveredHeader } from './settings.ts';
 import { preciseTime } from '../global/queue/mail-queue.ts';

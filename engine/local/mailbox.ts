@@ -12,12 +12,12 @@ import { MapError } from '../global/maps/index.ts';
 import type { LocalState, UserAttr, DeliveryStatus } from './state.ts';
 import { beenHere, nextLevel } from './state.ts';
 import { reportDeferred, reportFailure, reportSent, type Why } from './status.ts';
-import { appendMessage, openMailbox } from './mbox.ts';
-import { mailCopy, MBOX_COPY } from './message.ts';
+import { appendMessage, openMailbox } from '../global/mbox.ts';
+import { mailCopy, MBOX_COPY } from '../global/mail-copy.ts';
 import { deliverMaildir } from './maildir.ts';
 import { deliverCommand } from './command.ts';
 import { DeliveredHeader } from './settings.ts';
-import type { Identity } from './ownership.ts';
+import type { Identity } from '../global/ownership.ts';
 
 /** deliver_mailbox(): undefined when the user does not exist (the caller then tries
  *  deliver_unknown), else the delivery status. */

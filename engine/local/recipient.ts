@@ -11,14 +11,14 @@ import { lookupUser } from '../global/passwd.ts';
 import type { LocalState, UserAttr, DeliveryStatus } from './state.ts';
 import { beenHere, nextLevel, STATUS_OK } from './state.ts';
 import { bounceWorkaround, reportBounced, reportDeferred } from './status.ts';
-import { isDelivered } from './message.ts';
+import { isDelivered } from '../global/mail-copy.ts';
 import { deliverAlias } from './alias.ts';
 import { deliverIndirect } from './token.ts';
 import { deliverDotForward } from './dotforward.ts';
 import { deliverMailbox } from './mailbox.ts';
 import { deliverUnknown } from './unknown.ts';
 import { ExpansionType, ExtensionPropagation } from './settings.ts';
-import { errorText } from './mbox.ts';
+import { errorText } from '../global/mbox.ts';
 
 /** Splits user+ext at the first delimiter character after the first character. */
 function splitExtension(local: string, delimiters: string): { user: string; extension?: string } {

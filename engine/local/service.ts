@@ -18,7 +18,7 @@ import { noteAgentHandoff, reportBounced, reportDeferred, reportSent } from '../
 import { deliverLocal, REQUEST_RECIPIENTS_MAX } from './api.ts';
 import { readLocalSettings } from './settings.ts';
 import { createBuiltinCommandRunner, type CommandRunner } from './command-runner.ts';
-import { ownershipFor, privilegedFileSystem } from './ownership.ts';
+import { ownershipFor } from '../global/ownership.ts';
 import type { LocalDependencies, StatusSink } from './state.ts';
 
 export const LOCAL_PROGRAM = 'local';
@@ -49,7 +49,7 @@ export interface LocalService extends RunningService, DeliveryAgentEndpoint {}
 export function startLocalService(context: ServiceContext): LocalService {
   const platform = context.host.platform;
   const ownership = ownershipFor(platform.fs);
-  const fs = privilegedFileSystem(platform.fs, ownership);
+  const fs = platform.fs;
   const offered = (platform as { commandRunner?: CommandRunner }).commandRunner;
   const commands = offered ?? createBuiltinCommandRunner(fs, ownership);
   let tables: { config: MainConfig; opened: Map<string, Promise<LookupTable>> } | undefined;

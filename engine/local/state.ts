@@ -13,10 +13,10 @@ import type {
 } from '../master/contracts.ts';
 import type { LookupTable } from '../global/maps/index.ts';
 import type { LocalSettings } from './settings.ts';
-import type { MessageContent } from './message.ts';
+import type { MessageContent } from '../global/mail-copy.ts';
 import type { ForwardTable } from './forward.ts';
 import type { CommandRunner } from './command-runner.ts';
-import type { Ownership } from './ownership.ts';
+import type { Ownership } from '../global/ownership.ts';
 
 /** Whose rights a |command or /file runs with (USER_ATTR). uid 0 means "not chosen yet". */
 export interface UserAttr {
@@ -64,7 +64,7 @@ export interface StatusSink {
 /** Everything local needs from its host and the other services. */
 export interface LocalDependencies {
   host: Host;
-  /** The host's files with root's rights (privilegedFileSystem in the sim). */
+  /** The host's files, with root's rights (local runs as root until it acts as the recipient). */
   fs: FileSystem;
   settings: LocalSettings;
   /** master.cf service name: relay=local in the log, and the transport that means "us". */

@@ -11,12 +11,10 @@ import type { RecipientStatus } from '../master/contracts.ts';
 import type { LocalState, DeliveryStatus } from './state.ts';
 import { STATUS_DEFER, STATUS_OK } from './state.ts';
 import { findOwnerAlias } from './alias.ts';
+import type { Why } from '../global/dsn/why.ts';
 
-/** A reason with its DSN status, as Postfix's DSN_BUF carries it. */
-export interface Why {
-  dsn: string;
-  reason: string;
-}
+/** A reason with its DSN status (engine/global/dsn/why.ts). */
+export type { Why };
 
 function recipientStatus(state: LocalState, why: Why, action: RecipientStatus['action']): RecipientStatus {
   return { recipient: { ...state.attr.recipient, offset: -1 }, dsn: why.dsn, action, reason: why.reason, relay: state.attr.relay };

@@ -17,8 +17,8 @@ import { deliverCommand } from './command.ts';
 import { deliverRecipient } from './recipient.ts';
 import { forwardAppend } from './forward.ts';
 import { ExpansionType, ExtensionPropagation } from './settings.ts';
-import { mayAccess } from './ownership.ts';
-import { errorText } from './mbox.ts';
+import { mayAccess } from '../global/ownership.ts';
+import { errorText } from '../global/mbox.ts';
 
 /** Lines read from one .forward or :include: file (Postfix bounds each line only). */
 export const LIST_FILE_LINES_MAX = 100_000;

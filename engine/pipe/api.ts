@@ -12,7 +12,7 @@
 import type { DeliveryRequest, DeliveryResult, RecipientStatus, ServiceContext } from '../master/contracts.ts';
 import type { MainConfig } from '../global/config/main-cf.ts';
 import { quoteLocalPart } from '../global/address/index.ts';
-import { isDelivered, readMessage, scanDeliveredTo } from '../local/message.ts';
+import { isDelivered, readMessage, scanDeliveredTo } from '../global/mail-copy.ts';
 import { checkRequest, queueFilePathOf, RequestOutcome, type Why } from '../error/recipient-outcome.ts';
 import { serviceArguments } from '../error/service-arguments.ts';
 import { readPipeAttributes, type PipeAttributes } from './attributes.ts';

@@ -12,10 +12,10 @@
 // Anything else fails as execvp() would in Postfix's child: "pipe: fatal: pipe_command:
 // execvp NAME: No such file or directory" and EX_TEMPFAIL (75).
 // Called by service.ts (the default runner). Trusts the memfs ownership model of
-// engine/local/ownership.ts for "as the user" checks. Models the commands a lab needs.
+// engine/global/ownership.ts for "as the user" checks. Models the commands a lab needs.
 
 import { PlatformError, describeCode } from '../platform/types.ts';
-import { mayAccess, mayCreateIn, ownershipFor } from '../local/ownership.ts';
+import { mayAccess, mayCreateIn, ownershipFor } from '../global/ownership.ts';
 import type { CommandOutcome } from './command-status.ts';
 import { EX_TEMPFAIL } from './sys-exits.ts';
 import type { PipeCommandRequest, PipeCommandRunner } from './runner.ts';

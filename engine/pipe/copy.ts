@@ -2,13 +2,13 @@
 // Return-Path (R), X-Original-To (O) and Delivered-To (D) headers, then the message with
 // each line ended by the eol= string, ">From " quoting (>) and dot-stuffing (.) of lines
 // that start a record, and a blank line at the end (B).
-// Called by api.ts. Reads the content through engine/local/message.ts (readMessage), the
+// Called by api.ts. Reads the content through engine/global/mail-copy.ts (readMessage), the
 // same record reader local and virtual use. Models mail_copy() of src/global/mail_copy.c
 // with pipe's flags and end-of-line string.
 
 import { quoteLocalPart } from '../global/address/index.ts';
 import { asctime } from '../global/queue/record-text.ts';
-import { concatenate, type MessageContent } from '../local/message.ts';
+import { concatenate, type MessageContent } from '../global/mail-copy.ts';
 import type { PipeFlags } from './attributes.ts';
 
 export interface PipeCopyEnvelope {

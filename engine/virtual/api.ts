@@ -13,8 +13,8 @@
 import type { DeliveryRequest, DeliveryResult, ServiceContext } from '../master/contracts.ts';
 import type { MainConfig } from '../global/config/main-cf.ts';
 import { atol } from '../global/queue/record-text.ts';
-import { readMessage } from '../local/message.ts';
-import { ownershipFor } from '../local/ownership.ts';
+import { readMessage } from '../global/mail-copy.ts';
+import { ownershipFor } from '../global/ownership.ts';
 import { checkRequest, queueFilePathOf, requireQueueFile, RequestOutcome } from '../error/recipient-outcome.ts';
 import { readVirtualSettings } from './settings.ts';
 import { findAddress, openVirtualTables, type VirtualMaps, type VirtualTables } from './tables.ts';

@@ -4,13 +4,13 @@
 // and the message appended with a From_ line, Return-Path, X-Original-To, Delivered-To,
 // ">From " quoting and a blank line. virtual_mailbox_limit caps the file's size (EFBIG:
 // 5.2.2 "File too large"). A failure with a 4.x.x code defers, anything else bounces.
-// Called by api.ts. Reuses the mbox locking/appending and mail_copy() code of engine/local
-// (mbox.ts, message.ts), which model Postfix's global mbox_open.c and mail_copy.c.
+// Called by api.ts. Reuses the mbox locking/appending and mail_copy() code local also uses
+// (engine/global/mbox.ts, mail-copy.ts: Postfix's global mbox_open.c and mail_copy.c).
 // Models deliver_mailbox_file() of src/virtual/mailbox.c.
 
-import { appendMessage, openMailbox } from '../local/mbox.ts';
-import { mailCopy, MBOX_COPY } from '../local/message.ts';
-import type { Why } from '../error/recipient-outcome.ts';
+import { appendMessage, openMailbox } from '../global/mbox.ts';
+import { mailCopy, MBOX_COPY } from '../global/mail-copy.ts';
+import type { Why } from '../global/dsn/why.ts';
 import { reportFailure, reportSent, type MailboxOwner, type RecipientJob } from './recipient.ts';
 
 export async function deliverMailboxFile(job: RecipientJob, owner: MailboxOwner): Promise<void> {

@@ -4,8 +4,8 @@
 // Models LOCAL_STATE/DELIVER_ATTR/USER_ATTR of src/virtual/virtual.h.
 
 import type { DeliveryRecipient, DeliveryRequest, RecipientStatus, ServiceContext } from '../master/contracts.ts';
-import type { MessageContent } from '../local/message.ts';
-import type { Ownership } from '../local/ownership.ts';
+import type { MessageContent } from '../global/mail-copy.ts';
+import type { Ownership } from '../global/ownership.ts';
 import type { RequestOutcome, Why } from '../error/recipient-outcome.ts';
 import type { VirtualSettings } from './settings.ts';
 

@@ -5,7 +5,7 @@
 // under a user's Maildir, the harness reading a 0600 mailbox). This gives memfs's inodes
 // the kernel's rule for root: read and write always, search any directory, execute a file
 // only when some execute bit is set. Permission checks "as the recipient" are made by the
-// delivery agents themselves (engine/local/ownership.ts), as their header explains.
+// delivery agents themselves (engine/global/ownership.ts), as its header explains.
 // Installed once by fs.ts before the first volume is made. Models capable(CAP_DAC_OVERRIDE).
 
 import { Node } from '@jsonjoy.com/fs-core';

@@ -18,7 +18,7 @@ import type {
 } from '../../../engine/master/contracts.ts';
 import type { ServiceTraceInput } from '../../../engine/master/contracts.ts';
 import {
-  createBuiltinCommandRunner, deliverLocal, ownershipFor, privilegedFileSystem, readLocalSettings, type CommandRunner, type LocalDependencies,
+  createBuiltinCommandRunner, deliverLocal, ownershipFor, readLocalSettings, type CommandRunner, type LocalDependencies,
 } from '../../../engine/local/api.ts';
 
 export const CONFIG_DIRECTORY = '/etc/postfix';
@@ -161,9 +161,8 @@ export async function makeLocalRig(options: LocalRigOptions = {}): Promise<Local
   };
   const tables = new Map<string, Promise<LookupTable>>();
   const ownership = ownershipFor(fs);
-  const rootFs = privilegedFileSystem(fs, ownership);
   const deps: LocalDependencies = {
-    host, fs: rootFs, settings: readLocalSettings(config), serviceName: 'local', pid: 8427, log: reporter,
+    host, fs: fs, settings: readLocalSettings(config), serviceName: 'local', pid: 8427, log: reporter,
     trace: (detail) => { traces.push(detail); },
     rewrite: {
       rewrite: async (context, address) => rewriter.rewrite(context, address),
@@ -183,12 +182,12 @@ export async function makeLocalRig(options: LocalRigOptions = {}): Promise<Local
     openTable: (spec) => {
       let table = tables.get(spec);
       if (table === undefined) {
-        table = openLookupTable(spec, { fs: rootFs, reporter, cwd: CONFIG_DIRECTORY, allowSurrogate: true });
+        table = openLookupTable(spec, { fs: fs, reporter, cwd: CONFIG_DIRECTORY, allowSurrogate: true });
         tables.set(spec, table);
       }
       return table;
     },
-    commands: options.commands ?? createBuiltinCommandRunner(rootFs, ownership),
+    commands: options.commands ?? createBuiltinCommandRunner(fs, ownership),
     ownership,
     queueDirectory: '/var/spool/postfix',
   };
@@ -220,7 +219,7 @@ export async function makeLocalRig(options: LocalRigOptions = {}): Promise<Local
       };
       return deliverLocal(deps, request);
     },
-    read: async (path) => new TextDecoder().decode(await rootFs.readFile(path)),
+    read: async (path) => new TextDecoder().decode(await fs.readFile(path)),
     lines: () => outcomes.map((outcome) => {
       const orig = outcome.origTo !== '' && outcome.origTo.toLowerCase() !== outcome.to.toLowerCase() ? `, orig_to=<${outcome.origTo}>` : '';
       const status = outcome.kind;
