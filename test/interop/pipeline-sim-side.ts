@@ -65,6 +65,8 @@ export async function mtalabSimSide(spec: PipelineSpec, users: readonly string[]
   // memfs writes files 0666 (no umask); the real side's are 0644 under umask 022, and
   // local(8) refuses world-writable .forward and :include: files.
   for (const path of Object.keys(files)) await fs.chmod(path, 0o644);
+  // useradd -m gives each user their home; the harness leaves the homes to root.
+  for (const [index, user] of users.entries()) await fs.chown?.(`/home/${user}`, FIRST_USER_ID + index, FIRST_USER_ID + index);
   for (const path of Object.keys(spec.homeFiles ?? {})) {
     const user = /^~([^/]+)/.exec(path)![1]!;
     const id = FIRST_USER_ID + users.indexOf(user);
