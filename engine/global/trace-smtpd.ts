@@ -9,8 +9,9 @@
 export type SmtpdTraceDetail =
   /** "connect from NAME[ADDR]". */
   | { kind: 'smtpd.connect'; clientName: string; clientAddress: string; clientPort: number }
-  /** "disconnect from NAME[ADDR] ehlo=1 mail=1 ... commands=5". */
-  | { kind: 'smtpd.disconnect'; clientName: string; clientAddress: string; counters: string }
+  /** "disconnect from NAME[ADDR] ehlo=1 mail=1 ... commands=5". `unreadBytes` is what the
+   *  client had sent that the server never read (a kernel would answer with a reset). */
+  | { kind: 'smtpd.disconnect'; clientName: string; clientAddress: string; counters: string; unreadBytes?: number }
   /** A command line as received (decoded for display). No log line. */
   | { kind: 'smtpd.command'; line: string }
   /** One reply line as sent. No log line. */

@@ -324,7 +324,7 @@ export class SmtpdProtocol {
     session.phase = 'closed';
     this.trace({
       kind: 'smtpd.disconnect', clientName: client.name, clientAddress: client.address,
-      counters: formatCommandCounts(session.counts, COMMAND_NAMES),
+      counters: formatCommandCounts(session.counts, COMMAND_NAMES), unreadBytes: this.input.pending.length,
     }, undefined);
     this.output.close();
   }

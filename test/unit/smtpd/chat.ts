@@ -27,6 +27,8 @@ export const SMTPD_MASTER_CF = DEFAULT_MASTER_CF.replace(/^smtp\s+inet.*$/m, `12
 /** Events one wait may take; virtual time one reply may take. */
 export const WAIT_EVENTS_MAX = 200_000;
 export const REPLY_TIMEOUT_MS = 15_000;
+/** Virtual time a send waits for a close already in flight. */
+export const SETTLE_MS = 5;
 
 export interface SmtpHostOptions {
   /** main.cf lines added to (or replacing, by name) REF1_MAIN_CF. */
@@ -175,8 +177,10 @@ export class ChatClient {
     return lines;
   }
 
+  /** A send after the server closed: it fails (a TCP reset) when the server left input
+   *  unread, and goes out into a half-closed connection otherwise, as on a real network. */
   send(bytes: Uint8Array): void {
-    if (this.closed) {
+    if (this.closed && this.serverReset()) {
       this.transcript.push(`[not sent, connection closed]: ${show(bytes)}`);
       return;
     }
@@ -184,6 +188,36 @@ export class ChatClient {
     const text = new TextDecoder('latin1').decode(bytes);
     const parts = text.endsWith('\r\n') ? text.split('\r\n').slice(0, -1) : [text];
     for (const part of parts) this.transcript.push(`C: ${show(latin1(part))}`);
+  }
+
+  private serverReset(): boolean {
+    const last = [...this.host.events].reverse().find((event) => event.kind === 'smtpd.disconnect');
+    return last !== undefined && last.kind === 'smtpd.disconnect' && (last.unreadBytes ?? 0) > 0;
+  }
+
+  private queued: Uint8Array[] = [];
+
+  /** A pipelined line: sent with the next flush(). */
+  queue(bytes: Uint8Array): void {
+    if (this.closed && this.serverReset()) {
+      this.transcript.push(`[not sent, connection closed]: ${show(bytes)}`);
+      return;
+    }
+    const text = new TextDecoder('latin1').decode(bytes);
+    for (const part of text.split('\r\n').slice(0, -1)) this.transcript.push(`C: ${show(latin1(part))}`);
+    this.queued.push(bytes);
+  }
+
+  flush(): void {
+    if (this.queued.length === 0) return;
+    const bytes = concat(this.queued.splice(0));
+    if (!this.closed || !this.serverReset()) this.connection.write(bytes);
+  }
+
+  /** Lets a close that is already on its way arrive before the next send (a real client's
+   *  send sees a reset the kernel already has). */
+  async settle(): Promise<void> {
+    await this.host.scheduler.runUntil(this.host.scheduler.nowMs() + SETTLE_MS, { eventsMax: WAIT_EVENTS_MAX });
   }
 
   async sleep(seconds: number): Promise<void> {
@@ -212,8 +246,12 @@ export async function runChat(host: PipelineHost, script: string, options: { loc
   if (options.greeting !== false) await client.reply();
   for (const directive of script.split('\n')) {
     if (directive.trim() === '' || directive.startsWith('#')) continue;
-    if (directive.startsWith('>> ')) client.send(latin1(`${directive.slice(3)}\r\n`));
-    else if (directive.startsWith('> ')) { client.send(latin1(`${directive.slice(2)}\r\n`)); await client.reply(); }
+    // Pipelined lines go out back to back, in one write (as the kernel coalesces a burst);
+    // other sends first see a close already on its way.
+    if (directive.startsWith('>> ')) { client.queue(latin1(`${directive.slice(3)}\r\n`)); continue; }
+    client.flush();
+    await client.settle();
+    if (directive.startsWith('> ')) { client.send(latin1(`${directive.slice(2)}\r\n`)); await client.reply(); }
     else if (directive.startsWith('< ')) { for (let index = 0; index < Number(directive.slice(2)); index++) await client.reply(); }
     else if (directive.startsWith('rawr ')) { client.send(evaluatePython(directive.slice(5))); await client.reply(); }
     else if (directive.startsWith('raw ')) client.send(evaluatePython(directive.slice(4)));
@@ -221,6 +259,7 @@ export async function runChat(host: PipelineHost, script: string, options: { loc
     else if (directive.startsWith('sleep ')) await client.sleep(Number(directive.slice(6)));
     else throw new Error(`chat: bad directive: ${directive}`);
   }
+  client.flush();
   await client.drain();
   client.close();
   await host.run({ quietMs: 3000 });
