@@ -1,6 +1,7 @@
 // Opening, locking and appending to an mbox-style file, as local(8) does for the mail spool
 // mailbox, a home mailbox and /file destinations (and virtual(8) for its mbox files): a USER.lock dot-lock file (created with
-// O_EXCL, retried a few times a second apart), then the file itself opened as safe_open()
+// O_EXCL, retried a few times a second apart; one older than stale_lock_time, left by a
+// delivery that died holding it, is removed), then the file itself opened as safe_open()
 // does (existing: no directory, one link, no symlink; new: created exclusively, mode 0600,
 // owner recorded), then an exclusive lock. The platform has no fcntl/flock, so the
 // exclusive lock is a per-file-system lock table in this process: it serialises the
@@ -10,7 +11,7 @@
 // Called by engine/local (mailbox.ts, file.ts) and engine/virtual/mailbox.ts. Models src/global/mbox_open.c, dot_lockfile.c,
 // src/util/safe_open.c and the file handling in mail_copy.c.
 
-import type { FileHandle, FileStat, FileSystem, Timers } from '../platform/types.ts';
+import type { Clock, FileHandle, FileStat, FileSystem, Timers } from '../platform/types.ts';
 import { PlatformError, describeCode } from '../platform/types.ts';
 import { mayAccess, mayCreateIn, type Identity, type Ownership } from './ownership.ts';
 import type { Why } from './dsn/why.ts';
@@ -47,6 +48,9 @@ export class MailboxLimitError extends Error {
 export interface MailboxOpenOptions {
   fs: FileSystem;
   timers: Timers;
+  clock: Clock;
+  /** stale_lock_time: a dot-lock file older than this is broken. */
+  staleLockSeconds: number;
   ownership: Ownership;
   /** Who opens: the recipient, or root for a root-owned spool. */
   identity: Identity;
@@ -104,10 +108,19 @@ async function dotLock(options: MailboxOpenOptions, path: string): Promise<{ cod
     } catch (error) {
       last = errorText(error);
       if (last.code !== 'EEXIST' || attempt === DOT_LOCK_ATTEMPTS) break;
+      await breakStaleLock(options, lockPath);
       await sleep(options.timers, DOT_LOCK_DELAY_MS);
     }
   }
   return { code: last.code, reason: `unable to create lock file ${lockPath}: ${last.text}` };
+}
+
+/** dot_lockfile(): a lock file older than stale_lock_time belongs to a delivery that died
+ *  (a crash, a kill) and is removed so that the next attempt can take the lock. */
+async function breakStaleLock(options: MailboxOpenOptions, lockPath: string): Promise<void> {
+  const stat = await statOrUndefined(options.fs, lockPath, false);
+  if (stat === undefined || options.clock.nowMs() <= stat.mtimeMs + options.staleLockSeconds * 1000) return;
+  try { await options.fs.unlink(lockPath); } catch { /* gone already, or the next attempt reports it */ }
 }
 
 async function removeDotLock(fs: FileSystem, path: string): Promise<void> {

@@ -38,7 +38,8 @@ export async function deliverFile(state: LocalState, userAttr: UserAttr, path: s
   if (path.endsWith('/')) return deliverMaildir(here, user, path);
   const identity = { uid: user.uid, gid: user.gid };
   const opened = await openMailbox(path, {
-    fs: deps.fs, timers: platform.timers, ownership: deps.ownership, identity, mode: 0o600,
+    fs: deps.fs, timers: platform.timers, clock: platform.clock, staleLockSeconds: settings.staleLockSeconds,
+    ownership: deps.ownership, identity, mode: 0o600,
     dotLock: settings.useDotLock, dotLockMayFail: true, defaultDsn: '5.2.0', warn: (text) => deps.log.warn(text),
   });
   let failure: Why | undefined;

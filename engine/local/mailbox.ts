@@ -87,7 +87,8 @@ async function deliverMailboxFile(state: LocalState, user: UserAttr): Promise<De
   const mailbox = spoolDirectory === undefined ? `${user.home ?? ''}/${settings.homeMailbox}` : `${spoolDirectory}/${attr.user}`;
   const rights = await spoolRights(here, user, spoolDirectory);
   const opened = await openMailbox(mailbox, {
-    fs: deps.fs, timers: platform.timers, ownership: deps.ownership, identity: rights.identity,
+    fs: deps.fs, timers: platform.timers, clock: platform.clock, staleLockSeconds: settings.staleLockSeconds,
+    ownership: deps.ownership, identity: rights.identity,
     createOwner: rights.createOwner, mode: 0o600, dotLock: settings.useDotLock, dotLockMayFail: false,
     defaultDsn: '5.2.0', warn: (text) => deps.log.warn(text),
   });

@@ -37,6 +37,8 @@ export interface LocalSettings {
   mailboxSizeLimitBytes: number;
   messageSizeLimitBytes: number;
   useDotLock: boolean;
+  /** stale_lock_time: a dot-lock older than this is broken. */
+  staleLockSeconds: number;
   frozenDeliveredTo: boolean;
   resetOwnerAlias: boolean;
   expandOwnerAlias: boolean;
@@ -83,6 +85,7 @@ export function readLocalSettings(config: MainConfig): LocalSettings {
     mailboxSizeLimitBytes: config.getSize('mailbox_size_limit'),
     messageSizeLimitBytes: config.getSize('message_size_limit'),
     useDotLock: lockMethods.includes('dotlock'),
+    staleLockSeconds: config.getTimeSeconds('stale_lock_time'),
     frozenDeliveredTo: config.getBool('frozen_delivered_to'),
     resetOwnerAlias: config.getBool('reset_owner_alias'),
     expandOwnerAlias: config.getBool('expand_owner_alias'),

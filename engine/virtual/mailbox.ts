@@ -19,7 +19,8 @@ export async function deliverMailboxFile(job: RecipientJob, owner: MailboxOwner)
   if (request.flags?.verify === true) return reportSent(job, { dsn: '2.0.0', reason: 'delivers to mailbox' });
   const identity = { uid: owner.uid, gid: owner.gid };
   const opened = await openMailbox(owner.mailbox, {
-    fs: platform.fs, timers: platform.timers, ownership: job.ownership, identity, mode: 0o600,
+    fs: platform.fs, timers: platform.timers, clock: platform.clock, staleLockSeconds: settings.staleLockSeconds,
+    ownership: job.ownership, identity, mode: 0o600,
     dotLock: settings.dotLock, dotLockMayFail: false, defaultDsn: '4.2.0', warn: (text) => context.log.warn(text),
   });
   let failure: Why | undefined;

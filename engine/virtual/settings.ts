@@ -20,6 +20,8 @@ export interface VirtualSettings {
   mailboxLimitBytes: number;
   /** Whether virtual_mailbox_lock includes dotlock (fcntl/flock are the in-process lock). */
   dotLock: boolean;
+  /** stale_lock_time: a dot-lock older than this is broken. */
+  staleLockSeconds: number;
   strictMailboxOwnership: boolean;
   enableOriginalRecipient: boolean;
   recipientDelimiter: string;
@@ -62,6 +64,7 @@ export function readVirtualSettings(config: MainConfig, reporter: Reporter): Vir
     minimumUid,
     mailboxLimitBytes: Math.max(0, mailboxLimitBytes),
     dotLock: methods.some((method) => method.toLowerCase() === 'dotlock'),
+    staleLockSeconds: config.getTimeSeconds('stale_lock_time'),
     strictMailboxOwnership: config.getBool('strict_mailbox_ownership'),
     enableOriginalRecipient: config.getBool('enable_original_recipient'),
     recipientDelimiter: text('recipient_delimiter'),
