@@ -95,6 +95,12 @@ function spawnMaster(configDirectory: string, stderr: OutputStream): Promise<voi
   });
 }
 
+/** How long a command waits before it signals master: its own maillog line ("stopping the
+ *  Postfix mail system") is appended asynchronously, and must land before master's answer
+ *  ("terminating on signal 15"), as postfix-script's synchronous syslog call does. */
+const LOG_SETTLE_MS = 30;
+const letLogLinesLand = (): Promise<void> => sleep(LOG_SETTLE_MS);
+
 export const nodeMasterController: MasterController = {
   async runningPid(_host, _directory, config) {
     const pid = readPid(config);
@@ -106,12 +112,15 @@ export const nodeMasterController: MasterController = {
   async stop(_host, _directory, config) {
     const pid = readPid(config);
     if (pid === undefined) return;
+    await letLogLinesLand();
     process.kill(pid, 'SIGTERM');
     await waitUntil(() => !isAlive(pid), STOP_WAIT_MS);
   },
   async reload(_host, _directory, config) {
     const pid = readPid(config);
-    if (pid !== undefined) process.kill(pid, 'SIGHUP');
+    if (pid === undefined) return;
+    await letLogLinesLand();
+    process.kill(pid, 'SIGHUP');
   },
   async flush(_host, _directory, config) {
     const pid = readPid(config);

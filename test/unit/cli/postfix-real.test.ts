@@ -59,6 +59,8 @@ test('postfix -c DIR start, status, reload, flush, stop, status as child process
   writeFileSync(join(directory, 'aliases'), 'postmaster: root\n');
   const queue = join(directory, 'queue');
   const env = { HOME: directory };
+  // alias_maps is hash:DIR/aliases (smtpd opens it through local_recipient_maps).
+  assert.deepEqual(mtalab(['newaliases', '-C', directory], env), { status: 0, stdout: '', stderr: '' });
   // As with Postfix, a missing queue directory is fatal (silently: stderr is no terminal).
   let outcome = mtalab(['postfix', '-c', directory, 'start'], env);
   assert.deepEqual(outcome, { status: 1, stdout: '', stderr: '' });
