@@ -30,7 +30,7 @@ import { runningHost } from '../master/registry.ts';
 import type { TriggerReason } from '../master/contracts.ts';
 import { showQueue, type ShowqEndpoint } from '../showq/api.ts';
 import { showqSettings } from '../showq/service.ts';
-import { walkQueue, checkQueueFileOpenable } from '../showq/scan.ts';
+import { walkQueue, checkQueueFileOpenable } from '../global/queue/scan-dir.ts';
 import { formatJson, formatMailq } from '../showq/format.ts';
 
 /** EX_UNAVAILABLE: postqueue's exit status for every fatal error. */

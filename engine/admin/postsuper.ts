@@ -21,7 +21,7 @@ import { hashingFromConfig } from '../master/queue-hashing.ts';
 import { withHostMaillog } from '../master/host-maillog.ts';
 import {
   walkQueue, checkQueueFileOpenable, statOrMissing, isRegularFile, isReadyMessage, QUEUE_STAT_EXPIRE,
-} from '../showq/scan.ts';
+} from '../global/queue/scan-dir.ts';
 
 const USAGE = 'usage: postsuper [-c config_dir] [-d queue_id (delete)] [-e queue_id (expire)] '
   + '[-f queue_id (expire and/or un-hold)] [-h queue_id (hold)] [-H queue_id (un-hold)] '

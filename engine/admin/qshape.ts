@@ -16,7 +16,7 @@ import { createReporter, FatalExit } from '../global/msg.ts';
 import { PlatformError, describeCode, type FileStat, type FileSystem } from '../platform/types.ts';
 import { RecordReader, RecordType, latin1, type QueueRecord } from '../global/queue/record.ts';
 import { latin1Bytes } from '../global/queue/record-text.ts';
-import { walkQueue, statOrMissing } from '../showq/scan.ts';
+import { walkQueue, statOrMissing } from '../global/queue/scan-dir.ts';
 
 /** Perl's die: exit status 255. */
 const DIE_EXIT = 255;

@@ -2,14 +2,15 @@
 // into the one-character hash subdirectories (hash_queue_names/hash_queue_depth), and
 // "is this file ready" as mail_open_ok checks it (a regular file whose owner bits are rwx:
 // cleanup adds the execute bit only when the file is complete).
-// Called by api.ts (the incoming and deferred scans, start-up recovery). Trusts the
-// platform's sorted readdir.
+// Called by api.ts (the incoming and deferred scans, start-up recovery). The directory
+// walk is the queue tools' (engine/global/queue/scan-dir.ts).
 // Models src/util/scan_dir.c, src/global/mail_scan_dir.c, src/global/mail_open_ok.c and
 // src/qmgr/qmgr_scan.c.
 
 import type { FileSystem } from '../platform/types.ts';
 import { PlatformError } from '../platform/types.ts';
-import { HASH_QUEUE_DEPTH_MAX, isQueueIdSyntaxOk } from '../global/queue/queue-id.ts';
+import { isQueueIdSyntaxOk } from '../global/queue/queue-id.ts';
+import { walkQueue } from '../global/queue/scan-dir.ts';
 
 /** Queue ids one scan takes in; past this a scan ends and the next one picks up the rest. */
 export const SCAN_IDS_MAX = 100_000;
@@ -19,35 +20,10 @@ const READY_OWNER_BITS = 0o700;
 
 /** The queue ids under queue_directory/queueName, hashed subdirectories included. */
 export async function listQueueIds(fs: FileSystem, queueDirectory: string, queueName: string): Promise<string[]> {
-  const ids: string[] = [];
-  await walk(fs, `${queueDirectory}/${queueName}`, 0, ids);
-  return ids;
-}
-
-async function walk(fs: FileSystem, directory: string, depth: number, ids: string[]): Promise<void> {
-  let names: string[];
-  try {
-    names = await fs.readdir(directory);
-  } catch (error) {
-    if (error instanceof PlatformError && (error.code === 'ENOENT' || error.code === 'ENOTDIR')) return;
-    throw error;
-  }
-  for (const name of names) {
-    if (ids.length >= SCAN_IDS_MAX) return;
-    if (name.length === 1 && depth < HASH_QUEUE_DEPTH_MAX && await isDirectory(fs, `${directory}/${name}`)) {
-      await walk(fs, `${directory}/${name}`, depth + 1, ids);
-    } else if (isQueueIdSyntaxOk(name) && /^[A-Za-z0-9_]+$/.test(name)) {
-      ids.push(name);
-    }
-  }
-}
-
-async function isDirectory(fs: FileSystem, path: string): Promise<boolean> {
-  try {
-    return (await fs.lstat(path)).isDirectory;
-  } catch {
-    return false;
-  }
+  const entries = await walkQueue(fs, queueDirectory, queueName, {
+    recurse: true, entriesMax: SCAN_IDS_MAX, accept: (name) => isQueueIdSyntaxOk(name) && /^[A-Za-z0-9_]+$/.test(name),
+  });
+  return entries.map((entry) => entry.name);
 }
 
 export type OpenCheck = { ok: true } | { ok: false; warning?: string };

@@ -18,7 +18,7 @@ import { RecordType, latin1 } from '../global/queue/record.ts';
 import { atol } from '../global/queue/record-text.ts';
 import { quoteLocalPart, printable } from '../global/address/index.ts';
 import { readRecipientLog } from '../global/dsn/recipient-log.ts';
-import { walkQueue, checkQueueFileOpenable, QUEUE_STAT_EXPIRE } from './scan.ts';
+import { walkQueue, checkQueueFileOpenable, QUEUE_STAT_EXPIRE } from '../global/queue/scan-dir.ts';
 
 /** The queues showq lists, in its order. */
 export const SHOWQ_QUEUE_NAMES: readonly string[] = ['maildrop', 'active', 'incoming', 'deferred', 'hold'];
