@@ -173,6 +173,8 @@ export class SmtpdProtocol {
   /** The greeting, the command loop, and the session's end (smtpd_proto). */
   async run(): Promise<void> {
     const session = this.session;
+    // The caller hands over the bytes that arrived during the client name lookup first.
+    await Promise.resolve();
     try {
       if (await this.greet()) await this.commandLoop();
     } catch (error) {
@@ -296,9 +298,10 @@ export class SmtpdProtocol {
       await this.reply(replies.synchronization);
       return 'quit';
     }
+    session.count(command.name);
     const success = await command.run(this, words, text);
-    session.count(command.name, success);
-    if (!success) session.errorCount++;
+    if (success) session.countSuccess(command.name);
+    else session.errorCount++;
     if (command.limit && session.junkCommands++ > this.settings.junkCommandLimit) session.errorCount++;
     return command.name === 'quit' ? 'quit' : 'continue';
   }

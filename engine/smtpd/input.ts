@@ -41,7 +41,7 @@ export class ClientInput {
 
   constructor(private readonly timers: Timers, private timeoutMs: number) {}
 
-  setTimeout(timeoutMs: number): void { this.timeoutMs = timeoutMs; }
+  changeTimeout(timeoutMs: number): void { this.timeoutMs = timeoutMs; }
 
   /** Bytes received and not yet read. */
   get pending(): Uint8Array { return this.buffer; }

@@ -115,11 +115,18 @@ export class Session {
     return this.transaction !== undefined;
   }
 
-  count(name: string, success: boolean): void {
+  /** Counts an attempt (before the command runs, so a session that dies inside DATA still
+   *  shows "data=0/1"); a success is added with countSuccess(). */
+  count(name: string, success = false): void {
     const entry = this.counts.get(name) ?? { success: 0, total: 0 };
     entry.total += 1;
     if (success) entry.success += 1;
     this.counts.set(name, entry);
+  }
+
+  countSuccess(name: string): void {
+    const entry = this.counts.get(name);
+    if (entry !== undefined && entry.success < entry.total) entry.success += 1;
   }
 }
 
