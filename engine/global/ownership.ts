@@ -8,9 +8,14 @@
 // a failure ignored: files then belong to whoever runs mtalab.
 // The sim's file system itself gives root (every simulated process) the kernel's rights
 // (engine/platform/sim/root-access.ts), so only the checks "as the recipient" live here.
-// Called by mbox.ts, maildir.ts and by local(8), virtual(8) and pipe(8).
+// Called by mbox.ts, maildir.ts and by local(8), virtual(8) and pipe(8) (writeFileAs: the
+// built-in "cat >FILE" and tee of their command runners).
 
 import type { FileStat, FileSystem } from '../platform/types.ts';
+import { PlatformError, describeCode } from '../platform/types.ts';
+
+/** The mode of a file a command creates (umask 022 applied to 0666). */
+const NEW_FILE_MODE = 0o644;
 
 /** A user and group to act as; uid 0 is root (no checks). */
 export interface Identity {
@@ -77,5 +82,38 @@ export async function mayCreateIn(fs: FileSystem, ownership: Ownership, path: st
     return mayAccess(stat, identity, 'write') && mayAccess(stat, identity, 'execute');
   } catch {
     return true;
+  }
+}
+
+/** Writes (or appends) `data` to `path` as `identity` would, as "cat >FILE" or "tee FILE"
+ *  in a command run as the recipient: the mode bits of an existing file or of the
+ *  directory for a new one are checked, a new file is owned by the identity, and the
+ *  write is synced. /dev/null swallows the data. Undefined on success, else strerror's
+ *  text for the failure. */
+export async function writeFileAs(
+  fs: FileSystem, ownership: Ownership, identity: Identity, path: string, data: Uint8Array, append: boolean,
+): Promise<string | undefined> {
+  if (path === '/dev/null') return undefined;
+  try {
+    let exists = true;
+    try {
+      const stat = await fs.stat(path);
+      if (ownership.enforced && !mayAccess(stat, identity, 'write')) throw new PlatformError('EACCES', 'open', path);
+    } catch (error) {
+      if (!(error instanceof PlatformError) || error.code !== 'ENOENT') throw error;
+      exists = false;
+      if (!(await mayCreateIn(fs, ownership, path, identity))) throw new PlatformError('EACCES', 'open', path);
+    }
+    const handle = await fs.open(path, append ? 'a' : 'w', NEW_FILE_MODE);
+    try {
+      await handle.write(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    if (!exists) await ownership.chown(path, identity.uid, identity.gid);
+    return undefined;
+  } catch (error) {
+    return error instanceof PlatformError ? describeCode(error.code) : String(error);
   }
 }

@@ -13,8 +13,7 @@
 // Called by command.ts. Models what src/global/pipe_command.c needs from a child process.
 
 import type { FileSystem } from '../platform/types.ts';
-import { PlatformError, describeCode } from '../platform/types.ts';
-import { mayAccess, mayCreateIn, type Ownership } from '../global/ownership.ts';
+import { writeFileAs, type Ownership } from '../global/ownership.ts';
 
 export interface CommandRequest {
   command: string;
@@ -49,31 +48,9 @@ export const BUILTIN_COMMANDS = ['true', 'false', 'exit N', 'cat >FILE', 'cat >>
 const CAT_NAMES = new Set(['cat', '/bin/cat', '/usr/bin/cat']);
 
 async function writeRedirect(fs: FileSystem, ownership: Ownership, request: CommandRequest, path: string, append: boolean): Promise<CommandOutcome> {
-  if (path === '/dev/null') return { exitStatus: 0, output: '' };
-  const identity = { uid: request.uid, gid: request.gid };
-  try {
-    let exists = true;
-    try {
-      const stat = await fs.stat(path);
-      if (ownership.enforced && !mayAccess(stat, identity, 'write')) throw new PlatformError('EACCES', 'open', path);
-    } catch (error) {
-      if (!(error instanceof PlatformError) || error.code !== 'ENOENT') throw error;
-      exists = false;
-      if (!(await mayCreateIn(fs, ownership, path, identity))) throw new PlatformError('EACCES', 'open', path);
-    }
-    const handle = await fs.open(path, append ? 'a' : 'w', 0o644);
-    try {
-      await handle.write(request.input);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    if (!exists) await ownership.chown(path, request.uid, request.gid);
-    return { exitStatus: 0, output: '' };
-  } catch (error) {
-    const text = error instanceof PlatformError ? describeCode(error.code) : String(error);
-    return { exitStatus: 2, output: `sh: 1: cannot create ${path}: ${text}\n` };
-  }
+  const failure = await writeFileAs(fs, ownership, { uid: request.uid, gid: request.gid }, path, request.input, append);
+  if (failure === undefined) return { exitStatus: 0, output: '' };
+  return { exitStatus: 2, output: `sh: 1: cannot create ${path}: ${failure}\n` };
 }
 
 /** $NAME and ${NAME} from the command's environment, as sh expands them (unset: ''). */

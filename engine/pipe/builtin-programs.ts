@@ -14,8 +14,7 @@
 // Called by service.ts (the default runner). Trusts the memfs ownership model of
 // engine/global/ownership.ts for "as the user" checks. Models the commands a lab needs.
 
-import { PlatformError, describeCode } from '../platform/types.ts';
-import { mayAccess, mayCreateIn, ownershipFor } from '../global/ownership.ts';
+import { ownershipFor, writeFileAs } from '../global/ownership.ts';
 import type { CommandOutcome } from './command-status.ts';
 import { EX_TEMPFAIL } from './sys-exits.ts';
 import type { PipeCommandRequest, PipeCommandRunner } from './runner.ts';
@@ -41,34 +40,10 @@ function notFound(name: string): CommandOutcome {
 }
 
 /** Writes or appends the message to a file as the command's user; a shell-style error text on failure. */
-async function writeFile(run: Run, path: string, data: Uint8Array, append: boolean): Promise<string | undefined> {
-  if (path === '/dev/null') return undefined;
+function writeFile(run: Run, path: string, data: Uint8Array, append: boolean): Promise<string | undefined> {
   const { host, uid, gid } = run.request;
   const fs = host.platform.fs;
-  const ownership = ownershipFor(fs);
-  const identity = { uid, gid };
-  try {
-    let exists = true;
-    try {
-      const stat = await fs.stat(path);
-      if (ownership.enforced && !mayAccess(stat, identity, 'write')) throw new PlatformError('EACCES', 'open', path);
-    } catch (error) {
-      if (!(error instanceof PlatformError) || error.code !== 'ENOENT') throw error;
-      exists = false;
-      if (!(await mayCreateIn(fs, ownership, path, identity))) throw new PlatformError('EACCES', 'open', path);
-    }
-    const handle = await fs.open(path, append ? 'a' : 'w', 0o644);
-    try {
-      await handle.write(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    if (!exists) await ownership.chown(path, uid, gid);
-    return undefined;
-  } catch (error) {
-    return error instanceof PlatformError ? describeCode(error.code) : String(error);
-  }
+  return writeFileAs(fs, ownershipFor(fs), { uid, gid }, path, data, append);
 }
 
 /** Splits one shell command into words, honouring '...' and "..." quoting. */
