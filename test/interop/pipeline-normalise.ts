@@ -77,8 +77,10 @@ export function maillogShapes(lines: readonly string[], context: NormaliseContex
   for (const line of lines.slice(0, NORMALISE_LINES_MAX)) {
     const match = LOG_ID.exec(line);
     // Warnings name no queue id but tell why something differs: kept in their own group.
-    if (match?.[1] === undefined && !/: (warning|error|fatal|panic): /.test(line)) continue;
-    const key = match?.[1] === undefined ? 'warnings' : context.ids.get(match[1]) ?? match[1];
+    // So do the administrative commands' own lines (postsuper's "Placed on hold: 1 message").
+    const command = /\/(postsuper|postqueue|postdrop|sendmail)\[\d+\]: /.test(line);
+    if (match?.[1] === undefined && !command && !/: (warning|error|fatal|panic): /.test(line)) continue;
+    const key = match?.[1] === undefined ? 'other' : context.ids.get(match[1]) ?? match[1];
     const group = groups.get(key) ?? [];
     // A DSN notice's size depends on its prose, which mtalab words in its own way.
     const text = normaliseText(stripLogPrefix(line), context).replace(/(from=<>, size=)\d+/, '$1DSN');
