@@ -8,10 +8,11 @@
 // so that the caller defers the recipient as Postfix does.
 // Models src/bounce/bounce.c (the request dispatch) and bounce_append_service.c.
 
-import type { BounceEndpoint, RecipientStatus, ServiceContext } from '../master/contracts.ts';
+import type { BounceEndpoint, BounceFlushOptions, RecipientStatus, ServiceContext } from '../master/contracts.ts';
 import { queueFilePath } from '../global/queue/mail-queue.ts';
 import { formatRecipientLogEntry, readRecipientLog, type RecipientLogEntry, type RecipientLogName } from '../global/dsn/recipient-log.ts';
 import type { NoticeKind } from '../global/dsn/templates.ts';
+import { DsnReturn } from '../global/dsn/compose.ts';
 import { PlatformError } from '../platform/types.ts';
 import { buildNotice, planDelayNotice, planFailureNotice, planTraceNotice, submitNotice, type NoticePlan } from './notify.ts';
 import { readOriginal, TraceFlag } from './original.ts';
@@ -88,9 +89,10 @@ export class BounceCore implements BounceEndpoint {
     }
   }
 
-  /** Non-delivery notice from bounce/ID (qmgr, after a delivery round). */
-  flushBounces(queueId: string, queueName: string): Promise<string | undefined> {
-    return this.sendNotices('bounce', 'failure', queueId, queueName);
+  /** Non-delivery notice from bounce/ID (qmgr after a delivery round; cleanup for a
+   *  rejected local submission, with only the headers when content or size was the cause). */
+  flushBounces(queueId: string, queueName: string, options: BounceFlushOptions = {}): Promise<string | undefined> {
+    return this.sendNotices('bounce', 'failure', queueId, queueName, options.headersOnly === true ? DsnReturn.headers : undefined);
   }
 
   /** Non-delivery notice from defer/ID (qmgr, when the message expired). */
@@ -110,7 +112,8 @@ export class BounceCore implements BounceEndpoint {
 
   /** Reads the log and the original, plans who is told, sends, and removes the log when
    *  the plan consumed it and every notice that had to go out went out. */
-  private async sendNotices(log: RecipientLogName, kind: NoticeKind, queueId: string, queueName: string): Promise<string | undefined> {
+  private async sendNotices(log: RecipientLogName, kind: NoticeKind, queueId: string, queueName: string,
+    returnContent?: number): Promise<string | undefined> {
     const context = this.context;
     const config = context.config();
     const fs = context.host.platform.fs;
@@ -122,7 +125,7 @@ export class BounceCore implements BounceEndpoint {
     const noticeKind: NoticeKind = kind === 'success' && (original.traceFlags & (TraceFlag.userVerify | TraceFlag.record)) !== 0
       ? 'verify' : kind;
     const env = { config, queueId };
-    const plan: NoticePlan = kind === 'failure' ? planFailureNotice(env, original.sender, original.dsnReturn)
+    const plan: NoticePlan = kind === 'failure' ? planFailureNotice(env, original.sender, returnContent ?? original.dsnReturn)
       : kind === 'delay' ? planDelayNotice(env, original.sender) : planTraceNotice(env, original.sender);
     if (plan.warning !== undefined) context.log.warn(plan.warning);
     if (plan.info !== undefined) context.log.info(plan.info);

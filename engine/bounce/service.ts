@@ -27,7 +27,7 @@ export const bounceProgram: ServiceProgram & {
     };
     return {
       append: (log, queueId, status) => track(() => core.append(log, queueId, status)),
-      flushBounces: (queueId, queueName) => track(() => core.flushBounces(queueId, queueName)),
+      flushBounces: (queueId, queueName, options) => track(() => core.flushBounces(queueId, queueName, options)),
       flushDeferred: (queueId, queueName) => track(() => core.flushDeferred(queueId, queueName)),
       warnDelayed: (queueId, queueName) => track(() => core.warnDelayed(queueId, queueName)),
       flushTrace: (queueId, queueName) => track(() => core.flushTrace(queueId, queueName)),

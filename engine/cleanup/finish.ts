@@ -34,6 +34,8 @@ export interface RejectedMessage {
   messageSize: number;
   dsn: string;
   reason: string;
+  /** Content or size was the cause: the notice returns only the headers (cleanup_bounce.c). */
+  headersOnly: boolean;
 }
 
 export interface FinishEnvironment {
@@ -190,6 +192,7 @@ async function bounce(core: CleanupCore, state: CleanupState, env: FinishEnviron
       queuePath: queueFilePath(env.queue, QueueName.incoming, state.queueId).slice(env.queue.queueDirectory.length + 1),
       sender: state.rewrittenSender ?? '', arrivalTime: state.arrivalTime, recipients,
       contentOffset: layout.size.dataOffset, messageSize: layout.size.contentSize, dsn, reason,
+      headersOnly: (state.errors & (CleanupStatus.content | CleanupStatus.size)) !== 0,
     }) ?? Promise.resolve(false));
   } catch (error) {
     core.log.warn(`${state.queueId}: bounce message failure: ${error instanceof Error ? error.message : String(error)}`);

@@ -34,7 +34,7 @@ async function bounceRejected(context: ServiceContext, message: RejectedMessage)
     await reportBounced(context, request, { recipient, dsn: message.dsn, action: 'failed', reason: message.reason, relay: 'none' });
   }
   if (message.sender === '') return true;
-  await context.runtime.bounce().flushBounces(message.queueId, message.queueName);
+  await context.runtime.bounce().flushBounces(message.queueId, message.queueName, { headersOnly: message.headersOnly });
   return true;
 }
 

@@ -258,12 +258,19 @@ export interface RecipientStatus {
   remoteMta?: string;
 }
 
+/** How a non-delivery DSN returns the original (bounce_flush's dsn_ret argument). */
+export interface BounceFlushOptions {
+  /** Return only the headers, whatever RET the sender asked for: cleanup's bounce of a
+   *  message it rejected for its content or size (cleanup_bounce.c). */
+  headersOnly?: boolean;
+}
+
 export interface BounceEndpoint {
   /** Appends a record to the per-message log: bounce/ID, defer/ID or trace/ID. */
   append(log: 'bounce' | 'defer' | 'trace', queueId: string, status: RecipientStatus): Promise<void>;
   /** Sends the non-delivery DSN for what bounce/ID holds, then removes that log. Returns the
    *  new queue id, or undefined if none was sent (null sender: never bounce). */
-  flushBounces(queueId: string, queueName: string): Promise<string | undefined>;
+  flushBounces(queueId: string, queueName: string, options?: BounceFlushOptions): Promise<string | undefined>;
   /** The message expired (qmgr's defer_flush): sends a non-delivery DSN for what defer/ID
    *  holds, then removes that log. Returns the new queue id, if any. */
   flushDeferred(queueId: string, queueName: string): Promise<string | undefined>;

@@ -114,6 +114,19 @@ test('RET=HDRS, a size over bounce_size_limit, and an ENVID', async () => {
   assert.ok(notice.parts[1]?.body.includes('Original-Envelope-Id: ENV-42'));
 });
 
+test('cleanup\'s bounce of a content or size reject returns only the headers, whatever RET asked', async () => {
+  const bench = await createBench();
+  const { request } = await writeOriginal(bench, { attributes: { ret_flags: '1' } });
+  await reportBounced(bench.context, request, statusOf(request, 0, { dsn: '5.7.1', reason: 'no thanks' }));
+  assert.ok(await bench.core.flushBounces(request.queueId, request.queueName, { headersOnly: true }));
+  const original = parseNotice(bench.submissions[0]?.content ?? '').parts[2];
+  assert.equal(header(original?.headers ?? [], 'Content-Type'), 'text/rfc822-headers');
+  assert.equal(header(original?.headers ?? [], 'Content-Description'), 'Undelivered Message Headers');
+  const full = await createBench();
+  await bounceOne(full, { attributes: { ret_flags: '1' } });
+  assert.equal(header(parseNotice(full.submissions[0]?.content ?? '').parts[2]?.headers ?? [], 'Content-Type'), 'message/rfc822');
+});
+
 test('never a bounce to the null sender: dropped by default, 2bounce to the postmaster', async () => {
   const bench = await createBench();
   assert.equal(await bounceOne(bench, { sender: '' }), undefined);

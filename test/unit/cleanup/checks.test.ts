@@ -50,8 +50,20 @@ test('a rejected local submission with bounceOnReject goes to the bounce hook wi
   assert.equal(bounced?.reason, 'Spam subject not allowed');
   assert.deepEqual(bounced?.recipients.map((r) => r.address), ['alice@example.com', 'carol@example.com']);
   assert.equal(bounced?.sender, 'bob@example.com');
+  assert.equal(bounced?.headersOnly, true, 'a content reject returns only the headers (cleanup_bounce.c)');
   assert.deepEqual(await rig.host.platform.fs.readdir(`${QUEUE_DIRECTORY}/incoming`), []);
   assert.deepEqual(rig.queued, []);
+});
+
+test('a bounced local submission returns only the headers for a size error, the whole message for too many hops', async () => {
+  const rig = await makeRig({ bounce: true, main: 'message_size_limit = 2048\nhopcount_limit = 3\n' });
+  const body = `${'x'.repeat(76)}\n`.repeat(40);
+  const big = await rig.submit({ sender: 'bob', recipients: ['alice'], content: `Subject: too big\n\n${body}`, flags: { bounceOnReject: true } });
+  assert.equal(big.status, 0);
+  const received = 'Received: from a by b; Sun, 22 Nov 2026 09:00:00 +0000\n'.repeat(4);
+  const looping = await rig.submit({ sender: 'bob', recipients: ['alice'], content: `${received}Subject: loop\n\nx\n`, flags: { bounceOnReject: true } });
+  assert.equal(looping.status, 0);
+  assert.deepEqual(rig.bounced.map((message) => [message.dsn, message.headersOnly]), [['5.3.4', true], ['5.4.0', false]]);
 });
 
 test('HOLD puts the file in hold/ without waking qmgr; DISCARD removes it and answers 0', async () => {
