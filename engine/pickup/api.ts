@@ -172,11 +172,15 @@ async function malformed(context: PickupContext, entry: MaildropEntry, stream: C
   return 'remove';
 }
 
+/** pickup_copy: full name, sender and attributes in the file's order (cleanup writes them
+ *  in the order it gets them), then the recipients. */
 function copyEnvelope(stream: CleanupStream, message: MaildropMessage): void {
   if (message.arrivalTime !== undefined) stream.setArrivalTime(message.arrivalTime);
-  if (message.fullName !== undefined) stream.setFullName(message.fullName);
-  stream.setSender(message.sender ?? '');
-  for (const { name, value } of message.attributes) stream.setAttribute(name, value);
+  for (const entry of message.envelope) {
+    if (entry.kind === 'fullName') stream.setFullName(entry.value);
+    else if (entry.kind === 'sender') stream.setSender(entry.address);
+    else stream.setAttribute(entry.name, entry.value);
+  }
   for (const recipient of message.recipients) stream.addRecipient(recipient);
 }
 

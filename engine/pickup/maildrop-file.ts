@@ -9,6 +9,7 @@
 
 import { RecordError, RecordReader, RecordType, bytesSource, latin1, type QueueRecord } from '../global/queue/record.ts';
 import type { PreciseTime } from '../global/queue/mail-queue.ts';
+import type { EnvelopeEntry } from '../global/queue/queue-file.ts';
 import type { SubmittedRecipient } from '../master/contracts.ts';
 import { splitNameValue } from '../postdrop/stream.ts';
 
@@ -30,12 +31,19 @@ const MAPPED_ATTRIBUTES = new Set(['dsn_orig_rcpt', 'notify_flags', 'envelope_id
 
 export type Segment = 'envelope' | 'content' | 'extracted';
 
+/** A full name, sender or attribute record as pickup passes it on. */
+export type MaildropEnvelopeEntry = Exclude<EnvelopeEntry, { kind: 'record' }>;
+
 export interface MaildropMessage {
   arrivalTime?: PreciseTime;
   fullName?: string;
   sender?: string;
   /** Named attributes in file order (envelope first, then the extracted segment's). */
   attributes: Array<{ name: string; value: string }>;
+  /** Full name, sender and attributes in file order: pickup copies records in the order it
+   *  reads them, so the queue file keeps sendmail's order (rewrite_context, full name,
+   *  sender). */
+  envelope: MaildropEnvelopeEntry[];
   recipients: SubmittedRecipient[];
   /** The message text with LF line ends, one chunk per record. */
   content: Uint8Array[];
@@ -62,7 +70,7 @@ const decoder = new TextDecoder();
 /** Reads the whole file. `recordLengthMax` is line_length_limit, as pickup's rec_get. */
 export async function readMaildropFile(bytes: Uint8Array, path: string, recordLengthMax: number): Promise<MaildropReadResult> {
   const reader = new RecordReader(bytesSource(bytes), { path, recordLengthMax, transparent: true });
-  const message: MaildropMessage = { attributes: [], recipients: [], content: [], extractedRecipients: [] };
+  const message: MaildropMessage = { attributes: [], envelope: [], recipients: [], content: [], extractedRecipients: [] };
   const segments: Array<[Segment, string]> = [
     ['envelope', ENVELOPE_SEGMENT_TYPES], ['content', CONTENT_SEGMENT_TYPES], ['extracted', EXTRACTED_SEGMENT_TYPES],
   ];
@@ -100,13 +108,19 @@ function absorb(message: MaildropMessage, segment: Segment, item: QueueRecord, p
       message.arrivalTime ??= { seconds, microseconds };
       return pending;
     }
-    case RecordType.fullName: message.fullName ??= text; return pending;
-    case RecordType.sender: message.sender ??= text; return pending;
+    case RecordType.fullName:
+      if (message.fullName === undefined) message.envelope.push({ kind: 'fullName', value: text });
+      message.fullName ??= text;
+      return pending;
+    case RecordType.sender:
+      if (message.sender === undefined) message.envelope.push({ kind: 'sender', address: text });
+      message.sender ??= text;
+      return pending;
     case RecordType.originalRecipient: return { ...pending, originalRecipient: text };
     case RecordType.dsnNotify: return { ...pending, dsnNotify: Number.parseInt(text, 10) || 0 };
     case RecordType.dsnOriginalRecipient: return { ...pending, dsnOriginalRecipient: text };
-    case RecordType.dsnEnvelopeId: message.attributes.push({ name: 'envelope_id', value: text }); return pending;
-    case RecordType.dsnReturn: message.attributes.push({ name: 'ret_flags', value: text }); return pending;
+    case RecordType.dsnEnvelopeId: addAttribute(message, 'envelope_id', text); return pending;
+    case RecordType.dsnReturn: addAttribute(message, 'ret_flags', text); return pending;
     case RecordType.recipient: {
       const recipient: SubmittedRecipient = { address: text, ...pending };
       (segment === 'envelope' ? message.recipients : message.extractedRecipients).push(recipient);
@@ -128,6 +142,11 @@ function absorbAttribute(message: MaildropMessage, segment: Segment, text: strin
   if (segment === 'extracted' && !MAPPED_ATTRIBUTES.has(name)) return pending;
   if (name === 'notify_flags') return { ...pending, dsnNotify: Number.parseInt(value, 10) || 0 };
   if (name === 'dsn_orig_rcpt') return { ...pending, dsnOriginalRecipient: value };
-  message.attributes.push({ name, value });
+  addAttribute(message, name, value);
   return pending;
+}
+
+function addAttribute(message: MaildropMessage, name: string, value: string): void {
+  message.attributes.push({ name, value });
+  message.envelope.push({ kind: 'attribute', name, value });
 }

@@ -66,6 +66,9 @@ test('pickup hands cleanup the envelope and text, logs uid/from, removes the fil
   assert.equal(submission.fullName, 'Full Name');
   assert.ok(submission.arrivalTime !== undefined);
   assert.deepEqual(submission.attributes, [['envelope_id', 'env-1'], ['ret_flags', '2'], ['rewrite_context', 'local']]);
+  // The maildrop file's order (sendmail writes the attributes, then full name and sender):
+  // cleanup writes envelope records in the order pickup passes them.
+  assert.deepEqual(submission.calls.slice(0, 6), ['time', 'attribute', 'attribute', 'attribute', 'fullName', 'sender']);
   assert.deepEqual(submission.recipients, [
     { address: 'alice', dsnNotify: 6 }, { address: 'carol@x.test', dsnNotify: 6 }, { address: 't@x.test', dsnNotify: 6 },
   ]);
