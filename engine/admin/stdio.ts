@@ -15,6 +15,18 @@ export function toText(data: Uint8Array): string {
   return decoder.decode(data);
 }
 
+/** The chunks laid end to end in one array. */
+export function joinChunks(chunks: readonly Uint8Array[]): Uint8Array {
+  const total = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
 /** Collects everything written; text() decodes it as UTF-8. */
 export class CapturedOutput implements OutputStream {
   readonly isTty: boolean;
@@ -29,14 +41,7 @@ export class CapturedOutput implements OutputStream {
   }
 
   bytes(): Uint8Array {
-    const total = this.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-    const out = new Uint8Array(total);
-    let offset = 0;
-    for (const chunk of this.chunks) {
-      out.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return out;
+    return joinChunks(this.chunks);
   }
 
   text(): string {

@@ -6,7 +6,7 @@
 // canonical mode (termios ICANON|ECHO) and a pipe(2).
 
 import type { InputStream, OutputStream } from '../admin/command.ts';
-import { toBytes, toText } from '../admin/stdio.ts';
+import { joinChunks, toBytes, toText } from '../admin/stdio.ts';
 import { InterruptedRead, type KeyQueue } from './key-queue.ts';
 
 /** Bytes a pipe or an output redirection holds before further writes are dropped. */
@@ -60,13 +60,7 @@ export class PipeOutput implements OutputStream {
   }
 
   bytes(): Uint8Array {
-    const out = new Uint8Array(this.length);
-    let offset = 0;
-    for (const chunk of this.chunks) {
-      out.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return out;
+    return joinChunks(this.chunks);
   }
 
   text(): string {
