@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createPipelineHost, DEFAULT_MAIN_CF, DEFAULT_MASTER_CF, type PipelineHost } from './harness.ts';
+import { createPipelineHost, DEFAULT_MAIN_CF, DEFAULT_MASTER_CF, submitToCleanup, type PipelineHost } from './harness.ts';
 import { programs as registered } from '../../engine/master/programs.ts';
 import type { ServiceProgram } from '../../engine/master/contracts.ts';
 import { virtualProgram } from '../../engine/virtual/service.ts';
@@ -22,16 +22,9 @@ const programs: Record<string, ServiceProgram> = {
 
 /** Queues a message as pickup would: through cleanup, which triggers qmgr; then runs. */
 async function submit(host: PipelineHost, sender: string, recipients: string[], text: string): Promise<string> {
-  const runtime = host.runtime;
-  assert.ok(runtime);
-  const stream = await runtime.cleanup().open({ service: 'pickup', rewriteContext: 'local', uid: 0 });
-  stream.setSender(sender);
-  for (const address of recipients) stream.addRecipient({ address });
-  stream.addContent(new TextEncoder().encode(text));
-  const result = await stream.finish();
-  assert.equal(result.status, 0, result.reason);
+  const queueId = await submitToCleanup(host, sender, recipients, text);
   await host.run();
-  return result.queueId;
+  return queueId;
 }
 
 /** Delivery lines of the maillog, reduced to "program: to=<...>, ..., status=... (...)". */

@@ -7,35 +7,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createPipelineHost, DEFAULT_MAIN_CF, type PipelineHost } from './harness.ts';
+import { createPipelineHost, DEFAULT_MAIN_CF, submitToCleanup, type PipelineHost } from './harness.ts';
 import { programs as registered } from '../../engine/master/programs.ts';
 import type { ServiceProgram } from '../../engine/master/contracts.ts';
-import { qmgrProgram } from '../../engine/qmgr/service.ts';
-import { cleanupProgram } from '../../engine/cleanup/service.ts';
-import { localProgram } from '../../engine/local/service.ts';
-import { bounceProgram } from '../../engine/bounce/service.ts';
-import { errorProgram } from '../../engine/error/service.ts';
-import { discardProgram } from '../../engine/discard/service.ts';
 import { parseNotice, header } from '../unit/bounce/helpers.ts';
 
-const programs: Record<string, ServiceProgram> = {
-  ...registered,
-  qmgr: qmgrProgram, cleanup: cleanupProgram, local: localProgram, bounce: bounceProgram,
-  error: errorProgram, discard: discardProgram,
-};
+/** The registered program table (engine/master/programs.ts): cleanup, qmgr, local, bounce, error, discard... */
+const programs: Readonly<Record<string, ServiceProgram>> = registered;
 
-/** Queues a message as pickup would: through cleanup, which triggers qmgr. */
-async function submit(host: PipelineHost, sender: string, recipients: string[], text: string): Promise<string> {
-  const runtime = host.runtime;
-  assert.ok(runtime);
-  const stream = await runtime.cleanup().open({ service: 'pickup', rewriteContext: 'local', uid: 0 });
-  stream.setSender(sender);
-  for (const address of recipients) stream.addRecipient({ address });
-  stream.addContent(new TextEncoder().encode(text));
-  const result = await stream.finish();
-  assert.equal(result.status, 0, result.reason);
-  return result.queueId;
-}
+/** Queues a message as pickup would (uid 0): through cleanup, which triggers qmgr. */
+const submit = (host: PipelineHost, sender: string, recipients: string[], text: string): Promise<string> =>
+  submitToCleanup(host, sender, recipients, text, 0);
 
 /** A maillog line reduced to its shape: no date/host prefix, pids as [PID], queue ids
  *  named by their first appearance (ID1, ID2...), delays as numbers N. */

@@ -1,6 +1,6 @@
 // The pipeline test harness: one simulated host made from main.cf/master.cf text, started
 // by the real master runtime (engine/master), with helpers to submit mail through the
-// `sendmail` command, run the scheduler until the host is quiet (bounded), and read the
+// `sendmail` command or straight to the cleanup service, run the scheduler until the host is quiet (bounded), and read the
 // maillog, the queue and any file (mailboxes). Used by test/pipeline/*.test.ts and by the
 // unit tests of the services. Trusts the engine; every wait is bounded in events.
 //
@@ -11,6 +11,7 @@
 // Each scheduler event is followed by a real macrotask turn (setImmediate), so the promise
 // chains an event starts (all memfs work is microtasks) finish at that event's virtual time.
 
+import assert from 'node:assert/strict';
 import { setImmediate as macrotask } from 'node:timers/promises';
 import { createSimPlatform, Scheduler, type SimNetwork, type SimPlatform, type SimZone, type RunResult } from '../../engine/platform/sim/index.ts';
 import { createHost, type Host } from '../../engine/global/host.ts';
@@ -19,7 +20,7 @@ import { BufferedInput, CapturedOutput } from '../../engine/admin/stdio.ts';
 import { runCommand } from '../../engine/admin/run.ts';
 import { stockMasterCf } from '../../engine/global/config/default-master-cf.ts';
 import { startRegisteredHost, stopRegisteredHost, type RunningHost } from '../../engine/master/index.ts';
-import type { ServiceProgram } from '../../engine/master/contracts.ts';
+import type { CleanupResult, ServiceProgram } from '../../engine/master/contracts.ts';
 
 export const HOST_NAME = 'mail.example.test';
 export const CONFIG_DIRECTORY = '/etc/postfix';
@@ -269,4 +270,27 @@ export async function createPipelineHost(options: PipelineHostOptions = {}): Pro
   if (aliases.exitCode !== 0) throw new Error(`harness: newaliases failed: ${aliases.stderr}`);
   if (options.start !== false) await harness.start();
   return harness;
+}
+
+/** A message handed to the running cleanup service as pickup hands it over: `uid` is the
+ *  submitting user's (default root). Cleanup queues it and triggers qmgr. */
+export async function handToCleanup(
+  harness: PipelineHost, sender: string, recipients: readonly string[], content: string, uid = 0,
+): Promise<CleanupResult> {
+  const runtime = harness.runtime;
+  assert.ok(runtime, 'handToCleanup: the host is not started');
+  const stream = await runtime.cleanup().open({ service: 'pickup', rewriteContext: 'local', uid });
+  stream.setSender(sender);
+  for (const address of recipients) stream.addRecipient({ address });
+  stream.addContent(new TextEncoder().encode(content));
+  return stream.finish();
+}
+
+/** handToCleanup() that must succeed; returns the queue id. */
+export async function submitToCleanup(
+  harness: PipelineHost, sender: string, recipients: readonly string[], content: string, uid = 0,
+): Promise<string> {
+  const result = await handToCleanup(harness, sender, recipients, content, uid);
+  assert.equal(result.status, 0, result.reason);
+  return result.queueId;
 }

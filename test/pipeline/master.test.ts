@@ -5,15 +5,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPipelineHost, DEFAULT_MASTER_CF, type PipelineHost } from './harness.ts';
+import { createPipelineHost, DEFAULT_MASTER_CF, handToCleanup as handToCleanupAs, type PipelineHost } from './harness.ts';
 
-async function handToCleanup(harness: PipelineHost, sender: string, recipients: string[], content: string) {
-  const stream = await harness.runtime!.cleanup().open({ service: 'pickup', rewriteContext: 'local', uid: 1002 });
-  stream.setSender(sender);
-  for (const address of recipients) stream.addRecipient({ address });
-  stream.addContent(new TextEncoder().encode(content));
-  return stream.finish();
-}
+/** The running cleanup service, as pickup hands bob's submissions over (uid 1002). */
+const handToCleanup = (harness: PipelineHost, sender: string, recipients: string[], content: string) =>
+  handToCleanupAs(harness, sender, recipients, content, 1002);
 
 /** "program: text" with the time, host and pid dropped. */
 const shape = (line: string) => line.slice(16).replace(/^mail postfix\/([\w-]+)\[\d+\]: /, '$1: ');

@@ -5,7 +5,7 @@
 // lines reach the maillog through the running master's writer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPipelineHost, DEFAULT_MAIN_CF, type PipelineHost } from './harness.ts';
+import { createPipelineHost, DEFAULT_MAIN_CF, submitToCleanup, type PipelineHost } from './harness.ts';
 import { programs as registered } from '../../engine/master/programs.ts';
 import type { ServiceProgram } from '../../engine/master/contracts.ts';
 import { showqProgram } from '../../engine/showq/service.ts';
@@ -18,17 +18,9 @@ const MAIN_CF = `${DEFAULT_MAIN_CF}relayhost = [127.0.0.1]:10099
 fast_flush_domains = remote.test
 `;
 
-async function submit(host: PipelineHost, sender: string, recipients: string[], text: string): Promise<string> {
-  const runtime = host.runtime;
-  assert.ok(runtime);
-  const stream = await runtime.cleanup().open({ service: 'pickup', rewriteContext: 'local', uid: 1001 });
-  stream.setSender(sender);
-  for (const address of recipients) stream.addRecipient({ address });
-  stream.addContent(new TextEncoder().encode(text));
-  const result = await stream.finish();
-  assert.equal(result.status, 0, result.reason);
-  return result.queueId;
-}
+/** Queues a message as pickup would (uid 1001): through cleanup, which triggers qmgr. */
+const submit = (host: PipelineHost, sender: string, recipients: string[], text: string): Promise<string> =>
+  submitToCleanup(host, sender, recipients, text, 1001);
 
 const activeLines = async (host: PipelineHost, id: string): Promise<number> =>
   (await host.maillog()).filter((line) => line.includes(`${id}: from=<`) && line.endsWith('(queue active)')).length;
