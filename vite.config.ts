@@ -2,31 +2,30 @@
 // ui/dist, which `mtalab serve` (engine/cli/serve.ts) serves. The engine runs in a module
 // Web Worker, so workers are bundled as ES modules. The worker imports scenario files from
 // scenarios/ (outside the root), so the dev server may read the whole repository. Node
-// built-ins that memfs needs are replaced by browser stand-ins (ui/src/shims/).
+// built-ins that memfs needs come from vite-plugin-node-polyfills (CONVENTIONS.md rule 17:
+// a well-kept library rather than stand-ins of our own), in the worker's bundle as well as
+// the page's.
 
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { nodePolyfills } from 'vite-plugin-node-polyfills';
 
 const repositoryRoot = fileURLToPath(new URL('.', import.meta.url));
 const uiRoot = fileURLToPath(new URL('./ui', import.meta.url));
-const shim = (name: string): string => fileURLToPath(new URL(`./ui/src/shims/${name}.ts`, import.meta.url));
 
-/** memfs (the simulated hosts' file systems) imports these Node modules; in the page's
- *  bundle they resolve to the small browser stand-ins in ui/src/shims/. */
-const nodeModuleShims = [
-  { find: /^(node:)?buffer$/, replacement: shim('buffer') },
-  { find: /^(node:)?events$/, replacement: shim('events') },
-  { find: /^(node:)?path$/, replacement: shim('path') },
-  { find: /^(node:)?stream$/, replacement: shim('stream') },
-  { find: /^(node:)?url$/, replacement: shim('url') },
-  { find: /^(node:)?process$/, replacement: shim('process') },
-];
+/** The Node modules memfs (the simulated hosts' file systems) imports, and the globals
+ *  it expects; `node:` imports resolve too. */
+const nodeBuiltins = () => nodePolyfills({
+  include: ['buffer', 'events', 'path', 'stream', 'url', 'process'],
+  globals: { Buffer: true, global: true, process: true },
+  protocolImports: true,
+});
 
 export default defineConfig({
   root: uiRoot,
   base: './',
-  plugins: [svelte({ configFile: false })],
+  plugins: [svelte({ configFile: false }), nodeBuiltins()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,
@@ -34,7 +33,6 @@ export default defineConfig({
     // The engine is large by design; a warning about chunk size would only be noise.
     chunkSizeWarningLimit: 4096,
   },
-  resolve: { alias: nodeModuleShims },
-  worker: { format: 'es' },
+  worker: { format: 'es', plugins: () => [nodeBuiltins()] },
   server: { fs: { allow: [repositoryRoot] } },
 });
