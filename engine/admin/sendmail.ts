@@ -22,6 +22,7 @@ import { parseAddressList } from '../global/address/index.ts';
 import { mailQueue } from '../global/queue/mail-queue.ts';
 import { hashingFromConfig } from '../master/queue-hashing.ts';
 import { runningHost } from '../master/registry.ts';
+import { withHostMaillog } from '../master/host-maillog.ts';
 import { cleanupStatusDetail } from '../cleanup/state.ts';
 import { CleanupStatus } from '../master/contracts.ts';
 import { postdrop } from '../postdrop/api.ts';
@@ -52,6 +53,13 @@ export async function sendmailMain(context: CommandContext): Promise<number> {
     directoryIsExplicit: explicitDirectory !== undefined || context.env.has('MAIL_CONFIG'),
     machine: { pid, processName: program },
   });
+  // Its diagnostics (and postdrop's) reach maillog_file whether or not master runs here.
+  return withHostMaillog(context.host, config, () => sendmailMode({ context, reporter, config, directory, explicitDirectory, uid }, program));
+}
+
+/** What sendmail does once its configuration is read: the mode its options ask for. */
+async function sendmailMode(setup: Omit<SendmailRun, 'options'>, program: string): Promise<number> {
+  const { context, reporter, config } = setup;
   const queueDirectory = config.get('queue_directory') ?? '/var/spool/postfix';
   await changeDirectory(context, queueDirectory, reporter);
   const options = parseSendmailOptions(context.argv, program, reporter, context.stderr, config.get('verp_filter') ?? undefined);
@@ -59,7 +67,8 @@ export async function sendmailMain(context: CommandContext): Promise<number> {
   const traceFlags = (options.userVerify ? TraceFlag.userVerify : 0)
     | (options.verbose === 1 && options.mode === 'enqueue' ? TraceFlag.record : 0);
   if (options.queueTime !== undefined && options.mode !== 'daemon') return 0;
-  const run = { context, reporter, config, options, directory, explicitDirectory, uid };
+  const run: SendmailRun = { ...setup, options };
+  const { explicitDirectory, directory } = run;
   switch (options.mode) {
     case 'enqueue': return enqueueMode(run, traceFlags);
     case 'mailq':

@@ -1,13 +1,14 @@
 // The maillog settings of a host's configuration, and a way for a command to log while the
 // host's master is not running (postfix status/stop on a stopped host, postsuper on a
 // stopped host): a writer attached for the duration of the command. While master runs, its
-// own writer already logs every event of the host, so nothing extra is attached.
+// own writer already logs every event of the host, so nothing extra is attached; in real
+// mode master runs in another process, and a command's own writer appends its lines.
 // Called by the runtime (settings) and admin commands (withHostMaillog). Trusts MainConfig.
 
 import type { MainConfig } from '../global/config/main-cf.ts';
 import type { Host } from '../global/host.ts';
 import type { TraceEvent } from '../global/trace.ts';
-import { createMaillogWriter, SIM_DEFAULT_MAILLOG_FILE, type MaillogSettings } from '../global/maillog/index.ts';
+import { createMaillogWriter, SIM_DEFAULT_MAILLOG_FILE, type MaillogSettings, type MaillogWriter } from '../global/maillog/index.ts';
 import { registeredHost, runningHost } from './registry.ts';
 
 /** maillog_file, or the sim's stand-in for syslog when it is empty (see writer.ts). */
@@ -40,21 +41,46 @@ export async function ensureMaillogDirectory(host: Host, path: string | undefine
   }
 }
 
-/** Runs `body` with this host's events logged to maillog_file even when master is down. */
+/** A writer attached for commands of one host, shared while any of them runs. */
+interface CommandWriter {
+  writer: MaillogWriter;
+  /** Settles when the maillog file's directory exists. */
+  ready: Promise<void>;
+  users: number;
+}
+
+/** One command writer per host: the writer takes all of a host's events, so a command run
+ *  by another (sendmail -bp runs postqueue) or beside it must not attach a second one. */
+const commandWriters = new WeakMap<Host, CommandWriter>();
+
+/** Runs `body` with this host's events logged to maillog_file even when master is down, or
+ *  runs in another process (real mode: the CLI's commands append to the file themselves,
+ *  as every Postfix program logs through postlogd whether or not master runs). */
 export async function withHostMaillog<T>(host: Host, config: MainConfig, body: () => Promise<T>): Promise<T> {
   if (runningHost(host, config.configDirectory) !== undefined) return body();
-  const settings = maillogSettings(host, config);
-  await ensureMaillogDirectory(host, settings.path);
-  // Once a master runs (postfix start), its writer takes over: no line is written twice.
-  const whileStopped = { ...settings, path: undefined };
-  const writer = createMaillogWriter({
-    fs: host.platform.fs, trace: host.platform.trace, hostName: host.name,
-    settings: () => (registeredHost(host, config.configDirectory) === undefined ? settings : whileStopped),
-  });
+  let shared = commandWriters.get(host);
+  if (shared === undefined) {
+    const settings = maillogSettings(host, config);
+    // Once a master runs in this process (postfix start), its writer takes over: no line
+    // is written twice.
+    const whileStopped = { ...settings, path: undefined };
+    const writer = createMaillogWriter({
+      fs: host.platform.fs, trace: host.platform.trace, hostName: host.name,
+      settings: () => (registeredHost(host, config.configDirectory) === undefined ? settings : whileStopped),
+    });
+    shared = { writer, ready: ensureMaillogDirectory(host, settings.path), users: 0 };
+    commandWriters.set(host, shared);
+  }
+  shared.users += 1;
   try {
+    await shared.ready;
     return await body();
   } finally {
-    writer.stop();
-    await writer.flush();
+    shared.users -= 1;
+    if (shared.users === 0) {
+      if (commandWriters.get(host) === shared) commandWriters.delete(host);
+      shared.writer.stop();
+    }
+    await shared.writer.flush();
   }
 }
