@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createSimPlatform, Scheduler } from '../../../engine/platform/sim/index.ts';
+import { CONFIG_DIRECTORY, REFERENCE_START_MS, mainCfWith, writeMainCf } from '../sim-host.ts';
 import { createHost, type Host } from '../../../engine/global/host.ts';
 import { createReporter } from '../../../engine/global/msg.ts';
 import { CapturedOutput } from '../../../engine/admin/stdio.ts';
@@ -22,22 +23,11 @@ import { renderLogText } from '../../../engine/global/maillog/render.ts';
 import { createCleanupEndpoint, openCleanupCore, type RejectedMessage } from '../../../engine/cleanup/api.ts';
 import type { CleanupClient, CleanupEndpoint, CleanupFlags, CleanupResult, SubmittedRecipient } from '../../../engine/master/contracts.ts';
 
-export const CONFIG_DIRECTORY = '/etc/postfix';
+export { CONFIG_DIRECTORY };
 export const QUEUE_DIRECTORY = '/var/spool/postfix';
-/** 2026-11-22 09:26:23 UTC, scenario (a)'s clock. */
-export const START_MS = 1_795_339_583_000;
+export const START_MS = REFERENCE_START_MS;
 
-export const BASE_MAIN_CF = [
-  'compatibility_level = 3.6',
-  'myhostname = mail.example.com',
-  'mydomain = example.com',
-  'myorigin = $mydomain',
-  'mydestination = $myhostname, localhost.$mydomain, localhost, $mydomain',
-  'inet_interfaces = 127.0.0.1',
-  'inet_protocols = ipv4',
-  `queue_directory = ${QUEUE_DIRECTORY}`,
-  '',
-].join('\n');
+export const BASE_MAIN_CF = mainCfWith(`queue_directory = ${QUEUE_DIRECTORY}`);
 
 export const PICKUP: CleanupClient = { service: 'pickup', rewriteContext: 'local', uid: 1002 };
 export const SMTPD: CleanupClient = {
@@ -81,9 +71,8 @@ export async function makeRig(options: RigOptions = {}): Promise<Rig> {
   const platform = createSimPlatform({ hostName: 'mail.example.com', seed: 7, scheduler: new Scheduler({ startMs: START_MS }) });
   const host = createHost({ name: 'mail.example.com', platform, defaultConfigDirectory: CONFIG_DIRECTORY });
   const fs = platform.fs;
-  await fs.mkdir(CONFIG_DIRECTORY, { recursive: true });
   for (const name of ['incoming', 'hold', 'active', 'deferred']) await fs.mkdir(`${QUEUE_DIRECTORY}/${name}`, { recursive: true });
-  await fs.writeFile(`${CONFIG_DIRECTORY}/main.cf`, `${BASE_MAIN_CF}${options.main ?? ''}\n`);
+  await writeMainCf(fs, BASE_MAIN_CF, options.main);
   for (const [path, text] of Object.entries(options.files ?? {})) await fs.writeFile(path, text);
   const stderr = new CapturedOutput();
   const reporter = createReporter({ program: 'cleanup', host, pid: 4711, stderr });

@@ -5,9 +5,10 @@
 // done-marking. Messages are queue-file content segments written with Postfix's records.
 
 import { createSimPlatform, Scheduler, type SimPlatform } from '../../../engine/platform/sim/index.ts';
+import { CONFIG_DIRECTORY, REFERENCE_START_MS, mainCfWith, runAdminTool, writeMainCf } from '../sim-host.ts';
 import { createHost, type Host } from '../../../engine/global/host.ts';
 import { createReporter } from '../../../engine/global/msg.ts';
-import { BufferedInput, CapturedOutput } from '../../../engine/admin/stdio.ts';
+import { CapturedOutput } from '../../../engine/admin/stdio.ts';
 import { readMainConfig } from '../../../engine/global/config/main-cf.ts';
 import { openTrivialRewrite } from '../../../engine/trivial-rewrite/api.ts';
 import { postaliasMain } from '../../../engine/admin/postalias.ts';
@@ -21,25 +22,16 @@ import {
   createBuiltinCommandRunner, deliverLocal, ownershipFor, readLocalSettings, type CommandRunner, type LocalDependencies,
 } from '../../../engine/local/api.ts';
 
-export const CONFIG_DIRECTORY = '/etc/postfix';
+export { CONFIG_DIRECTORY };
 export const SPOOL = '/var/mail';
-/** 2026-11-22 09:26:23 UTC, the time of logs/a. */
-export const START_MS = 1_795_339_583_000;
+export const START_MS = REFERENCE_START_MS;
 
-export const BASE_MAIN_CF = [
-  'compatibility_level = 3.6',
-  'myhostname = mail.example.com',
-  'mydomain = example.com',
-  'myorigin = $mydomain',
-  'mydestination = $myhostname, localhost.$mydomain, localhost, $mydomain',
-  'inet_interfaces = 127.0.0.1',
-  'inet_protocols = ipv4',
+export const BASE_MAIN_CF = mainCfWith(
   `mail_spool_directory = ${SPOOL}`,
   `alias_maps = hash:${CONFIG_DIRECTORY}/aliases`,
   `alias_database = hash:${CONFIG_DIRECTORY}/aliases`,
   'biff = no',
-  '',
-].join('\n');
+);
 
 export const PASSWD = [
   'root:x:0:0:root:/root:/bin/bash',
@@ -100,9 +92,8 @@ export async function makeLocalRig(options: LocalRigOptions = {}): Promise<Local
   const host = createHost({ name: 'vm', platform, defaultConfigDirectory: CONFIG_DIRECTORY });
   const fs = platform.fs;
   const volume = fs.volume;
-  await fs.mkdir(CONFIG_DIRECTORY, { recursive: true });
+  await writeMainCf(fs, BASE_MAIN_CF, options.main);
   await fs.writeFile('/etc/passwd', PASSWD);
-  await fs.writeFile(`${CONFIG_DIRECTORY}/main.cf`, `${BASE_MAIN_CF}${options.main ?? ''}\n`);
   await fs.mkdir(SPOOL, { recursive: true });
   await fs.chmod(SPOOL, 0o1777);
   await fs.mkdir('/var/spool/postfix/active', { recursive: true });
@@ -119,9 +110,7 @@ export async function makeLocalRig(options: LocalRigOptions = {}): Promise<Local
   }
   await fs.writeFile(`${CONFIG_DIRECTORY}/aliases`, options.aliases ?? 'postmaster: root\nroot: alice\n');
   const stderr = new CapturedOutput();
-  const out = new CapturedOutput();
-  const built = await postaliasMain({ argv: ['postalias', '-c', CONFIG_DIRECTORY, `${CONFIG_DIRECTORY}/aliases`], stdin: new BufferedInput(''), stdout: out, stderr: out, env: new Map(), cwd: CONFIG_DIRECTORY, host });
-  if (built !== 0) throw new Error(`postalias failed: ${out.text()}`);
+  await runAdminTool(postaliasMain, ['postalias', '-c', CONFIG_DIRECTORY, `${CONFIG_DIRECTORY}/aliases`], host);
   const reporter = createReporter({ program: 'local', host, pid: 8427, stderr });
   const config = await readMainConfig({ fs, directory: CONFIG_DIRECTORY, reporter, host });
   const rewriter = await openTrivialRewrite({ config, host, reporter, pid: 8427 });

@@ -5,25 +5,17 @@
 import { createSimPlatform } from '../../../engine/platform/sim/index.ts';
 import { createHost, type Host } from '../../../engine/global/host.ts';
 import { createReporter, type Reporter } from '../../../engine/global/msg.ts';
-import { BufferedInput, CapturedOutput } from '../../../engine/admin/stdio.ts';
+import { CapturedOutput } from '../../../engine/admin/stdio.ts';
+import { CONFIG_DIRECTORY, mainCfWith, runAdminTool, writeMainCf } from '../sim-host.ts';
 import { readMainConfig, type MainConfig } from '../../../engine/global/config/main-cf.ts';
 import { openTrivialRewrite, type TrivialRewrite } from '../../../engine/trivial-rewrite/api.ts';
 import type { TraceEvent } from '../../../engine/global/trace.ts';
 import { postmapMain } from '../../../engine/admin/postmap.ts';
 
-export const CONFIG_DIRECTORY = '/etc/postfix';
+export { CONFIG_DIRECTORY };
 
 /** The main.cf every test starts from; tests append their own lines. */
-export const BASE_MAIN_CF = [
-  'compatibility_level = 3.6',
-  'myhostname = mail.example.com',
-  'mydomain = example.com',
-  'myorigin = $mydomain',
-  'mydestination = $myhostname, localhost.$mydomain, localhost, $mydomain',
-  'inet_interfaces = 127.0.0.1',
-  'inet_protocols = ipv4',
-  '',
-].join('\n');
+export const BASE_MAIN_CF = mainCfWith();
 
 export interface Rig {
   host: Host;
@@ -48,18 +40,11 @@ export interface RigOptions {
 export async function makeRig(options: RigOptions = {}): Promise<Rig> {
   const platform = createSimPlatform({ hostName: 'mail.example.com', seed: 11 });
   const host = createHost({ name: 'mail.example.com', platform, defaultConfigDirectory: CONFIG_DIRECTORY });
-  await platform.fs.mkdir(CONFIG_DIRECTORY, { recursive: true });
-  await platform.fs.writeFile(`${CONFIG_DIRECTORY}/main.cf`, `${BASE_MAIN_CF}${options.main ?? ''}\n`);
+  await writeMainCf(platform.fs, BASE_MAIN_CF, options.main);
   for (const [path, text] of Object.entries(options.files ?? {})) await platform.fs.writeFile(path, text);
   const stderr = new CapturedOutput();
   const reporter = createReporter({ program: 'trivial-rewrite', host, pid: 4242, stderr });
-  if (options.postmap && options.postmap.length > 0) {
-    for (const path of options.postmap) {
-      const out = new CapturedOutput();
-      const status = await postmapMain({ argv: ['postmap', '-c', CONFIG_DIRECTORY, path], stdin: new BufferedInput(''), stdout: out, stderr: out, env: new Map(), cwd: CONFIG_DIRECTORY, host });
-      if (status !== 0) throw new Error(`postmap ${path} failed: ${out.text()}`);
-    }
-  }
+  for (const path of options.postmap ?? []) await runAdminTool(postmapMain, ['postmap', '-c', CONFIG_DIRECTORY, path], host);
   const config = await readMainConfig({ fs: platform.fs, directory: CONFIG_DIRECTORY, reporter, host });
   const events: TraceEvent[] = [];
   platform.trace.subscribe((event) => events.push(event));
