@@ -66,10 +66,17 @@ export async function installHost(options: PipelineHostOptions): Promise<{ volum
   return { volume: installer.platform.fs.volume, nowMs: installer.scheduler.nowMs() };
 }
 
+export interface BootOptions {
+  seed?: number;
+  /** Arms the crash before master starts: a crash during start-up and recovery. */
+  crashAfterOperations?: number;
+}
+
 /** Boots a machine on `volume` at virtual time `startMs` and starts Postfix on it. */
-export async function bootHost(volume: Volume, startMs: number, index: number, seed = 1): Promise<Boot> {
+export async function bootHost(volume: Volume, startMs: number, index: number, options: BootOptions = {}): Promise<Boot> {
   const scheduler = new Scheduler({ startMs, settle: () => macrotask() });
-  const platform = createSimPlatform({ hostName: HOST_NAME, seed: seed + index, scheduler, volume });
+  const platform = createSimPlatform({ hostName: HOST_NAME, seed: (options.seed ?? 1) + index, scheduler, volume });
+  if (options.crashAfterOperations !== undefined) platform.fs.faults.crashAfterOperations(options.crashAfterOperations);
   const host = createHost({
     name: HOST_NAME, platform, defaultConfigDirectory: CONFIG_DIRECTORY, firstPid: FIRST_PID + index * PIDS_PER_BOOT,
   });
@@ -89,10 +96,10 @@ export async function bootHost(volume: Volume, startMs: number, index: number, s
   const halted = (): boolean => platform.fs.faults.halted;
   return {
     index, platform, scheduler, host, runtime, startError, events,
-    async run(options = {}) {
+    async run(runOptions = {}) {
       await macrotask();
-      if (options.forMs !== undefined) {
-        const until = scheduler.nowMs() + options.forMs;
+      if (runOptions.forMs !== undefined) {
+        const until = scheduler.nowMs() + runOptions.forMs;
         await scheduler.runUntil(() => halted() || scheduler.nowMs() >= until || (scheduler.peek()?.atMs ?? Infinity) > until,
           { eventsMax: BOOT_RUN_EVENTS_MAX });
       } else {
@@ -101,14 +108,14 @@ export async function bootHost(volume: Volume, startMs: number, index: number, s
       }
       if (!halted()) await runtime?.flushLog();
     },
-    async command(argv, options = {}) {
+    async command(argv, commandOptions = {}) {
       const stdout = new CapturedOutput();
       const stderr = new CapturedOutput();
-      const user = options.user ?? 'root';
+      const user = commandOptions.user ?? 'root';
       const env = new Map([['USER', user], ['LOGNAME', user], ['HOME', user === 'root' ? '/root' : `/home/${user}`]]);
       let exitCode: number | undefined;
       try {
-        exitCode = await runCommand({ argv, stdin: new BufferedInput(options.stdin ?? ''), stdout, stderr, env, cwd: '/', host });
+        exitCode = await runCommand({ argv, stdin: new BufferedInput(commandOptions.stdin ?? ''), stdout, stderr, env, cwd: '/', host });
       } catch (error) {
         stderr.write(`(command threw: ${error instanceof Error ? error.message : String(error)})\n`);
       }
