@@ -1,8 +1,9 @@
 // A private, running, real Postfix 3.7.11 instance for the pipeline interop tests
 // (test/interop/pipeline-*.test.ts): its own config directory (main.cf, master.cf, maps),
 // queue_directory, data_directory, mail_spool_directory and a maillog_file written by a
-// postlog service, all inside one temporary directory. No inet listener at all: mail enters
-// through `sendmail -C DIR` only. Every command gets -c/-C DIR (and MAIL_CONFIG), so the
+// postlog service, all inside one temporary directory. No inet listener unless the spec
+// asks for one (smtpdListen, a 127.x.x.x address: the SMTP interop and the benchmark);
+// otherwise mail enters through `sendmail -C DIR` only. Every command gets -c/-C DIR (and MAIL_CONFIG), so the
 // default instance and /etc/postfix are never read or touched.
 //
 // Found on this machine (Debian's postfix 3.7.11, no /etc/postfix/main.cf at all): as root,
@@ -20,6 +21,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -53,6 +55,11 @@ export interface InstanceSpec {
   postalias?: string[];
   /** Directories (relative) made world-writable with the sticky bit, e.g. a virtual base. */
   directories?: string[];
+  /** An inet smtpd for this instance, "127.0.0.x:PORT" (loopback only; never port 25):
+   *  adds that master.cf line and the anvil service smtpd's client limits talk to. */
+  smtpdListen?: string;
+  /** master.cf lines appended after the base services (texts may say DIR_TOKEN). */
+  masterCf?: string;
 }
 
 /** The base main.cf: the reference instances' shape (lib.sh mkinst), no listener. */
@@ -118,6 +125,32 @@ export function mainCfText(spec: InstanceSpec, directory: string): string {
   return withDirectory(BASE_MAIN_CF + (spec.mainCf ?? ''), directory);
 }
 
+/** The master.cf text of a spec: the base services, the inet smtpd and anvil when
+ *  spec.smtpdListen names a loopback address, then spec.masterCf. */
+export function masterCfText(spec: InstanceSpec, directory: string): string {
+  let text = BASE_MASTER_CF;
+  if (spec.smtpdListen !== undefined) {
+    const match = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}:(\d+)$/.exec(spec.smtpdListen);
+    if (match === null || Number(match[1]) === 25) throw new Error(`smtpdListen must be 127.x.x.x:PORT (not 25): ${spec.smtpdListen}`);
+    text = `${spec.smtpdListen} inet n - n - - smtpd\n${text}anvil     unix  -       -       n       -       1       anvil\n`;
+  }
+  return text + withDirectory(spec.masterCf ?? '', directory);
+}
+
+/** A TCP port free on a loopback address (bound to port 0, then closed). */
+export async function freeLoopbackPort(address = '127.0.0.1'): Promise<number> {
+  if (!address.startsWith('127.')) throw new Error(`not a loopback address: ${address}`);
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, address, () => {
+      const bound = server.address();
+      const port = typeof bound === 'object' && bound !== null ? bound.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 /** Writes etc/main.cf, etc/master.cf, etc/aliases and the spec's files; makes the
  *  directories the instance needs (as lib.sh mkinst does). Does not build maps. */
 export function layDownInstance(directory: string, spec: InstanceSpec): void {
@@ -129,7 +162,7 @@ export function layDownInstance(directory: string, spec: InstanceSpec): void {
     chmodSync(join(directory, name), 0o1777);
   }
   writeFileSync(join(directory, 'etc/main.cf'), mainCfText(spec, directory));
-  writeFileSync(join(directory, 'etc/master.cf'), BASE_MASTER_CF);
+  writeFileSync(join(directory, 'etc/master.cf'), masterCfText(spec, directory));
   writeFileSync(join(directory, 'etc/aliases'), BASE_ALIASES);
   for (const [path, text] of Object.entries(spec.files ?? {})) {
     const full = join(directory, path);
