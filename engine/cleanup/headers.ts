@@ -10,6 +10,7 @@ import { quoteLocalPart } from '../global/address/quote.ts';
 import type { PreciseTime } from '../global/queue/mail-queue.ts';
 import type { CleanupClient } from '../master/contracts.ts';
 import type { HeaderOptions } from './state.ts';
+import { mailDate } from '../global/dsn/mail-date.ts';
 
 /** mail_name: the product name in Received headers. */
 export const MAIL_NAME = 'Postfix';
@@ -95,8 +96,6 @@ export function isHeaderText(text: string): boolean {
   return false;
 }
 
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const two = (value: number): string => String(value).padStart(2, '0');
 
 /** Calendar fields of a UTC time in seconds (days from the epoch, civil-from-days). */
@@ -118,12 +117,9 @@ function civil(seconds: number): { year: number; month: number; day: number; wee
   };
 }
 
-/** mail_date: "Sun, 22 Nov 2026 09:26:23 +0000 (UTC)". The simulated hosts keep UTC. */
-export function mailDate(seconds: number): string {
-  const time = civil(Math.floor(seconds));
-  return `${DAYS[time.weekday]}, ${time.day} ${MONTHS[time.month - 1]} ${time.year} `
-    + `${two(time.hour)}:${two(time.minute)}:${two(time.second)} +0000 (UTC)`;
-}
+/** mail_date: the one implementation lives with the DSN code (space-padded day, as
+ *  Postfix's %e format on Debian's build); re-exported for cleanup's callers. */
+export { mailDate };
 
 /** strftime("%Y%m%d%H%M%S") in UTC, for Message-Id. */
 export function messageIdStamp(seconds: number): string {
