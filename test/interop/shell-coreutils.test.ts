@@ -37,6 +37,9 @@ const commands: Array<{ shell: string; real?: string }> = [
   { shell: 'cp dir y' }, { shell: 'touch nope/x' }, { shell: 'cd nope' }, { shell: 'cd main.cf' }, { shell: 'ls -z' },
   { shell: 'echo one > out.txt; echo two >> out.txt; cat out.txt; rm out.txt' },
   { shell: 'cat < nope.txt' }, { shell: 'cat main.cf | grep my | wc -l' },
+  { shell: "printf 'Subject: hi\\n\\nhello %s\\n' alice" }, { shell: "printf '%s=%d\\n' a 1 b 2 c" },
+  { shell: "printf '[%5s][%-4s][%03d][%x][%o][%%]\\n' ab cd 7 255 8" }, { shell: "printf '%b|%c\\n' 'x\\ty' word" },
+  { shell: "printf '%d\\n' abc; echo $?" }, { shell: 'printf' }, { shell: "printf 'no newline'" },
 ];
 
 const bash = spawnSync('bash', ['--version']).status === 0;

@@ -6,6 +6,7 @@
 import { cat, cp, mkdir, mv, rm, touch } from './files.ts';
 import { ls } from './ls.ts';
 import { mail } from './mail.ts';
+import { printf } from './printf.ts';
 import { login, su } from './su.ts';
 import {
   cd, clear, date, echo, env, exit, exportBuiltin, falseBuiltin, help, history, hostname, pwd,
@@ -16,7 +17,7 @@ import type { Builtin } from './types.ts';
 
 export const builtins: Record<string, Builtin> = {
   cat, cd, clear, cp, date, echo, env, exit, export: exportBuiltin, false: falseBuiltin, grep, head,
-  help, history, hostname, login, ls, mail, mailx: mail, mkdir, mv, pwd, rm, su, tail, touch,
+  help, history, hostname, login, ls, mail, mailx: mail, mkdir, mv, printf, pwd, rm, su, tail, touch,
   true: trueBuiltin, unset, wc, which, whoami,
 };
 

@@ -71,7 +71,7 @@ const ESCAPES: Record<string, string> = {
   n: '\n', t: '\t', r: '\r', '\\': '\\', a: '\x07', b: '\b', f: '\f', v: '\v', e: '\x1b',
 };
 
-function interpretEscapes(text: string): string {
+export function interpretEscapes(text: string): string {
   return text.replace(/\\(0[0-7]{0,3}|x[0-9A-Fa-f]{1,2}|.)/g, (whole, code: string) => {
     if (code.startsWith('0')) return String.fromCharCode(parseInt(code.slice(1) || '0', 8));
     if (code.startsWith('x') && code.length > 1) return String.fromCharCode(parseInt(code.slice(1), 16));
