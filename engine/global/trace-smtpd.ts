@@ -16,12 +16,14 @@ export type SmtpdTraceDetail =
   | { kind: 'smtpd.command'; line: string }
   /** One reply line as sent. No log line. */
   | { kind: 'smtpd.reply'; text: string }
-  /** "ID: client=NAME[ADDR]": the queue file was opened at the first accepted RCPT. */
-  | { kind: 'smtpd.client'; clientName: string; clientAddress: string }
+  /** "ID: client=NAME[ADDR]": the queue file was opened at the first accepted RCPT; after
+   *  AUTH with ", sasl_method=PLAIN, sasl_username=alice" (and ", sasl_sender=" for AUTH=). */
+  | { kind: 'smtpd.client'; clientName: string; clientAddress: string; saslMethod?: string; saslUsername?: string; saslSender?: string }
   /** log_whatsup(): "ID: ACTION: WHERE from NAME[ADDR]: TEXT; from=<s> to=<r> proto=P helo=<h>".
    *  ACTION is reject, reject_warning, hold, discard, warn, info, filter, redirect, bcc. */
   | { kind: 'smtpd.whatsup'; action: string; where: string; clientName: string; clientAddress: string;
-      text: string; sender?: string; recipient?: string; protocol?: string; helo?: string }
+      text: string; sender?: string; recipient?: string; protocol?: string; helo?: string;
+      saslMethod?: string; saslUsername?: string; saslSender?: string }
   /** "REASON after WHERE from NAME[ADDR]" (with " (N bytes)" after DATA or BDAT). */
   | { kind: 'smtpd.session-end'; reason: 'lost connection' | 'timeout' | 'too many errors';
       where: string; clientName: string; clientAddress: string; bytes?: number }

@@ -14,7 +14,10 @@
 
 import type { Reporter } from '../global/msg.ts';
 import type { CleanupEndpoint, ServiceTraceInput } from '../master/contracts.ts';
-import type { Timers } from '../platform/types.ts';
+import type { Timers, TlsInfo, TlsOptions } from '../platform/types.ts';
+import type { SmtpdSecurity } from './security.ts';
+import { connectLimits, disconnectLimits } from './limits.ts';
+import { saslLogFields } from './auth.ts';
 import type { TraceDetail } from '../global/trace.ts';
 import { COMMAND_NAMES, lookupCommand } from './commands.ts';
 import { ClientInput, InputClosed, InputTimeout } from './input.ts';
@@ -41,12 +44,16 @@ export interface SmtpdEnvironment {
   log: Reporter;
   /** Emits a trace event stamped with smtpd's host, name and pid. */
   trace(event: ServiceTraceInput): void;
+  /** TLS, SASL, anvil limits, sender login maps (security.ts); absent: all off. */
+  security?: SmtpdSecurity;
 }
 
 /** Where the core writes: bytes to the client, and the end of the connection. */
 export interface SmtpdOutput {
   write(bytes: Uint8Array): void;
   close(): void;
+  /** Turns on TLS on the connection (STARTTLS); absent where the transport cannot. */
+  startTls?(options: TlsOptions): Promise<TlsInfo>;
 }
 
 export interface SmtpdConnection {
@@ -96,7 +103,7 @@ export class SmtpdProtocol {
   /** smtp_detect_bare_lf: smtpd_forbid_bare_newline applies to this client. */
   detectBareNewline = false;
 
-  constructor(readonly env: SmtpdEnvironment, client: Client, sessionId: string, private readonly output: SmtpdOutput) {
+  constructor(readonly env: SmtpdEnvironment, client: Client, sessionId: string, readonly output: SmtpdOutput) {
     this.session = new Session(client, sessionId);
     this.input = new ClientInput(env.timers, env.settings.timeoutMs);
   }
@@ -121,6 +128,7 @@ export class SmtpdProtocol {
       ...(recipient === undefined ? {} : { recipient }),
       protocol: session.protocol,
       ...(helo === undefined ? {} : { helo }),
+      ...saslLogFields(session),
     });
   }
 
@@ -202,6 +210,7 @@ export class SmtpdProtocol {
       await this.reply(replies.synchronization);
       return false;
     }
+    if (!await connectLimits(this)) return false;
     for (const keyword of this.settings.discardEhloKeywords) session.discardedEhloKeywords.add(keyword.toLowerCase());
     if (!this.settings.delayReject) {
       const denied = await this.env.restrictions.client(session);
@@ -291,6 +300,12 @@ export class SmtpdProtocol {
       session.errorCount++;
       return 'continue';
     }
+    if (this.env.security?.tls.enforce === true && session.tls === undefined && !command.preTls) {
+      session.count(command.name, false);
+      await this.reply(replies.needStartTls);
+      session.errorCount++;
+      return 'continue';
+    }
     session.where = command.name.toUpperCase();
     if ((session.protocol.toUpperCase() !== 'ESMTP' || command.last) && !session.illegalPipelining
       && this.flagIllegalPipelining() && this.settings.forbidUnauthPipelining) {
@@ -324,6 +339,7 @@ export class SmtpdProtocol {
       }
     }
     await this.resetTransaction();
+    disconnectLimits(this);
     session.phase = 'closed';
     this.trace({
       kind: 'smtpd.disconnect', clientName: client.name, clientAddress: client.address,

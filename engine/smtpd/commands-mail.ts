@@ -8,6 +8,8 @@
 import { internalize, parseAddressTokens, type Token } from '../global/address/index.ts';
 import type { SmtpdProtocol } from './api.ts';
 import { replies } from './replies.ts';
+import { eventLimit } from './limits.ts';
+import { saslLogFields } from './auth.ts';
 import type { Transaction } from './session.ts';
 import type { Word } from './tokens.ts';
 
@@ -97,6 +99,7 @@ export async function mailCommand(protocol: SmtpdProtocol, words: readonly Word[
     await protocol.reply(replies.mailSyntax);
     return false;
   }
+  if (!await eventLimit(protocol, 'mail')) return false;
   const addressWord = words[2] as Word;
   if (addressWord.error) {
     await protocol.reply(replies.badSender);
@@ -132,6 +135,7 @@ export async function mailCommand(protocol: SmtpdProtocol, words: readonly Word[
   transaction.encoding = parsed.encoding;
   transaction.dsnReturn = parsed.dsnReturn;
   transaction.dsnEnvelopeId = parsed.envelopeId;
+  transaction.saslSender = parsed.saslSender;
   await protocol.reply(replies.mailOk);
   return true;
 }
@@ -140,12 +144,15 @@ interface MailParameters {
   encoding: '7bit' | '8bitmime' | undefined;
   dsnReturn: 'full' | 'hdrs' | undefined;
   envelopeId: string | undefined;
+  /** AUTH=<xtext> (RFC 4954); "<>" is not kept. */
+  saslSender: string | undefined;
 }
 
 /** The MAIL FROM parameters; replies and returns undefined for a bad one. */
 async function parseMailParameters(protocol: SmtpdProtocol, parameters: readonly string[], smtputf8Allowed: boolean): Promise<MailParameters | undefined> {
   const session = protocol.session;
-  const result: MailParameters = { encoding: undefined, dsnReturn: undefined, envelopeId: undefined };
+  const result: MailParameters = { encoding: undefined, dsnReturn: undefined, envelopeId: undefined, saslSender: undefined };
+  let authSeen = false;
   const dsnDisabled = session.discardedEhloKeywords.has('dsn');
   for (const parameter of parameters) {
     const upper = parameter.toUpperCase();
@@ -177,6 +184,12 @@ async function parseMailParameters(protocol: SmtpdProtocol, parameters: readonly
       const decoded = xtextDecode(parameter.slice(6));
       if (result.envelopeId !== undefined || decoded === undefined || !isPrintable(decoded)) return void await protocol.reply(replies.badEnvid);
       result.envelopeId = decoded;
+    } else if (upper.startsWith('AUTH=')) {
+      // smtpd_sasl_mail_opt(): accepted whether or not AUTH is enabled, as in Postfix.
+      if (authSeen) return void await protocol.reply(replies.multipleAuthOptions);
+      authSeen = true;
+      const value = parameter.slice(5);
+      if (value !== '<>') result.saslSender = value.replace(/[\x00-\x1f\x7f]/g, '?');
     } else {
       await protocol.reply(replies.unsupportedOption(parameter));
       return undefined;
@@ -224,7 +237,7 @@ async function openStream(protocol: SmtpdProtocol, transaction: Transaction): Pr
   });
   transaction.stream = stream;
   transaction.queueId = stream.queueId;
-  protocol.trace({ kind: 'smtpd.client', clientName: client.name, clientAddress: client.address }, stream.queueId);
+  protocol.trace({ kind: 'smtpd.client', clientName: client.name, clientAddress: client.address, ...saslLogFields(session) }, stream.queueId);
   stream.setSender(transaction.sender);
   if (transaction.dsnEnvelopeId !== undefined) stream.setAttribute('envelope_id', transaction.dsnEnvelopeId);
   if (transaction.dsnReturn !== undefined) stream.setAttribute('ret_flags', transaction.dsnReturn === 'full' ? '1' : '2');
@@ -246,6 +259,7 @@ export async function rcptCommand(protocol: SmtpdProtocol, words: readonly Word[
     await protocol.reply(replies.rcptSyntax);
     return false;
   }
+  if (!await eventLimit(protocol, 'recipient')) return false;
   const addressWord = words[2] as Word;
   const recipient = addressWord.error ? undefined
     : await extractAddress(protocol, addressWord, { allowEmpty: false, strict: settings.strictRfc821Envelopes, smtputf8: transaction.smtputf8 });

@@ -1,6 +1,6 @@
 // The session-level commands: HELO and EHLO (with the ESMTP keyword list and
 // smtpd_discard_ehlo_keywords), RSET, NOOP, VRFY, ETRN, QUIT, and the replies a server
-// without STARTTLS, AUTH, XCLIENT and XFORWARD gives. Each returns whether it succeeded
+// without XCLIENT and XFORWARD gives (STARTTLS and AUTH are starttls.ts and auth.ts). Each returns whether it succeeded
 // (the disconnect line counts "vrfy=3/5").
 // Called through the command table (commands.ts). Models helo_cmd(), ehlo_cmd(),
 // rset_cmd(), noop_cmd(), vrfy_cmd(), etrn_cmd(), quit_cmd(), unimpl_cmd() and the
@@ -10,6 +10,8 @@ import { checkHostname, checkMailhostLiteral } from '../global/address/domain.ts
 import type { SmtpdProtocol } from './api.ts';
 import { extractAddress } from './commands-mail.ts';
 import { replies } from './replies.ts';
+import { announcesStartTls } from './starttls.ts';
+import { authEhloKeywords } from './auth.ts';
 import type { Word } from './tokens.ts';
 
 /** collapse_args(): the words after the verb as one argument. */
@@ -67,6 +69,8 @@ export function ehloKeywords(protocol: SmtpdProtocol): string[] {
   if (keep('size')) lines.push(settings.messageSizeLimit > 0 ? `SIZE ${settings.messageSizeLimit}` : 'SIZE');
   if (keep('vrfy') && !settings.disableVrfy) lines.push('VRFY');
   if (keep('etrn')) lines.push('ETRN');
+  if (announcesStartTls(protocol)) lines.push('STARTTLS');
+  lines.push(...authEhloKeywords(protocol));
   if (keep('enhancedstatuscodes')) lines.push('ENHANCEDSTATUSCODES');
   if (keep('8bitmime')) lines.push('8BITMIME');
   if (keep('dsn')) lines.push('DSN');
@@ -166,16 +170,6 @@ export async function etrnCommand(protocol: SmtpdProtocol, words: readonly Word[
   // that fast_flush_domains does not list.
   protocol.env.log.warn(`reject: ETRN ${domain.slice(0, 100)}... from ${session.namaddr}`);
   await protocol.reply(replies.etrnDenied(domain));
-  return false;
-}
-
-export async function starttlsCommand(protocol: SmtpdProtocol): Promise<boolean> {
-  await protocol.reply(replies.notImplemented);
-  return false;
-}
-
-export async function authCommand(protocol: SmtpdProtocol): Promise<boolean> {
-  await protocol.reply(replies.authNotEnabled);
   return false;
 }
 

@@ -7,9 +7,10 @@
 
 import type { SmtpdProtocol } from './api.ts';
 import {
-  authCommand, ehloCommand, etrnCommand, heloCommand, noopCommand, quitCommand, rsetCommand, starttlsCommand,
-  vrfyCommand, xclientCommand,
+  ehloCommand, etrnCommand, heloCommand, noopCommand, quitCommand, rsetCommand, vrfyCommand, xclientCommand,
 } from './commands-session.ts';
+import { starttlsCommand } from './starttls.ts';
+import { authCommand } from './auth.ts';
 import { mailCommand, rcptCommand } from './commands-mail.ts';
 import { bdatCommand, dataCommand } from './data.ts';
 import type { Word } from './tokens.ts';

@@ -14,6 +14,9 @@ import type { CheckEnvironment } from './checks/run.ts';
 import { Restrictions } from './checks/stages.ts';
 import { openSmtpdTables } from './checks/tables.ts';
 import { readSmtpdSettings } from './settings.ts';
+import { saslLogFields } from './auth.ts';
+import { openSmtpdSecurity } from './security.ts';
+import type { AnvilEndpoint } from '../anvil/api.ts';
 
 export interface SmtpdEnvironmentOptions {
   config: MainConfig;
@@ -22,6 +25,10 @@ export interface SmtpdEnvironmentOptions {
   trace(event: ServiceTraceInput): void;
   cleanup(): CleanupEndpoint;
   rewrite(): RewriteEndpoint;
+  /** The anvil service for client limits (service.ts finds master's); absent: no limits. */
+  anvil?: () => AnvilEndpoint | undefined;
+  /** The master.cf service name ("smtp"), for anvil and the limit warnings. */
+  serviceName?: string;
 }
 
 export async function createSmtpdEnvironment(options: SmtpdEnvironmentOptions): Promise<SmtpdEnvironment> {
@@ -36,8 +43,15 @@ export async function createSmtpdEnvironment(options: SmtpdEnvironmentOptions): 
     resolve: (sender, address) => options.rewrite().resolve(sender, address),
   };
   const resolver = new SmtpdResolver(rewrite);
+  const security = await openSmtpdSecurity({
+    config: options.config, fs: options.platform.fs, log: options.log,
+    context: { fs: options.platform.fs, reporter: options.log, cwd: options.config.configDirectory, allowSurrogate: true },
+    serviceName: options.serviceName ?? 'smtp',
+    ...(options.anvil === undefined ? {} : { anvil: options.anvil }),
+  });
   const checks: CheckEnvironment = {
-    settings, tables, resolver, rewrite, dns: options.platform.dns, log: options.log,
+    settings, tables, resolver, rewrite, dns: options.platform.dns, log: options.log, security,
+    net: options.platform.net, timers: options.platform.timers, clock: options.platform.clock,
     whatsup(session, names, action, text) {
       const client = session.client;
       const queueId = session.transaction?.queueId;
@@ -47,6 +61,7 @@ export async function createSmtpdEnvironment(options: SmtpdEnvironmentOptions): 
         ...(names.recipient === undefined ? {} : { recipient: names.recipient }),
         protocol: session.protocol,
         ...(names.helo === undefined ? {} : { helo: names.helo }),
+        ...saslLogFields(session),
         sessionId: session.sessionId,
         ...(queueId === undefined ? {} : { queueId }),
       });
@@ -59,5 +74,6 @@ export async function createSmtpdEnvironment(options: SmtpdEnvironmentOptions): 
     timers: options.platform.timers,
     log: options.log,
     trace: options.trace,
+    security,
   };
 }

@@ -13,6 +13,7 @@ import type { Connection, Listener } from '../platform/types.ts';
 import { openSmtpdSession, type SmtpdConnection, type SmtpdEnvironment } from './api.ts';
 import { createSmtpdEnvironment } from './environment.ts';
 import { lookupClient } from './peer.ts';
+import { isAnvilEndpoint } from '../anvil/service.ts';
 
 /** Connections one smtpd service serves at once (master.cf maxproc; default_process_limit). */
 export const SESSIONS_MAX_DEFAULT = 100;
@@ -58,6 +59,11 @@ class SmtpdService implements RunningService {
         env: createSmtpdEnvironment({
           config, platform: context.host.platform, log: context.log, trace: (event) => context.trace(event),
           cleanup: () => context.runtime.cleanup(), rewrite: () => context.runtime.rewrite(),
+          serviceName: context.serviceName,
+          anvil: () => {
+            const anvil = context.runtime.service('anvil');
+            return isAnvilEndpoint(anvil) ? anvil : undefined;
+          },
         }),
       };
     }
@@ -93,6 +99,7 @@ class SmtpdService implements RunningService {
     const session = openSmtpdSession(env, client, sessionId, {
       write: (bytes) => connection.write(bytes),
       close: () => connection.end(),
+      startTls: (options) => connection.startTls(options),
     });
     this.sessions.add(session);
     for (const chunk of early.splice(0)) session.receive(chunk);

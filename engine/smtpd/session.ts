@@ -7,6 +7,7 @@
 // restrictions (checks/). Models SMTPD_STATE of src/smtpd/smtpd.h.
 
 import type { CleanupStream } from '../master/contracts.ts';
+import type { TlsInfo } from '../platform/types.ts';
 
 /** Where the session is: before the greeting, reading commands, inside DATA or BDAT
  *  content, or finished. */
@@ -58,6 +59,8 @@ export class Transaction {
   filter: string | undefined;
   redirect: string | undefined;
   readonly bcc: string[] = [];
+  /** MAIL FROM's AUTH= parameter (xtext, "<>" not kept): who the client says submitted it. */
+  saslSender: string | undefined;
 
   constructor(sender: string) {
     this.sender = sender;
@@ -97,6 +100,15 @@ export class Session {
   deferIfPermit: { client?: DeferredReply; helo?: DeferredReply; sender?: DeferredReply } = {};
   /** EHLO keywords suppressed for this client (smtpd_discard_ehlo_keywords). */
   discardedEhloKeywords = new Set<string>();
+  /** STARTTLS completed: the protocol and cipher (TLS_SESS_STATE). engine/smtpd/starttls.ts. */
+  tls: TlsInfo | undefined;
+  /** AUTH succeeded (engine/smtpd/auth.ts): the mechanism as the client named it, the user. */
+  saslMethod: string | undefined;
+  saslUsername: string | undefined;
+  /** smtpd_sasl_exceptions_networks lists this client: AUTH is not announced to it. */
+  saslExcepted = false;
+  /** anvil counted this connection in (limits.ts); it is counted out at the end. */
+  anvilConnected = false;
   /** Per-command statistics in command-table order. */
   readonly counts = new Map<string, CommandCount>();
 

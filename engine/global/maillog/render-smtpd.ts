@@ -30,13 +30,19 @@ export function renderSmtpdText(event: SmtpdEvent): string | undefined {
     case 'smtpd.disconnect':
       return `disconnect from ${namaddr(event)}${event.counters}`;
     case 'smtpd.client':
-      return `${event.queueId ?? 'NOQUEUE'}: client=${namaddr(event)}`;
+      return `${event.queueId ?? 'NOQUEUE'}: client=${namaddr(event)}`
+        + (event.saslMethod === undefined ? '' : `, sasl_method=${event.saslMethod}`)
+        + (event.saslUsername === undefined ? '' : `, sasl_username=${event.saslUsername}`)
+        + (event.saslSender === undefined ? '' : `, sasl_sender=${event.saslSender}`);
     case 'smtpd.whatsup': {
       let text = `${event.queueId ?? 'NOQUEUE'}: ${event.action}: ${event.where} from ${namaddr(event)}: ${event.text};`;
       if (event.sender !== undefined) text += ` from=<${event.sender}>`;
       if (event.recipient !== undefined) text += ` to=<${event.recipient}>`;
       if (event.protocol !== undefined) text += ` proto=${event.protocol}`;
       if (event.helo !== undefined) text += ` helo=<${event.helo}>`;
+      if (event.saslMethod !== undefined) text += ` sasl_method=${event.saslMethod}`;
+      if (event.saslUsername !== undefined) text += ` sasl_username=${event.saslUsername}`;
+      if (event.saslSender !== undefined) text += ` sasl_sender=${event.saslSender}`;
       return text;
     }
     case 'smtpd.session-end':

@@ -18,6 +18,8 @@ import {
 import { rejectRblAddress, rejectRblDomain } from './rbl.ts';
 import { permitAuthDestination, permitMynetworks, rejectUnauthDestination, rejectUnauthPipelining } from './relay.ts';
 import type { CheckRun, CheckStatus } from './run.ts';
+import { permitSaslAuthenticated, senderLoginMismatch } from './login.ts';
+import { checkPolicyService } from './policy.ts';
 
 export const CLIENT_CLASS = 'Client host';
 export const HELO_CLASS = 'Helo command';
@@ -79,7 +81,19 @@ const RESTRICTIONS: Readonly<Record<string, Restriction>> = {
   reject_unknown_reverse_client_hostname: (step) => rejectUnknownReverseClient(step.run),
   permit_mynetworks: (step) => permitMynetworks(step.run),
   permit_inet_interfaces: (step) => (step.run.env.tables.interfaceAddresses.includes(step.run.session.client.address) ? 'ok' : 'dunno'),
-  permit_sasl_authenticated: dunno,
+  permit_sasl_authenticated: (step) => permitSaslAuthenticated(step.run),
+  check_policy_service: (step) => {
+    const server = step.next();
+    if (server === undefined || !server.includes(':')) {
+      step.run.env.log.warn('restriction check_policy_service must be followed by transport:server');
+      return step.run.serverError();
+    }
+    return checkPolicyService(step.run, server, step.replyName, step.replyClass, step.defaultAcl, evaluateList);
+  },
+  reject_sender_login_mismatch: (step) => senderLoginMismatch(step.run, 'reject_sender_login_mismatch', 'both'),
+  reject_authenticated_sender_login_mismatch: (step) => senderLoginMismatch(step.run, 'reject_authenticated_sender_login_mismatch', 'authenticated'),
+  reject_known_sender_login_mismatch: (step) => senderLoginMismatch(step.run, 'reject_known_sender_login_mismatch', 'known'),
+  reject_unauthenticated_sender_login_mismatch: (step) => senderLoginMismatch(step.run, 'reject_unauthenticated_sender_login_mismatch', 'unauthenticated'),
   permit_tls_clientcerts: dunno,
   permit_tls_all_clientcerts: dunno,
   check_client_access: (step) => {

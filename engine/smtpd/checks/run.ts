@@ -8,7 +8,8 @@
 // Created by stages.ts for each smtpd_check_*() call; used by every restriction.
 // Models smtpd_check_reject(), defer_if(), reject_dict_retry() in src/smtpd/smtpd_check.c.
 
-import type { Resolver } from '../../platform/types.ts';
+import type { Clock, Network, Resolver, Timers } from '../../platform/types.ts';
+import type { SmtpdSecurity } from '../security.ts';
 import type { Reporter } from '../../global/msg.ts';
 import type { RewriteEndpoint } from '../../master/contracts.ts';
 import type { SmtpdSettings } from '../settings.ts';
@@ -33,6 +34,12 @@ export interface CheckEnvironment {
   rewrite: RewriteEndpoint;
   dns: Resolver;
   log: Reporter;
+  /** SASL state, sender login maps (security.ts); absent in tests that do not need them. */
+  security?: SmtpdSecurity;
+  /** For check_policy_service (policy.ts). */
+  net?: Network;
+  timers?: Timers;
+  clock?: Clock;
   /** log_whatsup(): emits the "ID: ACTION: WHERE from ...; from=<> to=<> proto= helo=<>" line. */
   whatsup(session: Session, names: CheckNames, action: string, text: string): void;
 }

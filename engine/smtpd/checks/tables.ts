@@ -122,7 +122,10 @@ export async function openSmtpdTables(config: MainConfig, context: MapContext): 
   const localRewriteClients = config.getList('local_header_rewrite_clients');
   const lists = [...RESTRICTION_PARAMETERS.map((parameter) => config.getList(parameter)), ...classes.values(), localRewriteClients];
   for (const list of lists) {
-    for (const word of list) {
+    for (let index = 0; index < list.length; index++) {
+      const word = list[index] as string;
+      // check_policy_service names a server ("inet:127.0.0.1:9998"), not a table.
+      if (word.toLowerCase() === 'check_policy_service') { index++; continue; }
       if (word.includes(':') && !access.has(word)) access.set(word, await openSmtpdTable(word, context));
     }
   }
