@@ -13,6 +13,7 @@ import { readMasterConfig, type MasterEntry } from '../global/config/master-cf.t
 import { computedDefault, type ExplicitLookup } from '../global/config/defaults.ts';
 import { expandValue } from '../global/config/expand.ts';
 import { builtinParameter, builtinParameters, DEFAULT_INTERFACES, serviceParameters, type MachineFacts } from '../global/params/index.ts';
+import { isMtalabParameter } from '../global/params/mtalab.ts';
 import { checkClientFile, databaseParameterNames, type ClientFile } from './postconf-dbms.ts';
 import { analyzeParameters, flagUnusedMasterParameters, type MainScope } from './postconf-master-params.ts';
 
@@ -129,7 +130,7 @@ export async function showMainParameters(run: PostconfRun): Promise<void> {
     analysis = analyzeParameters(masterEntries, mainScope, run.configDirectory, run.reporter);
     const databaseNames = new Set<string>();
     const clientFilesSeen = new Set<string>();
-    kindOf = (name) => analysis?.kindOf(name) ?? (databaseNames.has(name) ? 'user' : undefined);
+    kindOf = (name) => analysis?.kindOf(name) ?? (databaseNames.has(name) || isMtalabParameter(name) ? 'user' : undefined);
     const lookupForScan = (name: string): string | undefined => explicit(name) ?? (kindOf(name) ? builtinDefault(name) : undefined);
     for (const [name, entry] of entries) {
       const known = builtinParameter(name) !== undefined || serviceDefaults.has(name);

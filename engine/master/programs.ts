@@ -19,6 +19,7 @@ import { virtualProgram } from '../virtual/service.ts';
 import { showqProgram } from '../showq/service.ts';
 import { smtpdProgram } from '../smtpd/service.ts';
 import { lmtpProgram, smtpProgram } from '../smtp/service.ts';
+import { anvilProgram } from '../anvil/service.ts';
 
 /** Programs by master.cf command name. bounce/defer/trace all run "bounce"; error/retry
  *  both run "error". */
@@ -37,6 +38,7 @@ export const programs: Readonly<Record<string, ServiceProgram>> = {
   smtpd: smtpdProgram,
   smtp: smtpProgram,
   lmtp: lmtpProgram,
+  anvil: anvilProgram,
 };
 
 /** The program for a command, if mtalab implements it. */
