@@ -16,7 +16,11 @@ import {
   withDirectory, type InstanceSpec, type RunResult,
 } from './real-instance.ts';
 
-const binPath = fileURLToPath(new URL('../../bin/mtalab.mjs', import.meta.url));
+/** bin/mtalab.mjs of this tree, or of the checkout MTALAB_ROOT names (to run a snapshot,
+ *  e.g. `git archive HEAD`, while the working tree is being edited). */
+const binPath = process.env.MTALAB_ROOT !== undefined && process.env.MTALAB_ROOT !== ''
+  ? join(process.env.MTALAB_ROOT, 'bin', 'mtalab.mjs')
+  : fileURLToPath(new URL('../../bin/mtalab.mjs', import.meta.url));
 
 /** An mtalab CLI command as a child process (bounded time). */
 export function mtalabCli(argv: readonly string[], input = ''): RunResult {

@@ -1,0 +1,269 @@
+// Durability of mtalab's smtpd in node real mode: a bounded load (MESSAGES messages, each
+// with its own token in the Subject, over SESSIONS concurrent SMTP sessions of a small
+// client written here) goes to `127.0.0.1:PORT inet ... smtpd`, while the background master
+// is SIGKILLed at seeded moments (KILLS_MIN..KILLS_MAX times, each once a seeded number of
+// messages has been accepted, plus a seeded few milliseconds) and started again at once.
+// The client records which messages got "250 2.0.0 Ok: queued as ID"; a session that loses
+// its connection reconnects (bounded) and goes on with the next message. At the end, once
+// the queue has drained, every message that got 250 must be in the mailbox at least once.
+// Prints "durability: N accepted, N delivered, 0 lost, D duplicates". DURABILITY_SEED picks
+// the kills. Needs root (delivery to a local user). Every process stopped by its pid.
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ensureLocalUsers, freeLoopbackPort, type InstanceSpec } from './real-instance.ts';
+import { MtalabInstance } from './mtalab-instance.ts';
+
+const SEED = Number.parseInt(process.env.DURABILITY_SEED ?? '4242', 10) || 4242;
+const MESSAGES = 200;
+const SESSIONS = 4;
+const KILLS_MIN = 3;
+const KILLS_MAX = 5;
+/** Kill moments fall while this share of the load (from the start) is being accepted. */
+const KILL_SPAN = 0.85;
+const KILL_JITTER_MS_MAX = 40;
+const USER = 'mtalabsmtp';
+const DOMAIN = 'mtalab.test';
+const BODY_LINES = 16;
+/** One reply must come within this long. */
+const REPLY_TIMEOUT_MS = 15_000;
+/** Reconnect attempts per session after a lost connection (RECONNECT_DELAY_MS apart). */
+const RECONNECTS_MAX = 400;
+const RECONNECT_DELAY_MS = 50;
+const LINE_LENGTH_MAX = 4096;
+const DRAIN_WAIT_MS = 90_000;
+const POLL_MS = 200;
+/** Fast retries so that a dot-lock left by a killed delivery is broken within seconds. */
+const FAST_RETRY_MAIN_CF = `stale_lock_time = 3s
+queue_run_delay = 2s
+minimal_backoff_time = 2s
+maximal_backoff_time = 4s
+`;
+
+const available = process.getuid?.() === 0;
+const instances: MtalabInstance[] = [];
+
+after(async () => {
+  for (const instance of instances) {
+    try {
+      await instance.stop();
+    } finally {
+      if (process.env.DURABILITY_KEEP !== '1') instance.remove();
+    }
+  }
+});
+
+/** mulberry32: the same kills for the same seed. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let value = state;
+    value = Math.imul(value ^ (value >>> 15), value | 1);
+    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
+    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Reply { code: number; text: string }
+
+/** One SMTP connection: writes commands, reads (multi-line) replies with a timeout. */
+class Connection {
+  private buffer = '';
+  private lines: string[] = [];
+  private waiting: (() => void) | undefined;
+  private closed = false;
+
+  private constructor(private readonly socket: Socket) {
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      for (let index = this.buffer.indexOf('\n'); index >= 0; index = this.buffer.indexOf('\n')) {
+        this.lines.push(this.buffer.slice(0, index).replace(/\r$/, ''));
+        this.buffer = this.buffer.slice(index + 1);
+      }
+      if (this.buffer.length > LINE_LENGTH_MAX) this.socket.destroy(new Error('reply line too long'));
+      this.wake();
+    });
+    socket.on('close', () => { this.closed = true; this.wake(); });
+    socket.on('error', () => { this.closed = true; this.wake(); });
+  }
+
+  static open(port: number): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => { socket.removeListener('error', reject); resolve(new Connection(socket)); });
+      socket.once('error', reject);
+    });
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.();
+  }
+
+  private async line(): Promise<string> {
+    const deadline = Date.now() + REPLY_TIMEOUT_MS;
+    while (this.lines.length === 0) {
+      if (this.closed) throw new Error('connection lost');
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('reply timeout');
+      await Promise.race([new Promise<void>((done) => { this.waiting = done; }), sleep(left)]);
+    }
+    return this.lines.shift()!;
+  }
+
+  async reply(): Promise<Reply> {
+    const texts: string[] = [];
+    for (let count = 0; count < 100; count++) {
+      const line = await this.line();
+      texts.push(line);
+      if (line[3] !== '-') return { code: Number.parseInt(line.slice(0, 3), 10), text: texts.join('\n') };
+    }
+    throw new Error('reply too long');
+  }
+
+  async command(text: string): Promise<Reply> {
+    this.socket.write(`${text}\r\n`);
+    return this.reply();
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+const tokenOf = (index: number): string => `durability-${SEED}-${String(index).padStart(4, '0')}`;
+
+function messageText(index: number): string {
+  const body = Array.from({ length: BODY_LINES }, (_, line) => `line ${line} of message ${index}: the quick brown fox jumps over the lazy dog`);
+  return [`From: load@example.test`, `To: ${USER}@${DOMAIN}`, `Subject: ${tokenOf(index)}`, '', ...body, '.ends with a dot-stuffed line'].join('\r\n');
+}
+
+/** "Subject: TOKEN" occurrences in the mailbox, by token. */
+function countTokens(mailbox: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const match of mailbox.matchAll(/^Subject: (durability-\d+-\d{4})$/gm)) counts.set(match[1]!, (counts.get(match[1]!) ?? 0) + 1);
+  return counts;
+}
+
+function filesUnder(directory: string): string[] {
+  if (!existsSync(directory)) return [];
+  return readdirSync(directory, { recursive: true }).map(String).filter((entry) => statSync(join(directory, entry), { throwIfNoEntry: false })?.isFile());
+}
+
+/** Queue files still to deliver; a file in incoming without the owner x bit is one that
+ *  cleanup was writing when it was killed (never acknowledged), as in Postfix. */
+function pendingFiles(queueDirectory: string): string[] {
+  return ['incoming', 'active', 'deferred'].flatMap((queue) => filesUnder(join(queueDirectory, queue)).map((entry) => join(queue, entry))
+    .filter((entry) => !entry.startsWith('incoming') || ((statSync(join(queueDirectory, entry), { throwIfNoEntry: false })?.mode ?? 0) & 0o100) !== 0));
+}
+
+test(`SIGKILL of the smtpd host under load: every message that got 250 is delivered (seed ${SEED})`, {
+  skip: available ? false : 'needs root (delivery to a local user)', timeout: 600_000,
+}, async () => {
+  ensureLocalUsers([USER]);
+  const port = await freeLoopbackPort();
+  const spec: InstanceSpec = {
+    smtpdListen: `127.0.0.1:${port}`,
+    mainCf: `myhostname = mx.${DOMAIN}
+mydestination = $myhostname, localhost, ${DOMAIN}
+maillog_file_prefixes = /var, /dev/stdout, /tmp, @DIR@
+${FAST_RETRY_MAIN_CF}`,
+  };
+  const mtalab = MtalabInstance.create(spec, 'mtalab-durability-');
+  instances.push(mtalab);
+  await mtalab.start();
+
+  const random = seeded(SEED);
+  const killCount = KILLS_MIN + Math.floor(random() * (KILLS_MAX - KILLS_MIN + 1));
+  const killAt = Array.from({ length: killCount }, () => 1 + Math.floor(random() * MESSAGES * KILL_SPAN)).sort((a, b) => a - b);
+  const jitters = killAt.map(() => Math.floor(random() * KILL_JITTER_MS_MAX));
+  const accepted = new Map<string, string>();
+  const failures: string[] = [];
+  let next = 0;
+  let reconnects = 0;
+  let kills = 0;
+  let stopped = false;
+
+  const session = async (): Promise<void> => {
+    let connection: Connection | undefined;
+    for (let attempts = 0; next < MESSAGES && attempts <= RECONNECTS_MAX;) {
+      try {
+        if (connection === undefined) {
+          connection = await Connection.open(port);
+          const greeting = await connection.reply();
+          if (greeting.code !== 220) throw new Error(`greeting ${greeting.text}`);
+          const ehlo = await connection.command('EHLO load.example.test');
+          if (ehlo.code !== 250) throw new Error(`EHLO ${ehlo.text}`);
+        }
+        const index = next++;
+        const mail = await connection.command('MAIL FROM:<load@example.test>');
+        if (mail.code !== 250) { failures.push(`${index} MAIL ${mail.text}`); continue; }
+        const rcpt = await connection.command(`RCPT TO:<${USER}@${DOMAIN}>`);
+        if (rcpt.code !== 250) { failures.push(`${index} RCPT ${rcpt.text}`); await connection.command('RSET'); continue; }
+        const data = await connection.command('DATA');
+        if (data.code !== 354) { failures.push(`${index} DATA ${data.text}`); continue; }
+        const done = await connection.command(`${messageText(index)}\r\n.`);
+        const id = /^250 2\.0\.0 Ok: queued as (\w+)$/.exec(done.text)?.[1];
+        if (id !== undefined) accepted.set(tokenOf(index), id);
+        else failures.push(`${index} end of data: ${done.text}`);
+      } catch (error) {
+        connection?.close();
+        connection = undefined;
+        attempts++;
+        reconnects++;
+        if (!/ECONNREFUSED|connection lost|ECONNRESET|EPIPE/.test(String(error))) failures.push(`session: ${String(error)}`);
+        await sleep(RECONNECT_DELAY_MS);
+      }
+    }
+    if (connection !== undefined) {
+      await connection.command('QUIT').catch(() => undefined);
+      connection.close();
+    }
+  };
+
+  const killer = async (): Promise<void> => {
+    for (const [position, threshold] of killAt.entries()) {
+      for (let waited = 0; accepted.size < threshold && !stopped && waited < 120_000; waited += 2) await sleep(2);
+      if (stopped) return;
+      await sleep(jitters[position]!);
+      await mtalab.kill();
+      kills++;
+      await mtalab.start();
+    }
+  };
+
+  const started = Date.now();
+  const killing = killer();
+  await Promise.all(Array.from({ length: SESSIONS }, () => session()));
+  stopped = true;
+  await killing;
+  const loadMs = Date.now() - started;
+
+  const mailboxPath = join(mtalab.mailDirectory, USER);
+  let counts = new Map<string, number>();
+  for (let waited = 0; waited <= DRAIN_WAIT_MS; waited += POLL_MS) {
+    counts = countTokens(existsSync(mailboxPath) ? readFileSync(mailboxPath, 'latin1') : '');
+    if ([...accepted.keys()].every((token) => (counts.get(token) ?? 0) > 0) && pendingFiles(mtalab.queueDirectory).length === 0) break;
+    await sleep(POLL_MS);
+  }
+  const lost = [...accepted.keys()].filter((token) => (counts.get(token) ?? 0) === 0);
+  const delivered = [...accepted.keys()].length - lost.length;
+  const duplicates = [...counts.values()].reduce((sum, count) => sum + Math.max(0, count - 1), 0);
+  const unacknowledged = [...counts.keys()].filter((token) => !accepted.has(token)).length;
+  console.log(`durability: ${accepted.size} accepted, ${delivered} delivered, ${lost.length} lost, ${duplicates} duplicates`);
+  console.log(`  seed ${SEED}: ${MESSAGES} sent over ${SESSIONS} sessions in ${loadMs} ms, ${kills} kills after ${killAt.join(', ')} accepted, `
+    + `${reconnects} reconnects, ${unacknowledged} delivered without a 250 (in flight at a kill), queue left: ${pendingFiles(mtalab.queueDirectory).join(' ') || 'none'}`);
+  for (const failure of failures.slice(0, 10)) console.log(`  ${failure}`);
+  assert.equal(kills, killCount);
+  assert.ok(accepted.size >= MESSAGES - 3 * killCount * SESSIONS, `most messages accepted (${accepted.size})`);
+  assert.deepEqual(lost.map((token) => `${token} (${accepted.get(token)})`), [], 'accepted messages missing from the mailbox');
+  assert.deepEqual(failures.filter((failure) => !failure.includes('connection lost')), [], 'no unexpected replies');
+  await mtalab.stop();
+});
