@@ -1,7 +1,9 @@
 // Crash tests on the simulated host (issue 3: "a host killed at chosen points loses no
 // message that was accepted, and delivers at most a duplicate"; DESIGN: a 250/accepted is
 // a promise). For each scenario -- an mbox delivery, a Maildir delivery, an alias that
-// makes two copies, a bounce to the sender, three messages at once -- a dry run counts K,
+// makes two copies with one forwarded on by a .forward, a bounce to the sender, a message
+// deferred (defer_transports) and let go after the restart, three messages at once --
+// a dry run counts K,
 // the disk-changing operations from `sendmail` to a quiet host; then for every N in 1..K
 // (CRASH_STRIDE=s takes every s-th) a fresh host is crashed right after its Nth operation
 // (unsynced content dropped, every later operation EIO, memory gone), booted again on the
@@ -51,6 +53,11 @@ interface Expectation {
 interface Scenario {
   name: string;
   options: PipelineHostOptions;
+  /** Files to give their owners and modes after the install (a .forward must be the
+   *  user's and not world writable). */
+  owners?: Record<string, { uid: number; mode: number }>;
+  /** What the administrator changes on the disk before the machine comes back. */
+  beforeRestart?(volume: Volume): void;
   submissions: Submission[];
   expect: Expectation[];
 }
@@ -86,6 +93,15 @@ function one(argv: string[], user: string, token: string): Submission {
 }
 
 const TEAM_ALIASES = { '/etc/aliases': `${DEFAULT_ALIASES}team: alice, bob\n` };
+/** bob keeps a copy and forwards one to carol: local hands it to cleanup as a new message. */
+const BOB_FORWARDS = { '/home/bob/.forward': '\\bob, carol@example.test\n' };
+const DEFER_LOCAL = 'defer_transports = local\n';
+
+/** The administrator takes defer_transports out again: the deferred mail may go. */
+function undeferLocal(volume: Volume): void {
+  const path = '/etc/postfix/main.cf';
+  volume.writeFileSync(path, (readVolumeFile(volume, path) ?? '').replace(DEFER_LOCAL, ''));
+}
 
 const scenarios: Scenario[] = [
   {
@@ -98,11 +114,20 @@ const scenarios: Scenario[] = [
     expect: [{ submission: 0, label: 'alice', count: (volume) => maildirCount(volume, 'alice', 'token-maildir') }],
   },
   {
-    name: 'alias with two copies', options: { files: TEAM_ALIASES }, submissions: [one(['team'], 'carol', 'token-team')],
+    name: 'alias with two copies, one forwarded', options: { files: { ...TEAM_ALIASES, ...BOB_FORWARDS } },
+    owners: { '/home/bob/.forward': { uid: 1002, mode: 0o644 } },
+    submissions: [one(['team'], 'carol', 'token-team')],
     expect: [
       { submission: 0, label: 'alice', count: (volume) => mboxCount(volume, 'alice', 'token-team') },
       { submission: 0, label: 'bob', count: (volume) => mboxCount(volume, 'bob', 'token-team') },
+      { submission: 0, label: 'carol (forwarded by bob)', count: (volume) => mboxCount(volume, 'carol', 'token-team') },
     ],
+  },
+  {
+    name: 'deferred, delivered after the restart', options: { mainCf: `${DEFAULT_MAIN_CF}${DEFER_LOCAL}` },
+    beforeRestart: undeferLocal,
+    submissions: [one(['alice'], 'bob', 'token-deferred')],
+    expect: [{ submission: 0, label: 'alice', count: (volume) => mboxCount(volume, 'alice', 'token-deferred') }],
   },
   {
     name: 'bounce', options: {}, submissions: [one(['nosuchuser'], 'alice', 'token-bounce')],
@@ -122,7 +147,7 @@ const scenarios: Scenario[] = [
 
 /** Scenarios whose recovery is crashed again at every point (the others: single crashes).
  *  The three-message pairs (about 6000, three minutes) run with CRASH_FULL=1. */
-const DOUBLE_CRASH_SCENARIOS = new Set(['mbox', 'alias with two copies', 'bounce',
+const DOUBLE_CRASH_SCENARIOS = new Set(['mbox', 'alias with two copies, one forwarded', 'bounce', 'deferred, delivered after the restart',
   ...(process.env.CRASH_FULL === '1' ? ['three messages at once'] : [])]);
 
 interface PointResult {
@@ -150,6 +175,10 @@ interface Totals {
 /** A host installed and started, quiet, ready to take the submissions. */
 async function freshHost(scenario: Scenario): Promise<{ volume: Volume; boot: Boot }> {
   const { volume, nowMs } = await installHost(scenario.options);
+  for (const [path, { uid, mode }] of Object.entries(scenario.owners ?? {})) {
+    volume.chownSync(path, uid, uid);
+    volume.chmodSync(path, mode);
+  }
   const boot = await bootHost(volume, nowMs, 0);
   if (boot.runtime === undefined) throw new Error(`first boot failed: ${String(boot.startError)}`);
   await boot.run();
@@ -177,10 +206,19 @@ async function countOperations(scenario: Scenario): Promise<number> {
   const before = boot.platform.fs.faults.operations;
   assert.deepEqual(await submitAll(scenario, boot), scenario.submissions.map(() => true), `${scenario.name}: sendmail failed without a crash`);
   await boot.run({ forMs: AFTER_RESTART_MS });
+  const operations = boot.platform.fs.faults.operations - before;
+  if (scenario.beforeRestart !== undefined) {
+    await boot.runtime?.stop();
+    scenario.beforeRestart(volume);
+    const again = await bootHost(volume, boot.scheduler.nowMs() + REBOOT_MS, 1);
+    await again.run();
+    await again.run({ forMs: AFTER_RESTART_MS });
+    await again.runtime?.stop();
+  }
   for (const expectation of scenario.expect) {
     assert.equal(expectation.count(volume), 1, `${scenario.name}: ${expectation.label} without a crash`);
   }
-  return boot.platform.fs.faults.operations - before;
+  return operations;
 }
 
 function maillogOf(volume: Volume): string[] {
@@ -221,9 +259,11 @@ async function crashAt(scenario: Scenario, points: readonly number[]): Promise<P
   const { volume, boot: first } = await freshHost(scenario);
   first.platform.fs.faults.crashAfterOperations(points[0]);
   const accepted = await submitAll(scenario, first);
+  if (!first.platform.fs.faults.halted) await first.run({ forMs: AFTER_RESTART_MS });
   const problems: string[] = [];
   if (!first.platform.fs.faults.halted) problems.push(`no crash: the run has fewer than ${points[0]} operations`);
   const operations = [first.platform.fs.faults.lastOperation];
+  scenario.beforeRestart?.(volume);
   let previous = first;
   let lastCrashFired = true;
   for (const [offset, point] of points.slice(1).entries()) {
