@@ -15,6 +15,7 @@ import { ownAddressesOf } from '../trivial-rewrite/tables.ts';
 import { readWireContent } from './content.ts';
 import { isSoft, parseDestination, resolveDomain, resolveHost, type Lookup, type ServerAddress } from './destination.ts';
 import { handshake } from './handshake.ts';
+import { clientTableOpener, readClientSecurity, secureSession, type ClientSecurity } from './security.ts';
 import { DeliveryState } from './outcome.ts';
 import { ClientSession, connectServer } from './session.ts';
 import { readClientSettings, type ClientProtocol, type ClientSettings } from './settings.ts';
@@ -36,6 +37,7 @@ interface Attempt {
   lookup: Lookup;
   encoding: string | undefined;
   queuePath: string;
+  security: ClientSecurity;
 }
 
 function queuePathOf(context: ServiceContext, request: DeliveryRequest): string {
@@ -80,7 +82,8 @@ async function trySession(attempt: Attempt, nexthop: string, server: ServerAddre
   state.finalServer = flags.finalNexthop && last;
   state.session = { namaddrport: session.namaddrport, hostName: session.hostName, dsnSupported: false, reuseCount: 0 };
   let stop = last;
-  if (!(await handshake({ state, session, settings, loopDetect: flags.loopDetect }))) {
+  const input = { state, session, settings, loopDetect: flags.loopDetect };
+  if (!(await handshake(input)) || !(await secureSession(input, attempt.security))) {
     await quit(session, settings);
   } else {
     state.session.dsnSupported = session.has('dsn');
@@ -149,7 +152,8 @@ export async function deliverMail(context: ServiceContext, request: DeliveryRequ
     context, settings, dns: platform.dns, random: platform.random.fork(`${protocol}:${request.queueId}`),
     own: ownAddressesOf(config, options.interfaceAddresses ?? ['127.0.0.1', '::1']), queueId: request.queueId,
   };
-  const attempt: Attempt = { context, request, settings, state, lookup, encoding, queuePath };
+  const security = await readClientSecurity(config, protocol, clientTableOpener(config, { fs: platform.fs, reporter: context.log }));
+  const attempt: Attempt = { context, request, settings, state, lookup, encoding, queuePath, security };
   let nexthop = request.nexthop;
   const sites: string[] = [];
   let nonFallback = 0;

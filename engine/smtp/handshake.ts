@@ -1,10 +1,10 @@
 // The start of a session: the server's greeting, EHLO (or HELO when EHLO is refused or the
 // server does not say ESMTP and smtp_always_send_ehlo is off; LHLO for LMTP), and the ESMTP
 // keywords of the EHLO reply that the client uses (PIPELINING, SIZE, 8BITMIME, DSN,
-// SMTPUTF8; STARTTLS and AUTH are noted but not used yet: TODO(#4) TLS and SASL client).
+// SMTPUTF8; STARTTLS and AUTH with the AUTH mechanisms, used by security.ts).
 // A greeting or EHLO reply naming our own host is the last line of loop defence.
 // Called by api.ts. Failures are reported through outcome.ts. Models smtp_helo() in
-// src/smtp/smtp_proto.c (without the STARTTLS part) and smtp_stream_except() of smtp_trouble.c.
+// src/smtp/smtp_proto.c (the STARTTLS part is security.ts) and smtp_stream_except() of smtp_trouble.c.
 
 import type { DeliveryState } from './outcome.ts';
 import { oneLine, type ServerReply } from './reply.ts';
@@ -61,8 +61,10 @@ function absorbKeywords(input: HandshakeInput, reply: ServerReply): string | und
     if (settings.discardEhloKeywords.has(keyword)) continue;
     const feature = KEYWORD_FEATURES[keyword];
     if (feature === undefined) continue;
-    if (feature === 'auth') continue; // no SASL client yet: TODO(#4)
     session.features.add(feature);
+    if (feature === 'auth') {
+      for (const name of words.slice(1)) if (!session.saslMechanisms.includes(name.toUpperCase())) session.saslMechanisms.push(name.toUpperCase());
+    }
     if (feature === 'size') {
       const limit = words[1];
       if (limit !== undefined && /^\d+$/.test(limit)) session.sizeLimit = Number(limit);
@@ -133,8 +135,8 @@ export async function handshake(input: HandshakeInput): Promise<boolean> {
   }
 }
 
-/** What smtp_helo() checks once the EHLO reply is in. */
-async function checkFeatures(input: HandshakeInput, reply: ServerReply): Promise<boolean> {
+/** What smtp_helo() checks once the EHLO reply is in (again after STARTTLS: security.ts). */
+export async function checkFeatures(input: HandshakeInput, reply: ServerReply): Promise<boolean> {
   const { session, settings, state } = input;
   session.heloName = absorbKeywords(input, reply);
   if (session.heloName !== undefined && input.loopDetect && session.heloName.toLowerCase() === settings.myhostname.toLowerCase()) {

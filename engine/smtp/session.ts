@@ -5,7 +5,7 @@
 // Models SMTP_SESSION (src/smtp/smtp_session.c) and smtp_connect_addr()/smtp_connect_sock()
 // in src/smtp/smtp_connect.c.
 
-import type { Connection } from '../platform/types.ts';
+import type { Connection, TlsInfo } from '../platform/types.ts';
 import { PlatformError, describeCode } from '../platform/types.ts';
 import type { ServiceContext } from '../master/contracts.ts';
 import { ClientStream } from './stream.ts';
@@ -19,6 +19,10 @@ export class ClientSession {
   reuseCount = 0;
   /** The name the server gave in its EHLO reply. */
   heloName: string | undefined;
+  /** STARTTLS completed (security.ts). */
+  tls: TlsInfo | undefined;
+  /** The mechanisms of the EHLO reply's AUTH (or AUTH=) line. */
+  saslMechanisms: string[] = [];
   constructor(
     readonly stream: ClientStream,
     readonly hostName: string,
