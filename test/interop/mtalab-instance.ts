@@ -6,7 +6,7 @@
 // durability tests (test/interop/smtp-*.test.ts) and by the benchmark (bench/). Every wait
 // is bounded; stop() and kill() act on the master's pid only.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,8 +79,15 @@ export class MtalabInstance {
     return this.startedPid;
   }
 
-  async start(): Promise<number> {
-    this.check(['postfix', '-c', this.configDirectory, 'start']);
+  /** `postfix start`; with nodeFlags (e.g. --cpu-prof), the background master is spawned
+   *  directly as `node FLAGS bin/mtalab.mjs __master -c DIR`, detached, as start does. */
+  async start(nodeFlags: readonly string[] = []): Promise<number> {
+    if (nodeFlags.length === 0) this.check(['postfix', '-c', this.configDirectory, 'start']);
+    else {
+      spawn(process.execPath, [...nodeFlags, binPath, '__master', '-c', this.configDirectory], {
+        detached: true, stdio: 'ignore', cwd: '/', env: { ...process.env, TZ: 'UTC', LANG: 'C' },
+      }).unref();
+    }
     const up = await waitFor(() => {
       const pid = this.masterPid();
       return pid !== undefined && isAlive(pid);

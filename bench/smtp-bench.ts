@@ -1,0 +1,302 @@
+// `npm run bench`: mtalab (node real mode) against a private real Postfix 3.7.11, configured
+// alike from one InstanceSpec (test/interop/real-instance.ts): an inet smtpd on a 127.x
+// port, nothing local (mydestination empty), everything relayed by relayhost to its own
+// Postfix smtp-sink on loopback. Postfix's smtp-source sends BENCH_MESSAGES 1 KB messages
+// over BENCH_SESSIONS sessions to each in turn; measured per side:
+//   accepted msgs/s   BENCH_MESSAGES / time until smtp-source has ended (every 250 in);
+//   end-to-end msgs/s BENCH_MESSAGES / time until the sink has counted them all (-c);
+//   peak memory       mtalab: the daemon's VmHWM (and its process tree's);
+//                     Postfix: the peak over samples of the sum of VmHWM of the master and
+//                     its children (and, fairer for shared pages, the peak sum of Pss).
+// Both sync every queue file before 250 (Postfix always; mtalab's node platform in cleanup).
+// Prints a table and the ratios mtalab/Postfix. Needs root (the real Postfix) and the
+// postfix package's smtp-source/smtp-sink. Loopback only; every process stopped by its pid;
+// each phase bounded by BENCH_TIMEOUT_S. BENCH_ORDER=postfix,mtalab changes the order;
+// BENCH_ROUNDS (2) alternates the sides that often and reports each side's best round;
+// BENCH_SIDES=mtalab runs one side; MTALAB_ROOT runs another checkout's bin/mtalab.mjs;
+// BENCH_CPU_PROF=DIR writes a V8 CPU profile of the mtalab daemon there.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freeLoopbackPort, RealPostfixInstance, type InstanceSpec } from '../test/interop/real-instance.ts';
+import { MtalabInstance } from '../test/interop/mtalab-instance.ts';
+
+const MESSAGES = positive(process.env.BENCH_MESSAGES, 2000);
+const SESSIONS = positive(process.env.BENCH_SESSIONS, 10);
+const ROUNDS = positive(process.env.BENCH_ROUNDS, 2);
+const MESSAGE_SIZE = 1024;
+const TIMEOUT_MS = positive(process.env.BENCH_TIMEOUT_S, 300) * 1000;
+const SAMPLE_MS = 50;
+const POLL_MS = 20;
+const PROCESSES_MAX = 500;
+const SMTP_SOURCE = '/usr/sbin/smtp-source';
+const SMTP_SINK = '/usr/sbin/smtp-sink';
+
+function positive(text: string | undefined, fallback: number): number {
+  const value = Number.parseInt(text ?? '', 10);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+type SideName = 'mtalab' | 'postfix';
+
+interface Result {
+  side: SideName;
+  acceptedSeconds: number;
+  endToEndSeconds: number;
+  received: number;
+  /** The daemon alone (mtalab) or the master alone (Postfix), kB. */
+  mainHwmKb: number;
+  /** Peak over samples of the sum of VmHWM over the process tree, kB. */
+  treeHwmKb: number;
+  /** Peak over samples of the sum of Pss over the process tree, kB. */
+  treePssKb: number;
+  processes: number;
+  /** CPU seconds (user + system) the side spent: live processes of the tree plus the
+   *  children its master has reaped. */
+  cpuSeconds: number;
+}
+
+const TICKS_PER_SECOND = 100;
+
+/** utime+stime (+ cutime+cstime of reaped children) of a process, in seconds. */
+function cpuOf(pid: number, withReaped: boolean): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    // After the comm field: state=0, ..., utime=11, stime=12, cutime=13, cstime=14.
+    const ticks = fields[11]! + fields[12]! + (withReaped ? fields[13]! + fields[14]! : 0);
+    return ticks / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of a process tree (the root counts its reaped children too). */
+function treeCpu(root: number): number {
+  return processTree(root).reduce((sum, pid) => sum + cpuOf(pid, pid === root), 0);
+}
+
+/** kB value of a "Name:   123 kB" line in /proc/PID/status or smaps_rollup. */
+function procValue(path: string, name: string): number {
+  try {
+    const match = new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(path, 'utf8'));
+    return match === null ? 0 : Number(match[1]);
+  } catch {
+    return 0;
+  }
+}
+
+/** A pid and its descendants (from /proc/PID/stat parent ids), bounded. */
+function processTree(root: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parents.set(Number(entry), Number(fields[1]));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const tree = [root];
+  for (let index = 0; index < tree.length && tree.length < PROCESSES_MAX; index++) {
+    for (const [pid, parent] of parents) if (parent === tree[index]) tree.push(pid);
+  }
+  return tree;
+}
+
+/** Samples a process tree's memory every SAMPLE_MS until stopped. */
+function sampleMemory(root: number): { stop: () => Promise<{ mainHwmKb: number; treeHwmKb: number; treePssKb: number; processes: number }> } {
+  let running = true;
+  const figures = { mainHwmKb: 0, treeHwmKb: 0, treePssKb: 0, processes: 0 };
+  const seen = new Set<number>();
+  const take = (): void => {
+    const tree = processTree(root);
+    let hwm = 0;
+    let pss = 0;
+    for (const pid of tree) {
+      seen.add(pid);
+      hwm += procValue(`/proc/${pid}/status`, 'VmHWM');
+      pss += procValue(`/proc/${pid}/smaps_rollup`, 'Pss');
+    }
+    figures.mainHwmKb = Math.max(figures.mainHwmKb, procValue(`/proc/${root}/status`, 'VmHWM'));
+    figures.treeHwmKb = Math.max(figures.treeHwmKb, hwm);
+    figures.treePssKb = Math.max(figures.treePssKb, pss);
+  };
+  const loop = (async () => {
+    for (let rounds = 0; running && rounds < TIMEOUT_MS / SAMPLE_MS * 4; rounds++) {
+      take();
+      await sleep(SAMPLE_MS);
+    }
+  })();
+  return {
+    stop: async () => {
+      take();
+      running = false;
+      await loop;
+      figures.processes = seen.size;
+      return figures;
+    },
+  };
+}
+
+const children = new Set<ChildProcess>();
+
+function stopChild(child: ChildProcess): void {
+  if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+    try {
+      process.kill(child.pid, 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
+  }
+  children.delete(child);
+}
+
+/** smtp-sink -c on a loopback address; counts "mesg=N" from its running counters. */
+async function startSink(address: string): Promise<{ port: number; messages: () => number; stop: () => void }> {
+  const port = await freeLoopbackPort(address);
+  const child = spawn(SMTP_SINK, ['-u', 'postfix', '-c', `${address}:${port}`, '256'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let count = 0;
+  let tail = '';
+  child.stdout!.setEncoding('latin1');
+  child.stdout!.on('data', (chunk: string) => {
+    const text = tail + chunk;
+    for (const match of text.matchAll(/mesg=(\d+)/g)) count = Math.max(count, Number(match[1]));
+    tail = text.slice(-32);
+  });
+  await sleep(200);
+  if (child.exitCode !== null) throw new Error(`smtp-sink exited with ${child.exitCode}`);
+  return { port, messages: () => count, stop: () => stopChild(child) };
+}
+
+/** smtp-source; resolves with its exit status. */
+function runSource(address: string, port: number): Promise<number> {
+  return new Promise((done, fail) => {
+    const child = spawn(SMTP_SOURCE, ['-m', String(MESSAGES), '-s', String(SESSIONS), '-l', String(MESSAGE_SIZE),
+      '-f', 'bench@source.example.test', '-t', 'sink@remote.example.test', `${address}:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    children.add(child);
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
+    const timer = setTimeout(() => stopChild(child), TIMEOUT_MS);
+    child.on('error', fail);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      children.delete(child);
+      if (code !== 0) process.stderr.write(`smtp-source exit ${code}: ${stderr}`);
+      done(code ?? 1);
+    });
+  });
+}
+
+function spec(listen: string, sinkAddress: string, sinkPort: number): InstanceSpec {
+  return {
+    smtpdListen: listen,
+    mainCf: `mydestination =
+relayhost = [${sinkAddress}]:${sinkPort}
+`,
+    // Postfix's smtp client asks scache for cached connections (smtp_connection_cache_on_demand).
+    masterCf: 'scache    unix  -       -       n       -       1       scache\n',
+  };
+}
+
+async function benchSide(side: SideName): Promise<Result> {
+  const listenAddress = side === 'mtalab' ? '127.0.0.1' : '127.0.0.2';
+  const sinkAddress = side === 'mtalab' ? '127.0.0.3' : '127.0.0.4';
+  const sink = await startSink(sinkAddress);
+  const port = await freeLoopbackPort(listenAddress);
+  const instanceSpec = spec(`${listenAddress}:${port}`, sinkAddress, sink.port);
+  const instance = side === 'mtalab' ? MtalabInstance.create(instanceSpec, 'mtalab-bench-') : RealPostfixInstance.create(instanceSpec);
+  const profile = process.env.BENCH_CPU_PROF;
+  try {
+    if (instance instanceof MtalabInstance) await instance.start(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []);
+    else await instance.start();
+    const root = side === 'mtalab' ? (instance as MtalabInstance).pid! : masterPidOf(instance as RealPostfixInstance);
+    const memory = sampleMemory(root);
+    const cpuBefore = treeCpu(root);
+    const started = performance.now();
+    const status = await runSource(listenAddress, port);
+    const acceptedSeconds = (performance.now() - started) / 1000;
+    if (status !== 0) throw new Error(`${side}: smtp-source failed`);
+    for (let waited = 0; sink.messages() < MESSAGES && waited < TIMEOUT_MS; waited += POLL_MS) await sleep(POLL_MS);
+    const endToEndSeconds = (performance.now() - started) / 1000;
+    const cpuSeconds = treeCpu(root) - cpuBefore;
+    const figures = await memory.stop();
+    return { side, acceptedSeconds, endToEndSeconds, received: sink.messages(), cpuSeconds, ...figures };
+  } finally {
+    try {
+      await instance.stop();
+    } finally {
+      sink.stop();
+      if (process.env.BENCH_KEEP !== '1') instance.remove();
+      else console.log(`${side}: kept ${instance.directory}`);
+    }
+  }
+}
+
+function masterPidOf(instance: RealPostfixInstance): number {
+  const path = `${instance.queueDirectory}/pid/master.pid`;
+  if (!existsSync(path)) throw new Error('no master.pid');
+  return Number(readFileSync(path, 'utf8').trim());
+}
+
+const mb = (kb: number): string => `${(kb / 1024).toFixed(1)} MB`;
+const rate = (seconds: number): string => `${(MESSAGES / seconds).toFixed(0)} msgs/s (${seconds.toFixed(2)} s)`;
+
+function report(results: Result[]): void {
+  console.log(`\nsmtp-source -m ${MESSAGES} -s ${SESSIONS} -l ${MESSAGE_SIZE} -> smtpd -> queue (fsync) -> smtp -> smtp-sink, on loopback`);
+  for (const result of results) {
+    console.log(`${result.side.padEnd(8)} accepted ${rate(result.acceptedSeconds).padEnd(26)} end to end ${rate(result.endToEndSeconds).padEnd(26)}`
+      + ` received ${result.received}/${MESSAGES}  peak memory: ${result.side === 'mtalab' ? 'daemon' : 'master'} VmHWM ${mb(result.mainHwmKb)},`
+      + ` tree sum VmHWM ${mb(result.treeHwmKb)}, tree sum Pss ${mb(result.treePssKb)} (${result.processes} processes);`
+      + ` CPU ${result.cpuSeconds.toFixed(2)} s (${(result.cpuSeconds / MESSAGES * 1000).toFixed(2)} ms/msg)`);
+  }
+  const mtalab = results.find((result) => result.side === 'mtalab');
+  const postfix = results.find((result) => result.side === 'postfix');
+  if (mtalab === undefined || postfix === undefined) return;
+  const ratio = (value: number): string => `${value.toFixed(2)}x`;
+  console.log('\nratios mtalab/Postfix (throughput: higher is better; memory: lower is better)');
+  console.log(`  accepted msgs/s    ${ratio(postfix.acceptedSeconds / mtalab.acceptedSeconds)}`);
+  console.log(`  end-to-end msgs/s  ${ratio(postfix.endToEndSeconds / mtalab.endToEndSeconds)}   (target >= 1.25x)`);
+  console.log(`  peak memory        ${ratio(mtalab.mainHwmKb / postfix.treeHwmKb)} (mtalab daemon VmHWM / Postfix tree sum VmHWM)`);
+  console.log(`                     ${ratio(mtalab.treePssKb / postfix.treePssKb)} (tree sum Pss / tree sum Pss)`);
+  console.log(`  CPU per message    ${ratio(mtalab.cpuSeconds / postfix.cpuSeconds)} (lower is better)`);
+}
+
+async function main(): Promise<number> {
+  if (process.getuid?.() !== 0) {
+    console.error('bench: needs root (a private real Postfix instance)');
+    return 1;
+  }
+  for (const path of [SMTP_SOURCE, SMTP_SINK, '/usr/sbin/postfix']) {
+    if (!existsSync(path)) {
+      console.error(`bench: ${path} is missing (Debian package postfix)`);
+      return 1;
+    }
+  }
+  const order = (process.env.BENCH_SIDES ?? process.env.BENCH_ORDER ?? 'mtalab,postfix').split(',')
+    .filter((name): name is SideName => name === 'mtalab' || name === 'postfix');
+  const results: Result[] = [];
+  console.log(`load average before: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (${ROUNDS} rounds, sides alternating)`);
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const side of order) {
+        const result = await benchSide(side);
+        console.log(`round ${round} ${side}: accepted ${rate(result.acceptedSeconds)}, end to end ${rate(result.endToEndSeconds)}, CPU ${result.cpuSeconds.toFixed(2)} s`);
+        results.push(result);
+      }
+    }
+  } finally {
+    for (const child of [...children]) stopChild(child);
+  }
+  // Each side's best round (the machine may be shared: the best is the least disturbed).
+  const best = order.map((side) => results.filter((result) => result.side === side)
+    .reduce((a, b) => (b.endToEndSeconds < a.endToEndSeconds ? b : a)));
+  report(best);
+  return results.every((result) => result.received >= MESSAGES) ? 0 : 1;
+}
+
+process.exitCode = await main();
