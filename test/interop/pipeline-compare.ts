@@ -258,6 +258,9 @@ export async function runCase(side: Side, options: {
     return { directories: [side.directory], ids: queueIdNames(lines), maskSizes: options.maskSizes === true };
   };
   const extra = options.after === undefined ? {} : await options.after(side, context);
+  // The commands run after the submissions log too (postsuper's "Deleted: 1 message"); on
+  // the real side through postlogd, a moment after the command has exited.
+  if (options.after !== undefined) await side.waitForQueue();
   const lines = (await side.maillog()).slice(before).filter((line) => !(options.dropPickup && /\/pickup\[/.test(line)));
   const normal = await context();
   const shapes = maillogShapes(lines, normal);

@@ -43,6 +43,14 @@ export function normaliseText(text: string, context: NormaliseContext): string {
     result = result.replace(/\bsize=\d+/g, 'size=N').replace(/^(message_size: +)\d+( +)\d+/gm, '$1N$2N');
   }
   return result
+    // postcat -v: the data offset is the envelope's length, which includes the arrival
+    // time record ("%ld %ld", seconds and microseconds), shorter on either side when the
+    // microseconds happen to have fewer digits. The envelope is compared record by record
+    // all the same.
+    .replace(/^(message_size: +\d+ +)\d+/gm, '$1OFFSET')
+    // mtalab keeps a deferred message's next attempt time in the file (engine/qmgr/
+    // retry-time.ts: no decision from file times) where Postfix sets the file's mtime.
+    .replace(/^named_attribute: mtalab_next_attempt_time= *\d+\n/gm, '')
     .replace(SHORT_ID, (id) => (/^\d+$/.test(id) ? id : 'QID'))
     .replace(/<\d{14}\.(Q\d+|QID)@/g, '<STAMP.$1@')
     .replace(/[A-Z][a-z]{2}, +\d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d [+-]\d{4}( \([A-Z]+\))?/g, 'DATE')
