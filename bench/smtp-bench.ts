@@ -45,6 +45,8 @@ interface Result {
   acceptedSeconds: number;
   endToEndSeconds: number;
   received: number;
+  /** SMTP sessions the sink saw (fewer than messages: the relay client reused connections). */
+  sinkSessions: number;
   /** The daemon alone (mtalab) or the master alone (Postfix), kB. */
   mainHwmKb: number;
   /** Peak over samples of the sum of VmHWM over the process tree, kB. */
@@ -156,21 +158,23 @@ function stopChild(child: ChildProcess): void {
 }
 
 /** smtp-sink -c on a loopback address; counts "mesg=N" from its running counters. */
-async function startSink(address: string): Promise<{ port: number; messages: () => number; stop: () => void }> {
+async function startSink(address: string): Promise<{ port: number; messages: () => number; sessions: () => number; stop: () => void }> {
   const port = await freeLoopbackPort(address);
   const child = spawn(SMTP_SINK, ['-u', 'postfix', '-c', `${address}:${port}`, '256'], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let count = 0;
+  let sessions = 0;
   let tail = '';
   child.stdout!.setEncoding('latin1');
   child.stdout!.on('data', (chunk: string) => {
     const text = tail + chunk;
     for (const match of text.matchAll(/mesg=(\d+)/g)) count = Math.max(count, Number(match[1]));
+    for (const match of text.matchAll(/sess=(\d+)/g)) sessions = Math.max(sessions, Number(match[1]));
     tail = text.slice(-32);
   });
   await sleep(200);
   if (child.exitCode !== null) throw new Error(`smtp-sink exited with ${child.exitCode}`);
-  return { port, messages: () => count, stop: () => stopChild(child) };
+  return { port, messages: () => count, sessions: () => sessions, stop: () => stopChild(child) };
 }
 
 /** smtp-source; resolves with its exit status. */
@@ -225,7 +229,7 @@ async function benchSide(side: SideName): Promise<Result> {
     const endToEndSeconds = (performance.now() - started) / 1000;
     const cpuSeconds = treeCpu(root) - cpuBefore;
     const figures = await memory.stop();
-    return { side, acceptedSeconds, endToEndSeconds, received: sink.messages(), cpuSeconds, ...figures };
+    return { side, acceptedSeconds, endToEndSeconds, received: sink.messages(), sinkSessions: sink.sessions(), cpuSeconds, ...figures };
   } finally {
     try {
       await instance.stop();
@@ -250,7 +254,7 @@ function report(results: Result[]): void {
   console.log(`\nsmtp-source -m ${MESSAGES} -s ${SESSIONS} -l ${MESSAGE_SIZE} -> smtpd -> queue (fsync) -> smtp -> smtp-sink, on loopback`);
   for (const result of results) {
     console.log(`${result.side.padEnd(8)} accepted ${rate(result.acceptedSeconds).padEnd(26)} end to end ${rate(result.endToEndSeconds).padEnd(26)}`
-      + ` received ${result.received}/${MESSAGES}  peak memory: ${result.side === 'mtalab' ? 'daemon' : 'master'} VmHWM ${mb(result.mainHwmKb)},`
+      + ` received ${result.received}/${MESSAGES} in ${result.sinkSessions} sessions; peak memory: ${result.side === 'mtalab' ? 'daemon' : 'master'} VmHWM ${mb(result.mainHwmKb)},`
       + ` tree sum VmHWM ${mb(result.treeHwmKb)}, tree sum Pss ${mb(result.treePssKb)} (${result.processes} processes);`
       + ` CPU ${result.cpuSeconds.toFixed(2)} s (${(result.cpuSeconds / MESSAGES * 1000).toFixed(2)} ms/msg)`);
   }
