@@ -3,7 +3,9 @@
 // InstanceSpec shape. Mail goes both ways through transport_maps `smtp:[ADDRESS]:PORT`
 // (real -> mtalab, mtalab -> real); the mailboxes and both maillogs are read, and the
 // "queued as" id in the sender's smtp line must be the receiver's queue id in its smtpd,
-// qmgr and local lines. Then real clients against mtalab: swaks (plain, and with
+// qmgr and local lines; a message to a good and an unknown recipient each way gives the same
+// RCPT refusal, the same bounced/sent lines (normalised) and a DSN back to the sender. Then
+// real clients against mtalab: swaks (plain, and with
 // --pipeline), nodemailer, and Postfix's smtp-source (20 messages over 4 sessions), each
 // message delivered. STARTTLS and AUTH with swaks are T1's tests. Needs root, the real
 // Postfix, swaks and smtp-source; skipped without them. Every process stopped by its pid.
@@ -233,4 +235,52 @@ test(`smtp-source: ${SOURCE_MESSAGES} messages over ${SOURCE_SESSIONS} sessions 
   const sessions = mtalab!.maillog().filter((line) => /smtpd\[\d+\]: disconnect from localhost\[127\.0\.0\.1\] (ehlo|helo)=1 mail=\d+ rcpt=\d+ data=\d+ quit=1 commands=\d+$/.test(line));
   assert.ok(sessions.length >= SOURCE_SESSIONS, sessions.join('\n'));
   console.log(`smtp-source: ${SOURCE_MESSAGES}/${SOURCE_MESSAGES} queued and delivered`);
+});
+
+/** The delivery lines of a queue id for two recipients, with ports, delays and addresses
+ *  of the two sides made alike: "to=<local part>, relay=PEER, dsn=..., status=... (...)". */
+function deliveryShape(line: string, peerAddress: string, peerPort: number, domain: string): string {
+  return line.replace(/^.*?: \w+: /, '').replace(/delay=[\d.]+, delays=[\d./]+, /, '')
+    .split(`${peerAddress}[${peerAddress}]:${peerPort}`).join('PEER').split(`${peerAddress}[${peerAddress}]`).join('PEERHOST')
+    .split(`@${domain}`).join('@DOMAIN').replace(/queued as \w+\)$/, 'queued as ID)');
+}
+
+/** Sends one message to USER and nosuchuser at the other side; returns the sender's two
+ *  delivery lines (shaped) and the DSN the sender got back in its own mailbox. */
+async function mixedRecipients(direction: 'real-to-mtalab' | 'mtalab-to-real'): Promise<{ lines: string[]; dsn: string }> {
+  const fromReal = direction === 'real-to-mtalab';
+  const [senderSide, senderDomain, peerDomain, peerAddress, peerPort] = fromReal
+    ? [real!, REAL_DOMAIN, MTALAB_DOMAIN, MTALAB_ADDRESS, mtalabPort] as const
+    : [mtalab!, MTALAB_DOMAIN, REAL_DOMAIN, REAL_ADDRESS, realPort] as const;
+  const token = `mixed-${direction}-${process.pid}`;
+  const sender = `${USER}@${senderDomain}`;
+  const good = `${USER}@${peerDomain}`;
+  const bad = `nosuchuser@${peerDomain}`;
+  const sent = senderSide.sendmail(['-f', sender, good, bad], `From: ${sender}\nSubject: ${token}\n\nbody of ${token}\n`);
+  assert.equal(sent.status, 0, sent.stderr);
+  const tag = 'postfix-interop/smtp';
+  const bounced = await waitForLine(() => senderSide.maillog(), new RegExp(`${tag}\\[\\d+\\]: (\\w+): to=<${escape(bad)}>, relay=.*status=bounced`), 'the refused recipient');
+  const id = bounced[1]!;
+  await waitForLine(() => senderSide.maillog(), new RegExp(`${tag}\\[\\d+\\]: ${id}: to=<${escape(good)}>, .*status=sent`), 'the accepted recipient');
+  await waitFor(() => messageWith(mailbox(senderSide.mailDirectory), `Subject: ${token}`) !== undefined
+    && messageWith(mailbox(senderSide.mailDirectory), 'Undelivered Mail Returned to Sender') !== undefined, DELIVERY_WAIT_MS);
+  const lines = senderSide.maillog().filter((line) => line.includes(`/smtp[`) && line.includes(` ${id}: to=<`))
+    .map((line) => deliveryShape(line, peerAddress, peerPort, peerDomain)).sort();
+  const dsn = messages(mailbox(senderSide.mailDirectory)).filter((message) => message.startsWith('From MAILER-DAEMON ') && message.includes(token)).at(-1) ?? '';
+  return { lines, dsn };
+}
+
+test('a recipient refused at RCPT both ways: the same reply, the same bounced line, a DSN to the sender', { skip }, async () => {
+  const toMtalab = await mixedRecipients('real-to-mtalab');
+  const toReal = await mixedRecipients('mtalab-to-real');
+  console.log(`real -> mtalab:\n  ${toMtalab.lines.join('\n  ')}\nmtalab -> real:\n  ${toReal.lines.join('\n  ')}`);
+  assert.deepEqual(toReal.lines, toMtalab.lines, 'mtalab smtp + real smtpd logs what real smtp + mtalab smtpd logs');
+  assert.equal(toMtalab.lines.length, 2);
+  assert.match(toMtalab.lines[1]!, /^to=<nosuchuser@DOMAIN>, relay=PEER, dsn=5\.1\.1, status=bounced \(host PEERHOST said: 550 5\.1\.1 <nosuchuser@DOMAIN>: Recipient address rejected: User unknown in local recipient table \(in reply to RCPT TO command\)\)$/);
+  assert.equal(toMtalab.lines[0], 'to=<mtalabsmtp@DOMAIN>, relay=PEER, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as ID)');
+  for (const [dsn, domain] of [[toMtalab.dsn, MTALAB_DOMAIN], [toReal.dsn, REAL_DOMAIN]] as const) {
+    assert.match(dsn, new RegExp(`\\nFinal-Recipient: rfc822; nosuchuser@${escape(domain)}\\n`));
+    assert.match(dsn, /\nAction: failed\nStatus: 5\.1\.1\n/);
+    assert.match(dsn, /\nDiagnostic-Code: smtp; 550 5\.1\.1 <nosuchuser@[\w.]+>: Recipient address\n {4}rejected: User unknown in local recipient table\n/);
+  }
 });
