@@ -4,7 +4,9 @@
 
 import type { ScenarioDefinition } from '../engine/sim/scenario.ts';
 import { singleHost } from './single-host/scenario.ts';
+import { twoHosts } from './two-hosts/scenario.ts';
 
 export const scenarios: Record<string, ScenarioDefinition> = {
   [singleHost.id]: singleHost,
+  [twoHosts.id]: twoHosts,
 };

@@ -54,6 +54,22 @@ export interface ScenarioDefinition {
   seed: number;
   hosts: ScenarioHostDefinition[];
   dns?: SimZone;
+  /** Scripted actions the world runs once booted (engine/sim/actions.ts): a user typing a
+   *  command at a given virtual time, e.g. alice running sendmail one second in. */
+  actions?: ScenarioAction[];
+}
+
+/** One command run on a host at a virtual time after boot, as `user`, with `stdin` as its
+ *  input; the command's exit shows in the trace as a 'command.exit' event. */
+export interface ScenarioAction {
+  /** Milliseconds after the world has booted. */
+  atMs: number;
+  /** The host's name, as in hosts[].name. */
+  host: string;
+  /** Login name the command runs as (USER, LOGNAME, HOME); root by default. */
+  user?: string;
+  argv: string[];
+  stdin?: string;
 }
 
 /** Paths (relative to scenarios/<id>/) to file text. */
@@ -68,6 +84,10 @@ export interface LoadedHost {
 
 export interface LoadedScenario {
   scenario: ScenarioDefinition;
+  /** The seed the hosts were made with: LoadOptions.seed or the scenario's own. */
+  seed: number;
+  /** The virtual time the world started at (the scheduler's clock when it was made). */
+  bootMs: number;
   title: string;
   description: string;
   scheduler: Scheduler;
@@ -103,6 +123,7 @@ export async function createScenarioHosts(
   const scenario = typeof scenarioOrId === 'string' ? scenarioDefinition(scenarioOrId) : scenarioOrId;
   if (scenario === undefined) throw new Error(`no scenario named ${String(scenarioOrId)}`);
   const scheduler = new Scheduler(options.settle === undefined ? {} : { settle: options.settle });
+  const bootMs = scheduler.nowMs();
   const network = new SimNetwork(scheduler);
   const trace = createTraceSink(scheduler);
   const dns: SimZone = scenario.dns ?? { records: {} };
@@ -117,7 +138,10 @@ export async function createScenarioHosts(
     await populateHost(platform, definition, hostFiles(definition, entries));
     hosts.push({ name: definition.name, host, platform, addresses: definition.addresses });
   }
-  return { scenario, title: scenario.title, description: scenario.description, scheduler, network, trace, hosts };
+  return {
+    scenario, seed: options.seed ?? scenario.seed, bootMs, title: scenario.title, description: scenario.description,
+    scheduler, network, trace, hosts,
+  };
 }
 
 /** The texts under the host's directory, keyed by absolute path on the host. */
