@@ -127,9 +127,74 @@ export function messageIdStamp(seconds: number): string {
   return `${time.year}${two(time.month)}${two(time.day)}${two(time.hour)}${two(time.minute)}${two(time.second)}`;
 }
 
+/** comment_sanitize: printable ASCII only, backslashes and unbalanced ")" become "?",
+ *  unclosed "(" are closed at the end. */
+export function sanitizeComment(text: string): string {
+  let depth = 0;
+  let result = '';
+  // Byte by byte, as Postfix sees the UTF-8 text: each non-ASCII byte becomes one "?".
+  for (const byte of new TextEncoder().encode(text)) {
+    const character = String.fromCharCode(byte);
+    if (byte < 0x20 || byte > 0x7e || character === '\\') {
+      result += '?';
+    } else if (character === '(') {
+      depth++;
+      result += character;
+    } else if (character === ')') {
+      if (depth > 0) {
+        depth--;
+        result += character;
+      } else {
+        result += '?';
+      }
+    } else {
+      result += character;
+    }
+  }
+  return result + ')'.repeat(depth);
+}
+
+/** The "(using ...)" comment lines of smtpd_tls_received_header and the client
+ *  certificate line under them, each starting with a tab. */
+function tlsCommentLines(client: CleanupClient): string[] {
+  const tls = client.tls;
+  if (tls === undefined) return [];
+  const lines: string[] = [];
+  let buffer = `\t(using ${tls.protocol} with cipher ${tls.cipher} (${tls.usedBits}/${tls.algorithmBits} bits)`;
+  let continued = false;
+  if (tls.keyExchange !== undefined && tls.keyExchange !== '') {
+    lines.push(buffer);
+    buffer = `\t key-exchange ${tls.keyExchange}`;
+    continued = true;
+  }
+  if (tls.serverSignature !== undefined && tls.serverSignature !== '') {
+    if (continued) {
+      buffer += ` server-signature ${tls.serverSignature}`;
+    } else {
+      lines.push(buffer);
+      buffer = `\t server-signature ${tls.serverSignature}`;
+    }
+    if ((tls.serverSignatureBits ?? 0) > 0) buffer += ` (${tls.serverSignatureBits} bits)`;
+    if (tls.serverDigest !== undefined && tls.serverDigest !== '') buffer += ` server-digest ${tls.serverDigest}`;
+  }
+  lines.push(`${buffer})`);
+  lines.push(client.tlsAskClientCertificate === true ? '\t(Client did not present a certificate)' : '\t(No client certificate requested)');
+  return lines;
+}
+
+/** The "with" protocol of smtpd's Received header: UTF8SMTP for an SMTPUTF8 transaction,
+ *  else the session's protocol; RFC 3848's S (TLS) and A (AUTH) only after ESMTP. */
+export function receivedProtocol(client: CleanupClient): string {
+  const protocol = client.protocol ?? 'ESMTP';
+  const base = client.smtputf8 === true ? 'UTF8SMTP' : protocol;
+  const esmtp = protocol === 'ESMTP';
+  return `${base}${esmtp && client.tls !== undefined ? 'S' : ''}${esmtp && client.saslUsername !== undefined ? 'A' : ''}`;
+}
+
 /** The Received header the submitting program writes, as one header with "\n\t" folds:
- *  pickup "by HOST (Postfix, from userid N)", smtpd "from HELO (NAME [ADDR])" with "for
- *  <rcpt>" when there is exactly one recipient, anything else "by HOST (Postfix)". */
+ *  pickup "by HOST (Postfix, from userid N)", smtpd "from HELO (NAME [ADDR])" with the
+ *  optional TLS and login comments, "with ESMTP[S][A]", and "for <rcpt>" when there is
+ *  exactly one recipient; anything else "by HOST (Postfix)". */
 export function receivedHeader(client: CleanupClient, options: {
   myhostname: string; queueId: string; time: PreciseTime; recipients: readonly string[];
 }): string {
@@ -137,14 +202,19 @@ export function receivedHeader(client: CleanupClient, options: {
   if (client.clientAddress !== undefined) {
     const name = client.clientName ?? 'unknown';
     const address = client.clientAddress.includes(':') ? `IPv6:${client.clientAddress}` : client.clientAddress;
-    const protocol = client.protocol ?? 'ESMTP';
-    const from = `Received: from ${client.helo ?? name} (${name} [${address}])`;
-    const by = `\tby ${options.myhostname} (${MAIL_NAME}) with ${protocol} id ${options.queueId}`;
+    const lines = [`Received: from ${client.helo ?? name} (${name} [${address}])`];
+    if (client.tlsReceivedHeader === true) lines.push(...tlsCommentLines(client));
+    if (client.saslReceivedHeader === true && client.saslUsername !== undefined) {
+      lines.push(`\t(Authenticated sender: ${sanitizeComment(client.saslUsername)})`);
+    }
+    const by = `\tby ${options.myhostname} (${MAIL_NAME}) with ${receivedProtocol(client)} id ${options.queueId}`;
     const [only] = options.recipients;
     if (options.recipients.length === 1 && only !== undefined) {
-      return `${from}\n${by}\n\tfor <${quoteLocalPart(only, { eightBitClean: true })}>; ${date}`;
+      lines.push(by, `\tfor <${quoteLocalPart(only, { eightBitClean: true })}>; ${date}`);
+    } else {
+      lines.push(`${by};`, `\t${date}`);
     }
-    return `${from}\n${by};\n\t${date}`;
+    return lines.join('\n');
   }
   const comment = client.uid === undefined ? MAIL_NAME : `${MAIL_NAME}, from userid ${client.uid}`;
   return `Received: by ${options.myhostname} (${comment})\n\tid ${options.queueId}; ${date}`;

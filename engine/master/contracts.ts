@@ -106,6 +106,52 @@ export interface CleanupClient {
   protocol?: string;
   helo?: string;
   uid?: number;
+  /** smtpd: the STARTTLS session. Makes "with ESMTPS" (RFC 3848); with tlsReceivedHeader
+   *  (smtpd_tls_received_header) the Received header also gets the "(using ...)" comment. */
+  tls?: CleanupTlsSession;
+  tlsReceivedHeader?: boolean;
+  /** smtpd_tls_ask_ccert: "(Client did not present a certificate)" instead of "(No client
+   *  certificate requested)" under the "(using ...)" comment. */
+  tlsAskClientCertificate?: boolean;
+  /** smtpd: the AUTH login. Makes "with ESMTPA"; with saslReceivedHeader
+   *  (smtpd_sasl_authenticated_header) the header gets "(Authenticated sender: NAME)". */
+  saslUsername?: string;
+  saslReceivedHeader?: boolean;
+  /** smtpd: MAIL FROM had SMTPUTF8, so the Received header says "with UTF8SMTP". */
+  smtputf8?: boolean;
+}
+
+/** What smtpd knows of a TLS session, as the Received header's comment shows it (the
+ *  optional parts come from the platform when it can tell them). */
+export interface CleanupTlsSession {
+  /** "TLSv1.3" */
+  protocol: string;
+  /** "TLS_AES_256_GCM_SHA384" */
+  cipher: string;
+  usedBits: number;
+  algorithmBits: number;
+  /** "X25519" */
+  keyExchange?: string;
+  /** "RSA-PSS", its key size and digest. */
+  serverSignature?: string;
+  serverSignatureBits?: number;
+  serverDigest?: string;
+}
+
+/** Actions smtpd's access restrictions chose after the stream was opened (at the first
+ *  accepted RCPT): Postfix's smtpd sends them as REC_TYPE_FLGS (HOLD, DISCARD),
+ *  REC_TYPE_FILT, REC_TYPE_RDR and extracted REC_TYPE_RCPT (BCC) records before the end. */
+export interface CleanupActions {
+  /** Queue the message in hold/ instead of incoming/. */
+  hold?: boolean;
+  /** Throw the message away but answer success. */
+  discard?: boolean;
+  /** FILTER transport:destination (a content_filter for this message). */
+  filter?: string;
+  /** REDIRECT user@domain: every recipient is replaced at delivery time. */
+  redirect?: string;
+  /** BCC user@domain: extra recipients, added as cleanup adds automatic BCCs. */
+  bcc?: readonly string[];
 }
 
 /** Postfix's CLEANUP_STAT_* bits, the outcome of a submission. 0 is success. */
@@ -144,6 +190,9 @@ export interface CleanupStream {
   setArrivalTime(time: PreciseTime): void;
   /** Message content bytes: header and body with LF or CRLF line ends, as received. */
   addContent(bytes: Uint8Array): void;
+  /** Access-table actions found after open() (smtpd); later calls add to earlier ones.
+   *  Optional so that test doubles of other clients need not implement it. */
+  setActions?(actions: CleanupActions): void;
   /** Ends the content; cleanup processes, writes, syncs, and only then answers. */
   finish(): Promise<CleanupResult>;
   /** Gives up: the incomplete queue file is removed. */

@@ -183,6 +183,12 @@ export interface TlsInfo {
   protocol: string;
   cipher: string;
   peerVerified: boolean;
+  /** What Postfix logs after the cipher when the platform can tell: the key exchange
+   *  ("X25519"), the server's signature ("RSA-PSS"), its key size and digest ("SHA256"). */
+  keyExchange?: string;
+  serverSignature?: string;
+  serverSignatureBits?: number;
+  serverDigest?: string;
 }
 
 export interface Listener {

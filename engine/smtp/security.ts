@@ -12,6 +12,7 @@
 // (src/smtp/smtp_proto.c), smtp_sasl_helo_login() and smtp_sasl_authenticate()
 // (smtp_sasl_proto.c, smtp_sasl_glue.c).
 
+import { describeTls } from '../global/tls-summary.ts';
 import type { MainConfig } from '../global/config/main-cf.ts';
 import { openLookupTable, type LookupTable } from '../global/maps/index.ts';
 import { startClientExchange, CLIENT_STEPS_MAX } from '../global/sasl/client.ts';
@@ -86,9 +87,8 @@ export function clientTableOpener(config: MainConfig, input: { fs: FileSystem; r
 
 /** "Untrusted TLS connection established to host[addr]:25: TLSv1.3 with cipher ..." */
 function logTls(input: HandshakeInput, security: ClientSecurity, info: TlsInfo): void {
-  const bits = /AES_?128/i.test(info.cipher) ? 128 : 256;
   const trust = info.peerVerified && security.tlsLevel === 'verify' ? 'Verified' : info.peerVerified ? 'Trusted' : 'Untrusted';
-  input.state.context.log.info(`${trust} TLS connection established to ${input.session.namaddrport}: ${info.protocol} with cipher ${info.cipher} (${bits}/${bits} bits)`);
+  input.state.context.log.info(`${trust} TLS connection established to ${input.session.namaddrport}: ${describeTls(info)}`);
 }
 
 /** The TLS handshake, bounded by smtp_starttls_timeout. */

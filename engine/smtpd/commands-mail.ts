@@ -10,6 +10,8 @@ import type { SmtpdProtocol } from './api.ts';
 import { replies } from './replies.ts';
 import { eventLimit } from './limits.ts';
 import { saslLogFields } from './auth.ts';
+import { tlsSession } from './starttls.ts';
+import type { CleanupClient } from '../master/contracts.ts';
 import type { Transaction } from './session.ts';
 import type { Word } from './tokens.ts';
 
@@ -227,14 +229,33 @@ async function parseRecipientParameters(protocol: SmtpdProtocol, parameters: rea
   return result;
 }
 
+/** Who cleanup is told the message comes from: the client, HELO and protocol, and what the
+ *  Received header shows of TLS and AUTH (receive_data_message() in smtpd.c). */
+function cleanupClient(protocol: SmtpdProtocol, transaction: Transaction): CleanupClient {
+  const session = protocol.session;
+  const security = protocol.env.security;
+  const info = session.tls;
+  return {
+    service: 'smtpd', rewriteContext: transaction.rewriteContext, clientName: session.client.name,
+    clientAddress: session.client.address, protocol: session.protocol,
+    ...(session.heloName === undefined ? {} : { helo: session.heloName }),
+    ...(info === undefined ? {} : {
+      tls: tlsSession(info),
+      tlsReceivedHeader: security?.tls.receivedHeader === true,
+      tlsAskClientCertificate: security?.tls.askClientCertificate === true,
+    }),
+    ...(session.saslUsername === undefined ? {} : {
+      saslUsername: session.saslUsername, saslReceivedHeader: security?.sasl.authenticatedHeader === true,
+    }),
+    ...(transaction.smtputf8 ? { smtputf8: true } : {}),
+  };
+}
+
 /** mail_open_stream(): the queue file is created at the first accepted recipient. */
 async function openStream(protocol: SmtpdProtocol, transaction: Transaction): Promise<void> {
   const session = protocol.session;
   const client = session.client;
-  const stream = await protocol.env.cleanup().open({
-    service: 'smtpd', rewriteContext: transaction.rewriteContext, clientName: client.name, clientAddress: client.address,
-    protocol: session.protocol, ...(session.heloName === undefined ? {} : { helo: session.heloName }),
-  });
+  const stream = await protocol.env.cleanup().open(cleanupClient(protocol, transaction));
   transaction.stream = stream;
   transaction.queueId = stream.queueId;
   protocol.trace({ kind: 'smtpd.client', clientName: client.name, clientAddress: client.address, ...saslLogFields(session) }, stream.queueId);

@@ -31,6 +31,8 @@ export interface SmtpdTlsSettings {
   authOnly: boolean;
   startTlsTimeoutMs: number;
   receivedHeader: boolean;
+  /** smtpd_tls_ask_ccert: only changes the Received header's certificate comment here. */
+  askClientCertificate: boolean;
 }
 
 export interface SmtpdSaslSettings {
@@ -126,6 +128,7 @@ async function readTls(config: MainConfig, fs: FileSystem, log: Reporter): Promi
     authOnly: config.getBool('smtpd_tls_auth_only') || enforce,
     startTlsTimeoutMs: config.getTimeSeconds('smtpd_starttls_timeout') * 1000,
     receivedHeader: config.getBool('smtpd_tls_received_header'),
+    askClientCertificate: config.getBool('smtpd_tls_ask_ccert'),
   };
 }
 

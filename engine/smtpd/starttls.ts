@@ -10,6 +10,7 @@
 // Models starttls_cmd(), smtpd_start_tls() of src/smtpd/smtpd.c and tls_server.c's log.
 
 import type { TlsInfo } from '../platform/types.ts';
+import { describeTls } from '../global/tls-summary.ts';
 import type { SmtpdProtocol } from './api.ts';
 import { InputClosed } from './input.ts';
 import { replies } from './replies.ts';
@@ -22,20 +23,7 @@ export function announcesStartTls(protocol: SmtpdProtocol): boolean {
     && !protocol.session.discardedEhloKeywords.has('starttls');
 }
 
-/** The symmetric key size a cipher suite name implies ("TLS_AES_256_GCM_SHA384" -> 256). */
-export function cipherBits(cipher: string): number {
-  const upper = cipher.toUpperCase();
-  if (/AES_?128/.test(upper)) return 128;
-  if (/3DES|DES_CBC3/.test(upper)) return 168;
-  return 256;
-}
-
-/** "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)": the session as logged and
- *  as the Received header's "(using ...)" comment shows it. */
-export function describeTls(info: TlsInfo): string {
-  const bits = cipherBits(info.cipher);
-  return `${info.protocol} with cipher ${info.cipher} (${bits}/${bits} bits)`;
-}
+export { cipherBits, describeTls, tlsSession } from '../global/tls-summary.ts';
 
 /** The handshake, bounded by smtpd_starttls_timeout. */
 function handshake(protocol: SmtpdProtocol, certPem: string, keyPem: string, timeoutMs: number): Promise<TlsInfo> {

@@ -10,8 +10,12 @@ import { PlatformError } from '../types.ts';
 import type { TraceSink } from '../../global/trace.ts';
 import type { Scheduler } from './scheduler.ts';
 
-/** What a simulated handshake reports: the protocol and cipher a modern Postfix settles on. */
-export const simulatedTls = { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' } as const;
+/** What a simulated handshake reports: the protocol, cipher, key exchange and signature a
+ *  modern Postfix with an RSA certificate settles on. */
+export const simulatedTls = {
+  protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384',
+  keyExchange: 'X25519', serverSignature: 'RSA-PSS', serverSignatureBits: 2048, serverDigest: 'SHA256',
+} as const;
 
 /** Chunks held while the link is down, per direction, before they count as lost. */
 export const heldChunksMax = 10_000;

@@ -121,8 +121,8 @@ test('STARTTLS is simulated on both ends, traced, and checks the server certific
   });
   const connection = await settle(scheduler, client.net.connect('192.0.2.2', 25));
   const info = await settle(scheduler, connection.startTls({ role: 'client', serverName: 'mx.example', verifyPeer: true }));
-  assert.deepEqual(info, { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', peerVerified: true });
-  assert.deepEqual(await serverSides[0], { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', peerVerified: false });
+  assert.deepEqual(info, { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', keyExchange: 'X25519', serverSignature: 'RSA-PSS', serverSignatureBits: 2048, serverDigest: 'SHA256', peerVerified: true });
+  assert.deepEqual(await serverSides[0], { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', keyExchange: 'X25519', serverSignature: 'RSA-PSS', serverSignatureBits: 2048, serverDigest: 'SHA256', peerVerified: false });
   assert.deepEqual(traced.map((event) => [event.kind, event.host, 'role' in event ? event.role : '', 'ok' in event ? event.ok : '']),
     [['tls.handshake', 'client', 'client', true], ['tls.handshake', 'server', 'server', true]]);
 

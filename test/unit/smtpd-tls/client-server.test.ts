@@ -59,9 +59,9 @@ test('smtp client: STARTTLS then AUTH PLAIN to mtalab smtpd; the receiver logs T
   await sender.run();
   const sent = await sender.maillog();
   assert.match(smtpLine(sent), /relay=mx\.example\.org\[192\.0\.2\.2\]:25, .*dsn=2\.0\.0, status=sent \(250 2\.0\.0 Ok: queued as \w+\)$/);
-  assert.ok(sent.some((line) => /smtp\[\d+\]: Trusted TLS connection established to mx\.example\.org\[192\.0\.2\.2\]:25: TLSv1\.3 with cipher TLS_AES_256_GCM_SHA384 \(256\/256 bits\)$/.test(line)), sent.join('\n'));
+  assert.ok(sent.some((line) => /smtp\[\d+\]: Trusted TLS connection established to mx\.example\.org\[192\.0\.2\.2\]:25: TLSv1\.3 with cipher TLS_AES_256_GCM_SHA384 \(256\/256 bits\) key-exchange X25519 server-signature RSA-PSS \(2048 bits\) server-digest SHA256$/.test(line)), sent.join('\n'));
   const received = await receiver.maillog();
-  assert.ok(received.some((line) => line.endsWith('Anonymous TLS connection established from mail.example.test[192.0.2.1]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)')), received.join('\n'));
+  assert.ok(received.some((line) => line.endsWith('Anonymous TLS connection established from mail.example.test[192.0.2.1]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256')), received.join('\n'));
   assert.ok(received.some((line) => /client=mail\.example\.test\[192\.0\.2\.1\], sasl_method=PLAIN, sasl_username=alice$/.test(line)), received.join('\n'));
   assert.match(await receiver.readFile('/var/mail/bob'), /\nover tls and auth\n/);
   const commands = sender.events.filter((event) => event.kind === 'smtp-client.command').map((event) => event.kind === 'smtp-client.command' ? event.text.split(' ')[0] : '');

@@ -34,7 +34,7 @@ test('STARTTLS: announced, 220 Ready to start TLS, handshake traced, EHLO again,
   const handshakes = host.events.filter((event) => event.kind === 'tls.handshake');
   assert.deepEqual(handshakes.map((event) => event.kind === 'tls.handshake' ? `${event.role} ${event.ok}` : '').sort(), ['client true', 'server true']);
   const lines = await smtpdLines(host);
-  assert.ok(lines.includes('Anonymous TLS connection established from localhost[127.0.0.1]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)'), lines.join('\n'));
+  assert.ok(lines.includes('Anonymous TLS connection established from localhost[127.0.0.1]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256'), lines.join('\n'));
   assert.equal(lines.at(-1), 'disconnect from localhost[127.0.0.1] ehlo=2 starttls=1/2 mail=1 rcpt=1 data=1 quit=1 commands=7/8');
   assert.match(await host.readFile('/var/mail/alice'), /\nsecret\n/);
   await host.stop();
