@@ -36,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
     const { serveMain } = await import('./serve.ts');
     return serveMain(rest);
   }
+  if (command === 'sim') return (await import('./sim.ts')).simMain(rest);
   if (command === 'postfix' || command === '__master') {
     // Real mode (engine/cli/postfix-daemon.ts): postfix(1) over a background host process.
     const daemon = await import('./postfix-daemon.ts');

@@ -23,6 +23,9 @@ Configuration and lookup tables:
 
 Other commands:
   mtalab serve [--port N]       serve the teaching UI on 127.0.0.1
+  mtalab sim SCENARIO [--seed N] [--until MS] [--trace]
+                                run a simulated world (scenarios/: single-host, two-hosts)
+                                headless; print every host's maillog, or the trace as JSON
   mtalab --help                 show this text
 
 These commands work on the real disk of this machine. The configuration directory is the
