@@ -23,6 +23,7 @@ import { runningHost, type RunningHost } from '../master/index.ts';
 import type { Volume } from 'memfs';
 import type { LoadedScenario } from './scenario.ts';
 import { runAs, scheduleActions, type ActionReport } from './actions.ts';
+import { messagePaths, type MessagePath } from './message-path.ts';
 
 /** Events one runDue() call fires when the caller names no limit. */
 export const RUN_DUE_EVENTS_MAX = 1000;
@@ -121,6 +122,8 @@ export interface World {
   runUntilQuiet(bounds?: RunBounds): Promise<WorldRunOutcome>;
   /** The trace as JSON lines, one event a line, each ending in "\n". */
   traceLines(): string;
+  /** Each message's path across stages and hosts so far (engine/sim/message-path.ts). */
+  messagePaths(): MessagePath[];
 }
 
 /** Runs `postfix start` on each host whose definition says startPostfix, in order, then
@@ -268,6 +271,7 @@ function createWorld(loaded: LoadedScenario, boot: HostBootReport[], recorder: T
       return outcome(start, result, reason, `waiting for ${quietMs} ms without a trace event`, eventsMax);
     }),
     traceLines: () => recorder.events.map((event) => `${JSON.stringify(event)}\n`).join(''),
+    messagePaths: () => messagePaths(recorder.events, { ownerOf: (address) => loaded.network.ownerOf(address) }),
   };
   return world;
 }

@@ -78,3 +78,25 @@ test('a breakpoint bounded in virtual time gives up at withinMs', async () => {
   assert.equal(none.reason, 'until', tag(world, `reason ${none.reason}`));
   assert.ok((world.nextEventMs() ?? Infinity) > start + 120_000, tag(world, 'stopped before an event past the window'));
 });
+
+test('message paths: alice\'s message is one path, a/ID -> b/ID by relay, with delays per stage', async () => {
+  const world = await openWorld('two-hosts');
+  await runQuiet(world);
+  const paths = world.messagePaths();
+  const path = paths.find((candidate) => candidate.origin.startsWith(`${A}/`) && candidate.stages.some((stage) => stage.host === B));
+  check(world, path !== undefined, `no path from a to b: ${JSON.stringify(paths.map((entry) => entry.stages.map((stage) => stage.key)))}`);
+  check(world, path.stages.length === 2, `stages: ${path.stages.map((stage) => stage.key).join(' -> ')}`);
+  const [first, second] = path.stages as [typeof path.stages[0], typeof path.stages[0]];
+  check(world, first.host === A && second.host === B, 'hosts in order');
+  check(world, first.sender === 'alice@a.example.test' && second.sender === 'alice@a.example.test', `senders ${first.sender} ${second.sender}`);
+  check(world, first.messageId !== undefined && first.messageId === second.messageId, 'one message-id on both hosts');
+  check(world, first.links.length === 1 && first.links[0]!.kind === 'relay' && first.links[0]!.to === second.key, `link ${JSON.stringify(first.links)}`);
+  const relay = first.deliveries[0]!;
+  check(world, relay.relay === 'b.example.test[198.51.100.12]:25' && relay.status === 'sent' && relay.text.endsWith(`queued as ${second.queueId}`), JSON.stringify(relay));
+  const local = second.deliveries[0]!;
+  check(world, local.relay === 'local' && local.recipient === 'bob@b.example.test' && local.status === 'sent', JSON.stringify(local));
+  check(world, typeof local.delays.beforeActiveSeconds === 'number' && second.firstMs >= first.firstMs && second.lastMs <= first.lastMs + 1_000, 'timing');
+  // The stages agree with the maillogs.
+  const logA = await world.host(A)!.maillog();
+  check(world, logA.some((line) => line.includes(`${first.queueId}: to=<bob@b.example.test>`) && line.includes(`queued as ${second.queueId})`)), logA.join('\n'));
+});
