@@ -19,6 +19,8 @@ import type { CleanupState } from './state.ts';
 import type { AddressClasses } from './settings.ts';
 
 const MAILER_DAEMON = 'MAILER-DAEMON';
+/** DSN NOTIFY=NEVER (dsn.h). */
+const DSN_NOTIFY_NEVER = 1;
 
 type ClassName = keyof AddressClasses;
 
@@ -92,18 +94,20 @@ export async function processSender(core: CleanupCore, state: CleanupState): Pro
   if (clean !== '' && state.mappingsEnabled) await addBccFromMap(core, state, core.tables.senderBccMaps, 'sender_bcc_maps', clean, state.recipients);
 }
 
-/** cleanup_addr_recipient for one submitted recipient. */
-export async function processRecipient(core: CleanupCore, state: CleanupState, submitted: SubmittedRecipient): Promise<void> {
+/** cleanup_addr_recipient for one submitted recipient (or, `into` the extracted list, one
+ *  that smtpd sent in the extracted segment: an access-table BCC). */
+export async function processRecipient(core: CleanupCore, state: CleanupState, submitted: SubmittedRecipient,
+  into: RecipientEntry[] = state.recipients): Promise<void> {
   const original = submitted.originalRecipient ?? submitted.address;
   const given = submitted.address === '' ? core.settings.emptyAddressRecipient : submitted.address;
   let clean = await rewriteInternal(core.rewrite, 'local', given);
   clean = await mapAddressClass(core, state, clean, 'envelopeRecipient', 'recipient');
   const dsnOriginalRecipient = submitted.dsnOriginalRecipient ?? (clean === '' ? undefined : `rfc822;${clean}`);
-  await outputRecipient(core, state, state.recipients, {
+  await outputRecipient(core, state, into, {
     address: clean, originalRecipient: original, dsnOriginalRecipient, dsnNotify: submitted.dsnNotify ?? 0,
   });
   state.lastRecipient = clean;
-  if (clean !== '' && state.mappingsEnabled) await addBccFromMap(core, state, core.tables.recipientBccMaps, 'recipient_bcc_maps', clean, state.recipients);
+  if (clean !== '' && state.mappingsEnabled) await addBccFromMap(core, state, core.tables.recipientBccMaps, 'recipient_bcc_maps', clean, into);
 }
 
 /** cleanup_addr_bcc: a locally supplied recipient, rewritten like an envelope recipient. */
@@ -126,6 +130,17 @@ async function addBccFromMap(core: CleanupCore, state: CleanupState, tables: rea
     return;
   }
   if (bcc !== undefined) await addBccRecipient(core, state, bcc, into);
+}
+
+/** smtpd's access-table BCC recipients, which arrive as extracted RCPT records each
+ *  followed by "dsn_notify=NEVER": that attribute reaches only the next recipient, so the
+ *  first BCC has no NOTIFY and the later ones NEVER, as cleanup_extracted.c reads them. */
+export async function addAccessBcc(core: CleanupCore, state: CleanupState): Promise<void> {
+  let notify = 0;
+  for (const address of state.accessBcc) {
+    await processRecipient(core, state, { address, ...(notify === 0 ? {} : { dsnNotify: notify }) }, state.extractedRecipients);
+    notify = DSN_NOTIFY_NEVER;
+  }
 }
 
 /** The recipients added at the end of the extracted segment: header/body check BCC actions

@@ -17,7 +17,7 @@ import { writeQueueFile, commitQueueFile, type EnvelopeEntry, type QueueFileInpu
 import { RecordType } from '../global/queue/record.ts';
 import { latin1Bytes } from '../global/queue/record-text.ts';
 import type { CleanupCore } from './core.ts';
-import { addExtractedBcc, processRecipient, processSender } from './envelope.ts';
+import { addAccessBcc, addExtractedBcc, processRecipient, processSender } from './envelope.ts';
 import { processMessage } from './message.ts';
 import { cleanupStatusDetail, STATUS_MASK_CANT_BOUNCE, type CleanupState } from './state.ts';
 
@@ -82,6 +82,8 @@ function envelopeEntries(state: CleanupState): EnvelopeEntry[] {
 
 function queueFileInput(core: CleanupCore, state: CleanupState, lines: readonly string[], createTimeSeconds: number): QueueFileInput {
   const extracted: EnvelopeEntry[] = [];
+  if (state.accessFilter !== undefined) extracted.push({ kind: 'record', type: RecordType.contentFilter, value: state.accessFilter });
+  if (state.accessRedirect !== undefined) extracted.push({ kind: 'record', type: RecordType.redirect, value: state.accessRedirect });
   if (state.filter !== undefined) extracted.push({ kind: 'record', type: RecordType.contentFilter, value: state.filter });
   if (state.redirect !== undefined) extracted.push({ kind: 'record', type: RecordType.redirect, value: state.redirect });
   const encoding = state.attributes.get('encoding');
@@ -109,6 +111,7 @@ export async function processAll(core: CleanupCore, state: CleanupState, content
   }
   const output = { lines: [] as string[] };
   await processMessage(core, state, contentLines(content), output);
+  if (state.sender !== undefined) await addAccessBcc(core, state);
   await addExtractedBcc(core, state);
   if (state.outputOk && state.lastRecipient === undefined) state.fail(CleanupStatus.recipient);
   if (state.oversize) {

@@ -87,6 +87,11 @@ export class CleanupState {
   filter: string | undefined;
   redirect: string | undefined;
   readonly headerBcc: string[] = [];
+  /** FILTER, REDIRECT and BCC from smtpd's access restrictions (CleanupStream.setActions);
+   *  written ahead of the header/body check ones, as smtpd's records precede them. */
+  accessFilter: string | undefined;
+  accessRedirect: string | undefined;
+  readonly accessBcc: string[] = [];
 
   // Header pass.
   readonly headersSeen = new Set<string>();

@@ -6,7 +6,7 @@
 // Created by api.ts (openSubmission); called by pickup, smtpd, bounce, local, postsuper.
 // Models the request loop of src/cleanup/cleanup.c around cleanup_open/cleanup_flush.
 
-import { CleanupStatus, type CleanupClient, type CleanupFlags, type CleanupResult, type CleanupStream, type SubmittedRecipient } from '../master/contracts.ts';
+import { CleanupStatus, type CleanupActions, type CleanupClient, type CleanupFlags, type CleanupResult, type CleanupStream, type SubmittedRecipient } from '../master/contracts.ts';
 import type { PreciseTime } from '../global/queue/mail-queue.ts';
 import type { CleanupCore } from './core.ts';
 import { finishMessage, processAll, type FinishEnvironment } from './finish.ts';
@@ -73,6 +73,19 @@ export class Submission implements CleanupStream {
   setArrivalTime(time: PreciseTime): void {
     this.assertOpen();
     this.state.arrivalTime = { ...time };
+  }
+
+  /** smtpd's delegated access actions (REC_TYPE_FLGS/FILT/RDR and extracted RCPT records). */
+  setActions(actions: CleanupActions): void {
+    this.assertOpen();
+    const state = this.state;
+    if (actions.hold === true) state.hold = true;
+    if (actions.discard === true) state.discard = true;
+    if (actions.filter !== undefined) state.accessFilter = actions.filter;
+    if (actions.redirect !== undefined) state.accessRedirect = actions.redirect;
+    for (const bcc of actions.bcc ?? []) {
+      if (state.accessBcc.length < RECIPIENTS_PER_SUBMISSION_MAX) state.accessBcc.push(bcc);
+    }
   }
 
   addContent(bytes: Uint8Array): void {

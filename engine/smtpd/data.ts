@@ -10,7 +10,7 @@
 // skip_bdat(), receive_data_message() and common_post_message_handling() of
 // src/smtpd/smtpd.c.
 
-import { CleanupStatus } from '../master/contracts.ts';
+import { CleanupStatus, type CleanupActions } from '../master/contracts.ts';
 import { cleanupStatusDetail } from '../cleanup/state.ts';
 import type { SmtpdProtocol } from './api.ts';
 import type { Line } from './input.ts';
@@ -246,9 +246,15 @@ async function finishMessage(protocol: SmtpdProtocol, transaction: Transaction, 
   let reason = '';
   let queued = false;
   if (status === 0 && stream !== undefined) {
-    if (transaction.discard) {
-      // DISCARD: the client is told the message was queued; cleanup throws it away.
-      await stream.abort();
+    // The access actions go to cleanup with the end of the message, as Postfix's smtpd
+    // sends its saved flags, FILTER, REDIRECT and BCC records. DISCARD: cleanup reads the
+    // message, throws it away and answers success, so the client is told it was queued.
+    const actions = delegatedActions(transaction);
+    if (actions !== undefined) {
+      if (stream.setActions !== undefined) stream.setActions(actions);
+      else if (actions.discard === true) await stream.abort();
+    }
+    if (actions?.discard === true && stream.setActions === undefined) {
       queued = true;
     } else {
       const result = await stream.finish();
@@ -268,6 +274,19 @@ async function finishMessage(protocol: SmtpdProtocol, transaction: Transaction, 
   }
   await protocol.resetTransaction();
   return queued;
+}
+
+/** The transaction's saved access-table actions, or undefined when there are none. */
+function delegatedActions(transaction: Transaction): CleanupActions | undefined {
+  if (!transaction.hold && !transaction.discard && transaction.filter === undefined
+    && transaction.redirect === undefined && transaction.bcc.length === 0) return undefined;
+  return {
+    ...(transaction.hold ? { hold: true } : {}),
+    ...(transaction.discard ? { discard: true } : {}),
+    ...(transaction.filter === undefined ? {} : { filter: transaction.filter }),
+    ...(transaction.redirect === undefined ? {} : { redirect: transaction.redirect }),
+    ...(transaction.bcc.length === 0 ? {} : { bcc: [...transaction.bcc] }),
+  };
 }
 
 async function replyFailure(protocol: SmtpdProtocol, status: number, reason: string): Promise<void> {

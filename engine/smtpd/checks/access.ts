@@ -78,7 +78,11 @@ export async function tableResult(run: CheckRun, table: string, value: string, d
     case 'FILTER': case 'REDIRECT': case 'BCC': {
       if (!canDelegate(run, table, upper, replyClass)) return 'dunno';
       const needs = upper === 'FILTER' ? ':' : '@';
-      if (text === '' || !text.includes(needs)) {
+      if (upper === 'FILTER' && text === '') {
+        run.env.log.warn(`access table ${table} entry "${datum}" has FILTER entry without value`);
+        return 'dunno';
+      }
+      if (!text.includes(needs)) {
         run.env.log.warn(`access table ${table} entry "${datum}" requires ${upper === 'FILTER' ? 'transport:destination' : 'user@domain target'}`);
         return 'dunno';
       }
