@@ -50,8 +50,11 @@ export interface FinishEnvironment {
   createTimeSeconds: number;
 }
 
-/** Splits submitted bytes into text lines (latin1), dropping the CR of CRLF ends. */
-export function contentLines(content: Uint8Array): string[] {
+/** Splits submitted bytes into text lines (latin1), dropping the CR of CRLF ends. With
+ *  `replaceStrayCrLf` (cleanup_replace_stray_cr_lf) every CR still inside a line becomes a
+ *  space, as cleanup_message_headerbody() masks each content record, so that no stray CR
+ *  (an SMTP smuggling ingredient) reaches the queue file or a later signature. */
+export function contentLines(content: Uint8Array, replaceStrayCrLf = false): string[] {
   let text = '';
   const CHUNK = 8192;
   for (let at = 0; at < content.length; at += CHUNK) {
@@ -59,7 +62,8 @@ export function contentLines(content: Uint8Array): string[] {
   }
   if (text.endsWith('\n')) text = text.slice(0, -1);
   if (text === '') return [];
-  return text.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+  const lines = text.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+  return replaceStrayCrLf ? lines.map((line) => line.replaceAll('\r', ' ')) : lines;
 }
 
 /** The envelope records in call order, with rewrite_context placed where Postfix's clients
@@ -110,7 +114,7 @@ export async function processAll(core: CleanupCore, state: CleanupState, content
     for (const recipient of state.submittedRecipients) await processRecipient(core, state, recipient);
   }
   const output = { lines: [] as string[] };
-  await processMessage(core, state, contentLines(content), output);
+  await processMessage(core, state, contentLines(content, core.settings.replaceStrayCrLf), output);
   if (state.sender !== undefined) await addAccessBcc(core, state);
   await addExtractedBcc(core, state);
   if (state.outputOk && state.lastRecipient === undefined) state.fail(CleanupStatus.recipient);

@@ -29,6 +29,8 @@ export interface CleanupSettings {
   messageSizeLimit: number;
   headerSizeLimit: number;
   lineLengthLimit: number;
+  /** cleanup_replace_stray_cr_lf: a CR left inside a content line becomes a space. */
+  replaceStrayCrLf: boolean;
   bodyChecksSizeLimit: number;
   duplicateFilterLimit: number;
   enableOriginalRecipient: boolean;
@@ -93,6 +95,7 @@ export function readCleanupSettings(config: MainConfig): CleanupSettings {
     messageSizeLimit: config.getSize('message_size_limit'),
     headerSizeLimit: config.getInt('header_size_limit'),
     lineLengthLimit: config.getInt('line_length_limit'),
+    replaceStrayCrLf: config.getBool('cleanup_replace_stray_cr_lf'),
     bodyChecksSizeLimit: config.getInt('body_checks_size_limit'),
     duplicateFilterLimit: config.getInt('duplicate_filter_limit'),
     enableOriginalRecipient: config.getBool('enable_original_recipient'),
