@@ -51,10 +51,15 @@ export class MtalabInstance {
   /** Lays down the spec's files and builds its maps with mtalab's commands; does not start. */
   static create(spec: InstanceSpec, prefix = 'mtalab-smtp-'): MtalabInstance {
     const instance = new MtalabInstance(mkdtempSync(join(tmpdir(), prefix)));
-    layDownInstance(instance.directory, spec);
-    const maps = [`hash:${instance.directory}/etc/aliases`, ...(spec.postalias ?? []).map((map) => withDirectory(map, instance.directory))];
-    for (const map of maps) instance.check(['postalias', '-c', instance.configDirectory, map]);
-    for (const map of spec.postmap ?? []) instance.check(['postmap', '-c', instance.configDirectory, withDirectory(map, instance.directory)]);
+    try {
+      layDownInstance(instance.directory, spec);
+      const maps = [`hash:${instance.directory}/etc/aliases`, ...(spec.postalias ?? []).map((map) => withDirectory(map, instance.directory))];
+      for (const map of maps) instance.check(['postalias', '-c', instance.configDirectory, map]);
+      for (const map of spec.postmap ?? []) instance.check(['postmap', '-c', instance.configDirectory, withDirectory(map, instance.directory)]);
+    } catch (error) {
+      instance.remove();
+      throw error;
+    }
     return instance;
   }
 
