@@ -201,6 +201,11 @@ export interface ConnectOptions {
   /** Source address to bind, as smtp_bind_address. */
   localAddress?: string;
   timeoutMs?: number;
+  /** Bytes the client writes the moment the connection is up, before the caller holds it:
+   *  they are at the server with the connection (in the sim, before its accept handler
+   *  returns), as for a client that talks before the greeting on a real network, where the
+   *  server process gets going well after the bytes have arrived. */
+  earlyData?: Uint8Array;
 }
 
 export interface Network {

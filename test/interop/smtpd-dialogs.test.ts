@@ -77,11 +77,11 @@ function smtpDialogs(): Dialog[] {
   return dialogs;
 }
 
-/** scripts/03b-talk-before-greeting.py: the burst goes out at connect time. */
+/** scripts/03b-talk-before-greeting.py: the burst goes out at connect time, so it is at the
+ *  server before smtpd looks for early input (ConnectOptions.earlyData). */
 async function talkBeforeGreeting(host: Awaited<ReturnType<typeof createSmtpHost>>): Promise<string[]> {
-  const client = await ChatClient.connect(host);
   const burst = ['EHLO early.remote.test', 'MAIL FROM:<sender@remote.test>', 'RCPT TO:<alice@example.com>', 'QUIT'];
-  client.send(new TextEncoder().encode(burst.map((line) => `${line}\r\n`).join('')));
+  const client = await ChatClient.connect(host, undefined, undefined, new TextEncoder().encode(burst.map((line) => `${line}\r\n`).join('')));
   for (let count = 0; count < 30 && !client.closed; count++) {
     if ((await client.reply(5000)).length === 0) break;
   }

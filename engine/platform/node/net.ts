@@ -163,7 +163,9 @@ export function createNodeNetwork(trace: TraceSink, hostName: string): Network {
         socket.setTimeout(0);
         socket.removeAllListeners('error');
         socket.removeAllListeners('timeout');
-        resolve(new NodeConnection(socket, trace, hostName));
+        const connection = new NodeConnection(socket, trace, hostName);
+        if (options.earlyData !== undefined && options.earlyData.length > 0) connection.write(options.earlyData);
+        resolve(connection);
       });
     }),
   };

@@ -180,7 +180,8 @@ export class SimConnection implements Connection {
     this.inFlight.add(cancel);
   }
 
-  private receive(chunk: Uint8Array): void {
+  /** Bytes from the peer (and, from the network, a client's earlyData at accept). */
+  receive(chunk: Uint8Array): void {
     if (this.state === 'closed') return;
     if (this.dataHandler === undefined) this.early.push(chunk);
     else this.dataHandler(chunk);

@@ -165,6 +165,9 @@ export class SimNetwork {
         if (listener === undefined || !this.isLinkUp(hostName, target)) return void fail('ECONNREFUSED', latency);
         const [client, server] = this.pair(hostName, localAddress, target, address, port, trace);
         listener.onConnection(server);
+        // What the client sends as soon as it is connected is already there when the
+        // server's accept handler has set up its reader.
+        if (options.earlyData !== undefined && options.earlyData.length > 0) server.receive(options.earlyData.slice());
         this.scheduler.after(latency, () => resolve(client), 'net.connect');
       }, 'net.connect');
     });

@@ -129,13 +129,26 @@ export class ChatClient {
     connection.onClose(() => { this.closed = true; });
   }
 
-  static async connect(host: PipelineHost, localAddress?: string, port = SMTPD_PORT): Promise<ChatClient> {
-    const pending = host.platform.net.connect('127.0.0.1', port, localAddress === undefined ? {} : { localAddress });
+  /** `earlyData` goes out the moment the connection is up (ConnectOptions.earlyData): a
+   *  client that talks before the greeting, as scripts/03b-talk-before-greeting.py does. */
+  static async connect(host: PipelineHost, localAddress?: string, port = SMTPD_PORT, earlyData?: Uint8Array): Promise<ChatClient> {
+    const pending = host.platform.net.connect('127.0.0.1', port, {
+      ...(localAddress === undefined ? {} : { localAddress }), ...(earlyData === undefined ? {} : { earlyData }),
+    });
     let connection: Connection | undefined;
     void pending.then((value) => { connection = value; });
     await host.scheduler.runUntil(() => connection !== undefined, { eventsMax: WAIT_EVENTS_MAX });
     if (connection === undefined) throw new Error('chat: connect did not complete');
-    return new ChatClient(host, connection);
+    const client = new ChatClient(host, connection);
+    if (earlyData !== undefined) client.record(earlyData);
+    return client;
+  }
+
+  /** The "C: " transcript lines of bytes sent. */
+  private record(bytes: Uint8Array): void {
+    const text = new TextDecoder('latin1').decode(bytes);
+    const parts = text.endsWith('\r\n') ? text.split('\r\n').slice(0, -1) : [text];
+    for (const part of parts) this.transcript.push(`C: ${show(latin1(part))}`);
   }
 
   /** Waits for a full line; undefined on close or after the timeout. */
@@ -185,9 +198,7 @@ export class ChatClient {
       return;
     }
     this.connection.write(bytes);
-    const text = new TextDecoder('latin1').decode(bytes);
-    const parts = text.endsWith('\r\n') ? text.split('\r\n').slice(0, -1) : [text];
-    for (const part of parts) this.transcript.push(`C: ${show(latin1(part))}`);
+    this.record(bytes);
   }
 
   private serverReset(): boolean {
