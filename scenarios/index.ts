@@ -3,10 +3,12 @@
 // engine/sim/scenario.ts (createScenarioHosts with an id) and listed by the UI and CLI.
 
 import type { ScenarioDefinition } from '../engine/sim/scenario.ts';
+import { campus } from './campus/scenario.ts';
 import { singleHost } from './single-host/scenario.ts';
 import { twoHosts } from './two-hosts/scenario.ts';
 
 export const scenarios: Record<string, ScenarioDefinition> = {
   [singleHost.id]: singleHost,
   [twoHosts.id]: twoHosts,
+  [campus.id]: campus,
 };

@@ -1,0 +1,101 @@
+// A campus: mx.campus.example, the inbound MX gateway of cs.campus.example and
+// math.campus.example (relay_domains + transport_maps smtp:[store.campus.example]), the
+// internal mail store store.campus.example, the outbound gateway outbound.campus.example
+// (relays for the lab subnet 10.20.10.0/24 and the server network, mynetworks), two lab
+// machines that send through it (relayhost), an Internet host inet.example.org (the MX of
+// example.org) and a spammer's machine bulk.example.net that pushes its mail through the
+// campus MX. Scripted: grace@example.org writes to ada@cs.campus.example at 1 s (inet ->
+// mx -> store), alan on lab1 writes to grace@example.org at 1.5 s (lab1 -> outbound ->
+// inet). The spammer's relay attempt is driven by test/sim/scenario-campus.test.ts (its
+// bounce would spoil the all-delivered determinism run). Files are under hosts/<dir>/.
+
+import type { ScenarioDefinition, ScenarioHostDefinition } from '../../engine/sim/scenario.ts';
+
+function mailHost(directory: string, name: string, address: string, users: readonly string[]): ScenarioHostDefinition {
+  return {
+    name,
+    addresses: [address],
+    directory: `hosts/${directory}`,
+    startPostfix: true,
+    directories: [
+      { path: '/root', mode: 0o700 },
+      ...users.map((user, index) => ({ path: `/home/${user}`, mode: 0o755, uid: 1001 + index, gid: 1001 + index })),
+      { path: '/tmp', mode: 0o1777 },
+      { path: '/var/log', mode: 0o755 },
+      { path: '/var/lib/postfix', mode: 0o700, uid: 101, gid: 103 },
+      { path: '/var/spool/postfix', mode: 0o755 },
+      { path: '/var/mail', mode: 0o2775, gid: 8 },
+    ],
+  };
+}
+
+const MX = { preference: 10, exchange: 'mx.campus.example' };
+
+export const campus: ScenarioDefinition = {
+  id: 'campus',
+  title: 'A campus with inbound and outbound gateways',
+  description: 'Mail for cs.campus.example and math.campus.example arrives at the MX gateway '
+    + 'mx.campus.example, which relays it to the internal store store.campus.example; the lab '
+    + 'machines send through outbound.campus.example. Follow grace@example.org\'s message to '
+    + 'ada@cs.campus.example through inet, mx and store, and alan\'s reply out through outbound.',
+  seed: 7,
+  hosts: [
+    mailHost('mx', 'mx.campus.example', '192.0.2.25', ['sam']),
+    mailHost('store', 'store.campus.example', '10.20.0.5', ['ada', 'emmy', 'sam']),
+    mailHost('outbound', 'outbound.campus.example', '192.0.2.26', ['sam']),
+    mailHost('lab1', 'lab1.cs.campus.example', '10.20.10.11', ['alan']),
+    mailHost('lab2', 'lab2.math.campus.example', '10.20.10.12', ['kurt']),
+    mailHost('inet', 'inet.example.org', '198.51.100.25', ['grace']),
+    mailHost('spammer', 'bulk.example.net', '203.0.113.66', ['mallory']),
+  ],
+  dns: {
+    records: {
+      'campus.example': { mx: [MX] },
+      'cs.campus.example': { mx: [MX] },
+      'math.campus.example': { mx: [MX] },
+      'mx.campus.example': { a: ['192.0.2.25'] },
+      'store.campus.example': { a: ['10.20.0.5'] },
+      'outbound.campus.example': { a: ['192.0.2.26'] },
+      'lab1.cs.campus.example': { a: ['10.20.10.11'] },
+      'lab2.math.campus.example': { a: ['10.20.10.12'] },
+      'example.org': { mx: [{ preference: 10, exchange: 'inet.example.org' }] },
+      'inet.example.org': { a: ['198.51.100.25'] },
+      'bulk.example.net': { a: ['203.0.113.66'] },
+      '192.0.2.25': { ptr: ['mx.campus.example'] },
+      '10.20.0.5': { ptr: ['store.campus.example'] },
+      '192.0.2.26': { ptr: ['outbound.campus.example'] },
+      '10.20.10.11': { ptr: ['lab1.cs.campus.example'] },
+      '10.20.10.12': { ptr: ['lab2.math.campus.example'] },
+      '198.51.100.25': { ptr: ['inet.example.org'] },
+      '203.0.113.66': { ptr: ['bulk.example.net'] },
+    },
+  },
+  actions: [
+    {
+      atMs: 1_000,
+      host: 'inet.example.org',
+      user: 'grace',
+      argv: ['sendmail', '-t'],
+      stdin: 'From: Grace Hopper <grace@example.org>\n'
+        + 'To: Ada Lovelace <ada@cs.campus.example>\n'
+        + 'Subject: Compilers\n'
+        + '\n'
+        + 'Ada, could your students try our new compiler?\n'
+        + '\n'
+        + 'Grace\n',
+    },
+    {
+      atMs: 1_500,
+      host: 'lab1.cs.campus.example',
+      user: 'alan',
+      argv: ['sendmail', '-t'],
+      stdin: 'From: Alan Turing <alan@lab1.cs.campus.example>\n'
+        + 'To: Grace Hopper <grace@example.org>\n'
+        + 'Subject: Lab report\n'
+        + '\n'
+        + 'Grace, the lab machines are up again.\n'
+        + '\n'
+        + 'Alan\n',
+    },
+  ],
+};
