@@ -7,6 +7,7 @@ import type { Clock } from '../platform/types.ts';
 import type { PipelineTraceDetail } from './trace-pipeline.ts';
 import type { SmtpClientTraceDetail } from './trace-smtp-client.ts';
 import type { SmtpdTraceDetail } from './trace-smtpd.ts';
+import type { SimTraceDetail } from './trace-sim.ts';
 
 export type { PipelineTraceDetail } from './trace-pipeline.ts';
 export type { SmtpClientTraceDetail } from './trace-smtp-client.ts';
@@ -22,6 +23,8 @@ export type TraceDetail =
   | SmtpClientTraceDetail
   /** smtpd's sessions: see trace-smtpd.ts. */
   | SmtpdTraceDetail
+  /** The simulated world's faults and scripted actors: see trace-sim.ts. */
+  | SimTraceDetail
   /** A diagnostic in Postfix's shape: "<program>: <severity>: <text>" on stderr and in the maillog. */
   | { kind: 'diagnostic'; severity: Severity; text: string }
   /** main.cf or master.cf was read (at start, reload, or by an admin command). */

@@ -42,9 +42,10 @@ export function scheduleActions(
   if (actions.length > SCENARIO_ACTIONS_MAX) throw new Error(`more than ${SCENARIO_ACTIONS_MAX} scenario actions`);
   const bootMs = scheduler.nowMs();
   for (const action of actions) {
-    const host = hosts.get(action.host);
-    if (host === undefined) throw new Error(`scenario action for unknown host ${action.host}`);
+    if (!hosts.has(action.host)) throw new Error(`scenario action for unknown host ${action.host}`);
     scheduler.at(bootMs + Math.max(0, action.atMs), () => {
+      // Looked up when it fires: a host restarted by a fault (faults.ts) is a new Host.
+      const host = hosts.get(action.host) as Host;
       void runAs(host, action.user ?? 'root', action.argv, action.stdin ?? '').then(
         (result) => { reports.push({ action, ...result }); },
         (error: unknown) => { reports.push({ action, exitCode: undefined, output: String(error) }); },

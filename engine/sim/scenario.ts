@@ -14,6 +14,8 @@ import {
   createSimPlatform, Scheduler, SimNetwork, type SimFileSystem, type SimPlatform, type SimZone,
 } from '../platform/sim/index.ts';
 import { scenarios } from '../../scenarios/index.ts';
+import type { FaultSpec } from './faults.ts';
+import type { ActorSpec } from './actors/types.ts';
 
 export interface ScenarioDirectory {
   path: string;
@@ -57,6 +59,11 @@ export interface ScenarioDefinition {
   /** Scripted actions the world runs once booted (engine/sim/actions.ts): a user typing a
    *  command at a given virtual time, e.g. alice running sendmail one second in. */
   actions?: ScenarioAction[];
+  /** Faults at virtual times after boot (engine/sim/faults.ts): link down/up, latency, DNS
+   *  failures, disk full, host crash and restart. */
+  faults?: FaultSpec[];
+  /** Scripted actors (engine/sim/actors/): SMTP clients, spammers, scripted remote servers. */
+  actors?: ActorSpec[];
 }
 
 /** One command run on a host at a virtual time after boot, as `user`, with `stdin` as its

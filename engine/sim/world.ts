@@ -24,6 +24,8 @@ import type { Volume } from 'memfs';
 import type { LoadedScenario } from './scenario.ts';
 import { runAs, scheduleActions, type ActionReport } from './actions.ts';
 import { messagePaths, type MessagePath } from './message-path.ts';
+import { createWorldFaults, scheduleFaults, type WorldFaults } from './faults.ts';
+import { startActors, type ActorReport } from './actors/index.ts';
 
 /** Events one runDue() call fires when the caller names no limit. */
 export const RUN_DUE_EVENTS_MAX = 1000;
@@ -97,6 +99,10 @@ export interface World {
   traceDropped(): number;
   /** Reports of the scripted actions that have finished. */
   readonly actions: readonly ActionReport[];
+  /** Faults to inject now (link down, crash, DNS failure, disk full...): engine/sim/faults.ts. */
+  readonly faults: WorldFaults;
+  /** Reports of the scenario's actors that have finished (clients) or started (responders). */
+  readonly actors: readonly ActorReport[];
   readonly seed: number;
   readonly scenarioId: string;
   host(name: string): WorldHost | undefined;
@@ -131,15 +137,26 @@ export interface World {
 export async function bootWorld(loaded: LoadedScenario): Promise<World> {
   const recorder = recordTrace(loaded);
   const boot: HostBootReport[] = [];
+  const byName = new Map(loaded.hosts.map((entry) => [entry.name, entry.host] as const));
+  const zone = loaded.scenario.dns ?? { records: {} };
+  // Armed before any host starts, so that a crash ends everything a boot began.
+  const faults = createWorldFaults(loaded, zone, {
+    onRestart: (entry, report) => {
+      byName.set(entry.name, entry.host);
+      boot.push(report);
+    },
+  });
   for (const [index, entry] of loaded.hosts.entries()) {
     if (loaded.scenario.hosts[index]?.startPostfix !== true) continue;
     const result = await runAs(entry.host, 'root', ['postfix', 'start']);
     boot.push({ host: entry.name, ...result });
   }
   const actions: ActionReport[] = [];
-  const byName = new Map(loaded.hosts.map((entry) => [entry.name, entry.host] as const));
   scheduleActions(loaded.scenario.actions ?? [], byName, loaded.scheduler, actions);
-  return createWorld(loaded, boot, recorder, actions);
+  scheduleFaults(loaded.scenario.faults ?? [], faults, loaded);
+  const actors: ActorReport[] = [];
+  startActors(loaded.scenario.actors ?? [], loaded, actors);
+  return createWorld(loaded, boot, recorder, actions, { faults, actors, zone });
 }
 
 interface TraceRecorder {
@@ -163,9 +180,12 @@ function recordTrace(loaded: LoadedScenario): TraceRecorder {
 function worldHost(entry: LoadedScenario['hosts'][number]): WorldHost {
   const decoder = new TextDecoder();
   const runtime = () => runningHost(entry.host);
+  // host and platform are read through the entry: a restart (faults-crash.ts) replaces them.
   return {
-    name: entry.name, addresses: entry.addresses, host: entry.host, platform: entry.platform,
-    volume: entry.platform.fs.volume,
+    name: entry.name, addresses: entry.addresses,
+    get host() { return entry.host; },
+    get platform() { return entry.platform; },
+    get volume() { return entry.platform.fs.volume; },
     runtime,
     async maillog() {
       const running = runtime();
@@ -183,7 +203,13 @@ function worldHost(entry: LoadedScenario['hosts'][number]): WorldHost {
   };
 }
 
-function createWorld(loaded: LoadedScenario, boot: HostBootReport[], recorder: TraceRecorder, actions: ActionReport[]): World {
+interface WorldExtras {
+  faults: WorldFaults;
+  actors: ActorReport[];
+  zone: SimZone;
+}
+
+function createWorld(loaded: LoadedScenario, boot: HostBootReport[], recorder: TraceRecorder, actions: ActionReport[], extras: WorldExtras): World {
   const scheduler = loaded.scheduler;
   const hosts = loaded.hosts.map(worldHost);
   const scenarioId = loaded.scenario.id;
@@ -221,8 +247,8 @@ function createWorld(loaded: LoadedScenario, boot: HostBootReport[], recorder: T
   };
 
   const world: World = {
-    loaded, scheduler, network: loaded.network, zone: loaded.scenario.dns ?? { records: {} }, boot, hosts,
-    trace: recorder.events, actions, seed: loaded.seed, scenarioId,
+    loaded, scheduler, network: loaded.network, zone: extras.zone, boot, hosts,
+    trace: recorder.events, actions, faults: extras.faults, actors: extras.actors, seed: loaded.seed, scenarioId,
     traceDropped: () => recorder.dropped,
     host: (name) => hosts.find((entry) => entry.name === name),
     nowMs: () => scheduler.nowMs(),
