@@ -1,0 +1,72 @@
+// A host behind a DNS block list: mail.shop.example (the MX of shop.example) checks every
+// client against zen.dnsbl.example (smtpd_recipient_restrictions ... reject_rbl_client).
+// The zone lists zombie.dsl.example's address 203.0.113.99 (A 127.0.0.2 and a TXT reason
+// under 99.113.0.203.zen.dnsbl.example) and the conventional test entry 127.0.0.2;
+// friend.example.org is not listed. Scripted: fay@friend.example.org writes to
+// owen@shop.example at 1 s and is accepted. The listed client's attempt, refused with 554
+// 5.7.1, is driven by test/sim/scenario-dnsbl.test.ts (its bounce would spoil the
+// all-delivered determinism run). Files are under hosts/<dir>/.
+
+import type { ScenarioDefinition, ScenarioHostDefinition } from '../../engine/sim/scenario.ts';
+
+function mailHost(directory: string, name: string, address: string, users: readonly string[], extra: ScenarioHostDefinition['directories'] = []): ScenarioHostDefinition {
+  return {
+    name,
+    addresses: [address],
+    directory: `hosts/${directory}`,
+    startPostfix: true,
+    directories: [
+      { path: '/root', mode: 0o700 },
+      ...users.map((user, index) => ({ path: `/home/${user}`, mode: 0o755, uid: 1001 + index, gid: 1001 + index })),
+      { path: '/tmp', mode: 0o1777 },
+      { path: '/var/log', mode: 0o755 },
+      { path: '/var/lib/postfix', mode: 0o700, uid: 101, gid: 103 },
+      { path: '/var/spool/postfix', mode: 0o755 },
+      { path: '/var/mail', mode: 0o2775, gid: 8 },
+      ...(extra ?? []),
+    ],
+  };
+}
+
+export const dnsbl: ScenarioDefinition = {
+  id: 'dnsbl',
+  title: 'A mail server behind a DNS block list',
+  description: 'mail.shop.example asks zen.dnsbl.example about each client before it accepts a '
+    + 'recipient. friend.example.org is not listed and its mail to owen@shop.example is delivered; '
+    + 'zombie.dsl.example (203.0.113.99) is listed: try sending from it and read the 554 reply.',
+  seed: 11,
+  hosts: [
+    mailHost('mail', 'mail.shop.example', '192.0.2.60', ['owen']),
+    mailHost('zombie', 'zombie.dsl.example', '203.0.113.99', ['pc']),
+    mailHost('friend', 'friend.example.org', '198.51.100.61', ['fay']),
+  ],
+  dns: {
+    records: {
+      'shop.example': { mx: [{ preference: 10, exchange: 'mail.shop.example' }] },
+      'mail.shop.example': { a: ['192.0.2.60'] },
+      'zombie.dsl.example': { a: ['203.0.113.99'] },
+      'friend.example.org': { a: ['198.51.100.61'] },
+      '192.0.2.60': { ptr: ['mail.shop.example'] },
+      '203.0.113.99': { ptr: ['zombie.dsl.example'] },
+      '198.51.100.61': { ptr: ['friend.example.org'] },
+      // The block list: an A record in 127.0.0.0/8 lists an address, TXT says why.
+      '99.113.0.203.zen.dnsbl.example': { a: ['127.0.0.2'], txt: ['203.0.113.99 is a hijacked home machine, see https://dnsbl.example/lookup?ip=203.0.113.99'] },
+      '2.0.0.127.zen.dnsbl.example': { a: ['127.0.0.2'], txt: ['Test entry of zen.dnsbl.example'] },
+    },
+  },
+  actions: [
+    {
+      atMs: 1_000,
+      host: 'friend.example.org',
+      user: 'fay',
+      argv: ['sendmail', '-t'],
+      stdin: 'From: Fay Friend <fay@friend.example.org>\n'
+        + 'To: Owen <owen@shop.example>\n'
+        + 'Subject: Order 1042\n'
+        + '\n'
+        + 'Owen, please send two more of the blue ones.\n'
+        + '\n'
+        + 'Fay\n',
+    },
+  ],
+};
