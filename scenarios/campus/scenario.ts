@@ -6,8 +6,10 @@
 // example.org) and a spammer's machine bulk.example.net that pushes its mail through the
 // campus MX. Scripted: grace@example.org writes to ada@cs.campus.example at 1 s (inet ->
 // mx -> store), alan on lab1 writes to grace@example.org at 1.5 s (lab1 -> outbound ->
-// inet). The spammer's relay attempt is driven by test/sim/scenario-campus.test.ts (its
-// bounce would spoil the all-delivered determinism run). Files are under hosts/<dir>/.
+// inet). At 3 s a spammer actor (engine/sim/actors/) on bulk.example.net tries to relay
+// through mx.campus.example to victim.example.com, plainly and with the %, ! and quoted-@
+// tricks: each RCPT gets Postfix's 554 5.7.1 Relay access denied and a "NOQUEUE: reject:"
+// line in mx's maillog. Files are under hosts/<dir>/.
 
 import type { ScenarioDefinition, ScenarioHostDefinition } from '../../engine/sim/scenario.ts';
 
@@ -96,6 +98,19 @@ export const campus: ScenarioDefinition = {
         + 'Grace, the lab machines are up again.\n'
         + '\n'
         + 'Alan\n',
+    },
+  ],
+  actors: [
+    {
+      kind: 'spammer',
+      name: 'relay-prober',
+      atMs: 3_000,
+      from: 'bulk.example.net',
+      to: 'mx.campus.example',
+      relayTo: 'victim.example.com',
+      serverDomain: 'cs.campus.example',
+      helo: 'bulk.example.net',
+      sender: 'offers@bulk.example.net',
     },
   ],
 };

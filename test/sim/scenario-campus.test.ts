@@ -2,11 +2,12 @@
 // internal store through the inbound gateway (inet -> mx -> store, joined by "queued as");
 // alan's message from lab1 leaves through the outbound gateway to inet.example.org; the
 // spammer's relay attempts through mx.campus.example get Postfix's "Relay access denied",
-// both by its own Postfix (relayhost = [mx.campus.example]) and by hand in an SMTP dialog.
+// both from its own Postfix (relayhost = [mx.campus.example]) and from the scenario's
+// spammer actor (engine/sim/actors/, the plain and routed relay tricks).
 
 import { test } from 'node:test';
 import { check, openWorld, runQuiet } from './world.ts';
-import { openSmtpDialog } from './smtp-dialog.ts';
+import { relayAttempts } from '../../engine/sim/actors/index.ts';
 
 const MX = 'mx.campus.example';
 const STORE = 'store.campus.example';
@@ -95,19 +96,15 @@ test('campus: the spammer\'s relay attempt through the inbound gateway gets Post
   check(world, spammer.some((line) => /postfix\/smtp\[\d+\]: \w+: to=<victim@target\.example\.com>, relay=mx\.campus\.example\[192\.0\.2\.25\]:25, .*dsn=5\.7\.1, status=bounced \(host mx\.campus\.example\[192\.0\.2\.25\] said: 554 5\.7\.1 <victim@target\.example\.com>: Relay access denied \(in reply to RCPT TO command\)\)$/.test(line)), `spammer's bounce${all}`);
   check(world, !mx.some((line) => line.includes('victim@target.example.com') && line.includes('status=')), `mx tried to deliver the spam${all}`);
 
-  // By hand: the same refusal in a raw dialog; a campus recipient is still accepted.
-  const dialog = await openSmtpDialog(world, SPAMMER, '192.0.2.25');
-  check(world, dialog.greeting.join('\n') === '220 mx.campus.example ESMTP Postfix', `greeting ${dialog.greeting.join('|')}`);
-  const ehlo = await dialog.send('EHLO bulk.example.net');
-  check(world, ehlo[0] === '250-mx.campus.example', `ehlo ${ehlo.join('|')}`);
-  check(world, (await dialog.send('MAIL FROM:<offers@bulk.example.net>')).join('') === '250 2.1.0 Ok', 'MAIL');
-  const refused = await dialog.send('RCPT TO:<someone@elsewhere.example.com>');
-  check(world, refused.join('') === '554 5.7.1 <someone@elsewhere.example.com>: Relay access denied', `relay reply ${refused.join('|')}`);
-  const campus = await dialog.send('RCPT TO:<emmy@math.campus.example>');
-  check(world, campus.join('') === '250 2.1.5 Ok', `campus recipient ${campus.join('|')}`);
-  check(world, (await dialog.send('QUIT')).join('') === '221 2.0.0 Bye', 'QUIT');
-  dialog.close();
-  await runQuiet(world);
-  const after = await world.host(MX)!.maillog();
-  check(world, after.some((line) => line.includes('NOQUEUE: reject: RCPT from bulk.example.net[203.0.113.66]: 554 5.7.1 <someone@elsewhere.example.com>: Relay access denied; from=<offers@bulk.example.net> to=<someone@elsewhere.example.com> proto=ESMTP helo=<bulk.example.net>')), after.join('\n'));
+  // The scenario's spammer actor (3 s in): every relay trick gets the same refusal at RCPT.
+  const prober = world.actors.find((report) => report.actor === 'relay-prober');
+  check(world, prober?.transcript !== undefined && prober.error === undefined, `spammer actor: ${JSON.stringify(prober)}`);
+  const refusals = prober.transcript.replies.filter((reply) => /^554 5\.7\.1 <.+>: Relay access denied$/.test(reply));
+  check(world, refusals.length === relayAttempts({ relayTo: 'victim.example.com', serverDomain: 'cs.campus.example' }).length,
+    `replies: ${prober.transcript.replies.join(' | ')}`);
+  check(world, prober.transcript.replies.includes('554 5.7.1 <victim@victim.example.com>: Relay access denied'), prober.transcript.replies.join(' | '));
+  check(world, mx.filter((line) => line.includes('NOQUEUE: reject: RCPT from bulk.example.net[203.0.113.66]: 554 5.7.1 ') && line.includes('from=<offers@bulk.example.net>')).length === refusals.length, `mx reject lines${all}`);
+  check(world, mx.some((line) => / postfix\/smtpd\[\d+\]: disconnect from bulk\.example\.net\[203\.0\.113\.66\] ehlo=1 mail=5 rcpt=0\/5 rset=5 quit=1 commands=12\/17$/.test(line)), `mx disconnect line${all}`);
+  const queue = await world.host(MX)!.command(['postqueue', '-p']);
+  check(world, queue.output === 'Mail queue is empty\n', `mx queue: ${queue.output}`);
 });
