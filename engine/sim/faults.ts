@@ -10,7 +10,7 @@
 
 import type { TraceSink } from '../global/trace.ts';
 import type { SimFaultKind } from '../global/trace-sim.ts';
-import type { SimDnsFailure, SimZone } from '../platform/sim/index.ts';
+import { createSimFileSystem, type SimDnsFailure, type SimFileSystem, type SimZone } from '../platform/sim/index.ts';
 import { runAs } from './actions.ts';
 import { armHost, crashHost, rebootHost, type HostLife } from './faults-crash.ts';
 import type { LoadedHost, LoadedScenario } from './scenario.ts';
@@ -67,7 +67,15 @@ export interface FaultHooks {
  *  any host starts, so that a crash can end everything its first boot begins. */
 export function createWorldFaults(loaded: LoadedScenario, zone: SimZone, hooks: FaultHooks = {}): WorldFaults {
   const lives = new Map<string, HostLife>();
-  for (const entry of loaded.hosts) lives.set(entry.name, armHost(entry.platform, loaded.scheduler, 0));
+  for (const entry of loaded.hosts) {
+    // The scenario's files are the installed system: durable, as on a machine that was
+    // installed and rebooted (a crash must not take main.cf with it).
+    const disk = entry.platform.fs;
+    (entry.platform as { fs: SimFileSystem }).fs = createSimFileSystem({
+      volume: disk.volume, ...(disk.faults.bytesMax === undefined ? {} : { diskBytesMax: disk.faults.bytesMax }),
+    });
+    lives.set(entry.name, armHost(entry.platform, loaded.scheduler, 0));
+  }
   const trace: TraceSink = loaded.trace;
   const emit = (fault: SimFaultKind, text: string, host = 'world', lost?: string[]): void => {
     trace.emit({ kind: 'sim.fault', fault, text, host, service: 'sim', pid: 0, ...(lost === undefined ? {} : { lost }) });

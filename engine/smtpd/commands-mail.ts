@@ -131,6 +131,12 @@ export async function mailCommand(protocol: SmtpdProtocol, words: readonly Word[
     }
   }
   const rewriteContext = await protocol.env.restrictions.rewriteContext(session);
+  const noSpace = await protocol.env.restrictions.queue(session);
+  if (noSpace !== undefined) {
+    await protocol.resetTransaction();
+    await protocol.replyText(noSpace);
+    return false;
+  }
   const transaction = protocol.startTransaction(sender);
   transaction.rewriteContext = rewriteContext;
   transaction.smtputf8 = smtputf8;

@@ -52,6 +52,8 @@ export async function createSmtpdEnvironment(options: SmtpdEnvironmentOptions): 
   const checks: CheckEnvironment = {
     settings, tables, resolver, rewrite, dns: options.platform.dns, log: options.log, security,
     net: options.platform.net, timers: options.platform.timers, clock: options.platform.clock,
+    queueSpace: queueSpaceOf(options.platform, options.config.get('queue_directory') ?? '/var/spool/postfix'),
+    queueMinfreeBytes: options.config.getSize('queue_minfree'),
     whatsup(session, names, action, text) {
       const client = session.client;
       const queueId = session.transaction?.queueId;
@@ -75,5 +77,23 @@ export async function createSmtpdEnvironment(options: SmtpdEnvironmentOptions): 
     log: options.log,
     trace: options.trace,
     security,
+  };
+}
+
+/** A file system that can say how much space is free (statvfs): the sim disk does
+ *  (engine/platform/sim/fs.ts statfs); others skip the queue space check. */
+interface FileSystemWithSpace {
+  statfs?(path: string): Promise<{ blockSize: number; blocksFree: number }>;
+}
+
+function queueSpaceOf(platform: Platform, queueDirectory: string): () => Promise<{ blockSize: number; blocksFree: number } | undefined> {
+  return async () => {
+    const fs = platform.fs as Platform['fs'] & FileSystemWithSpace;
+    if (typeof fs.statfs !== 'function') return undefined;
+    try {
+      return await fs.statfs(queueDirectory);
+    } catch {
+      return undefined;
+    }
   };
 }

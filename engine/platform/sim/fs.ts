@@ -16,7 +16,21 @@ export interface SimFileSystem extends FileSystem {
   /** The memfs volume behind this file system, for scenarios that seed files and for tests. */
   readonly volume: Volume;
   readonly faults: DiskFaults;
+  /** statvfs(3) as Postfix's fsspace() reads it: the block size and the blocks free, from
+   *  the disk budget (faults.setBytesMax); a disk without a budget reports a large number
+   *  of free blocks. smtpd's queue space check (smtpd_check_queue) reads it. */
+  statfs(path: string): Promise<FileSystemSpace>;
 }
+
+export interface FileSystemSpace {
+  blockSize: number;
+  blocksFree: number;
+}
+
+/** The block size the simulated disk reports. */
+export const SIM_BLOCK_BYTES = 4096;
+/** Free blocks a disk without a budget reports (4 TiB). */
+const UNLIMITED_FREE_BLOCKS = 2 ** 30;
 
 export interface SimFileSystemOptions {
   /** An existing volume to wrap; a fresh empty one by default. */
@@ -121,8 +135,11 @@ class SimFileHandle implements FileHandle {
   read(length: number, position?: number): Promise<Uint8Array> {
     return attempt(this.disk, 'read', this.path, () => {
       this.live('read');
-      const buffer = new Uint8Array(length);
-      const count = this.volume.readSync(this.fd, buffer, 0, length, position ?? this.offset);
+      const at = position ?? this.offset;
+      // Readers ask for big chunks (64 KB) of small files: allocate what the file holds.
+      const available = Math.max(0, Number(this.volume.fstatSync(this.fd).size) - at);
+      const buffer = new Uint8Array(Math.max(0, Math.min(length, available)));
+      const count = this.volume.readSync(this.fd, buffer, 0, buffer.length, at);
       if (position === undefined) this.offset += count;
       return buffer.subarray(0, count);
     });
@@ -210,6 +227,12 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     symlink: (target, path) => attempt(disk, 'symlink', path, () => volume.symlinkSync(target, path), true),
     chmod: (path, mode) => attempt(disk, 'chmod', path, () => volume.chmodSync(path, mode), true),
     chown: (path, uid, gid) => attempt(disk, 'chown', path, () => volume.chownSync(path, uid, gid), true),
+    statfs: (path) => attempt(disk, 'statfs', path, () => {
+      volume.statSync(path);
+      const limit = disk.bytesMax;
+      const blocksFree = limit === undefined ? UNLIMITED_FREE_BLOCKS : Math.floor(Math.max(0, limit - disk.usedBytes()) / SIM_BLOCK_BYTES);
+      return { blockSize: SIM_BLOCK_BYTES, blocksFree };
+    }),
     utimes: (path, atimeMs, mtimeMs) => attempt(disk, 'utime', path, () => volume.utimesSync(path, atimeMs / 1000, mtimeMs / 1000), true),
   };
 }

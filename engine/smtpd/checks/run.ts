@@ -40,6 +40,11 @@ export interface CheckEnvironment {
   net?: Network;
   timers?: Timers;
   clock?: Clock;
+  /** fsspace() of the queue directory, for smtpd_check_queue (stages.ts queue()); absent
+   *  or undefined: a file system that cannot tell, and the check is skipped. */
+  queueSpace?: () => Promise<{ blockSize: number; blocksFree: number } | undefined>;
+  /** queue_minfree in bytes. */
+  queueMinfreeBytes?: number;
   /** log_whatsup(): emits the "ID: ACTION: WHERE from ...; from=<> to=<> proto= helo=<>" line. */
   whatsup(session: Session, names: CheckNames, action: string, text: string): void;
 }

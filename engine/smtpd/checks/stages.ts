@@ -7,7 +7,8 @@
 // carried between stages on the Session.
 // Called by the protocol core (commands-*.ts, data.ts). Models smtpd_check_client(),
 // smtpd_check_helo(), smtpd_check_mail(), smtpd_check_rcpt(), smtpd_check_etrn(),
-// smtpd_check_data(), smtpd_check_eod() and smtpd_check_size() in src/smtpd/smtpd_check.c.
+// smtpd_check_data(), smtpd_check_eod(), smtpd_check_size() and smtpd_check_queue() in
+// src/smtpd/smtpd_check.c.
 
 import type { Session } from '../session.ts';
 import { rejectUnlistedRecipient, rejectUnlistedSender, RECIPIENT_CLASS, SENDER_CLASS } from './address.ts';
@@ -168,6 +169,26 @@ export class Restrictions {
     run.reject(552, '5.3.4', 'Message size exceeds fixed limit');
     return run.errorText;
   }
+
+  /** smtpd_check_queue(): at MAIL, fewer free blocks in the queue file system than
+   *  queue_minfree, or not 1.5 times message_size_limit, is "452 4.3.1 Insufficient system
+   *  storage" (logged without from=, as the sender is not yet the session's), then the
+   *  warning with the free bytes. */
+  async queue(session: Session): Promise<string | undefined> {
+    const space = await this.env.queueSpace?.();
+    if (space === undefined || space.blockSize <= 0) return undefined;
+    const blocks = (bytes: number): number => Math.floor(bytes / space.blockSize);
+    const minfree = this.env.queueMinfreeBytes ?? 0;
+    const limit = this.env.settings.messageSizeLimit;
+    if (blocks(minfree) < space.blocksFree && blocks(limit) < space.blocksFree / QUEUE_SPACE_MULTIPLIER) return undefined;
+    const run = new CheckRun(this.env, session, this.names(session));
+    run.reject(452, '4.3.1', 'Insufficient system storage');
+    this.env.log.warn(`not enough free space in mail queue: ${space.blocksFree * space.blockSize} bytes < ${QUEUE_SPACE_MULTIPLIER}*message size limit`);
+    return run.errorText;
+  }
 }
+
+/** smtpd_space_multf: the queue must hold this many messages of the largest size. */
+const QUEUE_SPACE_MULTIPLIER = 1.5;
 
 export { RECIPIENT_CLASS, SENDER_CLASS };
