@@ -160,7 +160,7 @@ async function dispatch(
   const builtin = lookupBuiltin(name);
   if (builtin !== undefined) {
     try {
-      return await builtin({ ...commandContext, shell: session, runProgram: context.runAdmin });
+      return await builtin({ ...commandContext, shell: session, runProgram: context.runAdmin, interrupted: context.interrupted });
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
       streams.stderr.write(`bash: ${name}: ${text}\n`);

@@ -25,6 +25,9 @@ export interface CreateShellOptions {
   rows?: number;
   /** Replaces the admin command runner (tests). */
   runAdmin?: AdminRunner;
+  /** false on a host without Postfix (a scenario's outside machine, ScenarioHostDefinition
+   *  .mta): no admin commands, so `postconf` is "command not found". */
+  mta?: boolean;
 }
 
 let parameterNameList: readonly string[] | undefined;
@@ -36,10 +39,11 @@ export function postfixParameterNames(): readonly string[] {
 }
 
 export function createShell(options: CreateShellOptions): Shell {
+  const installed = options.mta !== false;
   return createShellSession({
     ...options,
-    runAdmin: options.runAdmin ?? runCommand,
-    adminNames: () => Object.keys(commands),
+    runAdmin: installed ? options.runAdmin ?? runCommand : async () => undefined,
+    adminNames: () => (installed ? Object.keys(commands) : []),
     parameterNames: postfixParameterNames,
   });
 }

@@ -68,6 +68,14 @@ export class KeyQueue {
     return true;
   }
 
+  /** Makes a waiting reader give up (InterruptedRead) and keeps what is queued: a command
+   *  that also waits on something else (telnet's connection) stops reading the keyboard. */
+  cancelWait(): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.reject(new InterruptedRead());
+  }
+
   /** Drops what is queued without waking a reader. */
   clear(): void {
     this.keys.length = 0;

@@ -10,7 +10,7 @@ export type KeyName =
   | 'left' | 'right' | 'up' | 'down' | 'home' | 'end'
   | 'word-left' | 'word-right'
   | 'interrupt' | 'end-of-file' | 'clear-screen' | 'kill-line-before' | 'kill-line-after'
-  | 'kill-word-before' | 'ignored';
+  | 'kill-word-before' | 'escape-character' | 'ignored';
 
 export type Key = { kind: 'char'; char: string } | { kind: 'key'; name: KeyName };
 
@@ -38,6 +38,8 @@ const CONTROL_KEYS: Record<string, KeyName> = {
   '\x15': 'kill-line-before',
   '\x0b': 'kill-line-after',
   '\x17': 'kill-word-before',
+  // Ctrl-] (GS): telnet's escape character; the line editor ignores it.
+  '\x1d': 'escape-character',
 };
 
 /** The final byte of a CSI or SS3 sequence without parameters. */

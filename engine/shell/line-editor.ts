@@ -89,7 +89,7 @@ export class LineEditor {
       case 'down': this.recall(1); break;
       case 'clear-screen': this.clearScreen(); break;
       case 'tab': await this.completeWord(); break;
-      case 'ignored': break;
+      case 'ignored': case 'escape-character': break;
     }
     return undefined;
   }

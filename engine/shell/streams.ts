@@ -68,25 +68,69 @@ export class PipeOutput implements OutputStream {
   }
 }
 
+/** What TerminalInput.readEvent returns. */
+export type TerminalEvent =
+  | { kind: 'line'; text: string }
+  | { kind: 'end' }
+  | { kind: 'escape' }
+  | { kind: 'cancelled' };
+
 /** stdin from the terminal: reads keys, echoes them, hands the command whole lines. */
 export class TerminalInput implements InputStream {
   readonly isTty = true;
   private endOfInput = false;
   /** A partial line pushed out by Ctrl-D, returned before the next read waits. */
   private pending: string | undefined;
+  /** Text typed before a cancelled or escaped read, continued by the next one. */
+  private carried = '';
 
   constructor(private readonly keys: KeyQueue, private readonly echo: (data: string) => void) {}
 
   async readLine(): Promise<string | null> {
+    for (let count = 0; count < TTY_READ_ALL_LINES_MAX; count++) {
+      const event = await this.readEvent();
+      if (event.kind === 'line') return event.text;
+      if (event.kind === 'end') return null;
+    }
+    return null;
+  }
+
+  /** One read for a program that also waits on something else (telnet, nc): a whole line,
+   *  the end of input (Ctrl-D), Ctrl-] ('escape', the text typed so far stays for the next
+   *  read) or 'cancelled' when `cancel` settles first (the keyboard is let go, typed keys
+   *  stay queued). Ctrl-C throws InterruptedRead, as readLine does. */
+  async readEvent(cancel?: Promise<unknown>): Promise<TerminalEvent> {
     if (this.pending !== undefined) {
       const line = this.pending;
       this.pending = undefined;
-      return line;
+      return { kind: 'line', text: line };
     }
-    if (this.endOfInput) return null;
-    let line = '';
+    if (this.endOfInput) return { kind: 'end' };
+    const state = { active: true, cancelled: false };
+    void cancel?.then(() => {
+      if (!state.active) return;
+      state.cancelled = true;
+      this.keys.cancelWait();
+    }, () => undefined);
+    try {
+      return await this.collectLine(state);
+    } finally {
+      state.active = false;
+    }
+  }
+
+  private async collectLine(state: { cancelled: boolean }): Promise<TerminalEvent> {
+    let line = this.carried;
+    this.carried = '';
     for (;;) {
-      const key = await this.keys.next();
+      let key;
+      try {
+        if (state.cancelled) throw new InterruptedRead();
+        key = await this.keys.next();
+      } catch (error) {
+        if (state.cancelled && error instanceof InterruptedRead) { this.carried = line; return { kind: 'cancelled' }; }
+        throw error;
+      }
       if (key.kind === 'char') {
         if (line.length < TTY_LINE_CHARACTERS_MAX) { line += key.char; this.echo(key.char); }
         continue;
@@ -94,7 +138,7 @@ export class TerminalInput implements InputStream {
       switch (key.name) {
         case 'enter':
           this.echo('\r\n');
-          return line;
+          return { kind: 'line', text: line };
         case 'backspace':
           if (line.length > 0) { line = line.slice(0, -1); this.echo('\b \b'); }
           break;
@@ -108,8 +152,11 @@ export class TerminalInput implements InputStream {
         case 'end-of-file':
           // Ctrl-D on an empty line is end of input; after some text it sends that text
           // on without a newline, as a tty does.
-          if (line === '') { this.endOfInput = true; return null; }
-          return line;
+          if (line === '') { this.endOfInput = true; return { kind: 'end' }; }
+          return { kind: 'line', text: line };
+        case 'escape-character':
+          this.carried = line;
+          return { kind: 'escape' };
         case 'interrupt':
           throw new InterruptedRead();
         default:

@@ -45,6 +45,10 @@ export interface ScenarioHostDefinition {
   /** Run `postfix start` when the world boots (engine/sim/world.ts), as the host's init
    *  system would. */
   startPostfix?: boolean;
+  /** false for an "outside" machine (a client on the Internet, a user's laptop): no Postfix
+   *  installed, so it never starts and its shell has no Postfix commands -- only a terminal
+   *  with telnet, nc, dig, host, ping. A mail host by default. */
+  mta?: boolean;
 }
 
 export interface ScenarioDefinition {
@@ -127,8 +131,11 @@ export function scenarioIds(): string[] {
 export async function createScenarioHosts(
   scenarioOrId: ScenarioDefinition | string, texts: ScenarioTexts, options: LoadOptions = {},
 ): Promise<LoadedScenario> {
-  const scenario = typeof scenarioOrId === 'string' ? scenarioDefinition(scenarioOrId) : scenarioOrId;
-  if (scenario === undefined) throw new Error(`no scenario named ${String(scenarioOrId)}`);
+  const definition = typeof scenarioOrId === 'string' ? scenarioDefinition(scenarioOrId) : scenarioOrId;
+  if (definition === undefined) throw new Error(`no scenario named ${String(scenarioOrId)}`);
+  // Each world gets its own zone: faults and tests edit it (World.zone), and a definition
+  // is shared by every world made from it in one process.
+  const scenario: ScenarioDefinition = { ...definition, dns: structuredClone(definition.dns ?? { records: {} }) };
   const scheduler = new Scheduler(options.settle === undefined ? {} : { settle: options.settle });
   const bootMs = scheduler.nowMs();
   const network = new SimNetwork(scheduler);

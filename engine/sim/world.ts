@@ -147,7 +147,8 @@ export async function bootWorld(loaded: LoadedScenario): Promise<World> {
     },
   });
   for (const [index, entry] of loaded.hosts.entries()) {
-    if (loaded.scenario.hosts[index]?.startPostfix !== true) continue;
+    const definition = loaded.scenario.hosts[index];
+    if (definition?.startPostfix !== true || definition.mta === false) continue;
     const result = await runAs(entry.host, 'root', ['postfix', 'start']);
     boot.push({ host: entry.name, ...result });
   }

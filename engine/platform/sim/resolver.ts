@@ -64,7 +64,14 @@ export function reverseName(address: string): string | undefined {
 
 type RecordKind = 'a' | 'aaaa' | 'mx' | 'ptr' | 'txt';
 
-export function createSimResolver(zone: SimZone, scheduler: Scheduler, options: SimResolverOptions = {}): Resolver {
+/** The sim resolver also answers CNAME queries without following them, for the shell's
+ *  dig and host (the MTA never asks: its lookups follow aliases). */
+export interface SimResolver extends Resolver {
+  /** The alias target of `name`; NODATA when the name is no alias, NXDOMAIN when absent. */
+  cname(name: string): Promise<string[]>;
+}
+
+export function createSimResolver(zone: SimZone, scheduler: Scheduler, options: SimResolverOptions = {}): SimResolver {
   const answerDelayMs = options.answerDelayMs ?? 0;
   const timeoutMs = options.timeoutMs ?? defaultDnsTimeoutMs;
 
@@ -100,9 +107,19 @@ export function createSimResolver(zone: SimZone, scheduler: Scheduler, options: 
     return { code: 'SERVFAIL' };
   };
 
-  const query = <T>(kind: RecordKind, name: string, queriedAs = name): Promise<T[]> =>
+  /** The CNAME record of the name itself, not followed. */
+  const aliasAnswer = (queried: string): { values: string[] } | { code: PlatformErrorCode | 'timeout' } => {
+    const name = normalizeName(queried);
+    const failure = findFailure(name);
+    if (failure !== undefined) return { code: failure === 'timeout' ? 'timeout' : failure };
+    const records = findRecords(name);
+    if (records === undefined) return { code: 'NXDOMAIN' };
+    return records.cname === undefined ? { code: 'NODATA' } : { values: [records.cname] };
+  };
+
+  const query = <T>(kind: RecordKind | 'cname', name: string, queriedAs = name): Promise<T[]> =>
     new Promise<T[]>((resolve, reject) => {
-      const result = answer<T>(kind, name);
+      const result = kind === 'cname' ? aliasAnswer(name) as { values: T[] } | { code: PlatformErrorCode | 'timeout' } : answer<T>(kind, name);
       if ('values' in result) {
         if (answerDelayMs === 0) resolve(result.values);
         else scheduler.after(answerDelayMs, () => resolve(result.values), 'dns.answer');
@@ -119,6 +136,7 @@ export function createSimResolver(zone: SimZone, scheduler: Scheduler, options: 
     a: (name) => query<string>('a', name),
     aaaa: (name) => query<string>('aaaa', name),
     txt: (name) => query<string>('txt', name),
+    cname: (name) => query<string>('cname', name),
     mx: (name) => query<MxRecord>('mx', name).then((records) => records.map((record) => ({ ...record }))),
     ptr: (address) => {
       const reverse = reverseName(address);

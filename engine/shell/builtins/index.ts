@@ -1,6 +1,7 @@
 // The table of commands the terminal shell runs itself: bash builtins (cd, export,
 // history, ...) and the unix basics a Postfix administrator reaches for (cat, ls, grep,
-// ..., mail, su). Admin commands (postconf, postmap, ...) are not here: they come from
+// ..., mail, su), and for a host of a simulated World: telnet, nc, dig, host, ping, ip,
+// tail -f. Admin commands (postconf, postmap, ...) are not here: they come from
 // engine/admin/index.ts. Called by engine/shell/execute.ts and the Tab completer.
 
 import { cat, cp, mkdir, mv, rm, touch } from './files.ts';
@@ -9,16 +10,23 @@ import { mail } from './mail.ts';
 import { printf } from './printf.ts';
 import { login, su } from './su.ts';
 import {
-  cd, clear, date, echo, env, exit, exportBuiltin, falseBuiltin, help, history, hostname, pwd,
+  cd, clear, date, echo, env, exit, exportBuiltin, falseBuiltin, help, history, pwd,
   trueBuiltin, unset, which, whoami,
 } from './session.ts';
-import { grep, head, tail, wc } from './text.ts';
+import { grep, head, wc } from './text.ts';
+import { dig, host } from './dns.ts';
+import { nc, telnet } from './net.ts';
+import { hostname as hostnameWithAddresses, ip, ping } from './net-info.ts';
+import { tail as tailWithFollow } from './tail-follow.ts';
 import type { Builtin } from './types.ts';
 
 export const builtins: Record<string, Builtin> = {
   cat, cd, clear, cp, date, echo, env, exit, export: exportBuiltin, false: falseBuiltin, grep, head,
-  help, history, hostname, login, ls, mail, mailx: mail, mkdir, mv, printf, pwd, rm, su, tail, touch,
+  help, history, login, ls, mail, mailx: mail, mkdir, mv, printf, pwd, rm, su, touch,
   true: trueBuiltin, unset, wc, which, whoami,
+  dig, host, nc, telnet,
+  hostname: hostnameWithAddresses, ip, ping,
+  tail: tailWithFollow,
 };
 
 export function lookupBuiltin(name: string): Builtin | undefined {

@@ -31,6 +31,9 @@ export interface BuiltinContext extends CommandContext {
   shell: ShellSession;
   /** Runs an admin command (sendmail for `mail`); undefined when there is no such command. */
   runProgram(context: CommandContext): Promise<number | undefined>;
+  /** Resolves when Ctrl-C interrupts the command line: a command that runs until stopped
+   *  (tail -f, ping, telnet) ends its waits and lets go of its connections. */
+  interrupted?: Promise<void>;
 }
 
 export type Builtin = (context: BuiltinContext) => Promise<number>;
