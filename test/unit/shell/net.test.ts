@@ -277,3 +277,30 @@ test('an outside host (mta: false) has no Postfix, only a shell that reaches the
   await terminal.waitFor(/220 b\.example\.test ESMTP/, mark, 'the greeting');
   await say(terminal, 'QUIT', /Connection closed by foreign host\.\n[^\n]*# $/);
 });
+
+test('nc with piped input sends it and shows the server until it closes; dig and host on a resolver timeout', async () => {
+  const terminal = await openTerminal();
+  const piped = await terminal.run("printf 'EHLO a.example.test\\r\\nQUIT\\r\\n' | nc b.example.test 25");
+  assert.match(piped, /^220 b\.example\.test ESMTP[^\n]*\n250-b\.example\.test\n(250-[^\n]+\n)*250 [^\n]+\n221 2\.0\.0 Bye\n$/);
+  terminal.world.zone.failures = { 'slow.example.test': 'timeout' };
+  const dig = await terminal.run('dig slow.example.test');
+  assert.match(dig, /;; global options: \+cmd\n;; connection timed out; no servers could be reached\n$/);
+  assert.equal(terminal.shell.lastStatus, 9);
+  assert.equal(await terminal.run('host slow.example.test'), ';; connection timed out; no servers could be reached\n');
+  assert.equal(await terminal.run('host -t ANY a.example.test'), 'a.example.test has address 192.0.2.11\na.example.test mail is handled by 10 a.example.test.\n');
+});
+
+test('Ctrl-C in telnet lets go of the connection: b\'s smtpd sees the client leave', async () => {
+  const terminal = await openTerminal();
+  await terminal.world.runUntilQuiet({ eventsMax: 50_000 });
+  let mark = terminal.output().length;
+  await terminal.type('telnet b.example.test 25\r');
+  await terminal.waitFor(/220 b\.example\.test ESMTP[^\n]*\n/, mark, 'the greeting');
+  await say(terminal, 'HELO a.example.test', /250 b\.example\.test\n/);
+  mark = terminal.output().length;
+  await terminal.type('\x03');
+  await terminal.waitFor(/\^C\nroot@a:~# $/, mark, 'the prompt after Ctrl-C');
+  await terminal.world.runUntilQuiet({ eventsMax: 50_000 });
+  const log = await terminal.world.host(B)!.maillog();
+  assert.ok(log.some((line) => /postfix\/smtpd\[\d+\]: disconnect from a\.example\.test\[192\.0\.2\.11\] helo=1 /.test(line)), log.join('\n'));
+});
