@@ -6,6 +6,7 @@ import { mount } from 'svelte';
 import App from './App.svelte';
 import { EngineSession } from './state/engine-session.svelte.ts';
 import { installTestHook } from './lib/test-hook.ts';
+import { scenarioChoices } from './lib/scenario-list.ts';
 import './app.css';
 
 const worker = new Worker(new URL('./worker/engine.worker.ts', import.meta.url), { type: 'module', name: 'mtalab-engine' });
@@ -16,4 +17,9 @@ const target = document.getElementById('app');
 if (target === null) throw new Error('index.html has no #app element');
 // ?scenario=ID opens another scenario (the worker refuses ids it does not know).
 const scenarioId = new URLSearchParams(window.location.search).get('scenario') ?? 'single-host';
-mount(App, { target, props: { session, scenarioId } });
+const chooseScenario = (id: string): void => {
+  const url = new URL(window.location.href);
+  url.searchParams.set('scenario', id);
+  window.location.assign(url.toString());
+};
+mount(App, { target, props: { session, scenarioId, scenarios: scenarioChoices(), onChooseScenario: chooseScenario } });

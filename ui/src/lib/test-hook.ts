@@ -3,12 +3,17 @@
 // they mount; nothing in the page depends on the hook.
 
 import type { EngineSession, SessionStatus } from '../state/engine-session.svelte.ts';
+import type { WorldStatus } from '../worker/protocol.ts';
 
 export interface MtalabHook {
   /** 'booting' | 'ready' | 'failed'. */
   status(): SessionStatus;
   failure(): string | null;
   hostIds(): string[];
+  /** The world's clock and controls as the worker last reported them (a copy). */
+  world(): WorldStatus | null;
+  /** The host whose terminal the page shows. */
+  selectedHostId(): string | null;
   /** The terminal's buffer as text; the first host's when no id is given. */
   terminalText(hostId?: string): string;
 }
@@ -34,6 +39,8 @@ export function installTestHook(session: EngineSession): void {
     status: () => session.status,
     failure: () => (session.failure === null ? null : `${session.failure.code}: ${session.failure.message}`),
     hostIds: () => session.hosts.map((host) => host.id),
+    world: () => (session.timeline.status === null ? null : JSON.parse(JSON.stringify(session.timeline.status)) as WorldStatus),
+    selectedHostId: () => session.selectedHostId,
     terminalText(hostId) {
       const id = hostId ?? session.hosts[0]?.id ?? '';
       return textReaders.get(id)?.() ?? '';

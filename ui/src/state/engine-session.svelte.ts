@@ -2,11 +2,15 @@
 // engine is booting, ready or failed. Svelte 5 runes make those fields reactive for the
 // views. Terminal output is not state: it streams to whoever subscribed for a host (the
 // terminal component), so a long output never re-renders the page.
+// The world's clock and trace live in a WorldTimeline (./world-timeline.svelte.ts); the
+// time controls (play, pause, step, back, fast-forward) are requests to the worker, and the
+// host the page shows is `selectedHostId`.
 // Talks to ui/src/worker/engine.worker.ts through the protocol in ui/src/worker/protocol.ts.
 
 import type {
   HostSummary, PageToWorker, ScenarioSummary, WorkerErrorCode, WorkerToPage,
 } from '../worker/protocol.ts';
+import { WorldTimeline } from './world-timeline.svelte.ts';
 
 export type SessionStatus = 'booting' | 'ready' | 'failed';
 
@@ -33,6 +37,9 @@ export class EngineSession {
   scenario: ScenarioSummary | null = $state(null);
   hosts: HostSummary[] = $state([]);
   failure: SessionFailure | null = $state(null);
+  /** The host whose terminal and card the page shows. */
+  selectedHostId: string | null = $state(null);
+  readonly timeline = new WorldTimeline();
 
   private readonly worker: WorkerPort;
   private readonly listeners = new Map<string, OutputListener>();
@@ -60,6 +67,35 @@ export class EngineSession {
     this.worker.postMessage({ type: 'resize', hostId, columns, rows });
   }
 
+  selectHost(hostId: string): void {
+    if (this.hosts.some((host) => host.id === hostId)) this.selectedHostId = hostId;
+  }
+
+  play(): void {
+    this.request({ type: 'play' });
+  }
+
+  pause(): void {
+    this.request({ type: 'pause' });
+  }
+
+  step(): void {
+    this.request({ type: 'step' });
+  }
+
+  back(): void {
+    this.request({ type: 'back' });
+  }
+
+  fastForward(ms: number): void {
+    this.request({ type: 'fast-forward', ms });
+  }
+
+  private request(message: PageToWorker): void {
+    if (this.status !== 'ready') return;
+    this.worker.postMessage(message);
+  }
+
   /** Streams a host's terminal output to `listener`, starting with anything held back. */
   subscribeOutput(hostId: string, listener: OutputListener): () => void {
     this.listeners.set(hostId, listener);
@@ -83,7 +119,18 @@ export class EngineSession {
       case 'ready':
         this.scenario = message.scenario;
         this.hosts = message.hosts;
+        this.selectedHostId = message.hosts[0]?.id ?? null;
+        this.timeline.update(message.world);
         this.status = 'ready';
+        return;
+      case 'world':
+        this.timeline.update(message.world);
+        return;
+      case 'trace':
+        this.timeline.append(message.rows);
+        return;
+      case 'trace-reset':
+        this.timeline.reset(message.rows);
         return;
       case 'output':
         this.deliver(message.hostId, message.data);

@@ -1,10 +1,12 @@
 // The engine's home in the browser: a module Web Worker that loads a scenario, builds its
-// simulated hosts and runs one shell (engine/shell) per host. The page talks to it only
+// simulated hosts and runs one shell (engine/shell) per host, with the world's time under
+// the page's control (play, pause, step, back, fast-forward). The page talks to it only
 // through the messages in ./protocol.ts; nothing here touches the DOM. Trusts the scenario
 // files bundled at build time (./scenario-files.ts); checks every incoming message.
 
-import { isPageToWorker, type HostSummary, type PageToWorker, type WorkerToPage } from './protocol.ts';
-import { bootScenario, type RunningHost } from './boot.ts';
+import { isPageToWorker, type PageToWorker, type WorkerToPage } from './protocol.ts';
+import { bootScenario } from './boot.ts';
+import type { WorldControl } from './world-control.ts';
 
 interface WorkerScope {
   postMessage(message: WorkerToPage): void;
@@ -12,7 +14,7 @@ interface WorkerScope {
 }
 
 const scope = self as unknown as WorkerScope;
-let running: Map<string, RunningHost> | undefined;
+let running: WorldControl | undefined;
 let booting = false;
 
 function post(message: WorkerToPage): void {
@@ -34,16 +36,18 @@ async function boot(request: Extract<PageToWorker, { type: 'boot' }>): Promise<v
       columns: request.columns,
       rows: request.rows,
       write: (hostId, data) => post({ type: 'output', hostId, data }),
+      onRows: (rows) => post({ type: 'trace', rows }),
+      onReset: (rows) => post({ type: 'trace-reset', rows }),
+      onStatus: (world) => post({ type: 'world', world }),
       onFailure: (message) => post({ type: 'error', code: 'engine-failure', message }),
     });
     if (booted.kind === 'error') {
       post({ type: 'error', code: booted.code, message: booted.message });
       return;
     }
-    running = new Map(booted.hosts.map((host) => [host.summary.id, host]));
-    const hosts: HostSummary[] = booted.hosts.map((host) => host.summary);
-    post({ type: 'ready', scenario: booted.scenario, hosts });
-    for (const host of booted.hosts) host.start();
+    running = booted.control;
+    post({ type: 'ready', scenario: booted.scenario, hosts: booted.hosts, world: running.status() });
+    running.start();
   } catch (error) {
     post({ type: 'error', code: 'engine-failure', message: describe(error) });
   } finally {
@@ -51,14 +55,13 @@ async function boot(request: Extract<PageToWorker, { type: 'boot' }>): Promise<v
   }
 }
 
-function hostFor(hostId: string): RunningHost | undefined {
-  if (running === undefined) {
-    post({ type: 'error', code: 'bad-state', message: 'the engine has not booted yet' });
-    return undefined;
-  }
-  const host = running.get(hostId);
-  if (host === undefined) post({ type: 'error', code: 'unknown-host', message: `no host ${hostId}` });
-  return host;
+function control(): WorldControl | undefined {
+  if (running === undefined) post({ type: 'error', code: 'bad-state', message: 'the engine has not booted yet' });
+  return running;
+}
+
+function unknownHost(hostId: string): void {
+  post({ type: 'error', code: 'unknown-host', message: `no host ${hostId}` });
 }
 
 function handle(message: PageToWorker): void {
@@ -67,10 +70,25 @@ function handle(message: PageToWorker): void {
       void boot(message);
       return;
     case 'input':
-      hostFor(message.hostId)?.input(message.data);
+      if (control()?.input(message.hostId, message.data) === false) unknownHost(message.hostId);
       return;
     case 'resize':
-      hostFor(message.hostId)?.resize(message.columns, message.rows);
+      if (control()?.resize(message.hostId, message.columns, message.rows) === false) unknownHost(message.hostId);
+      return;
+    case 'play':
+      control()?.play();
+      return;
+    case 'pause':
+      control()?.pause();
+      return;
+    case 'step':
+      control()?.step();
+      return;
+    case 'back':
+      control()?.back();
+      return;
+    case 'fast-forward':
+      control()?.fastForward(message.ms);
       return;
   }
 }
