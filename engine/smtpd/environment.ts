@@ -15,6 +15,7 @@ import { Restrictions } from './checks/stages.ts';
 import { openSmtpdTables } from './checks/tables.ts';
 import { readSmtpdSettings } from './settings.ts';
 import { saslLogFields } from './auth.ts';
+import { quoteLocalPart } from '../global/address/index.ts';
 import { openSmtpdSecurity } from './security.ts';
 import type { AnvilEndpoint } from '../anvil/api.ts';
 
@@ -49,6 +50,10 @@ export async function createSmtpdEnvironment(options: SmtpdEnvironmentOptions): 
     serviceName: options.serviceName ?? 'smtp',
     ...(options.anvil === undefined ? {} : { anvil: options.anvil }),
   });
+  // info_log_addr_form_sender/recipient(): log_whatsup's from=<> and to=<> are external
+  // form ("a b"@example) unless info_log_address_format = internal.
+  const external = options.config.get('info_log_address_format') !== 'internal';
+  const logForm = (address: string): string => (external && address !== '' ? quoteLocalPart(address) : address);
   const checks: CheckEnvironment = {
     settings, tables, resolver, rewrite, dns: options.platform.dns, log: options.log, security,
     net: options.platform.net, timers: options.platform.timers, clock: options.platform.clock,
@@ -59,8 +64,8 @@ export async function createSmtpdEnvironment(options: SmtpdEnvironmentOptions): 
       const queueId = session.transaction?.queueId;
       options.trace({
         kind: 'smtpd.whatsup', action, where: session.where, clientName: client.name, clientAddress: client.address, text,
-        ...(names.sender === undefined ? {} : { sender: names.sender }),
-        ...(names.recipient === undefined ? {} : { recipient: names.recipient }),
+        ...(names.sender === undefined ? {} : { sender: logForm(names.sender) }),
+        ...(names.recipient === undefined ? {} : { recipient: logForm(names.recipient) }),
         protocol: session.protocol,
         ...(names.helo === undefined ? {} : { helo: names.helo }),
         ...saslLogFields(session),

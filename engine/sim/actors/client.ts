@@ -86,6 +86,10 @@ export async function runClient(run: ClientRun): Promise<ClientTranscript> {
     } else if ('send' in step) {
       send(step.raw === true ? step.send : `${step.send}\r\n`);
       if (step.wait !== false && await replies.next() === undefined) break;
+    } else if ('read' in step) {
+      let ended = false;
+      for (let count = 0; count < Math.min(step.read, CLIENT_STEPS_MAX) && !ended; count++) ended = await replies.next() === undefined;
+      if (ended) break;
     } else if ('data' in step) {
       send(dataPayload(step.data));
       if (await replies.next() === undefined) break;

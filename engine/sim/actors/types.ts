@@ -9,10 +9,13 @@
  *  - { send, wait?, raw? }: sent (raw: as is, no CRLF), waiting for a reply unless wait is false;
  *  - { data }: message content after a 354: lines end in CRLF, dots are doubled, "." ends it;
  *  - { pauseMs }: the client sits silent for that long (beyond smtpd_timeout: a slow client);
- *  - { close: true }: the client drops the connection at once (a rude one, e.g. mid-DATA). */
+ *  - { close: true }: the client drops the connection at once (a rude one, e.g. mid-DATA);
+ *  - { read: n }: waits for n replies it has not taken yet (a rude client that talked
+ *    before the greeting takes the greeting and the early command's reply so). */
 export type ClientStep =
   | string
   | { send: string; wait?: boolean; raw?: boolean }
+  | { read: number }
   | { data: string }
   | { pauseMs: number }
   | { close: true };
