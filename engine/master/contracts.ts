@@ -269,8 +269,12 @@ export interface DeliveryRequest {
   /** Set after delay_warning_time or for the last attempt before expiry. `verify` is
    *  sendmail -bv (DEL_REQ_FLAG_USR_VRFY: report, do not deliver), `record` is sendmail -v
    *  (DEL_REQ_FLAG_RECORD: a trace/ID record for every recipient), `recordDelayedSent` is
-   *  DEL_REQ_FLAG_REC_DLY_SENT (after a delay warning, record later successes). */
-  flags?: { lastAttempt?: boolean; verify?: boolean; record?: boolean; recordDelayedSent?: boolean };
+   *  DEL_REQ_FLAG_REC_DLY_SENT (after a delay warning, record later successes).
+   *  `connectionFetch`/`connectionStore` are DEL_REQ_FLAG_CONN_FETCH/CONN_STORE: qmgr asks
+   *  the smtp/lmtp agent to reuse cached connections to the destination, and to cache its
+   *  own (on-demand connection caching once deliveries run back to back). */
+  flags?: { lastAttempt?: boolean; verify?: boolean; record?: boolean; recordDelayedSent?: boolean;
+    connectionFetch?: boolean; connectionStore?: boolean };
 }
 
 /** What an agent reports back for the whole request. Per-recipient outcomes have already

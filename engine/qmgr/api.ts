@@ -245,6 +245,7 @@ export class QueueManager {
       }
       queue.todo.shift();
       queue.busy++;
+      queue.selectConnectionCache(Math.floor(this.environment.clock.nowMs() / 1000));
       this.track(this.deliver(entry));
     }
     for (const transport of this.transports.values()) transport.prune();
@@ -266,6 +267,13 @@ export class QueueManager {
     const { environment } = this;
     const { message, destination } = entry;
     const request = buildRequest(environment, message, destination.transport.name, destination.nexthop, entry.recipients);
+    if (destination.connectionCache.fetch || destination.connectionCache.store) {
+      request.flags = {
+        ...request.flags,
+        ...(destination.connectionCache.fetch ? { connectionFetch: true } : {}),
+        ...(destination.connectionCache.store ? { connectionStore: true } : {}),
+      };
+    }
     const result = await runDelivery(environment, request);
     if (result.deferred) message.deferred = true;
     if (result.destinationDead !== undefined) {
@@ -274,6 +282,7 @@ export class QueueManager {
       destination.noteSuccess();
     }
     destination.busy--;
+    destination.lastDoneSeconds = Math.floor(environment.clock.nowMs() / 1000);
     await this.entryDone(message);
   }
 

@@ -41,6 +41,27 @@ export class DestinationQueue<Message> {
 
   get ready(): boolean { return this.dead === undefined && this.busy < this.window; }
 
+  /** When the last delivery to this destination ended, in seconds (event_time()). */
+  lastDoneSeconds = Number.NEGATIVE_INFINITY;
+  /** On-demand connection caching (DEL_REQ_FLAG_CONN_FETCH/CONN_STORE in queue->dflags). */
+  readonly connectionCache = { fetch: false, store: false };
+
+  /** qmgr_entry_select()'s caching rule, after an entry went busy: caching starts once
+   *  deliveries run back to back (one ended within the last second) and stays on, for
+   *  storing, while deliveries are concurrent or back to back; fetching stays on so that
+   *  no new connection is made while cached ones exist. */
+  selectConnectionCache(nowSeconds: number): void {
+    const backToBack = this.lastDoneSeconds + 1 >= nowSeconds;
+    if (!this.connectionCache.store) {
+      if (backToBack) {
+        this.connectionCache.fetch = true;
+        this.connectionCache.store = true;
+      }
+    } else if (!(this.busy > 1 || backToBack)) {
+      this.connectionCache.store = false;
+    }
+  }
+
   /** qmgr_queue_unthrottle after a delivery that went well. */
   noteSuccess(): void {
     this.failedCohorts = 0;

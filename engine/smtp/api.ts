@@ -20,6 +20,7 @@ import { DeliveryState } from './outcome.ts';
 import { ClientSession, connectServer } from './session.ts';
 import { readClientSettings, type ClientProtocol, type ClientSettings } from './settings.ts';
 import { transfer } from './transfer.ts';
+import { endpointKey, type ConnectionCache } from './connection-cache.ts';
 
 /** Sites in one nexthop list plus fallback relays. */
 export const SITES_MAX = 100;
@@ -27,6 +28,15 @@ export const SITES_MAX = 100;
 export interface ClientOptions {
   /** The machine's interface addresses, for inet_interfaces = all (loopback by default). */
   interfaceAddresses?: readonly string[];
+  /** The service's idle-connection cache (connection reuse); none: every session is new. */
+  cache?: ConnectionCache;
+}
+
+/** Whether this request may take cached connections and leave its own for later. */
+interface Caching {
+  cache: ConnectionCache;
+  fetch: boolean;
+  store: boolean;
 }
 
 interface Attempt {
@@ -38,6 +48,7 @@ interface Attempt {
   encoding: string | undefined;
   queuePath: string;
   security: ClientSecurity;
+  caching: Caching | undefined;
 }
 
 function queuePathOf(context: ServiceContext, request: DeliveryRequest): string {
@@ -67,11 +78,47 @@ async function quit(session: ClientSession, settings: ClientSettings): Promise<v
   }
 }
 
+/** smtp_reuse_common(): a cached session to this endpoint that answers an RSET probe. */
+async function reuseSession(attempt: Attempt, endpoint: string): Promise<ClientSession | undefined> {
+  const caching = attempt.caching;
+  if (caching === undefined || !caching.fetch) return undefined;
+  for (let tries = 0; tries < 2; tries++) {
+    const session = caching.cache.takeByEndpoint(endpoint);
+    if (session === undefined) return undefined;
+    session.stream.queueId = attempt.request.queueId;
+    if (!session.stream.hasUnread) {
+      session.stream.writeCommand('RSET');
+      try {
+        const reply = await session.stream.readReply(attempt.settings.timeouts.rsetSeconds);
+        if (Math.floor(reply.code / 100) === 2) return session;
+      } catch {
+        // Gone while idle: try another or connect.
+      }
+    }
+    if (!session.stream.isClosed) session.stream.close(false, 'cached connection unusable');
+  }
+  return undefined;
+}
+
+/** Whether a session may go back to the cache after this transaction: plaintext (TLS
+ *  levels above none and SASL logins do not cache at all, see deliverMail), younger than
+ *  the reuse time limit, used fewer times than the reuse count limit. */
+function cacheable(attempt: Attempt, session: ClientSession): boolean {
+  const { caching, settings } = attempt;
+  if (caching === undefined || !caching.store || session.tls !== undefined) return false;
+  const limits = settings.connectionCache;
+  if (attempt.context.host.platform.clock.nowMs() - session.connectedMs >= limits.reuseSeconds * 1000) return false;
+  return limits.reuseCountLimit <= 0 || session.reuseCount + 1 < limits.reuseCountLimit;
+}
+
 /** One session with one server address; returns whether the address list should stop. */
 async function trySession(attempt: Attempt, nexthop: string, server: ServerAddress, port: number, last: boolean,
   counts: { sessions: number }, flags: { finalNexthop: boolean; loopDetect: boolean; bestPreference: number }): Promise<boolean> {
   const { context, settings, state, request } = attempt;
-  const connected = await connectServer(context, settings, { nexthop, hostName: server.hostName, address: server.address, port }, request.queueId);
+  const endpoint = endpointKey(settings.protocol, server.address, port);
+  const reused = await reuseSession(attempt, endpoint);
+  const connected = reused
+    ?? await connectServer(context, settings, { nexthop, hostName: server.hostName, address: server.address, port }, request.queueId);
   if (!(connected instanceof ClientSession)) {
     state.fill(connected.dsn, connected.reason);
     context.log.info(connected.reason);
@@ -82,20 +129,28 @@ async function trySession(attempt: Attempt, nexthop: string, server: ServerAddre
   state.finalServer = flags.finalNexthop && last;
   state.session = { namaddrport: session.namaddrport, hostName: session.hostName, dsnSupported: false, reuseCount: 0 };
   let stop = last;
+  let keep = false;
   const input = { state, session, settings, loopDetect: flags.loopDetect };
-  if (!(await handshake(input)) || !(await secureSession(input, attempt.security))) {
+  if (reused === undefined && (!(await handshake(input)) || !(await secureSession(input, attempt.security)))) {
     await quit(session, settings);
   } else {
     state.session.dsnSupported = session.has('dsn');
     if (++counts.sessions >= settings.mxSessionLimit && settings.mxSessionLimit > 0) stop = true;
     state.finalServer = flags.finalNexthop && stop;
+    const cache = cacheable(attempt, session);
     const complete = await transfer({
-      state, session, settings, encoding: attempt.encoding,
+      state, session, settings, encoding: attempt.encoding, cacheable: cache,
       content: () => readWireContent(context.host.platform.fs, attempt.queuePath, request.contentOffset, settings.lineLengthLimit),
     });
     if (complete) state.sessionComplete = true;
+    keep = cache && complete && !session.rsetRejected && !session.stream.isClosed;
   }
-  if (!session.stream.isClosed) session.stream.close(true, 'session done');
+  if (keep) {
+    session.reuseCount++;
+    attempt.caching!.cache.store(session, endpoint, settings.connectionCache.idleSeconds);
+  } else if (!session.stream.isClosed) {
+    session.stream.close(true, 'session done');
+  }
   state.endSession();
   return stop;
 }
@@ -153,7 +208,10 @@ export async function deliverMail(context: ServiceContext, request: DeliveryRequ
     own: ownAddressesOf(config, options.interfaceAddresses ?? ['127.0.0.1', '::1']), queueId: request.queueId,
   };
   const security = await readClientSecurity(config, protocol, clientTableOpener(config, { fs: platform.fs, reporter: context.log }));
-  const attempt: Attempt = { context, request, settings, state, lookup, encoding, queuePath, security };
+  const attempt: Attempt = {
+    context, request, settings, state, lookup, encoding, queuePath, security,
+    caching: security.tlsLevel === 'none' && !security.saslEnabled ? cachingFor(options, settings, request) : undefined,
+  };
   let nexthop = request.nexthop;
   const sites: string[] = [];
   let nonFallback = 0;
@@ -177,6 +235,18 @@ export async function deliverMail(context: ServiceContext, request: DeliveryRequ
     deferred: state.deferredAny,
     ...(state.destinationDead !== undefined ? { destinationDead: state.destinationDead } : {}),
   };
+}
+
+/** smtp_connection_cache_on_demand with qmgr's CONN_FETCH/CONN_STORE flags, or a nexthop
+ *  listed in smtp_connection_cache_destinations (always cached); not for TLS levels above
+ *  none (a plaintext cached session must not stand in for a TLS one). */
+function cachingFor(options: ClientOptions, settings: ClientSettings, request: DeliveryRequest): Caching | undefined {
+  if (options.cache === undefined) return undefined;
+  const limits = settings.connectionCache;
+  const listed = limits.destinations.length > 0 && limits.destinations.includes(request.nexthop.toLowerCase());
+  const fetch = listed || (limits.onDemand && request.flags?.connectionFetch === true);
+  const store = listed || (limits.onDemand && request.flags?.connectionStore === true);
+  return fetch || store ? { cache: options.cache, fetch, store } : undefined;
 }
 
 /** What smtp_connect() does with recipients that no server took. */

@@ -17,6 +17,10 @@ export class ClientSession {
   readonly features = new Set<Feature>();
   sizeLimit = 0;
   reuseCount = 0;
+  /** When the connection was made (smtp_connection_reuse_time_limit counts from it). */
+  connectedMs = 0;
+  /** The server refused RSET (SMTP_FEATURE_RSET_REJECTED): the session is not reused. */
+  rsetRejected = false;
   /** The name the server gave in its EHLO reply. */
   heloName: string | undefined;
   /** STARTTLS completed (security.ts). */
@@ -64,7 +68,9 @@ export async function connectServer(context: ServiceContext, settings: ClientSet
   context.trace({ kind: 'smtp-client.connect', queueId, nexthop: target.nexthop, hostName: target.hostName,
     address: target.address, port: target.port, ok: true });
   const stream = new ClientStream(connection, platform.timers, context, label, settings.replyLineLimit, queueId);
-  return new ClientSession(stream, target.hostName, target.address, target.port);
+  const session = new ClientSession(stream, target.hostName, target.address, target.port);
+  session.connectedMs = platform.clock.nowMs();
+  return session;
 }
 
 /** Races a connect against the timer; a late connection is closed at once. */

@@ -53,6 +53,21 @@ export interface ClientSettings {
   assumeFinal: boolean;
   ipv6: boolean;
   ipv4: boolean;
+  connectionCache: ConnectionCacheSettings;
+}
+
+/** smtp_connection_cache_* and smtp_connection_reuse_* (lmtp_* for LMTP). */
+export interface ConnectionCacheSettings {
+  /** smtp_connection_cache_on_demand: cache when qmgr asks (deliveries back to back). */
+  onDemand: boolean;
+  /** smtp_connection_cache_destinations: always cache for these (lowercased). */
+  destinations: string[];
+  /** smtp_connection_cache_time_limit: how long an idle connection is kept. */
+  idleSeconds: number;
+  /** smtp_connection_reuse_time_limit: no caching once a connection is this old. */
+  reuseSeconds: number;
+  /** smtp_connection_reuse_count_limit: uses of one connection; 0 = no limit. */
+  reuseCountLimit: number;
 }
 
 /** "smtp" as getservbyname knows it, and the other names Postfix's filter_known_tcp_port
@@ -110,5 +125,12 @@ export function readClientSettings(config: MainConfig, protocol: ClientProtocol)
     assumeFinal: protocol === 'lmtp' ? config.getBool('lmtp_assume_final') : false,
     ipv4: all || protocols.includes('ipv4') || protocols.length === 0,
     ipv6: all || protocols.includes('ipv6'),
+    connectionCache: {
+      onDemand: config.getBool(prefixed('connection_cache_on_demand')),
+      destinations: config.getList(prefixed('connection_cache_destinations')).map((word) => word.toLowerCase()),
+      idleSeconds: time('connection_cache_time_limit'),
+      reuseSeconds: time('connection_reuse_time_limit'),
+      reuseCountLimit: config.getInt(prefixed('connection_reuse_count_limit')),
+    },
   };
 }

@@ -48,7 +48,8 @@ export class ClientStream {
     /** host[addr]:port, for the trace. */
     readonly server: string,
     private readonly lineLimit: number,
-    private readonly queueId: string,
+    /** The request being served, for the trace (a cached connection serves several). */
+    public queueId: string,
   ) {
     connection.onData((chunk) => this.receive(chunk));
     connection.onClose(() => {
@@ -58,6 +59,9 @@ export class ClientStream {
   }
 
   get isClosed(): boolean { return this.closed; }
+
+  /** Bytes the server sent that no reply read has taken (e.g. a 421 while idle). */
+  get hasUnread(): boolean { return this.lines.length > 0 || this.partial.length > 0; }
 
   private wake(): void {
     const waiter = this.waiter;

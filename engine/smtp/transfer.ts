@@ -50,6 +50,9 @@ export interface TransferInput {
   /** The queue file's encoding attribute ("7bit", "8bit") if any. */
   encoding: string | undefined;
   content: () => Promise<WireContent>;
+  /** The session goes back to the connection cache afterwards: no QUIT at the end (a
+   *  transaction without a message still ends with RSET). */
+  cacheable?: boolean;
 }
 
 /** xtext (RFC 3461): '+', '=' (and `specials`) and bytes outside '!'..'~' as +HH. */
@@ -229,6 +232,8 @@ class Transaction {
         }
         return;
       case 'rset':
+        if (!success) this.input.session.rsetRejected = true;
+        return;
       case 'quit':
         return;
     }
@@ -254,7 +259,12 @@ class Transaction {
     await this.quit();
   }
 
+  /** QUIT, unless the session stays open for the connection cache (SMTP_STATE_LAST). */
   async quit(): Promise<void> {
+    if (this.input.cacheable === true) {
+      await this.drain();
+      return;
+    }
     if (this.input.settings.skipQuitResponse) {
       this.sendOnly('QUIT');
       await this.drain();

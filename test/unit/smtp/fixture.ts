@@ -161,6 +161,10 @@ export interface ClientFixture {
   queueMessage(options: QueueMessageOptions): Promise<DeliveryRequest>;
   /** Starts `program`, delivers one request and runs the scheduler until it returns. */
   deliver(program: ServiceProgram, request: DeliveryRequest, serviceName?: string): Promise<DeliveryResult>;
+  /** Starts `program` once, for several deliveries through `deliverWith` (connection reuse). */
+  start(program: ServiceProgram, serviceName?: string): Promise<RunningService & DeliveryAgentEndpoint>;
+  /** One request to a running service, run like deliver() (the service keeps running). */
+  deliverWith(running: DeliveryAgentEndpoint, request: DeliveryRequest): Promise<DeliveryResult>;
   logLines(): string[];
   isDone(request: DeliveryRequest, index: number): Promise<boolean>;
 }
@@ -238,7 +242,7 @@ export async function createClientFixture(options: ClientFixtureOptions = {}): P
       trace: (detail) => { platform.trace.emit({ ...detail, host: host.name, service: program, pid } as TraceInput); },
     };
   };
-  return {
+  const fixture: ClientFixture = {
     platform, scheduler, network, host, zone, events, appended,
     addMachine(name, addresses) {
       return createSimPlatform({ hostName: name, seed: 7, scheduler, network, addresses, dns: zone });
@@ -274,7 +278,17 @@ export async function createClientFixture(options: ClientFixtureOptions = {}): P
       };
     },
     async deliver(program, request, serviceName = program.program) {
-      const running = await program.start(context(program.program, serviceName)) as RunningService & DeliveryAgentEndpoint;
+      const running = await fixture.start(program, serviceName);
+      try {
+        return await fixture.deliverWith(running, request);
+      } finally {
+        await running.stop();
+      }
+    },
+    async start(program, serviceName = program.program) {
+      return await program.start(context(program.program, serviceName)) as RunningService & DeliveryAgentEndpoint;
+    },
+    async deliverWith(running, request) {
       let result: DeliveryResult | undefined;
       let failure: unknown;
       let finished = false;
@@ -284,7 +298,6 @@ export async function createClientFixture(options: ClientFixtureOptions = {}): P
       for (let turn = 0; turn < 50 && !finished; turn++) await macrotask();
       // Let what is still on the wire (QUIT after the last reply) reach the server.
       await scheduler.runUntil(scheduler.nowMs() + SETTLE_AFTER_MS, { eventsMax: DELIVERY_EVENTS_MAX });
-      await running.stop();
       if (failure !== undefined) throw failure;
       if (result === undefined) throw new Error('delivery did not finish within the event budget');
       return result;
@@ -302,4 +315,5 @@ export async function createClientFixture(options: ClientFixtureOptions = {}): P
       }
     },
   };
+  return fixture;
 }
