@@ -23,3 +23,13 @@ test('refuses malformed messages', () => {
   ];
   for (const message of bad) assert.equal(isPageToWorker(message), false, JSON.stringify(message));
 });
+
+test('accepts the time controls; fast-forward needs a positive finite span', () => {
+  for (const type of ['play', 'pause', 'step', 'back']) assert.ok(isPageToWorker({ type }), type);
+  assert.ok(isPageToWorker({ type: 'fast-forward', ms: 60_000 }));
+  for (const ms of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, '60000', undefined]) {
+    assert.equal(isPageToWorker({ type: 'fast-forward', ms }), false, String(ms));
+  }
+  assert.equal(isPageToWorker({ type: 'trace', rows: [] }), false, 'a worker message is not a request');
+  assert.equal(isPageToWorker({ type: 'world', world: {} }), false);
+});
