@@ -139,7 +139,8 @@ export function createWorldFaults(loaded: LoadedScenario, zone: SimZone, hooks: 
       const { host: fresh, life } = rebootHost(loaded, entry, previous);
       lives.set(entry.name, life);
       emit('restart', `host ${entry.name} boots again (boot ${life.generation})`, entry.name);
-      const started = loaded.scenario.hosts.find((definition) => definition.name === entry.name)?.startPostfix === true;
+      const definition = loaded.scenario.hosts.find((candidate) => candidate.name === entry.name);
+      const started = definition?.startPostfix === true && definition.mta !== false;
       const result = started ? await runAs(fresh, 'root', ['postfix', 'start']) : { exitCode: 0, output: '' };
       const report: RestartReport = { host: entry.name, ...result };
       hooks.onRestart?.(entry, report);
