@@ -1,11 +1,22 @@
-// The real file system for real mode: node:fs/promises behind the FileSystem seam, with a
-// real fsync in FileHandle.sync (a 250 reply waits for it), readdir sorted, and every Node
-// error mapped to PlatformError. Called through Platform.fs when mtalab runs on a machine
-// (the CLI, a live host). Trusts the operating system. Models POSIX files under Postfix.
+// The real file system for real mode: node:fs behind the FileSystem seam, with a real
+// fsync in FileHandle.sync (a 250 reply waits for it), readdir sorted, and every Node
+// error mapped to PlatformError. Small operations (stat, rename, unlink, mkdir, readdir,
+// open, close, chmod, reads and writes up to SMALL_IO_BYTES) are synchronous calls: each is
+// one short system call, cheaper on the main thread than a round trip through the libuv
+// thread pool and a promise FileHandle. fsync and bigger reads/writes (and readFile, whose
+// size is not known) stay asynchronous so that the event loop keeps serving while the disk
+// works. Handles are plain descriptors, closed only by an explicit close(); a handle used
+// after close() fails with EBADF (the descriptor number may already belong to another file).
+// Called through Platform.fs when mtalab runs on a machine (the CLI, a live host). Trusts
+// the operating system. Models POSIX files under Postfix.
 
-import * as fs from 'node:fs/promises';
+import * as fs from 'node:fs';
 import type { FileHandle, FileStat, FileSystem, OpenFlags } from '../types.ts';
+import { PlatformError } from '../types.ts';
 import { toPlatformError } from '../sim/errors.ts';
+
+/** Reads and writes up to this size are done synchronously. */
+export const SMALL_IO_BYTES = 64 * 1024;
 
 async function attempt<T>(syscall: string, path: string | undefined, operation: () => Promise<T>): Promise<T> {
   try {
@@ -13,6 +24,20 @@ async function attempt<T>(syscall: string, path: string | undefined, operation: 
   } catch (error) {
     throw toPlatformError(error, syscall, path);
   }
+}
+
+/** A synchronous call with the seam's asynchronous shape (errors as rejections). */
+function now<T>(syscall: string, path: string | undefined, operation: () => T): Promise<T> {
+  try {
+    return Promise.resolve(operation());
+  } catch (error) {
+    return Promise.reject(toPlatformError(error, syscall, path));
+  }
+}
+
+/** node's callback API as a promise (runs on the thread pool). */
+function pooled<T>(start: (done: (error: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => start((error, value) => (error ? reject(error) : resolve(value))));
 }
 
 interface StatLike {
@@ -29,35 +54,64 @@ function toFileStat(stat: StatLike): FileStat {
 }
 
 class NodeFileHandle implements FileHandle {
-  /** The offset that reads and writes without a position use and advance (Node's handle
-   *  tracks its own for writes but not for reads with a null position on every platform). */
+  /** The offset that reads and writes without a position use and advance. */
   private offset = 0;
+  private closed = false;
 
-  constructor(private readonly handle: fs.FileHandle, private readonly path: string, private readonly appending: boolean) {}
+  constructor(private readonly fd: number, private readonly path: string, private readonly appending: boolean) {}
+
+  private live(syscall: string): number {
+    if (this.closed) throw new PlatformError('EBADF', syscall, this.path);
+    return this.fd;
+  }
 
   write(data: Uint8Array, position?: number): Promise<number> {
-    return attempt('write', this.path, async () => {
-      if (this.appending) return (await this.handle.write(data, 0, data.length, null)).bytesWritten;
-      const start = position ?? this.offset;
-      const { bytesWritten } = await this.handle.write(data, 0, data.length, start);
-      if (position === undefined) this.offset = start + bytesWritten;
-      return bytesWritten;
-    });
+    const start = this.appending ? null : position ?? this.offset;
+    const advance = (written: number): number => {
+      if (position === undefined && start !== null) this.offset = start + written;
+      return written;
+    };
+    if (data.length <= SMALL_IO_BYTES) {
+      return now('write', this.path, () => advance(fs.writeSync(this.live('write'), data, 0, data.length, start)));
+    }
+    return attempt('write', this.path, async () =>
+      advance(await pooled<number>((done) => fs.write(this.live('write'), data, 0, data.length, start, done))));
   }
 
   read(length: number, position?: number): Promise<Uint8Array> {
+    const at = position ?? this.offset;
+    const finish = (buffer: Uint8Array, count: number): Uint8Array => {
+      if (position === undefined) this.offset += count;
+      return buffer.subarray(0, count);
+    };
+    if (length <= SMALL_IO_BYTES) {
+      return now('read', this.path, () => {
+        const buffer = new Uint8Array(length);
+        return finish(buffer, fs.readSync(this.live('read'), buffer, 0, length, at));
+      });
+    }
     return attempt('read', this.path, async () => {
       const buffer = new Uint8Array(length);
-      const { bytesRead } = await this.handle.read(buffer, 0, length, position ?? this.offset);
-      if (position === undefined) this.offset += bytesRead;
-      return buffer.subarray(0, bytesRead);
+      return finish(buffer, await pooled<number>((done) => fs.read(this.live('read'), buffer, 0, length, at, done)));
     });
   }
 
-  sync(): Promise<void> { return attempt('fsync', this.path, () => this.handle.sync()); }
-  truncate(length: number): Promise<void> { return attempt('ftruncate', this.path, () => this.handle.truncate(length)); }
-  stat(): Promise<FileStat> { return attempt('fstat', this.path, async () => toFileStat(await this.handle.stat())); }
-  close(): Promise<void> { return attempt('close', this.path, () => this.handle.close()); }
+  /** The one call that waits for the disk: asynchronous, on the thread pool. */
+  sync(): Promise<void> {
+    return attempt('fsync', this.path, () => pooled<void>((done) => fs.fsync(this.live('fsync'), (error) => done(error, undefined))));
+  }
+
+  truncate(length: number): Promise<void> { return now('ftruncate', this.path, () => fs.ftruncateSync(this.live('ftruncate'), length)); }
+  stat(): Promise<FileStat> { return now('fstat', this.path, () => toFileStat(fs.fstatSync(this.live('fstat')))); }
+
+  /** Closes the descriptor; a second close fails with EBADF, as any later use does. */
+  close(): Promise<void> {
+    return now('close', this.path, () => {
+      const fd = this.live('close');
+      this.closed = true;
+      fs.closeSync(fd);
+    });
+  }
 }
 
 function bytes(data: Uint8Array): Uint8Array {
@@ -66,24 +120,28 @@ function bytes(data: Uint8Array): Uint8Array {
 
 export function createNodeFileSystem(): FileSystem {
   return {
-    readFile: (path) => attempt('open', path, async () => bytes(await fs.readFile(path))),
-    writeFile: (path, data, options) => attempt('open', path, () => fs.writeFile(path, data, { mode: options?.mode ?? 0o666 })),
-    appendFile: (path, data, options) => attempt('open', path, () => fs.appendFile(path, data, { mode: options?.mode ?? 0o666 })),
-    rename: (from, to) => attempt('rename', from, () => fs.rename(from, to)),
-    unlink: (path) => attempt('unlink', path, () => fs.unlink(path)),
-    mkdir: (path, options) => attempt('mkdir', path, async () => {
-      await fs.mkdir(path, { recursive: options?.recursive ?? false, mode: options?.mode ?? 0o777 });
+    readFile: (path) => attempt('open', path, async () => bytes(await fs.promises.readFile(path))),
+    writeFile: (path, data, options) => (data.length <= SMALL_IO_BYTES
+      ? now('open', path, () => fs.writeFileSync(path, data, { mode: options?.mode ?? 0o666 }))
+      : attempt('open', path, () => fs.promises.writeFile(path, data, { mode: options?.mode ?? 0o666 }))),
+    appendFile: (path, data, options) => (data.length <= SMALL_IO_BYTES
+      ? now('open', path, () => fs.appendFileSync(path, data, { mode: options?.mode ?? 0o666 }))
+      : attempt('open', path, () => fs.promises.appendFile(path, data, { mode: options?.mode ?? 0o666 }))),
+    rename: (from, to) => now('rename', from, () => fs.renameSync(from, to)),
+    unlink: (path) => now('unlink', path, () => fs.unlinkSync(path)),
+    mkdir: (path, options) => now('mkdir', path, () => {
+      fs.mkdirSync(path, { recursive: options?.recursive ?? false, mode: options?.mode ?? 0o777 });
     }),
-    rmdir: (path) => attempt('rmdir', path, () => fs.rmdir(path)),
-    readdir: (path) => attempt('scandir', path, async () => (await fs.readdir(path)).sort()),
-    stat: (path) => attempt('stat', path, async () => toFileStat(await fs.stat(path))),
-    lstat: (path) => attempt('lstat', path, async () => toFileStat(await fs.lstat(path))),
-    open: (path, flags: OpenFlags, mode?: number) => attempt('open', path, async () =>
-      new NodeFileHandle(await fs.open(path, flags, mode ?? 0o666), path, flags === 'a' || flags === 'ax')),
-    link: (existing, newPath) => attempt('link', newPath, () => fs.link(existing, newPath)),
-    symlink: (target, path) => attempt('symlink', path, () => fs.symlink(target, path)),
-    chmod: (path, mode) => attempt('chmod', path, () => fs.chmod(path, mode)),
-    chown: (path, uid, gid) => attempt('chown', path, () => fs.chown(path, uid, gid)),
-    utimes: (path, atimeMs, mtimeMs) => attempt('utime', path, () => fs.utimes(path, atimeMs / 1000, mtimeMs / 1000)),
+    rmdir: (path) => now('rmdir', path, () => fs.rmdirSync(path)),
+    readdir: (path) => now('scandir', path, () => fs.readdirSync(path).sort()),
+    stat: (path) => now('stat', path, () => toFileStat(fs.statSync(path))),
+    lstat: (path) => now('lstat', path, () => toFileStat(fs.lstatSync(path))),
+    open: (path, flags: OpenFlags, mode?: number) => now('open', path, () =>
+      new NodeFileHandle(fs.openSync(path, flags, mode ?? 0o666), path, flags === 'a' || flags === 'ax')),
+    link: (existing, newPath) => now('link', newPath, () => fs.linkSync(existing, newPath)),
+    symlink: (target, path) => now('symlink', path, () => fs.symlinkSync(target, path)),
+    chmod: (path, mode) => now('chmod', path, () => fs.chmodSync(path, mode)),
+    chown: (path, uid, gid) => now('chown', path, () => fs.chownSync(path, uid, gid)),
+    utimes: (path, atimeMs, mtimeMs) => now('utime', path, () => fs.utimesSync(path, atimeMs / 1000, mtimeMs / 1000)),
   };
 }
