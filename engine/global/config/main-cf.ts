@@ -176,6 +176,9 @@ export async function readTextFile(fs: FileSystem, path: string, reporter: Repor
   }
 }
 
+/** Expanded values one MainConfig keeps (parameter names: ~850 built-ins plus the user's). */
+export const EXPANDED_CACHE_MAX = 10_000;
+
 /** A MainConfig over already-parsed entries (also used by tests and postconf). */
 export function createMainConfig(directory: string, path: string, entries: ReadonlyMap<string, MainCfEntry>,
   machine: MachineFacts, reporter: Reporter): MainConfig {
@@ -194,10 +197,15 @@ export function createMainConfig(directory: string, path: string, entries: Reado
     if (result.error) reporter.fatal('dictionary mail_dict: macro processing error');
     return result.text;
   }
+  // Expanded values, computed once per name: a MainConfig never changes (a reload makes a
+  // new one), and programs read the same parameters on every request.
+  const expanded = new Map<string, string | undefined>();
   const get = (name: string): string | undefined => {
+    if (expanded.has(name)) return expanded.get(name);
     const raw = rawValue(name);
-    if (raw === undefined) return undefined;
-    return builtinParameter(name)?.details.raw ? raw : expandWith(raw);
+    const value = raw === undefined || builtinParameter(name)?.details.raw ? raw : expandWith(raw);
+    if (expanded.size < EXPANDED_CACHE_MAX) expanded.set(name, value);
+    return value;
   };
   const convert = <T>(name: string, conversion: (value: string) => T): T => {
     const value = get(name) ?? '';
