@@ -10,7 +10,10 @@
 // Model: file *contents* are volatile until FileHandle.sync(); directory operations (create,
 // rename, link, unlink, mkdir) are durable at once, as on a journaling file system that
 // Postfix relies on. Files are tracked by inode, so a rename or hard link of an open queue
-// file keeps its state. Trusts the memfs Volume it is given and nothing else.
+// file keeps its state. A file that is only appended to (a mailbox, the maillog) records
+// just its durable length, so that each delivery does not copy the whole mailbox; its
+// content is copied only when a change reaches inside that length. Trusts the memfs Volume
+// it is given and nothing else.
 
 import type { Volume } from 'memfs';
 import { PlatformError } from '../types.ts';
@@ -68,8 +71,10 @@ function walkFiles(volume: Volume): InodeWalkEntry[] {
 
 export class DiskState implements DiskFaults {
   private limitBytes: number | undefined;
-  /** Content at the last durable point, by inode; null when the file never was durable. */
-  private readonly durableContent = new Map<number, Uint8Array | null>();
+  /** The state at the last durable point, by inode: its content; its length when every
+   *  change since has been past that length (the durable content is the file's first
+   *  bytes); null when the file never was durable. */
+  private readonly durableContent = new Map<number, Uint8Array | number | null>();
   private readonly openDescriptors = new Set<number>();
   /** Bumped by crash(): handles opened before it are dead even if memfs reuses their fd. */
   private crashes = 0;
@@ -106,10 +111,17 @@ export class DiskState implements DiskFaults {
     if (this.usedBytes() + growthBytes > this.limitBytes) throw new PlatformError('ENOSPC', syscall, path);
   }
 
-  /** Call before changing the content of an existing inode; `read` gives its content now. */
-  rememberInode(ino: number, read: () => Uint8Array): void {
-    if (this.durableContent.has(ino)) return;
-    this.durableContent.set(ino, new Uint8Array(read()));
+  /** Call before changing the content of an existing inode from byte `fromOffset` on (its
+   *  size for an append, 0 for a rewrite); `sizeBytes` is its size now and `read` gives its
+   *  content now. */
+  rememberInode(ino: number, fromOffset: number, sizeBytes: number, read: () => Uint8Array): void {
+    const durable = this.durableContent.get(ino);
+    if (durable === undefined && !this.durableContent.has(ino)) {
+      this.durableContent.set(ino, fromOffset >= sizeBytes ? sizeBytes : new Uint8Array(read()));
+    } else if (typeof durable === 'number' && fromOffset < durable) {
+      // Every change so far was past `durable` bytes: they are still the durable content.
+      this.durableContent.set(ino, read().slice(0, durable));
+    }
   }
 
   /** The whole content of an open file, read through its descriptor (its path may be stale). */
@@ -120,15 +132,17 @@ export class DiskState implements DiskFaults {
     return buffer;
   }
 
-  /** Call before changing a file by path; returns whether it existed. */
-  rememberPath(path: string): boolean {
-    let ino: number;
+  /** Call before changing a file by path from byte `fromOffset` on (Infinity: an append, or
+   *  an open that changes nothing yet); returns whether it existed. */
+  rememberPath(path: string, fromOffset: number): boolean {
+    let stat;
     try {
-      ino = Number(this.volume.statSync(path).ino);
+      stat = this.volume.statSync(path);
     } catch {
       return false;
     }
-    this.rememberInode(ino, () => this.volume.readFileSync(path) as Uint8Array);
+    const sizeBytes = Number(stat.size);
+    this.rememberInode(Number(stat.ino), fromOffset, sizeBytes, () => this.volume.readFileSync(path) as Uint8Array);
     return true;
   }
 
@@ -196,6 +210,7 @@ export class DiskState implements DiskFaults {
       if (!this.durableContent.has(entry.ino)) continue;
       const content = this.durableContent.get(entry.ino);
       if (content === null || content === undefined) this.volume.unlinkSync(entry.path);
+      else if (typeof content === 'number') this.volume.truncateSync(entry.path, content);
       else this.volume.writeFileSync(entry.path, content);
       touched.push(entry.path);
     }

@@ -125,7 +125,7 @@ class SimFileHandle implements FileHandle {
       const size = Number(stat.size);
       const start = this.appending ? size : (position ?? this.offset);
       this.disk.checkSpace(start + data.length - size, 'write', this.path);
-      this.disk.rememberInode(Number(stat.ino), () => this.disk.contentOf(this.fd));
+      this.disk.rememberInode(Number(stat.ino), start, size, () => this.disk.contentOf(this.fd));
       const written = this.volume.writeSync(this.fd, data, 0, data.length, this.appending ? null : start);
       if (position === undefined) this.offset = start + written;
       return written;
@@ -158,7 +158,7 @@ class SimFileHandle implements FileHandle {
       this.live('ftruncate');
       const stat = this.volume.fstatSync(this.fd);
       this.disk.checkSpace(length - Number(stat.size), 'ftruncate', this.path);
-      this.disk.rememberInode(Number(stat.ino), () => this.disk.contentOf(this.fd));
+      this.disk.rememberInode(Number(stat.ino), length, Number(stat.size), () => this.disk.contentOf(this.fd));
       this.volume.ftruncateSync(this.fd, length);
     }, true);
   }
@@ -190,7 +190,7 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
 
   const replaceContent = (path: string, data: Uint8Array, fileOptions: WriteOptions | undefined, append: boolean): void => {
     disk.checkSpace(append ? data.length : data.length - sizeOf(path), append ? 'write' : 'open', path);
-    const existed = disk.rememberPath(path);
+    const existed = disk.rememberPath(path, append ? Infinity : 0);
     const mode = fileOptions?.mode ?? 0o666;
     if (append) volume.appendFileSync(path, data, { mode });
     else volume.writeFileSync(path, data, { mode });
@@ -217,7 +217,8 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     lstat: (path) => attempt(disk, 'lstat', path, () => toFileStat(volume.lstatSync(path) as StatLike)),
     open: (path, flags: OpenFlags, mode?: number) => attempt(disk, 'open', path, () => {
       const writes = flags !== 'r';
-      const existed = writes ? disk.rememberPath(path) : true;
+      // 'w' empties the file at once; the other modes change bytes only when written.
+      const existed = writes ? disk.rememberPath(path, flags === 'w' ? 0 : Infinity) : true;
       const fd = volume.openSync(path, flags, mode ?? 0o666);
       disk.descriptorOpened(fd);
       if (writes && !existed) disk.markCreated(path);
