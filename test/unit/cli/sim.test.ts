@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseSimArguments } from '../../../engine/cli/sim.ts';
+import { scenarios } from '../../../scenarios/index.ts';
 
 const bin = fileURLToPath(new URL('../../../bin/mtalab.mjs', import.meta.url));
 
@@ -55,7 +56,7 @@ test('a run past --events-max exits 1 with the SEED/scenario message; bad usage 
   assert.match(runaway.stderr, /^mtalab sim: SEED=2 scenario=two-hosts: stopped after 3 events \(limit 3\)/);
   const unknown = mtalab('sim', 'nowhere');
   assert.equal(unknown.status, 64);
-  assert.equal(unknown.stderr, 'mtalab sim: no scenario named nowhere\nscenarios: single-host, two-hosts\n');
+  assert.equal(unknown.stderr, `mtalab sim: no scenario named nowhere\nscenarios: ${Object.keys(scenarios).sort().join(', ')}\n`);
   const bad = mtalab('sim', 'two-hosts', '--seed', 'x');
   assert.equal(bad.status, 64);
   assert.match(bad.stderr, /^mtalab sim: --seed needs a whole number\nusage: mtalab sim SCENARIO /);
