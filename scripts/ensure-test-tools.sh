@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the Debian tools that the tests drive are present: chromium (browser tests),
 # postfix + postfix-pcre + postfix-lmdb (interop: the real postconf/postmap/postalias),
-# swaks (SMTP interop). Installs them when missing and we are root with apt-get; otherwise
+# swaks (SMTP interop), openssl (throwaway certificates for the STARTTLS tests). Installs them when missing and we are root with apt-get; otherwise
 # stops with the exact command to run. Debian's postfix is installed with "No
 # configuration" and never started as the default instance: the tests run private
 # instances with their own config directories on loopback.
@@ -19,6 +19,8 @@ else
   missing+=(postfix-pcre postfix-lmdb)
 fi
 command -v swaks >/dev/null 2>&1 || missing+=(swaks)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v script >/dev/null 2>&1 || missing+=(bsdutils)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -134,3 +134,24 @@ export function normalizePaths(text: string, directories: readonly string[]): st
   for (const directory of directories) result = result.split(directory).join('<DIR>');
   return result;
 }
+
+/** Whether this machine can run an interop test that needs the given programs (and root,
+ *  for tests that deliver to local users or run a private Postfix instance). As with
+ *  hasRealCommand, a missing requirement fails the run unless MTALAB_INTEROP_OPTIONAL=1
+ *  says a skip is wanted: scripts/ensure-test-tools.sh installs everything, and CI runs
+ *  as root. */
+export function interopRequirements(options: { root?: boolean; paths?: readonly string[] }): boolean {
+  const missing: string[] = [];
+  if (options.root && process.getuid?.() !== 0) missing.push('root');
+  for (const path of options.paths ?? []) {
+    try {
+      if (!statSync(path).isFile()) missing.push(path);
+    } catch {
+      missing.push(path);
+    }
+  }
+  if (missing.length > 0 && process.env.MTALAB_INTEROP_OPTIONAL !== '1') {
+    throw new Error(`this interop test needs ${missing.join(', ')}: run scripts/ensure-test-tools.sh as root (or set MTALAB_INTEROP_OPTIONAL=1 to skip on purpose)`);
+  }
+  return missing.length === 0;
+}

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createNodePlatform } from '../../engine/platform/node/index.ts';
 import { smtpProgram } from '../../engine/smtp/service.ts';
 import { createClientFixture } from '../unit/smtp/fixture.ts';
-import { makeTemporaryDirectory, removeTemporaryDirectory } from './real-postfix.ts';
+import { interopRequirements, makeTemporaryDirectory, removeTemporaryDirectory } from './real-postfix.ts';
 
 const SMTP_SINK = '/usr/sbin/smtp-sink';
 const REFERENCE = '/work/shared/reference/postfix-3.7/logs';
@@ -81,7 +81,7 @@ async function nodeFixture() {
   return createClientFixture({ platform: createNodePlatform({ hostName: 'mail', seed: 7, dnsOffline: true }), root });
 }
 
-const available = existsSync(SMTP_SINK);
+const available = interopRequirements({ paths: [SMTP_SINK] });
 
 test('smtp-sink -f RCPT / -r RCPT / plain: the three logs/w lines, equal in shape', { skip: !available && 'no smtp-sink' }, async () => {
   const sinks = { hard: await startSink(['-f', 'RCPT']), soft: await startSink(['-r', 'RCPT']), ok: await startSink([]) };

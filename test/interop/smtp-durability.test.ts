@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureLocalUsers, freeLoopbackPort, type InstanceSpec } from './real-instance.ts';
 import { MtalabInstance } from './mtalab-instance.ts';
+import { interopRequirements } from './real-postfix.ts';
 
 const SEED = Number.parseInt(process.env.DURABILITY_SEED ?? '4242', 10) || 4242;
 const MESSAGES = 200;
@@ -44,7 +45,7 @@ minimal_backoff_time = 2s
 maximal_backoff_time = 4s
 `;
 
-const available = process.getuid?.() === 0;
+const available = interopRequirements({ root: true });
 const instances: MtalabInstance[] = [];
 
 after(async () => {

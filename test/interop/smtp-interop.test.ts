@@ -19,6 +19,7 @@ import {
   ensureLocalUsers, freeLoopbackPort, RealPostfixInstance, run, settleFile, waitFor, type InstanceSpec,
 } from './real-instance.ts';
 import { MtalabInstance } from './mtalab-instance.ts';
+import { interopRequirements } from './real-postfix.ts';
 
 const USER = 'mtalabsmtp';
 const MTALAB_ADDRESS = '127.0.0.1';
@@ -30,7 +31,7 @@ const DELIVERY_WAIT_MS = 30_000;
 const SOURCE_MESSAGES = 20;
 const SOURCE_SESSIONS = 4;
 
-const available = process.getuid?.() === 0 && ['/usr/sbin/postfix', '/usr/sbin/smtp-source', '/usr/bin/swaks'].every((path) => existsSync(path));
+const available = interopRequirements({ root: true, paths: ['/usr/sbin/postfix', '/usr/sbin/smtp-source', '/usr/bin/swaks'] });
 const skip = available ? false : 'needs root, the real Postfix, smtp-source and swaks';
 
 let mtalab: MtalabInstance | undefined;

@@ -12,13 +12,14 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { ensureLocalUsers, freeLoopbackPort, run, waitFor, type InstanceSpec } from './real-instance.ts';
 import { MtalabInstance } from './mtalab-instance.ts';
+import { interopRequirements } from './real-postfix.ts';
 
 const USER = 'mtalabtls';
 const ADDRESS = '127.0.0.1';
 const DOMAIN = 'mtalab.test';
 const DELIVERY_WAIT_MS = 30_000;
 
-const available = process.getuid?.() === 0 && ['/usr/bin/swaks', '/usr/bin/openssl'].every((path) => existsSync(path));
+const available = interopRequirements({ root: true, paths: ['/usr/bin/swaks', '/usr/bin/openssl'] });
 const skip = available ? false : 'needs root, swaks and openssl';
 
 let mtalab: MtalabInstance | undefined;
