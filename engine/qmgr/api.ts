@@ -11,7 +11,7 @@
 // Models src/qmgr/qmgr.c (qmgr_loop, qmgr_trigger_event, qmgr_deferred_run_event,
 // qmgr_post_init), qmgr_active.c (qmgr_active_feed) and qmgr_move.c.
 
-import type { Cancel } from '../platform/types.ts';
+import type { Cancel, FileStat } from '../platform/types.ts';
 import { PlatformError } from '../platform/types.ts';
 import { queueFilePath, renameQueueFile, type MailQueue } from '../global/queue/mail-queue.ts';
 import { readQueueFile } from '../global/queue/queue-file.ts';
@@ -23,7 +23,7 @@ import type { ActiveMessage, QmgrEnvironment } from './environment.ts';
 import { finishMessage, moveMessage, saveCorrupt } from './finish.ts';
 import { handleSource, loadMessage } from './message.ts';
 import { checkOpenable, listQueueIds, QueueScan } from './queue-scan.ts';
-import { isDue, mirrorFileTime, storeNextAttempt, storedNextAttempt } from './retry-time.ts';
+import { isDue, mirrorFileTime, NextAttemptCache, storeNextAttempt, storedNextAttempt } from './retry-time.ts';
 
 export type { QmgrEnvironment, RecipientReporter, ActiveMessage } from './environment.ts';
 export { readQmgrSettings, defaultQmgrSettings, type QmgrSettings } from './settings.ts';
@@ -50,12 +50,18 @@ export class QueueManager {
   private idleWaiters: Array<() => void> = [];
   /** Entries not yet started, in the order they were made. */
   private waiting: QueueEntry<ActiveMessage>[] = [];
+  /** Deferred files' stored next attempt times, so that a scan need not re-read them. */
+  private readonly nextAttempts = new NextAttemptCache();
 
   constructor(private readonly environment: QmgrEnvironment) {
     const { queue } = environment;
     this.scans = [
       new QueueScan('incoming', () => listQueueIds(queue.fs, queue.queueDirectory, 'incoming')),
-      new QueueScan('deferred', () => listQueueIds(queue.fs, queue.queueDirectory, 'deferred')),
+      new QueueScan('deferred', async () => {
+        const ids = await listQueueIds(queue.fs, queue.queueDirectory, 'deferred');
+        this.nextAttempts.retain(ids);
+        return ids;
+      }),
     ];
   }
 
@@ -166,7 +172,7 @@ export class QueueManager {
       if (openable.warning !== undefined) environment.warn(openable.warning);
       return;
     }
-    if (scan.queueName === 'deferred' && !scan.all && !(await this.isDueNow(path))) return;
+    if (scan.queueName === 'deferred' && !scan.all && !(await this.isDueNow(id, path, openable.stat))) return;
     if (!(await moveMessage(environment, id, scan.queueName, 'active'))) return;
     const activeSinceMs = environment.clock.nowMs();
     const handle = await environment.queue.fs.open(queueFilePath(environment.queue, 'active', id), 'r');
@@ -203,12 +209,18 @@ export class QueueManager {
     if (entries.length === 0) this.track(this.finish(message));
   }
 
-  /** Whether a deferred file's stored next attempt time has come. */
-  private async isDueNow(path: string): Promise<boolean> {
+  /** Whether a deferred file's stored next attempt time has come; the file is read only
+   *  when it changed since the last scan read it (`stat` was taken before this call). */
+  private async isDueNow(id: string, path: string, stat: FileStat): Promise<boolean> {
+    const nowSeconds = Math.floor(this.environment.clock.nowMs() / 1000);
+    const remembered = this.nextAttempts.lookup(id, stat);
+    if (remembered !== undefined) return isDue(remembered.seconds, nowSeconds);
     const handle = await this.environment.queue.fs.open(path, 'r');
     try {
       const file = await readQueueFile(handleSource(handle), path);
-      return isDue(storedNextAttempt(file)?.seconds, Math.floor(this.environment.clock.nowMs() / 1000));
+      const seconds = storedNextAttempt(file)?.seconds;
+      this.nextAttempts.remember(id, stat, seconds);
+      return isDue(seconds, nowSeconds);
     } catch {
       return true; // a damaged file is due: feeding it sends it to corrupt/
     } finally {

@@ -7,7 +7,7 @@
 // Models src/util/scan_dir.c, src/global/mail_scan_dir.c, src/global/mail_open_ok.c and
 // src/qmgr/qmgr_scan.c.
 
-import type { FileSystem } from '../platform/types.ts';
+import type { FileStat, FileSystem } from '../platform/types.ts';
 import { PlatformError } from '../platform/types.ts';
 import { isQueueIdSyntaxOk } from '../global/queue/queue-id.ts';
 import { walkQueue } from '../global/queue/scan-dir.ts';
@@ -26,7 +26,7 @@ export async function listQueueIds(fs: FileSystem, queueDirectory: string, queue
   return entries.map((entry) => entry.name);
 }
 
-export type OpenCheck = { ok: true } | { ok: false; warning?: string };
+export type OpenCheck = { ok: true; stat: FileStat } | { ok: false; warning?: string };
 
 /** mail_open_ok: a regular file with mode rwx for its owner; missing files are silent. */
 export async function checkOpenable(fs: FileSystem, path: string): Promise<OpenCheck> {
@@ -39,7 +39,7 @@ export async function checkOpenable(fs: FileSystem, path: string): Promise<OpenC
   }
   if (!stat.isFile) return { ok: false, warning: `${path}: uid ${stat.uid}: not a regular file` };
   if ((stat.mode & 0o700) !== READY_OWNER_BITS) return { ok: false };
-  return { ok: true };
+  return { ok: true, stat };
 }
 
 /** One queue's scan (QMGR_SCAN): a snapshot of ids taken at start, consumed one at a

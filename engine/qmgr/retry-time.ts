@@ -14,7 +14,7 @@
 // Models qmgr_active_done_3_generic's backoff, qmgr_active_defer and qmgr_active_feed's
 // "future time stamp" check.
 
-import type { FileHandle, FileSystem } from '../platform/types.ts';
+import type { FileHandle, FileStat, FileSystem } from '../platform/types.ts';
 import { encodeRecord, RecordType } from '../global/queue/record.ts';
 import type { QueueFile } from '../global/queue/queue-file.ts';
 import type { QmgrSettings } from './settings.ts';
@@ -106,5 +106,43 @@ export async function mirrorFileTime(fs: FileSystem, path: string, seconds: numb
     await fs.utimes(path, seconds * 1000, seconds * 1000);
   } catch {
     // Postfix ignores ENOENT here; other failures only lose the mirror, not the record.
+  }
+}
+
+/** What a queue scan saw of a deferred file when it read the stored time. */
+interface RememberedAttempt {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  seconds: number | undefined;
+}
+
+/** The stored next attempt times of deferred files, kept by one qmgr so that a deferred
+ *  scan does not re-read every file every queue_run_delay. The decision still comes from
+ *  the stored value; the file's (inode, size, mtime) only tell whether it may have changed
+ *  since it was read: every writer of the value (qmgr's own deferral, makeDueNow) also sets
+ *  the file times, a new file has a new inode, and a rename keeps all three along with the
+ *  content. An entry whose stat differs is read again. Entries of files no longer listed
+ *  are dropped at each scan, so it holds at most one scan's ids. */
+export class NextAttemptCache {
+  private readonly entries = new Map<string, RememberedAttempt>();
+
+  /** The remembered time, when the file still looks as it did; undefined if unknown. */
+  lookup(id: string, stat: FileStat): { seconds: number | undefined } | undefined {
+    const entry = this.entries.get(id);
+    if (entry === undefined || entry.ino !== stat.ino || entry.size !== stat.size || entry.mtimeMs !== stat.mtimeMs) return undefined;
+    return { seconds: entry.seconds };
+  }
+
+  /** Remembers the time read from a file whose stat was taken before the read. */
+  remember(id: string, stat: FileStat, seconds: number | undefined): void {
+    this.entries.set(id, { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, seconds });
+  }
+
+  /** Keeps only the ids of the latest listing. */
+  retain(ids: readonly string[]): void {
+    if (this.entries.size === 0) return;
+    const listed = new Set(ids);
+    for (const id of [...this.entries.keys()]) if (!listed.has(id)) this.entries.delete(id);
   }
 }

@@ -100,6 +100,22 @@ test('a deferred message waits in deferred/ until its stored time, then is retri
   assert.equal(host.warnings.length, 0);
 });
 
+test('a scan sees a stored time rewritten in place after it remembered the old one (makeDueNow)', async () => {
+  let attempts = 0;
+  const host = await createTestHost({
+    settings: { backoffSecondsMin: 1000, backoffSecondsMax: 4000, queueRunDelaySeconds: 15 },
+    behaviour: () => (++attempts < 2 ? { kind: 'deferred' } : { kind: 'sent' }),
+  });
+  await queueMessage(host, 'incoming', 'S3', messageInput({ recipients: ['late@remote.test'] }));
+  await host.manager.start();
+  await host.runUntil(at(40));
+  assert.equal(host.agents.get('smtp')?.requests.length, 1, 'scans at +15 and +30 found it not due');
+  assert.equal(await makeDueNow(host.queue, 'deferred', 'S3', START_SECONDS + 40), true);
+  await host.runUntil(at(50));
+  assert.equal(host.agents.get('smtp')?.requests.length, 2, 'the scan at +45 read the new time');
+  assert.ok(host.log().includes('S3: removed'));
+});
+
 test('postqueue -f flushes a deferred message before its time has come', async () => {
   let attempts = 0;
   const host = await createTestHost({ behaviour: () => (++attempts < 2 ? { kind: 'deferred' } : { kind: 'sent' }) });
