@@ -85,7 +85,8 @@ async function sendmailMode(setup: Omit<SendmailRun, 'options'>, program: string
     case 'newaliases': return newaliasesMode(run);
     case 'user':
       requireNoRecipient(options, reporter, 'stand-alone mode requires no recipient');
-      // TODO(#3): smtpd -S joins with smtpd in the next issue.
+      // TODO(#4): sendmail -bs runs smtpd on stdin/stdout (smtpd -S); until then it fails as a
+      // Postfix without smtpd would.
       return reporter.fatal(`execv ${config.get('daemon_directory') ?? '/usr/libexec/postfix'}/smtpd: No such file or directory`);
     case 'ignore': return 0;
   }
