@@ -16,6 +16,7 @@ import {
 } from './postconf-master-params.ts';
 import type { EntryScope, MainScope, ParameterAnalysis } from './postconf-master-params.ts';
 import { loadMainScope } from './postconf-master-main.ts';
+import { editMasterCf } from './postconf-master-edit.ts';
 
 export type { MainScope } from './postconf-master-params.ts';
 
@@ -33,7 +34,7 @@ export interface PostconfMasterFlags {
   hideValue: boolean;
   /** -o name=value settings that override main.cf. */
   overrides: readonly string[];
-  /** -e, -X, -#: editing master.cf (not supported yet: reported and refused). */
+  /** -e, -X, -#: editing master.cf in place (postconf-master-edit.ts). */
   edit?: boolean;
   exclude?: boolean;
   commentOut?: boolean;
@@ -55,10 +56,12 @@ export async function runPostconfMaster(
   flags: PostconfMasterFlags, operands: readonly string[], context: CommandContext,
   configDirectory: string, reporter: Reporter, seams: PostconfMasterSeams = {},
 ): Promise<number> {
-  if (flags.edit || flags.exclude || flags.commentOut) {
-    reporter.fatal('editing master.cf with -e, -X or -# is not supported by mtalab yet');
-  }
   const fs = context.host.platform.fs;
+  if (flags.edit || flags.exclude || flags.commentOut) {
+    const kind = flags.edit ? 'edit' : flags.exclude ? 'exclude' : 'comment-out';
+    await editMasterCf(fs, configDirectory, flags.mode, kind, operands, reporter, formatFoldedEntry);
+    return 0;
+  }
   const entries = await readMasterConfig(fs, configDirectory, reporter);
   const loadMain = seams.loadMain ?? ((directory: string) => loadMainScope(fs, directory, flags.overrides, reporter, context));
   const main = await loadMain(configDirectory);
@@ -150,6 +153,14 @@ class LineBuilder {
     this.text += `\n${indentText}`;
     this.length = indentLength;
   }
+}
+
+/** An entry as an edit writes it back into master.cf: -Mf's layout, unexpanded. */
+function formatFoldedEntry(entry: MasterEntry): string {
+  const flags: PostconfMasterFlags = { mode: 'entries', fold: true, expand: false, hideName: false, hideValue: false, overrides: [] };
+  const analysis = { scopes: [] } as unknown as ParameterAnalysis;
+  const view: View = { flags, analysis, main: {} as MainScope, reporter: undefined as unknown as Reporter, write: () => undefined };
+  return formatEntry(view, { entry } as EntryScope);
 }
 
 /** One entry in postconf -M's layout: columns at fixed goals, then the arguments. */
