@@ -85,8 +85,9 @@ export async function createSmtpdEnvironment(options: SmtpdEnvironmentOptions): 
   };
 }
 
-/** A file system that can say how much space is free (statvfs): the sim disk does
- *  (engine/platform/sim/fs.ts statfs); others skip the queue space check. */
+/** A file system that can say how much space is free (statvfs): the sim disk (its budget,
+ *  engine/platform/sim/fs.ts) and the node platform (the real file system,
+ *  engine/platform/node/fs.ts) do; one without statfs skips the queue space check. */
 interface FileSystemWithSpace {
   statfs?(path: string): Promise<{ blockSize: number; blocksFree: number }>;
 }

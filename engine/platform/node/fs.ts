@@ -7,6 +7,8 @@
 // size is not known) stay asynchronous so that the event loop keeps serving while the disk
 // works. Handles are plain descriptors, closed only by an explicit close(); a handle used
 // after close() fails with EBADF (the descriptor number may already belong to another file).
+// statfs() reports the free blocks of a file system, as Postfix's fsspace() reads them
+// (smtpd's queue space check, smtpd_check_queue).
 // Called through Platform.fs when mtalab runs on a machine (the CLI, a live host). Trusts
 // the operating system. Models POSIX files under Postfix.
 
@@ -118,8 +120,23 @@ function bytes(data: Uint8Array): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-export function createNodeFileSystem(): FileSystem {
+/** statvfs(3) as fsspace() uses it: the fragment size and the blocks available to an
+ *  unprivileged user (f_bavail), the same shape as the sim disk's statfs. */
+export interface NodeFileSystemSpace {
+  blockSize: number;
+  blocksFree: number;
+}
+
+export interface NodeFileSystem extends FileSystem {
+  statfs(path: string): Promise<NodeFileSystemSpace>;
+}
+
+export function createNodeFileSystem(): NodeFileSystem {
   return {
+    statfs: (path) => now('statfs', path, () => {
+      const space = fs.statfsSync(path);
+      return { blockSize: space.bsize, blocksFree: space.bavail };
+    }),
     readFile: (path) => attempt('open', path, async () => bytes(await fs.promises.readFile(path))),
     writeFile: (path, data, options) => (data.length <= SMALL_IO_BYTES
       ? now('open', path, () => fs.writeFileSync(path, data, { mode: options?.mode ?? 0o666 }))
