@@ -15,6 +15,7 @@ import type { Cancel, FileStat } from '../platform/types.ts';
 import { PlatformError } from '../platform/types.ts';
 import { queueFilePath, renameQueueFile, type MailQueue } from '../global/queue/mail-queue.ts';
 import { readQueueFile } from '../global/queue/queue-file.ts';
+import { QUEUE_STAT_EXPIRE } from '../global/queue/scan-dir.ts';
 import type { TriggerReason } from '../master/contracts.ts';
 import { assignRecipients } from './assign.ts';
 import { buildRequest, deferAll, runDelivery } from './delivery.ts';
@@ -193,12 +194,21 @@ export class QueueManager {
       await saveCorrupt(environment, id, result.warnings.join('; '));
       return;
     }
-    await removeIfPresent(environment.queue, 'defer', id);
     const message: ActiveMessage = {
       queueId: id, loaded: result.message, activeSinceMs, pendingEntries: 0, deferred: false,
       flushDeferTransports: scan.flushDeferTransports,
+      forceExpire: (openable.stat.mode & QUEUE_STAT_EXPIRE) !== 0,
     };
     this.messages.set(id, message);
+    // qmgr_message_alloc: a force-expired message whose defer log has records returns
+    // those to the sender and assigns no deliveries; otherwise the old defer log goes and
+    // every recipient is tried (or, force-expired, deferred by the retry transport).
+    if (message.forceExpire && ((await fileSizeOf(environment.queue, 'defer', id)) ?? 0) > 0) {
+      message.deferred = true;
+      this.track(this.finish(message));
+      return;
+    }
+    await removeIfPresent(environment.queue, 'defer', id);
     const entries = await assignRecipients({
       environment,
       transport: (name) => this.transport(name),
@@ -332,6 +342,15 @@ export class QueueManager {
     } finally {
       this.messages.delete(message.queueId);
     }
+  }
+}
+
+async function fileSizeOf(queue: MailQueue, queueName: string, id: string): Promise<number | undefined> {
+  try {
+    return (await queue.fs.stat(queueFilePath(queue, queueName, id))).size;
+  } catch (error) {
+    if (error instanceof PlatformError && error.code === 'ENOENT') return undefined;
+    throw error;
   }
 }
 

@@ -1,7 +1,10 @@
-// Resolving a message's recipients and sorting them into delivery queue entries: each
-// recipient goes through trivial-rewrite's resolve; a failure is redirected to the retry
+// Resolving a message's recipients and sorting them into delivery queue entries: a
+// redirect_to record replaces the first pending recipient's address and drops the rest, a
+// content_filter record sends every recipient to the filter's transport:nexthop unresolved;
+// otherwise each recipient goes through trivial-rewrite's resolve; a failure is redirected to the retry
 // transport ("4.3.0 address resolver failure"), a malformed address or an empty one to the
-// error transport, defer_transports to retry ("4.3.2 deferred transport"), mail for the
+// error transport, a message postsuper force-expired to retry ("4.7.0 message is
+// administratively expired"), defer_transports to retry ("4.3.2 deferred transport"), mail for the
 // double-bounce address is discarded, and a recipient for a dead destination is deferred.
 // The rest are sorted (transport, queue, domain, address) and grouped into entries of at
 // most <transport>_destination_recipient_limit recipients.
@@ -14,6 +17,8 @@ import type { QueueRecipient } from '../global/queue/queue-file.ts';
 import { destinationName, type DestinationQueue, type QueueEntry, type TransportQueues } from './destinations.ts';
 import { buildRequest, qmgrStatus, NO_RELAY } from './delivery.ts';
 import type { ActiveMessage, QmgrEnvironment } from './environment.ts';
+import { TraceFlag } from './message.ts';
+import type { QmgrSettings } from './settings.ts';
 
 export interface Route {
   transport: string;
@@ -25,8 +30,8 @@ export interface Route {
 const redirect = (transport: 'error' | 'retry', text: string, address: string): Route =>
   ({ transport, nexthop: text, address, addressClass: 'default' });
 
-/** qmgr_resolve_one plus the redirects of qmgr_message_resolve. */
-export async function routeRecipient(environment: QmgrEnvironment, message: ActiveMessage, address: string): Promise<Route> {
+/** qmgr_resolve_one: the resolver's answer, or a redirect to retry/error when it fails. */
+async function resolveOne(environment: QmgrEnvironment, message: ActiveMessage, address: string): Promise<Route> {
   let resolution: Resolution;
   try {
     resolution = await environment.rewrite.resolve(message.loaded.sender, address);
@@ -35,9 +40,52 @@ export async function routeRecipient(environment: QmgrEnvironment, message: Acti
   }
   if (resolution.flags.includes('fail')) return redirect('retry', '4.3.0 address resolver failure', address);
   if (resolution.flags.includes('error')) return redirect('error', '5.1.3 bad address syntax', address);
-  const route: Route = { transport: resolution.transport, nexthop: resolution.nexthop, address: resolution.recipient, addressClass: resolution.addressClass };
-  if (route.address === '') return redirect('error', '5.1.3 null recipient address', route.address);
+  return { transport: resolution.transport, nexthop: resolution.nexthop, address: resolution.recipient, addressClass: resolution.addressClass };
+}
+
+/** A redirect_to address in canonical form (rewrite_clnt_internal(REWRITE_CANON)), then
+ *  resolved as any recipient. */
+async function redirectRoute(environment: QmgrEnvironment, message: ActiveMessage, target: string): Promise<Route> {
+  let address: string;
+  try {
+    address = await environment.rewrite.rewrite('local', target);
+  } catch {
+    return redirect('retry', '4.3.0 address resolver failure', target);
+  }
+  return resolveOne(environment, message, address);
+}
+
+/** Verification probes (sendmail -bv) are not sent through a content filter
+ *  (DEL_REQ_TRACE_ONLY_MASK). */
+const TRACE_ONLY_FLAGS = TraceFlag.mtaVerify | TraceFlag.userVerify;
+
+/** A content filter overrides the resolver: "transport:nexthop", or "transport" alone with
+ *  default_filter_nexthop, else the recipient's domain, else myhostname as the nexthop. The
+ *  address is not rewritten and has no address class. */
+export function filterRoute(filter: string, address: string, settings: Pick<QmgrSettings, 'defaultFilterNexthop' | 'myHostname'>): Route {
+  const colon = filter.indexOf(':');
+  const transport = colon < 0 ? filter : filter.slice(0, colon);
+  let nexthop = colon < 0 ? '' : filter.slice(colon + 1);
+  if (nexthop === '') nexthop = settings.defaultFilterNexthop;
+  if (nexthop === '') {
+    const at = address.lastIndexOf('@');
+    nexthop = at >= 0 && at < address.length - 1 ? address.slice(at + 1) : settings.myHostname;
+  }
+  return { transport, nexthop, address, addressClass: 'default' };
+}
+
+/** qmgr_message_resolve's choice for one recipient: redirect_to overrides all, then a
+ *  content filter, then the resolver; then the null address, a forced expiry and
+ *  defer_transports redirect it to the error or retry transport. */
+export async function routeRecipient(environment: QmgrEnvironment, message: ActiveMessage, address: string): Promise<Route> {
+  const { loaded } = message;
   const settings = environment.settings();
+  let route: Route;
+  if (loaded.redirect !== undefined) route = await redirectRoute(environment, message, loaded.redirect);
+  else if (loaded.filter !== undefined && (loaded.traceFlags & TRACE_ONLY_FLAGS) === 0) route = filterRoute(loaded.filter, address, settings);
+  else route = await resolveOne(environment, message, address);
+  if (route.address === '') route = redirect('error', '5.1.3 null recipient address', route.address);
+  if (message.forceExpire) route = redirect('retry', '4.7.0 message is administratively expired', route.address);
   if (!message.flushDeferTransports && settings.deferTransports.includes(route.transport)) {
     return redirect('retry', '4.3.2 deferred transport', route.address);
   }
@@ -105,7 +153,13 @@ export async function assignRecipients(context: AssignContext, message: ActiveMe
   const { environment } = context;
   const settings = environment.settings();
   const placed: Placed[] = [];
-  for (const recipient of message.loaded.recipients) {
+  // With redirect_to only the first pending recipient in sorted order (qmgr_message_sort
+  // runs before the resolve) is delivered, to the new address; the rest go when the file
+  // is removed (qmgr_message_resolve: "only once per entire message").
+  const pending = message.loaded.recipients;
+  const recipients = message.loaded.redirect === undefined ? pending
+    : [...pending].sort((left, right) => compareAddresses(left.address, right.address)).slice(0, 1);
+  for (const recipient of recipients) {
     const route = await routeRecipient(environment, message, recipient.address);
     const target = deliveryRecipient(recipient, route.address);
     if (isDoubleBounce(route, settings.doubleBounceSender)) {

@@ -19,7 +19,7 @@ export interface RecipientReporter {
   sent(request: DeliveryRequest, status: RecipientStatus): Promise<void>;
   /** Logs "status=expired, returned to sender" and flushes defer/ID as a non-delivery
    *  notice; throws when the bounce service fails. */
-  expired(message: { queueId: string; queueName: string; sender: string }): Promise<string | undefined>;
+  expired(message: { queueId: string; queueName: string; sender: string; forced?: boolean }): Promise<string | undefined>;
 }
 
 export interface QmgrEnvironment {
@@ -28,7 +28,8 @@ export interface QmgrEnvironment {
   timers: Timers;
   /** Read at each use, so that a reload takes effect. */
   settings(): QmgrSettings;
-  rewrite: Pick<RewriteEndpoint, 'resolve'>;
+  /** resolve for every recipient; rewrite (canonical form) for a redirect_to address. */
+  rewrite: Pick<RewriteEndpoint, 'resolve' | 'rewrite'>;
   deliveryAgent(transport: string): DeliveryAgentEndpoint | undefined;
   bounce: BounceEndpoint;
   report: RecipientReporter;
@@ -48,4 +49,6 @@ export interface ActiveMessage {
   deferred: boolean;
   /** Came from a flush: deliver defer_transports mail too (QMGR_FLUSH_DFXP). */
   flushDeferTransports: boolean;
+  /** postsuper -e/-f marked the file (MAIL_QUEUE_STAT_EXPIRE): QMGR_FORCE_EXPIRE. */
+  forceExpire: boolean;
 }

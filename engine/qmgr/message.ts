@@ -50,6 +50,10 @@ export interface LoadedMessage {
   dsnReturn?: 'full' | 'hdrs';
   clientName?: string;
   clientAddress?: string;
+  /** The last content_filter record (REC_TYPE_FILT): "transport:nexthop" or "transport". */
+  filter?: string;
+  /** The last redirect_to record (REC_TYPE_RDR): every recipient becomes this address. */
+  redirect?: string;
 }
 
 export type LoadResult =
@@ -72,6 +76,13 @@ export function handleSource(handle: FileHandle): ByteSource {
       }
     },
   };
+}
+
+/** The payload of the last record of a type (qmgr_message_read keeps the last one). */
+function lastRecordText(file: QueueFile, type: number): string | undefined {
+  let text: string | undefined;
+  for (const record of file.records) if (record.type === type) text = new TextDecoder().decode(record.payload);
+  return text;
 }
 
 function attributeValue(file: QueueFile, name: string): string | undefined {
@@ -176,5 +187,9 @@ export async function loadMessage(handle: FileHandle, path: string, queueId: str
     clientName: clientAttribute(file, 'log_client_name', 'client_name'),
     clientAddress: clientAttribute(file, 'log_client_address', 'client_address'),
   };
+  const filter = lastRecordText(file, RecordType.contentFilter);
+  if (filter !== undefined) message.filter = filter;
+  const redirect = lastRecordText(file, RecordType.redirect);
+  if (redirect !== undefined) message.redirect = redirect;
   return { kind: 'loaded', message, warnings };
 }

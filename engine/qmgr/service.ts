@@ -33,7 +33,10 @@ export function qmgrEnvironment(context: ServiceContext): QmgrEnvironment {
     clock: platform.clock,
     timers: platform.timers,
     settings: settingsReader(context),
-    rewrite: { resolve: (sender, address) => runtime.rewrite().resolve(sender, address) },
+    rewrite: {
+      resolve: (sender, address) => runtime.rewrite().resolve(sender, address),
+      rewrite: (rewriteContext, address) => runtime.rewrite().rewrite(rewriteContext, address),
+    },
     deliveryAgent: (transport) => runtime.deliveryAgent(transport),
     bounce: {
       append: (log, queueId, status) => runtime.bounce().append(log, queueId, status),

@@ -30,6 +30,10 @@ export interface QmgrSettings {
   doubleBounceSender: string;
   /** recipient_delimiter: stripped from the local part of per-recipient queue names. */
   recipientDelimiters: string;
+  /** default_filter_nexthop: the nexthop of a content filter given without one. */
+  defaultFilterNexthop: string;
+  /** myhostname: the last resort nexthop of a filter for a recipient without a domain. */
+  myHostname: string;
   /** Per-transport limits (0 means no limit). */
   concurrencyLimit(transport: string): number;
   recipientLimit(transport: string): number;
@@ -65,6 +69,8 @@ export function readQmgrSettings(config: MainConfig, warn: (text: string) => voi
     deferTransports: config.getList('defer_transports'),
     doubleBounceSender: config.get('double_bounce_sender') ?? 'double-bounce',
     recipientDelimiters: config.get('recipient_delimiter') ?? '',
+    defaultFilterNexthop: config.get('default_filter_nexthop') ?? '',
+    myHostname: config.get('myhostname') ?? '',
     concurrencyLimit: (transport) => intOr(config, `${transport}_destination_concurrency_limit`, defaultConcurrency),
     recipientLimit: (transport) => intOr(config, `${transport}_destination_recipient_limit`, defaultRecipients),
   };
@@ -88,6 +94,8 @@ export function defaultQmgrSettings(overrides: Partial<QmgrSettings> = {}): Qmgr
     deferTransports: [],
     doubleBounceSender: 'double-bounce',
     recipientDelimiters: '',
+    defaultFilterNexthop: '',
+    myHostname: 'mail.example.com',
     concurrencyLimit: (transport) => perTransport[transport]?.concurrency ?? 20,
     recipientLimit: (transport) => perTransport[transport]?.recipients ?? 50,
     ...overrides,

@@ -74,6 +74,12 @@ export async function queueMessage(host: Pick<TestHost, 'queue'>, queueName: str
   return id;
 }
 
+/** Canonical form as trivial-rewrite's "local" context makes it: a bare name gets @example.com. */
+export function fakeRewrite(context: 'local' | 'remote', address: string): Promise<string> {
+  void context;
+  return Promise.resolve(address.includes('@') || address === '' ? address : `${address}@example.com`);
+}
+
 export function fakeResolve(sender: string, address: string): Promise<Resolution> {
   void sender;
   if (address.includes('resolverfail')) return Promise.resolve({ addressClass: 'default', transport: '', nexthop: '', recipient: address, flags: ['fail'] });
@@ -124,7 +130,7 @@ export async function createTestHost(options: {
     clock: platform.clock,
     timers: platform.timers,
     settings: () => settings,
-    rewrite: { resolve: fakeResolve },
+    rewrite: { resolve: fakeResolve, rewrite: fakeRewrite },
     deliveryAgent: (transport) => agents.get(transport),
     bounce: {
       append: (log, queueId, status) => appendLog(log, queueId, status),
