@@ -1,8 +1,11 @@
 // Step back by replay (issue 5, item 3): a world cannot run backwards, but it is
 // deterministic, so "back" builds the world afresh from its scenario and seed and runs it
 // to one event before where it was. The Replayer counts the scheduler events fired since
-// boot; inputs other than the scenario's own actions (and what `open` schedules) are not
-// recorded yet, so a world that a user typed into replays without those commands.
+// boot. Besides the scenario's own actions (and what `open` schedules), the only input a
+// world takes is typing into its terminals; each world logs it with the point it was fed at
+// (World.terminals.log: after N events, at virtual time T), and every replay feeds the
+// current world's log again at the same points -- inputs at the target position included --
+// so that back() after typing gives the world one step earlier, typed commands and all.
 //
 // Why not snapshots: a world's state is more than its disks. Each host's memfs volume could
 // be copied, but the daemons' memory (qmgr's active queue, smtpd sessions half way through a
@@ -22,6 +25,7 @@
 // scenario, seed, settle and scheduled inputs).
 
 import type { World, WorldRunOutcome } from './world.ts';
+import type { TerminalInput } from './terminals.ts';
 
 /** Events one back()/seek() may replay. */
 export const REPLAY_EVENTS_MAX = 1_000_000;
@@ -68,16 +72,32 @@ async function openTracked(open: () => Promise<World>): Promise<Tracked> {
 
 const positionOf = (tracked: Tracked): number => tracked.world.scheduler.fired - tracked.base;
 
-/** Fires events of `tracked` until it reaches `target` (or runs dry, or `cancelled`). */
-async function advance(tracked: Tracked, target: number, cancelled: () => boolean = () => false): Promise<void> {
+/** Feeds `tracked` the entries of `inputs` it has not had yet that are due where it stands
+ *  (its own log is the prefix of `inputs` it has been fed); returns the next one. */
+async function feedDue(tracked: Tracked, inputs: readonly TerminalInput[]): Promise<TerminalInput | undefined> {
+  const terminals = tracked.world.terminals;
+  // Bounded by the entries of `inputs`: each pass feeds one.
+  for (let fed = terminals.log.length; fed < inputs.length; fed = terminals.log.length) {
+    const next = inputs[fed]!;
+    if (next.position > tracked.world.position()) return next;
+    await terminals.feed(next);
+  }
+  return undefined;
+}
+
+/** Fires events of `tracked` until it reaches `target` (or runs dry, or `cancelled`),
+ *  feeding the typed inputs of `inputs` at their points, those at `target` included. */
+async function advance(tracked: Tracked, target: number, inputs: readonly TerminalInput[], cancelled: () => boolean = () => false): Promise<void> {
   if (target > REPLAY_EVENTS_MAX) throw new Error(`replay: ${target} events is past the limit of ${REPLAY_EVENTS_MAX}`);
   const scheduler = tracked.world.scheduler;
   // Bounded: each round fires at least one event or stops.
   for (let round = 0; round <= REPLAY_EVENTS_MAX && !cancelled(); round++) {
+    const nextInput = await feedDue(tracked, inputs);
     const missing = target - positionOf(tracked);
     if (missing <= 0) return;
+    const untilInput = nextInput === undefined ? Infinity : nextInput.position - tracked.world.position();
     // In slices, so that a cancel (dispose, a newer rebuild) takes effect soon.
-    const result = await scheduler.run({ eventsMax: Math.min(missing, REPLAY_SLICE_EVENTS) });
+    const result = await scheduler.run({ eventsMax: Math.min(missing, REPLAY_SLICE_EVENTS, untilInput) });
     if (result.events === 0) return;
   }
 }
@@ -100,9 +120,10 @@ export async function createReplayer(open: () => Promise<World>, options: Replay
     if (!twinWanted || disposed || target < 0) return;
     const mine = ++generation;
     const stale = (): boolean => disposed || mine !== generation;
+    const inputs = current.world.terminals.log;
     const work = (async () => {
       const built = await openTracked(open);
-      await advance(built, target, stale);
+      await advance(built, target, inputs, stale);
       if (!stale()) twin = built;
     })();
     const tracked: Promise<void> = work.finally(() => { if (rebuild === tracked) rebuild = undefined; });
@@ -117,10 +138,11 @@ export async function createReplayer(open: () => Promise<World>, options: Replay
   };
 
   const goBackTo = async (target: number): Promise<void> => {
+    const inputs = current.world.terminals.log;
     let next = await usableTwin(target);
     twin = undefined;
     if (next === undefined) next = await openTracked(open);
-    await advance(next, target);
+    await advance(next, target, inputs);
     current = next;
     startRebuild(target - 1);
   };
@@ -133,7 +155,7 @@ export async function createReplayer(open: () => Promise<World>, options: Replay
       if (twin === undefined && rebuild === undefined && twinWanted && !disposed) {
         startRebuild(position() - 1);
       } else if (twin !== undefined && rebuild === undefined && position() - 1 - positionOf(twin) <= TWIN_STEP_LAG_MAX) {
-        await advance(twin, position() - 1);
+        await advance(twin, position() - 1, current.world.terminals.log);
       }
       return outcome;
     },
@@ -146,7 +168,7 @@ export async function createReplayer(open: () => Promise<World>, options: Replay
     async seek(target) {
       if (target > REPLAY_EVENTS_MAX) throw new Error(`replay: ${target} events is past the limit of ${REPLAY_EVENTS_MAX}`);
       if (target >= position()) {
-        await advance(current, target);
+        await advance(current, target, current.world.terminals.log);
         return;
       }
       await goBackTo(Math.max(0, target));

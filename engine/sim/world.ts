@@ -8,6 +8,8 @@
 //   runUntil(predicate)         fire events until a trace event matches (a breakpoint);
 //   fastForward(ms)             fire every event of the next ms of virtual time;
 //   runUntilQuiet()             fire events until nothing has happened for a while.
+// A user's typing goes through World.terminals (engine/sim/terminals.ts), fed between runs
+// and logged with the point it was fed at, so that a replay can feed it again.
 // Every run is bounded in events; a runaway (a mail loop) stops with a message that starts
 // "SEED=<n> scenario=<id>: stopped after N events", never a hang. The engine never reads a
 // real clock: the caller decides what "now" is. Determinism: the scheduler orders events by
@@ -26,6 +28,7 @@ import { runAs, scheduleActions, type ActionReport } from './actions.ts';
 import { messagePaths, type MessagePath } from './message-path.ts';
 import { createWorldFaults, scheduleFaults, type WorldFaults } from './faults.ts';
 import { startActors, type ActorReport } from './actors/index.ts';
+import { createWorldTerminals, type WorldTerminals } from './terminals.ts';
 
 /** Events one runDue() call fires when the caller names no limit. */
 export const RUN_DUE_EVENTS_MAX = 1000;
@@ -103,11 +106,16 @@ export interface World {
   readonly faults: WorldFaults;
   /** Reports of the scenario's actors that have finished (clients) or started (responders). */
   readonly actors: readonly ActorReport[];
+  /** The hosts' interactive terminals and the log of what was typed into them, which a
+   *  replay feeds again at the same points (engine/sim/terminals.ts). */
+  readonly terminals: WorldTerminals;
   readonly seed: number;
   readonly scenarioId: string;
   host(name: string): WorldHost | undefined;
   /** The world's virtual time. */
   nowMs(): number;
+  /** Scheduler events fired since the world booted. */
+  position(): number;
   /** When the next scheduled event is due; undefined when nothing is scheduled. */
   nextEventMs(): number | undefined;
   /** Fires every event due at or before untilMs, at most eventsMax, then sets the clock to
@@ -215,6 +223,7 @@ function createWorld(loaded: LoadedScenario, boot: HostBootReport[], recorder: T
   const hosts = loaded.hosts.map(worldHost);
   const scenarioId = loaded.scenario.id;
   const bootMs = loaded.bootMs;
+  const bootFired = scheduler.fired;
   /** A virtual time as seconds after the world's start: "T+12.345s". */
   const sinceBoot = (atMs: number): string => `T+${((atMs - bootMs) / 1000).toFixed(3)}s`;
   let running: Promise<unknown> | undefined;
@@ -247,12 +256,29 @@ function createWorld(loaded: LoadedScenario, boot: HostBootReport[], recorder: T
     return out;
   };
 
+  const position = (): number => scheduler.fired - bootFired;
+  const terminals = createWorldTerminals({
+    scheduler, position, exclusive,
+    host(name) {
+      const index = hosts.findIndex((entry) => entry.name === name);
+      const entry = hosts[index];
+      if (entry === undefined) return undefined;
+      const report = boot.find((candidate) => candidate.host === name);
+      return {
+        host: entry.host,
+        mta: loaded.scenario.hosts[index]?.mta !== false,
+        ...(report !== undefined && report.exitCode !== 0 ? { bootFailure: report.output } : {}),
+      };
+    },
+  });
+
   const world: World = {
     loaded, scheduler, network: loaded.network, zone: extras.zone, boot, hosts,
-    trace: recorder.events, actions, faults: extras.faults, actors: extras.actors, seed: loaded.seed, scenarioId,
+    trace: recorder.events, actions, faults: extras.faults, actors: extras.actors, terminals, seed: loaded.seed, scenarioId,
     traceDropped: () => recorder.dropped,
     host: (name) => hosts.find((entry) => entry.name === name),
     nowMs: () => scheduler.nowMs(),
+    position,
     nextEventMs: () => scheduler.peek()?.atMs,
     runDue: (untilMs, eventsMax = RUN_DUE_EVENTS_MAX) => exclusive(() =>
       scheduler.runUntil(Math.max(untilMs, scheduler.nowMs()), { eventsMax: Math.max(1, eventsMax) })),

@@ -3,7 +3,10 @@
 // steps back (a replay from the start) to the previous step, plays until alice's message is
 // delivered on b (b's local delivery shows in the event list), switches to b's terminal and
 // reads bob's mailbox with `mail -u bob` (a's terminal keeps its screen), fast-forwards an
-// hour of virtual time, and shows back refused with a reason once a command was typed.
+// hour of virtual time, then types a sendmail command on a, steps, and steps back twice:
+// the first back keeps the typed command (it was typed before the step) and redraws a's
+// terminal from the replayed shell; the second goes to before the fast-forward, where the
+// command on a was never typed but b's mail session (typed earlier) still shows.
 // Debian's Chromium through playwright-core, a fresh `vite build` into a temporary directory;
 // every wait bounded; screenshots in test-results/world-*.png. Server, browser and build removed.
 
@@ -230,8 +233,11 @@ describe('the simulated world in the page', { timeout: 240_000 }, () => {
     await screenshot('terminal-b');
   });
 
-  test('fast-forward moves virtual time by an hour; back is now refused with a reason', async () => {
+  let beforeFastForward: WorldStatus | undefined;
+
+  test('fast-forward moves virtual time by an hour; back stays on after typing', async () => {
     const before = await settledPaused('a paused world');
+    beforeFastForward = before;
     await page.getByTestId('fast-forward').filter({ hasText: '+1 h' }).click();
     const after = await waitFor('the fast-forward', async () => {
       const world = await worldStatus();
@@ -240,9 +246,48 @@ describe('the simulated world in the page', { timeout: 240_000 }, () => {
     assert.equal(after.nowMs - before.nowMs, 3_600_000);
     assert.match(await page.getByTestId('since-boot').innerText(), /^T\+1 h \d+ min$/);
     assert.match(await page.getByTestId('notice').innerText(), /fast-forwarded 1 h/);
-    assert.equal(after.back.enabled, false);
-    assert.equal(await page.getByTestId('back').isDisabled(), true);
-    assert.match(await page.getByTestId('back-reason').innerText(), /a command was typed on b\.example\.test/);
+    assert.equal(after.back.enabled, true, 'typing on b does not turn back off');
+    assert.equal(await page.getByTestId('back').isDisabled(), false);
+    assert.equal(await page.getByTestId('back-reason').count(), 0);
+  });
+
+  test('a command typed on a, a step, then back: the typed command stays, replayed; back again undoes it', async () => {
+    assert.ok(beforeFastForward !== undefined);
+    await page.locator(`[data-testid="host-tab"][data-host="${hostA}"]`).click();
+    await page.locator(`.slot[data-host="${hostA}"] .terminal-frame`).click();
+    const typedLine = "printf 'Subject: typed\\n\\nfrom the page\\n' | sendmail -f root@a.example.test dave@b.example.test";
+    const echoed = await run(hostA, typedLine, /[#$]$/);
+    assert.deepEqual(echoed, [], 'sendmail prints nothing');
+    const typed = await settledPaused('the world after typing');
+    const screenOfA = await terminalText(hostA);
+    const screenOfB = await terminalText(hostB);
+    assert.ok(screenOfA.includes(typedLine), screenOfA);
+    const stepped = await control('step', typed);
+    assert.ok(stepped.position > typed.position);
+
+    await page.getByTestId('back').click();
+    const back = await waitFor('the replay after typing', async () => {
+      const status = await worldStatus();
+      return status?.activity === 'paused' && status.position === typed.position ? status : undefined;
+    });
+    assert.equal(back.nowMs, typed.nowMs, 'the clock is where the command was typed');
+    assert.match(await page.getByTestId('notice').innerText(), /back to event \d+ \(replayed from the start, with \d+ typed inputs\)/);
+    await waitFor('a\'s terminal redrawn from the replay', async () => ((await terminalText(hostA)) === screenOfA ? true : undefined));
+    assert.equal(await terminalText(hostB), screenOfB, 'b\'s terminal shows its replayed mail session');
+    await screenshot('back-after-typing');
+
+    await page.getByTestId('back').click();
+    const earlier = await waitFor('the second replay', async () => {
+      const status = await worldStatus();
+      return status?.activity === 'paused' && status.position === beforeFastForward!.position ? status : undefined;
+    });
+    assert.equal(earlier.nowMs, beforeFastForward.nowMs);
+    const undone = await waitFor('a\'s terminal without the command', async () => {
+      const text = await terminalText(hostA);
+      return text.includes('sendmail -f root@a.example.test dave') ? undefined : text;
+    });
+    assert.match(lastLine(undone), /^root@a:~# $|^root@a:~#$/);
+    assert.match(await terminalText(hostB), /Held 1 message in \/var\/mail\/bob/, 'b\'s session was typed before: it stays');
     await screenshot('final');
     assert.deepEqual(pageProblems, []);
   });

@@ -22,6 +22,8 @@ export interface TerminalOptions {
 
 export interface TerminalBridge {
   write(data: string): void;
+  /** Clears the screen and the scrollback and resets the terminal's modes, then writes data. */
+  reset(data: string): void;
   focus(): void;
   /** Fits the grid to the element's current size; returns the new size. */
   fit(): TerminalSize;
@@ -73,6 +75,10 @@ export function openTerminal(element: HTMLElement, options: TerminalOptions): Te
 
   return {
     write: (data) => terminal.write(data),
+    reset(data) {
+      terminal.reset();
+      terminal.write(data);
+    },
     focus: () => terminal.focus(),
     fit() {
       fitAddon.fit();

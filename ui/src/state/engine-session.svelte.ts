@@ -1,7 +1,8 @@
 // The page's view of the engine worker: which scenario is loaded, its hosts, and whether the
 // engine is booting, ready or failed. Svelte 5 runes make those fields reactive for the
 // views. Terminal output is not state: it streams to whoever subscribed for a host (the
-// terminal component), so a long output never re-renders the page.
+// terminal component), so a long output never re-renders the page; after a back the worker
+// sends each terminal's whole replayed output, and the terminal starts over with it.
 // The world's clock and trace live in a WorldTimeline (./world-timeline.svelte.ts); the
 // time controls (play, pause, step, back, fast-forward) are requests to the worker, and the
 // host the page shows is `selectedHostId`.
@@ -27,7 +28,12 @@ export interface WorkerPort {
   terminate(): void;
 }
 
-type OutputListener = (data: string) => void;
+/** A host's terminal as the session feeds it: output to append, or a redraw after a back. */
+export interface OutputListener {
+  write(data: string): void;
+  /** Clears the terminal (scrollback too) and shows `data`. */
+  reset(data: string): void;
+}
 
 /** Output that arrives before the terminal subscribes (the first prompt) waits here. */
 const pendingOutputCharactersMax = 1_000_000;
@@ -102,7 +108,7 @@ export class EngineSession {
     const held = this.pendingOutput.get(hostId);
     if (held !== undefined) {
       this.pendingOutput.delete(hostId);
-      listener(held);
+      listener.write(held);
     }
     return () => {
       if (this.listeners.get(hostId) === listener) this.listeners.delete(hostId);
@@ -135,6 +141,9 @@ export class EngineSession {
       case 'output':
         this.deliver(message.hostId, message.data);
         return;
+      case 'terminal-reset':
+        this.redraw(message.hostId, message.data);
+        return;
       case 'error':
         this.fail({ code: message.code, message: message.message });
         return;
@@ -144,11 +153,21 @@ export class EngineSession {
   private deliver(hostId: string, data: string): void {
     const listener = this.listeners.get(hostId);
     if (listener !== undefined) {
-      listener(data);
+      listener.write(data);
       return;
     }
     const held = (this.pendingOutput.get(hostId) ?? '') + data;
     this.pendingOutput.set(hostId, held.slice(-pendingOutputCharactersMax));
+  }
+
+  /** After a back: the terminal starts over with what the replayed shell wrote. */
+  private redraw(hostId: string, data: string): void {
+    const listener = this.listeners.get(hostId);
+    if (listener !== undefined) {
+      listener.reset(data);
+      return;
+    }
+    this.pendingOutput.set(hostId, data.slice(-pendingOutputCharactersMax));
   }
 
   private fail(failure: SessionFailure): void {

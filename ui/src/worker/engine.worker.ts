@@ -36,6 +36,7 @@ async function boot(request: Extract<PageToWorker, { type: 'boot' }>): Promise<v
       columns: request.columns,
       rows: request.rows,
       write: (hostId, data) => post({ type: 'output', hostId, data }),
+      redraw: (hostId, data) => post({ type: 'terminal-reset', hostId, data }),
       onRows: (rows) => post({ type: 'trace', rows }),
       onReset: (rows) => post({ type: 'trace-reset', rows }),
       onStatus: (world) => post({ type: 'world', world }),

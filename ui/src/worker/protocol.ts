@@ -103,6 +103,9 @@ export type WorkerToPage =
   | { type: 'world'; world: WorldStatus }
   /** Terminal output from a host's shell, to write to its terminal unchanged. */
   | { type: 'output'; hostId: string; data: string }
+  /** The world was rebuilt (back): the host's terminal starts over (cleared, scrollback
+   *  too) and shows `data`, everything the replayed shell has written. */
+  | { type: 'terminal-reset'; hostId: string; data: string }
   | { type: 'error'; code: WorkerErrorCode; message: string };
 
 /** Narrows an unknown message event payload to a page request, for the worker's guard. */

@@ -1,14 +1,13 @@
 // The worker's hold on one running World (engine/sim/world.ts) and its time controls:
 // play (the real-time pacer, ./pacer.ts), pause, step (fire events until the next trace
 // event), fast-forward (a span of virtual time, bounded in events) and back (rebuild the
-// world and replay it to where the previous step began, engine/sim/replay.ts). It keeps one
-// shell (engine/shell) per host bound to the current world, streams the trace as event-list
-// rows (./trace-rows.ts) and reports the clock as a WorldStatus. Controls run one at a time.
-// A command line typed at a terminal changes the world in a way the replay cannot repeat,
-// so from then on back is refused with that reason. Called by ./boot.ts and the worker.
+// world and replay it to where the previous step began, engine/sim/replay.ts). Each host's
+// terminal is the world's own (World.terminals, engine/sim/terminals.ts): what is typed is
+// fed to the world between its runs and logged, so back replays typed commands too, and
+// after a back each terminal is redrawn from the replayed shell's output. It streams the
+// trace as event-list rows (./trace-rows.ts) and reports the clock as a WorldStatus.
+// Controls and typing run one at a time, in order. Called by ./boot.ts and the worker.
 
-import { createShell } from '../../../engine/shell/index.ts';
-import type { Shell } from '../../../engine/shell/index.ts';
 import type { TraceEvent } from '../../../engine/global/trace.ts';
 import type { World } from '../../../engine/sim/world.ts';
 import type { Replayer } from '../../../engine/sim/replay.ts';
@@ -30,6 +29,8 @@ export interface WorldControlOptions {
   rows: number;
   /** Terminal output of a host's shell. */
   write(hostId: string, data: string): void;
+  /** The host's terminal starts over with `data` (after a back: the replayed shell's output). */
+  redraw(hostId: string, data: string): void;
   onRows(rows: TraceRow[]): void;
   onReset(rows: TraceRow[]): void;
   onStatus(world: WorldStatus): void;
@@ -37,22 +38,15 @@ export interface WorldControlOptions {
   onFailure(message: string): void;
 }
 
-interface TypedCommand {
-  host: string;
-  atMs: number;
-}
-
 export class WorldControl {
   private readonly replayer: Replayer;
   private readonly options: WorldControlOptions;
-  private readonly shells = new Map<string, Shell>();
   private readonly sizes = new Map<string, { columns: number; rows: number }>();
   private readonly history: number[] = [];
   private pending: TraceRow[] = [];
   private unsubscribe: (() => void) | undefined;
   private pacer: Pacer | undefined;
   private activity: WorldActivity = 'paused';
-  private typed: TypedCommand | undefined;
   private notice: string | null = null;
   private lastStatus = '';
   private queue: Promise<void> = Promise.resolve();
@@ -71,36 +65,34 @@ export class WorldControl {
     return this.world().hosts.map((host) => host.name);
   }
 
-  /** Prints each host's first prompt (after a failed `postfix start`'s output) and plays. */
+  /** Opens each host's terminal (its first prompt, after a failed `postfix start`'s
+   *  output) and plays. */
   start(): void {
-    const world = this.world();
     // The list starts with everything since boot (`postfix start` on each host).
     this.pending = [];
     this.options.onReset(this.lastRows());
-    for (const [hostId, shell] of this.shells) {
-      const report = world.boot.find((boot) => boot.host === hostId);
-      if (report !== undefined && report.exitCode !== 0) this.options.write(hostId, report.output.replace(/\n/g, '\r\n'));
-      shell.start();
-    }
+    this.control(async () => {
+      const world = this.world();
+      for (const hostId of this.hostIds()) await world.terminals.open(hostId, this.sizeOf(hostId));
+    });
     this.play();
   }
 
+  /** Feeds typing to a host's terminal, in order with the controls (a key typed during a
+   *  back reaches the replayed world). */
   input(hostId: string, data: string): boolean {
-    const shell = this.shells.get(hostId);
-    if (shell === undefined) return false;
-    if (this.typed === undefined && /[\r\n]/.test(data)) {
-      this.typed = { host: hostId, atMs: this.world().nowMs() };
-      this.publish();
-    }
-    shell.input(data);
+    if (this.world().host(hostId) === undefined) return false;
+    this.control(() => this.world().terminals.input(hostId, data), false);
     return true;
   }
 
   resize(hostId: string, columns: number, rows: number): boolean {
-    const shell = this.shells.get(hostId);
-    if (shell === undefined) return false;
-    this.sizes.set(hostId, { columns, rows });
-    shell.resize(columns, rows);
+    if (this.world().host(hostId) === undefined) return false;
+    const size = { columns: Math.max(1, Math.floor(columns)), rows: Math.max(1, Math.floor(rows)) };
+    const known = this.sizes.get(hostId);
+    if (known?.columns === size.columns && known.rows === size.rows) return true;
+    this.sizes.set(hostId, size);
+    this.control(() => this.world().terminals.resize(hostId, size.columns, size.rows), false);
     return true;
   }
 
@@ -169,15 +161,15 @@ export class WorldControl {
       this.publish();
       this.detach();
       await this.replayer.seek(goal);
-      this.attach(this.world());
+      const world = this.world();
+      this.attach(world);
       this.pending = [];
       this.options.onReset(this.lastRows());
-      for (const [hostId, shell] of this.shells) {
-        // The prompt is redrawn on its own line: the old shell's half-typed line goes.
-        this.options.write(hostId, '\r\x1b[2K');
-        shell.start();
-      }
-      this.notice = `back to event ${goal} (replayed from the start)`;
+      // Each terminal shows what the replayed shell wrote, typed commands included.
+      for (const hostId of this.hostIds()) this.options.redraw(hostId, world.terminals.transcript(hostId));
+      await this.syncSizes(world);
+      const typed = world.terminals.log.filter((entry) => entry.kind === 'keys').length;
+      this.notice = `back to event ${goal} (replayed from the start${typed > 0 ? `, with ${typed} typed input${typed === 1 ? '' : 's'}` : ''})`;
       this.activity = 'paused';
     });
   }
@@ -197,26 +189,32 @@ export class WorldControl {
   }
 
   private backAvailability(): BackAvailability {
-    if (this.typed !== undefined) {
-      return {
-        enabled: false,
-        reason: `a command was typed on ${this.typed.host}; back replays only the scenario, so it cannot undo that`,
-      };
-    }
     if (this.replayer.position() === 0) return { enabled: false, reason: 'the world is at its start' };
     return { enabled: true };
   }
 
   /** Runs one control after the previous one, then streams what changed. */
-  private control(body: () => Promise<void>): void {
+  private control(body: () => Promise<void>, flush = true): void {
     this.queue = this.queue.then(async () => {
       try {
         await body();
       } catch (error) {
         this.fail(error);
       }
-      this.flush();
+      if (flush) this.flush();
     });
+  }
+
+  private sizeOf(hostId: string): { columns: number; rows: number } {
+    return this.sizes.get(hostId) ?? { columns: this.options.columns, rows: this.options.rows };
+  }
+
+  /** After a back: the replayed terminals take the page's current sizes. */
+  private async syncSizes(world: World): Promise<void> {
+    for (const hostId of world.terminals.openHosts()) {
+      const size = this.sizes.get(hostId);
+      if (size !== undefined) await world.terminals.resize(hostId, size.columns, size.rows);
+    }
   }
 
   private async stopPacer(): Promise<void> {
@@ -239,25 +237,14 @@ export class WorldControl {
     this.options.onFailure(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
   }
 
-  /** Binds trace streaming and one shell per host to `world`. */
+  /** Binds trace streaming and the terminals' output to `world`. */
   private attach(world: World): void {
-    this.unsubscribe = world.loaded.trace.subscribe((event: TraceEvent) => {
+    const unsubscribeTrace = world.loaded.trace.subscribe((event: TraceEvent) => {
       this.pending.push(traceRow(event));
       if (this.pending.length > TRACE_ROWS_MAX * 2) this.pending.splice(0, this.pending.length - TRACE_ROWS_MAX);
     });
-    this.shells.clear();
-    for (const entry of world.hosts) {
-      const hostId = entry.name;
-      const size = this.sizes.get(hostId) ?? { columns: this.options.columns, rows: this.options.rows };
-      this.shells.set(hostId, createShell({
-        host: entry.host,
-        columns: size.columns,
-        rows: size.rows,
-        write: (data) => {
-          if (data.length > 0) this.options.write(hostId, data);
-        },
-      }));
-    }
+    const unsubscribeTerminals = world.terminals.subscribe((hostId, data) => this.options.write(hostId, data));
+    this.unsubscribe = () => { unsubscribeTrace(); unsubscribeTerminals(); };
   }
 
   private detach(): void {
