@@ -47,8 +47,9 @@ export type PipelineTraceDetail =
   | { kind: 'qmgr.active'; sender: string; size: number; recipients: number }
   /** All recipients done: "ID: removed". */
   | { kind: 'qmgr.removed' }
-  /** The message outlived maximal_queue_lifetime: "ID: from=<a>, status=expired, returned to sender". */
-  | { kind: 'qmgr.expired'; sender: string }
+  /** The message outlived maximal_queue_lifetime: "ID: from=<a>, status=expired, returned to sender";
+   *  postsuper -e/-f forced it: "status=force-expired". */
+  | { kind: 'qmgr.expired'; sender: string; forced?: boolean }
   /** A message was skipped because its queue file is unreadable and moved to corrupt/:
    *  "warning: ID: ..." is a diagnostic; this records the move. No log line. */
   | { kind: 'qmgr.corrupt'; reason: string }

@@ -1,7 +1,7 @@
 // What happens to a message once every recipient has been tried: send the bounces that
 // bounce/ID holds, the success/trace notices, then either expire it (maximal_queue_lifetime,
 // bounce_queue_lifetime for the null sender: "status=expired, returned to sender" and a
-// non-delivery notice from defer/ID), warn the sender once (delay_warning_time), and move
+// non-delivery notice from defer/ID; "status=force-expired" after postsuper -e/-f), warn the sender once (delay_warning_time), and move
 // it to deferred/ with its next attempt time; or, when nothing is left, remove it.
 // Called by api.ts when a message's last delivery request finishes. Trusts the bounce
 // endpoint to send notices and the reporter to log the expiry.
@@ -119,9 +119,9 @@ export async function finishMessage(environment: QmgrEnvironment, message: Activ
   const nowSeconds = Math.floor(environment.clock.nowMs() / 1000);
   if (message.deferred) {
     const { loaded } = message;
-    if (nowSeconds >= loaded.createTimeSeconds + lifetimeSeconds(environment, message)) {
+    if (message.forceExpire || nowSeconds >= loaded.createTimeSeconds + lifetimeSeconds(environment, message)) {
       try {
-        await environment.report.expired({ queueId: id, queueName: 'active', sender: loaded.sender });
+        await environment.report.expired({ queueId: id, queueName: 'active', sender: loaded.sender, ...(message.forceExpire ? { forced: true } : {}) });
         message.deferred = false;
       } catch {
         message.deferred = true;

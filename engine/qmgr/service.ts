@@ -25,6 +25,12 @@ function settingsReader(context: ServiceContext): () => QmgrSettings {
   };
 }
 
+/** reportExpired for a message postsuper -e/-f marked: "status=force-expired". */
+function reportForceExpired(context: ServiceContext, message: { queueId: string; queueName: string; sender: string }): Promise<string | undefined> {
+  context.trace({ kind: 'qmgr.expired', queueId: message.queueId, sender: message.sender, forced: true });
+  return context.runtime.bounce().flushDeferred(message.queueId, message.queueName);
+}
+
 export function qmgrEnvironment(context: ServiceContext): QmgrEnvironment {
   const { runtime } = context;
   const { platform } = context.host;
@@ -49,7 +55,7 @@ export function qmgrEnvironment(context: ServiceContext): QmgrEnvironment {
       deferred: (request, status) => reportDeferred(context, request, status),
       bounced: (request, status) => reportBounced(context, request, status),
       sent: (request, status) => reportSent(context, request, status),
-      expired: (message) => reportExpired(context, message),
+      expired: (message) => (message.forced === true ? reportForceExpired(context, message) : reportExpired(context, message)),
     },
     trace: (input) => context.trace(input),
     warn: (text) => context.log.warn(text),

@@ -51,7 +51,7 @@ export function renderLogText(event: TraceEvent, options: RenderOptions = {}): s
     case 'qmgr.removed':
       return `${id}removed`;
     case 'qmgr.expired':
-      return `${id}from=<${event.sender}>, status=expired, returned to sender`;
+      return `${id}from=<${event.sender}>, status=${event.forced === true ? 'force-expired' : 'expired'}, returned to sender`;
     case 'delivery.status':
       return `${id}${renderDeliveryStatus(event, options)}`;
     case 'bounce.notification':

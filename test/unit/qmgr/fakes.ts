@@ -144,7 +144,7 @@ export async function createTestHost(options: {
       bounced: async (request, status) => { record(request, status, 'bounced'); await appendLog('bounce', request.queueId, status); await markDone(request, status); },
       sent: async (request, status) => { record(request, status, 'sent'); await markDone(request, status); },
       expired: async (message) => {
-        events.push({ kind: 'qmgr.expired', queueId: message.queueId, sender: message.sender });
+        events.push({ kind: 'qmgr.expired', queueId: message.queueId, sender: message.sender, ...(message.forced === true ? { forced: true } : {}) });
         bounceCalls.push(`expire ${message.queueId}`);
         await removeLog('defer', message.queueId);
         return 'NEW2';
@@ -217,7 +217,7 @@ function describe(event: ServiceTraceInput): string {
   switch (event.kind) {
     case 'qmgr.active': return `${event.queueId}: from=<${event.sender}>, size=${event.size}, nrcpt=${event.recipients} (queue active)`;
     case 'qmgr.removed': return `${event.queueId}: removed`;
-    case 'qmgr.expired': return `${event.queueId}: from=<${event.sender}>, status=expired, returned to sender`;
+    case 'qmgr.expired': return `${event.queueId}: from=<${event.sender}>, status=${event.forced === true ? 'force-expired' : 'expired'}, returned to sender`;
     case 'queue.moved': return `${event.queueId}: ${event.from} -> ${event.to}`;
     case 'delivery.request': return `${event.queueId}: ${event.transport}:${event.nexthop} ${event.recipients.join(',')}`;
     default: return event.kind;
