@@ -23,15 +23,17 @@ export interface AnvilConnectCounts {
   rate: number;
 }
 
-/** What smtpd asks of anvil (anvil_clnt_connect, _disconnect, _mail, _rcpt, _auth, _newtls). */
+/** What smtpd asks of anvil (anvil_clnt_connect, _disconnect, _mail, _rcpt, _auth, _newtls).
+ *  The answers are immediate from the host's own anvil, and promises from a worker process's
+ *  client that asks master's anvil (client.ts); callers await them either way. */
 export interface AnvilEndpoint {
-  connect(service: string, address: string): AnvilConnectCounts;
+  connect(service: string, address: string): AnvilConnectCounts | Promise<AnvilConnectCounts>;
   disconnect(service: string, address: string): void;
   /** Each returns the rate in the current unit, this event included. */
-  mail(service: string, address: string): number;
-  recipient(service: string, address: string): number;
-  auth(service: string, address: string): number;
-  newTls(service: string, address: string): number;
+  mail(service: string, address: string): number | Promise<number>;
+  recipient(service: string, address: string): number | Promise<number>;
+  auth(service: string, address: string): number | Promise<number>;
+  newTls(service: string, address: string): number | Promise<number>;
 }
 
 type RateName = 'rate' | 'mail' | 'recipient' | 'newTls' | 'auth';
@@ -69,6 +71,7 @@ function ctimeStamp(atMs: number): string {
   return formatLogTime(atMs).replace(/^(\w{3}) 0/, '$1  ');
 }
 
+/** The counters themselves: every answer is immediate. */
 export class Anvil implements AnvilEndpoint {
   private readonly remotes = new Map<string, Remote>();
   private readonly maxima = new Map<string, Maximum>();

@@ -7,8 +7,10 @@
 
 import type { RunningService, ServiceContext, ServiceProgram } from '../master/contracts.ts';
 import { Anvil, type AnvilConnectCounts, type AnvilEndpoint } from './api.ts';
+import { ANVIL_ENDPOINT_BRAND } from './client.ts';
 
 class AnvilService implements RunningService, AnvilEndpoint {
+  readonly [ANVIL_ENDPOINT_BRAND] = true;
   private readonly anvil: Anvil;
   private cancelTimer: (() => void) | undefined;
   private stopped = false;
@@ -45,9 +47,10 @@ class AnvilService implements RunningService, AnvilEndpoint {
   }
 }
 
-/** Whether a running service is an anvil (smtpd's check before it uses one). */
+/** Whether a running service is an anvil, the host's own or a worker's client of master's
+ *  (smtpd's check before it uses one). */
 export function isAnvilEndpoint(service: unknown): service is AnvilEndpoint {
-  return service instanceof AnvilService;
+  return typeof service === 'object' && service !== null && (service as { [ANVIL_ENDPOINT_BRAND]?: boolean })[ANVIL_ENDPOINT_BRAND] === true;
 }
 
 export const anvilProgram: ServiceProgram = {

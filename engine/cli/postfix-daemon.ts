@@ -8,6 +8,9 @@
 // sendmail, postqueue and mailq in other processes wake and query it. Without -c and $MAIL_CONFIG the
 // directory is ~/.mtalab/postfix, created on first use: loopback only, smtpd on
 // 127.0.0.1:2525, mail for the host itself, and queue, mailboxes and maillog under it.
+// With mtalab_smtpd_processes = N > 0 the background process forks N smtpd worker
+// processes (smtpd-workers.ts) that serve master.cf's inet smtpd services in its place;
+// a worker is this same command, entered as a node:cluster worker (smtpd-worker.ts).
 // Called by engine/cli/main.ts. Trusts node:child_process and process signals.
 
 import { spawn } from 'node:child_process';
@@ -28,6 +31,12 @@ import { startHost, type RunningHost } from '../master/runtime.ts';
 import { processInput, processOutput } from './stdio.ts';
 import { openControlChannel, type ControlChannel } from './control-channel.ts';
 import { socketMailSystemLink } from './mail-system-link.ts';
+import cluster from 'node:cluster';
+import { readMainConfig } from '../global/config/main-cf.ts';
+import { createReporter } from '../global/msg.ts';
+import { createTraceSink } from '../global/trace.ts';
+import { isWorkerSmtpd, smtpdProcessCount, smtpdWorkerMain } from './smtpd-worker.ts';
+import { createSmtpdWorkerPool, type SmtpdWorkerPool } from './smtpd-workers.ts';
 
 /** The hidden command the background process runs. */
 export const MASTER_COMMAND = '__master';
@@ -179,6 +188,7 @@ export async function postfixCommand(argv: string[]): Promise<number> {
 /** The background process: runs the host until SIGTERM. Reports to its parent over IPC. */
 export async function masterDaemon(argv: string[]): Promise<number> {
   const directory = resolve(configOption(argv) ?? process.env.MAIL_CONFIG ?? defaultPostfixDirectory());
+  if (cluster.isWorker) return smtpdWorkerMain(directory);
   const report = (message: DaemonMessage): void => {
     if (process.send !== undefined && process.connected) process.send(message);
   };
@@ -186,7 +196,11 @@ export async function masterDaemon(argv: string[]): Promise<number> {
   const stderr: OutputStream = { isTty: false, write: (data) => { failure += typeof data === 'string' ? data : new TextDecoder().decode(data); } };
   let runtime: RunningHost;
   try {
-    runtime = await startHost({ host: realHost(directory, true), configDirectory: directory, stderr });
+    runtime = await startHost({
+      host: realHost(directory, true), configDirectory: directory, stderr,
+      // With worker processes, master leaves the inet smtpd services to them.
+      selectEntries: (entries, config) => (smtpdProcessCount(config) > 0 ? entries.filter((entry) => !isWorkerSmtpd(entry)) : [...entries]),
+    });
   } catch (error) {
     report({ kind: 'failed', text: failure || `master: fatal: ${error instanceof Error ? error.message : String(error)}\n` });
     return 1;
@@ -199,12 +213,15 @@ export async function masterDaemon(argv: string[]): Promise<number> {
     report({ kind: 'failed', text: `master: fatal: bind ${error instanceof Error ? error.message : String(error)}\n` });
     return 1;
   }
+  const workers = createSmtpdWorkerPool(runtime, directory);
+  await workers.resize();
   // Services with wakeups keep the event loop busy; this keeps it alive without them.
   const keepAlive = setInterval(() => undefined, 3_600_000);
   let stopping = false;
   const stop = async (signal: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    await workers.stop();
     await channel.close();
     await runtime.stop(signal);
     clearInterval(keepAlive);
@@ -212,9 +229,30 @@ export async function masterDaemon(argv: string[]): Promise<number> {
   };
   process.on('SIGTERM', () => { void stop(15); });
   process.on('SIGINT', () => { void stop(2); });
-  process.on('SIGHUP', () => { void runtime.reload().then(() => channel.synchronise()).catch(() => undefined); });
+  process.on('SIGHUP', () => { void reloadWithWorkers(runtime, directory, workers).then(() => channel.synchronise()).catch(() => undefined); });
   process.on('SIGUSR1', () => { runtime.trigger('qmgr', 'flush-deferred'); });
   report({ kind: 'ready', pid: process.pid });
   if (process.connected) process.disconnect();
   return new Promise<number>(() => undefined);
+}
+
+/** SIGHUP with workers: when mtalab_smtpd_processes goes to 0 the workers end before master
+ *  takes the inet smtpd services back (their listening sockets must close first);
+ *  otherwise master reloads, then the workers follow. */
+async function reloadWithWorkers(runtime: RunningHost, directory: string, workers: SmtpdWorkerPool): Promise<void> {
+  // A quiet look ahead: runtime.reload() reads main.cf again and logs its warnings once.
+  const quiet = createTraceSink(runtime.host.platform.clock);
+  const quietHost = { ...runtime.host, platform: { ...runtime.host.platform, trace: quiet } };
+  const next = await readMainConfig({
+    fs: runtime.host.platform.fs, directory, host: quietHost, directoryIsExplicit: true,
+    reporter: createReporter({ program: 'master', host: quietHost, pid: runtime.pid, stderr: { isTty: false, write: () => undefined } }),
+  }).catch(() => undefined);
+  if (next !== undefined && smtpdProcessCount(next) === 0) {
+    await workers.resize(0);
+    await runtime.reload();
+    return;
+  }
+  await runtime.reload();
+  workers.reload();
+  await workers.resize();
 }

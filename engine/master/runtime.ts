@@ -7,7 +7,9 @@
 // real-mode daemon (engine/cli) and the pipeline test harness. Trusts the config readers
 // for diagnostics (a broken main.cf/master.cf is fatal before anything starts). Waits only
 // through platform.timers. Models src/master/master.c, master_ent.c, master_wakeup.c and
-// master_sig.c (reload on SIGHUP, "terminating on signal 15").
+// master_sig.c (reload on SIGHUP, "terminating on signal 15"). In real mode with smtpd
+// worker processes the same runtime also runs inside each worker (role 'worker', a subset
+// of master.cf chosen by selectEntries, triggers for master's services sent out).
 
 import type { OutputStream } from '../admin/command.ts';
 import type { MainConfig } from '../global/config/main-cf.ts';
@@ -48,6 +50,19 @@ export interface StartHostOptions {
   programs?: Readonly<Record<string, ServiceProgram>>;
   /** Where master's own fatal/warning text goes besides the maillog (real mode: stderr). */
   stderr?: OutputStream;
+  /** The master.cf entries this process runs, from all of them (real mode with smtpd worker
+   *  processes: master leaves the inet smtpd entries to the workers, a worker runs only
+   *  those and what they call). Default: every entry. */
+  selectEntries?: (entries: readonly MasterEntry[], config: MainConfig) => MasterEntry[];
+  /** 'worker': a process that serves some of master's services (engine/cli/smtpd-worker.ts):
+   *  it writes no pid file, logs no master lines and leaves the queue directories to master. */
+  role?: 'master' | 'worker';
+  /** Where a trigger goes whose service does not run in this process (a worker's cleanup
+   *  waking qmgr in master's process). */
+  remoteTrigger?: (serviceName: string, reason: TriggerReason) => void;
+  /** The pid of a service, when it is a real process's (a worker's smtpd); default: the
+   *  host's next pid. */
+  pidFor?: (entry: MasterEntry) => number | undefined;
 }
 
 export interface RunningHost extends HostRuntime {
@@ -126,9 +141,11 @@ class HostMaster implements HostMasterHandle {
   private readonly instances = new Map<string, ServiceInstance>();
   private readonly skippedEntries: MasterEntry[] = [];
   private writer: MaillogWriter | undefined;
+  private readonly options: StartHostOptions;
   state: 'new' | 'running' | 'stopped' = 'new';
 
   constructor(options: StartHostOptions) {
+    this.options = options;
     this.host = options.host;
     this.configDirectory = options.configDirectory ?? options.host.defaultConfigDirectory;
     this.table = options.programs ?? defaultPrograms;
@@ -150,18 +167,28 @@ class HostMaster implements HostMasterHandle {
     return this.mailQueueValue;
   }
 
+  private get isWorker(): boolean { return this.options.role === 'worker'; }
+
+  /** master.cf's entries as this process runs them (selectEntries). */
+  private async readEntries(config: MainConfig): Promise<MasterEntry[]> {
+    const entries = await readMasterConfig(this.host.platform.fs, this.configDirectory, this.reporter);
+    return this.options.selectEntries === undefined ? entries : this.options.selectEntries(entries, config);
+  }
+
   async start(): Promise<void> {
     const config = await this.readMain();
-    const entries = await readMasterConfig(this.host.platform.fs, this.configDirectory, this.reporter);
+    const entries = await this.readEntries(config);
     this.applyMain(config);
     await this.startMaillog();
     const queueDirectory = config.get('queue_directory') ?? '/var/spool/postfix';
-    await createQueueDirectories(this.host.platform.fs, queueDirectory);
-    await this.host.platform.fs.writeFile(masterPidPath(queueDirectory), masterPidText(this.pid), { mode: 0o644 });
+    if (!this.isWorker) {
+      await createQueueDirectories(this.host.platform.fs, queueDirectory);
+      await this.host.platform.fs.writeFile(masterPidPath(queueDirectory), masterPidText(this.pid), { mode: 0o644 });
+    }
     this.state = 'running';
     this.lifecycle('started');
     await this.startServices(entries);
-    this.warnSkipped();
+    if (!this.isWorker) this.warnSkipped();
   }
 
   /** One line for the master.cf entries whose programs mtalab does not have yet. */
@@ -173,7 +200,7 @@ class HostMaster implements HostMasterHandle {
   async reload(): Promise<void> {
     if (this.state !== 'running') return;
     const config = await this.readMain();
-    const entries = await readMasterConfig(this.host.platform.fs, this.configDirectory, this.reporter);
+    const entries = await this.readEntries(config);
     this.applyMain(config);
     this.lifecycle('reload');
     this.skippedEntries.length = 0;
@@ -196,7 +223,7 @@ class HostMaster implements HostMasterHandle {
     this.lifecycle('terminating', signal);
     for (const [key, instance] of [...this.instances].reverse()) await this.stopInstance(key, instance);
     try {
-      await this.host.platform.fs.unlink(masterPidPath(this.config().get('queue_directory') ?? '/var/spool/postfix'));
+      if (!this.isWorker) await this.host.platform.fs.unlink(masterPidPath(this.config().get('queue_directory') ?? '/var/spool/postfix'));
     } catch {
       // Postfix leaves a stale pid file too; status checks the process, not the file.
     }
@@ -212,6 +239,10 @@ class HostMaster implements HostMasterHandle {
 
   trigger(serviceName: string, reason: TriggerReason = 'wakeup'): void {
     const instance = this.instances.get(serviceName);
+    if (instance === undefined && this.state === 'running' && this.options.remoteTrigger !== undefined) {
+      this.options.remoteTrigger(serviceName, reason);
+      return;
+    }
     if (instance === undefined || this.state !== 'running') return;
     if (!instance.used) {
       instance.used = true;
@@ -289,6 +320,7 @@ class HostMaster implements HostMasterHandle {
   }
 
   private lifecycle(event: 'started' | 'reload' | 'terminating', signal?: number): void {
+    if (this.isWorker) return;
     this.host.platform.trace.emit({
       kind: 'master.lifecycle', event, configDirectory: this.configDirectory,
       ...(signal === undefined ? {} : { signal }),
@@ -306,7 +338,7 @@ class HostMaster implements HostMasterHandle {
         this.skippedEntries.push(entry);
         continue;
       }
-      const pid = this.host.nextPid();
+      const pid = this.options.pidFor?.(entry) ?? this.host.nextPid();
       const config = await this.readServiceConfig(entry, pid);
       const instance = new ServiceInstance({ host: this.host, runtime: this, entry, program, config, pid });
       this.instances.set(key, instance);

@@ -34,7 +34,7 @@ export async function connectLimits(protocol: SmtpdProtocol): Promise<boolean> {
   // namadr_list_match() error does not match.
   const exempt = await security.limits.exceptions.match(client.name, client.address).catch(() => false);
   if (exempt) return true;
-  const counts = anvil.connect(security.serviceName, client.address);
+  const counts = await anvil.connect(security.serviceName, client.address);
   session.anvilConnected = true;
   const limits = security.limits;
   const myhostname = protocol.settings.myhostname;
@@ -77,9 +77,9 @@ export async function eventLimit(protocol: SmtpdProtocol, event: EventName): Pro
   const limit = security.limits[spec.limit];
   if (limit <= 0) return true;
   const address = protocol.session.client.address;
-  const rate = event === 'mail' ? anvil.mail(security.serviceName, address)
+  const rate = await (event === 'mail' ? anvil.mail(security.serviceName, address)
     : event === 'recipient' ? anvil.recipient(security.serviceName, address)
-      : anvil.auth(security.serviceName, address);
+      : anvil.auth(security.serviceName, address));
   if (rate <= limit) return true;
   protocol.env.log.warn(`${spec.warning}: ${rate} from ${protocol.session.namaddr} for service ${security.serviceName}`);
   await protocol.reply(spec.reply(address));
