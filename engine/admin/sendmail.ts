@@ -2,7 +2,8 @@
 // from standard input and hands it to postdrop, which drops it into maildrop/ and wakes
 // pickup; the other modes run another Postfix command as Postfix's sendmail execs it:
 // -bp → postqueue -p, -q → postqueue -f, -qR → postqueue -s, -qI → postqueue -i,
-// -bi → postalias, -bd → postfix start, -bs → smtpd -S (not in mtalab yet), -bh/-bH nothing.
+// -bi → postalias, -bd → postfix start, -bs → smtpd -S (an SMTP dialog on stdin/stdout that
+// submits through postdrop: engine/smtpd/standalone.ts), -bh/-bH nothing.
 // The submitting user is the shell's user ($USER in the host's /etc/passwd, root = 0), or
 // $MTALAB_UID when a caller states the uid outright. Every fatal error exits 75, as the real
 // sendmail's run-time error handler makes it.
@@ -29,6 +30,7 @@ import { postdrop } from '../postdrop/api.ts';
 import { buildSubmission, inputRecords, type FixLineEndings, type InputRecord } from '../postdrop/submission.ts';
 import { TraceFlag } from '../postdrop/stream.ts';
 import { RecordType } from '../global/queue/record.ts';
+import { runStandaloneSmtpd } from '../smtpd/standalone.ts';
 import { PlatformError, describeCode } from '../platform/types.ts';
 
 /** EX_TEMPFAIL: sendmail's exit status after any fatal error. */
@@ -85,11 +87,28 @@ async function sendmailMode(setup: Omit<SendmailRun, 'options'>, program: string
     case 'newaliases': return newaliasesMode(run);
     case 'user':
       requireNoRecipient(options, reporter, 'stand-alone mode requires no recipient');
-      // TODO(#4): sendmail -bs runs smtpd on stdin/stdout (smtpd -S); until then it fails as a
-      // Postfix without smtpd would.
-      return reporter.fatal(`execv ${config.get('daemon_directory') ?? '/usr/libexec/postfix'}/smtpd: No such file or directory`);
+      return standaloneMode(run);
     case 'ignore': return 0;
   }
+}
+
+/** -bs: smtpd -S, with the invoking user's rights; its log lines go where sendmail's do,
+ *  nothing to stderr (smtpd's diagnostics are the maillog's). */
+async function standaloneMode(run: SendmailRun): Promise<number> {
+  const { context, config } = run;
+  const fs = context.host.platform.fs;
+  const host = loggingHost(context.host, run.uid);
+  const pid = context.host.nextPid();
+  const silent = { write: () => undefined, isTty: false };
+  const gid = (await lookupGroup(fs, config.get('setgid_group') ?? 'postdrop'))?.gid;
+  return runStandaloneSmtpd({
+    host, config, pid, uid: run.uid, ...(gid === undefined ? {} : { gid }),
+    stdin: context.stdin, stdout: context.stdout,
+    log: createReporter({ program: 'smtpd', host, pid, stderr: silent }),
+    postdropLog: (postdropPid) => createReporter({ program: 'postdrop', host: context.host, pid: postdropPid, stderr: context.stderr }),
+    postdropPid: () => context.host.nextPid(),
+    trigger: () => wakePickup(context, config, run.directory),
+  });
 }
 
 interface SendmailRun {

@@ -5,7 +5,8 @@
 // size limit makes it fail ("uid=N: File too large"). A complete file gets mode 0744 and is
 // synced before success is reported; only then is pickup woken. Without a running host the
 // file simply waits in maildrop/ for the next pickup scan, as with a stopped Postfix.
-// Called by sendmail (engine/admin/sendmail.ts), postsuper -r style requeueing and tests.
+// Called by sendmail (engine/admin/sendmail.ts), smtpd -S (engine/smtpd/standalone.ts:
+// openPostdrop, the file made at the first recipient and completed after DATA) and tests.
 // Trusts the queue library; trusts nothing in the records (they come from a user).
 // Models src/postdrop/postdrop.c and mail_stream_file/mail_stream_finish_file.
 
@@ -66,9 +67,27 @@ interface CopyOutcome {
   validated: boolean;
 }
 
+/** A maildrop file that exists (its queue id is known) and waits for its records: what
+ *  smtpd -S (sendmail -bs) holds open from the first recipient to the end of DATA. */
+export interface OpenedPostdrop {
+  readonly queueId: string;
+  /** Copies the records after postdrop's own time record, as postdrop() does. */
+  complete(records: Iterable<SubmissionRecord>): Promise<PostdropResult>;
+  /** The submission was given up (RSET, end of input): the partial file is removed. */
+  abandon(): Promise<void>;
+}
+
 /** Writes one submission into maildrop/. Never throws for what a user sent: a malformed
  *  stream is a fatal diagnostic and status BAD, with the partial file removed. */
 export async function postdrop(request: PostdropRequest): Promise<PostdropResult> {
+  const opened = await openPostdrop(request);
+  if (!('complete' in opened)) return opened;
+  return opened.complete(request.records);
+}
+
+/** Creates the maildrop file (0644, owned by the user) before any record is known, as
+ *  postdrop does before it reads its input; a failure is a PostdropResult. */
+export async function openPostdrop(request: Omit<PostdropRequest, 'records'>): Promise<OpenedPostdrop | PostdropResult> {
   const { host, queue, reporter } = request;
   const platform = host.platform;
   let entered: EnteredFile;
@@ -92,6 +111,26 @@ export async function postdrop(request: PostdropRequest): Promise<PostdropResult
     });
   };
   await giveToUser(request, entered);
+  let used = false;
+  return {
+    queueId: entered.id,
+    abandon: async () => {
+      if (used) return;
+      used = true;
+      await removePartial();
+    },
+    complete: async (records) => {
+      if (used) return { status: CleanupStatus.bad, queueId: entered.id, reason: '' };
+      used = true;
+      return completeFile({ ...request, records }, entered, removePartial);
+    },
+  };
+}
+
+/** postdrop's copy loop and the end of the file, once the file exists. */
+async function completeFile(request: PostdropRequest, entered: EnteredFile, removePartial: () => Promise<void>): Promise<PostdropResult> {
+  const { host, queue, reporter } = request;
+  const platform = host.platform;
   const buffer = new FileBuffer(request.messageSizeLimit);
   buffer.put(RecordType.time, `${entered.time.seconds} ${entered.time.microseconds}`);
   let outcome: CopyOutcome;
@@ -137,7 +176,7 @@ function describeFileTooLarge(): string {
 }
 
 /** chown to the submitting user, where the file system can (a root process in sim). */
-async function giveToUser(request: PostdropRequest, entered: EnteredFile): Promise<void> {
+async function giveToUser(request: Omit<PostdropRequest, 'records'>, entered: EnteredFile): Promise<void> {
   const fs = request.queue.fs;
   if (fs.chown === undefined) return;
   const stat = await entered.handle.stat();
