@@ -9,9 +9,11 @@
 // real mode's sockets, engine/cli/mail-system-link.ts) when it has one, else the
 // simulation's per-host master registry.
 // Called through the command table (engine/admin/index.ts) and by sendmail -bp.
-// Models src/postqueue/postqueue.c, the flush client (src/global/flush_clnt.c) and the
-// flush server's "send file"/"send site" (src/flush/flush.c, without per-site logs: the
-// deferred queue is searched for the site's recipients instead).
+// -s and -i ask the flush service (engine/flush/) when the link reaches one (the
+// simulation's); a link that cannot (real mode's, until public/flush is served) falls back
+// to doing the server's work here, searching the deferred queue for the site's recipients
+// instead of reading a per-site log.
+// Models src/postqueue/postqueue.c and the flush client (src/global/flush_clnt.c).
 
 import type { CommandContext, CommandMain } from './command.ts';
 import { readMainConfig, type MainConfig } from '../global/config/main-cf.ts';
@@ -29,6 +31,8 @@ import { withHostMaillog } from '../master/host-maillog.ts';
 import { runningHost } from '../master/registry.ts';
 import type { TriggerReason } from '../master/contracts.ts';
 import { showQueue, type ShowqEndpoint } from '../showq/api.ts';
+import { isFlushEndpoint, type FlushEndpoint, type FlushStatus } from '../flush/api.ts';
+import { flushSendFile, flushSendSite } from '../flush/client.ts';
 import { showqSettings } from '../showq/service.ts';
 import { walkQueue, checkQueueFileOpenable } from '../global/queue/scan-dir.ts';
 import { formatJson, formatMailq } from '../showq/format.ts';
@@ -37,6 +41,9 @@ import { formatJson, formatMailq } from '../showq/format.ts';
 export const POSTQUEUE_EXIT_UNAVAILABLE = 69;
 /** EX_TEMPFAIL: sendmail's (mailq's) exit status for a fatal error. */
 const SENDMAIL_EXIT_TEMPFAIL = 75;
+/** EX_USAGE: a request the flush server called bad. EX_SOFTWARE: a status it should not give. */
+const POSTQUEUE_EXIT_USAGE = 64;
+const POSTQUEUE_EXIT_SOFTWARE = 70;
 const USAGE = 'usage: postqueue -f | postqueue -i queueid | postqueue -j | postqueue -p | postqueue -s site';
 /** What %.100s keeps of a bad site or id in postqueue's complaint. */
 const ECHO_LENGTH_MAX = 100;
@@ -62,6 +69,10 @@ export const simMailSystemLink: MailSystemLink = {
   async running(host, config) {
     return runningHost(host, config.configDirectory) !== undefined;
   },
+  async flush(host, config) {
+    const service = runningHost(host, config.configDirectory)?.service(config.get('flush_service_name') ?? 'flush');
+    return isFlushEndpoint(service) ? service : undefined;
+  },
 };
 
 type Mode = 'list' | 'json' | 'flush' | 'site' | 'file';
@@ -70,6 +81,8 @@ interface Invocation {
   context: CommandContext;
   config: MainConfig;
   reporter: Reporter;
+  /** The reporter whose fatal() takes its own exit status. */
+  base: Reporter;
   link: MailSystemLink;
 }
 
@@ -127,7 +140,7 @@ export function createPostqueueMain(link: MailSystemLink): CommandMain {
     const config = await readMainConfig({ fs: host.platform.fs, directory, reporter, host, directoryIsExplicit: explicit !== undefined });
     return withHostMaillog(host, config, async () => {
       await changeToQueueDirectory(context, config, reporter);
-      const call: Invocation = { context, config, reporter, link };
+      const call: Invocation = { context, config, reporter, base, link };
       switch (mode) {
         case 'list':
         case 'json':
@@ -196,6 +209,7 @@ async function flushSite(call: Invocation, site: string): Promise<void> {
   const { context, config, reporter, link } = call;
   const verdict = site.startsWith('[') ? checkMailhostLiteral(site) : checkHostname(site);
   if (!verdict.ok) reporter.fatal(`Cannot flush mail queue - invalid destination: "${echo(site)}"`);
+  if (link.flush !== undefined) return reportFlushStatus(call, site, await flushSendSite(await flushClientOf(call), site), true);
   const list = await openMatchList({
     parameterName: 'fast_flush_domains', value: config.get('fast_flush_domains') ?? '', kind: 'domain',
     parentMatchesSubdomains: config.getList('parent_domain_matches_subdomains').includes('fast_flush_domains'),
@@ -219,11 +233,39 @@ async function flushSite(call: Invocation, site: string): Promise<void> {
 async function flushFile(call: Invocation, id: string): Promise<void> {
   const { context, config, reporter, link } = call;
   if (!isQueueIdSyntaxOk(id)) reporter.fatal(`Cannot flush queue ID - invalid name: "${echo(id)}"`);
+  if (link.flush !== undefined) return reportFlushStatus(call, id, await flushSendFile(await flushClientOf(call), id), false);
   await requireFlushService(call);
   const queue = queueOf(context, config);
   if (await moveToIncoming(queue, id)) {
     await link.trigger(context.host, config, config.get('queue_service_name') ?? 'qmgr', 'scan-incoming');
   }
+}
+
+/** A flush client over the link's flush service (looked up once per command). */
+async function flushClientOf(call: Invocation) {
+  const { context, config, reporter, link } = call;
+  const endpoint: FlushEndpoint | undefined = await link.flush?.(context.host, config);
+  return { config: () => config, fs: context.host.platform.fs, reporter, endpoint: () => endpoint };
+}
+
+/** flush_site()/flush_file(): what postqueue says for each flush status. */
+async function reportFlushStatus(call: Invocation, name: string, status: FlushStatus, site: boolean): Promise<void> {
+  const { reporter, base } = call;
+  switch (status) {
+    case 'ok': return;
+    case 'bad': return base.fatal(`Invalid request: "${name}"`, POSTQUEUE_EXIT_USAGE);
+    case 'fail':
+      if (!await call.link.running(call.context.host, call.config)) await requireFlushService(call);
+      return reporter.fatal('Cannot flush mail queue - mail system is down');
+    case 'deny':
+      if (site) return reporter.fatal(`Flush service is not configured for destination "${name}"`);
+      return base.fatal(`Unexpected flush server reply status ${flushStatusNumber(status)}`, POSTQUEUE_EXIT_SOFTWARE);
+  }
+}
+
+/** flush_clnt.h's numbers, for postqueue's "unexpected status" complaint. */
+function flushStatusNumber(status: FlushStatus): number {
+  return { ok: 0, fail: -1, bad: 3, deny: 4 }[status];
 }
 
 /** The flush service runs only with the mail system; its client's complaint otherwise. */

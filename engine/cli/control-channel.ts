@@ -44,6 +44,7 @@ export function triggerBytes(reason: TriggerReason): string {
   switch (reason) {
     case 'scan-incoming': return 'I';
     case 'flush-deferred': return 'FA';
+    case 'flush-dead': return 'F';
     case 'wakeup': return 'W';
   }
 }

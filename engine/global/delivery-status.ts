@@ -11,6 +11,7 @@
 import type { DeliveryRequest, RecipientStatus, ServiceContext } from '../master/contracts.ts';
 import type { DeliveryDelays, DeliveryStatusName } from './trace-pipeline.ts';
 import { markRecipientDone } from './queue/queue-file.ts';
+import { noteDeferredRecipient } from '../flush/client.ts';
 
 /** Time stamps an agent may pass (all milliseconds on the platform clock), Postfix's
  *  MSG_STATS: when the agent got the request, when its connection was set up (smtp,
@@ -189,6 +190,7 @@ async function reportDeferredChecked(context: ServiceContext, request: DeliveryR
   }
   logDelivery(context, request, delayed, logStatus, timings);
   if (request.flags?.record === true) await appendTrace(context, request, delayed);
+  await noteDeferredRecipient(context, request.queueId, status.recipient.address);
 }
 
 /** bounce_append() + deliver_completed(): the recipient failed for good and bounce/ID

@@ -12,6 +12,7 @@ import type { Host } from './host.ts';
 import type { MainConfig } from './config/main-cf.ts';
 import type { TriggerReason } from '../master/contracts.ts';
 import type { ShowqEndpoint } from '../showq/api.ts';
+import type { FlushEndpoint } from '../flush/api.ts';
 
 /** How client programs reach the running mail system of a configuration directory. */
 export interface MailSystemLink {
@@ -21,4 +22,7 @@ export interface MailSystemLink {
   trigger(host: Host, config: MainConfig, service: string, reason: TriggerReason): Promise<boolean>;
   /** Whether the mail system runs (the flush service's requests need it). */
   running(host: Host, config: MainConfig): Promise<boolean>;
+  /** The flush service (public/flush), or undefined when it does not run. A link without
+   *  this method cannot reach one: postqueue -s/-i then act on the queue themselves. */
+  flush?(host: Host, config: MainConfig): Promise<FlushEndpoint | undefined>;
 }

@@ -45,9 +45,10 @@ export interface RunningService {
   wake?(reason: TriggerReason): void;
 }
 
-/** Postfix's trigger requests: a plain wakeup, qmgr's "scan deferred too" (flush), and
- *  the request to scan incoming (after cleanup queued a message). */
-export type TriggerReason = 'wakeup' | 'scan-incoming' | 'flush-deferred';
+/** Postfix's trigger requests: a plain wakeup, qmgr's "scan deferred too" (flush), the
+ *  request to scan incoming (after cleanup queued a message), and qmgr's "forget dead
+ *  destinations" (QMGR_REQ_FLUSH_DEAD, which flush(8) sends before it moves a site's mail). */
+export type TriggerReason = 'wakeup' | 'scan-incoming' | 'flush-deferred' | 'flush-dead';
 
 /** One program implementation; master calls start() for a master.cf entry whose command
  *  names it. The returned object may also implement the endpoint of its kind. */

@@ -20,6 +20,7 @@ import { showqProgram } from '../showq/service.ts';
 import { smtpdProgram } from '../smtpd/service.ts';
 import { lmtpProgram, smtpProgram } from '../smtp/service.ts';
 import { anvilProgram } from '../anvil/service.ts';
+import { flushProgram } from '../flush/service.ts';
 
 /** Programs by master.cf command name. bounce/defer/trace all run "bounce"; error/retry
  *  both run "error". */
@@ -39,6 +40,7 @@ export const programs: Readonly<Record<string, ServiceProgram>> = {
   smtp: smtpProgram,
   lmtp: lmtpProgram,
   anvil: anvilProgram,
+  flush: flushProgram,
 };
 
 /** The program for a command, if mtalab implements it. */

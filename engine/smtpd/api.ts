@@ -13,6 +13,7 @@
 // smtpd_chat.c (Postfix 3.7).
 
 import type { Reporter } from '../global/msg.ts';
+import type { FlushClient } from '../flush/client.ts';
 import type { CleanupEndpoint, ServiceTraceInput } from '../master/contracts.ts';
 import type { Timers, TlsInfo, TlsOptions } from '../platform/types.ts';
 import type { SmtpdSecurity } from './security.ts';
@@ -46,6 +47,9 @@ export interface SmtpdEnvironment {
   trace(event: ServiceTraceInput): void;
   /** TLS, SASL, anvil limits, sender login maps (security.ts); absent: all off. */
   security?: SmtpdSecurity;
+  /** The fast flush client ETRN asks (engine/flush/client.ts); absent: ETRN is refused as
+   *  for a site that fast_flush_domains does not list. */
+  flush?: FlushClient;
 }
 
 /** Where the core writes: bytes to the client, and the end of the connection. */

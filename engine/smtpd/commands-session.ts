@@ -13,6 +13,7 @@ import { replies } from './replies.ts';
 import { announcesStartTls } from './starttls.ts';
 import { authEhloKeywords } from './auth.ts';
 import type { Word } from './tokens.ts';
+import { flushSendSite } from '../flush/client.ts';
 
 /** collapse_args(): the words after the verb as one argument. */
 export function collapse(words: readonly Word[], from = 1): string {
@@ -166,11 +167,26 @@ export async function etrnCommand(protocol: SmtpdProtocol, words: readonly Word[
     await protocol.replyText(denied);
     return false;
   }
-  // There is no fast flush service: every site is refused as flush(8) refuses a domain
-  // that fast_flush_domains does not list.
-  protocol.env.log.warn(`reject: ETRN ${domain.slice(0, 100)}... from ${session.namaddr}`);
-  await protocol.reply(replies.etrnDenied(domain));
-  return false;
+  // flush_send_site(): the fast flush service moves the site's deferred mail to incoming.
+  // Without a flush client (a core built without master) the site counts as not eligible.
+  const status = protocol.env.flush === undefined ? 'deny' : await flushSendSite(protocol.env.flush, domain);
+  switch (status) {
+    case 'ok':
+      await protocol.reply(replies.etrnStarted);
+      return true;
+    case 'deny':
+      protocol.env.log.warn(`reject: ETRN ${domain.slice(0, 100)}... from ${session.namaddr}`);
+      await protocol.reply(replies.etrnDenied(domain));
+      return false;
+    case 'bad':
+      protocol.env.log.warn(`bad ETRN ${domain.slice(0, 100)}... from ${session.namaddr}`);
+      await protocol.reply(replies.etrnUnable);
+      return false;
+    case 'fail':
+      protocol.env.log.warn('unable to talk to fast flush service');
+      await protocol.reply(replies.etrnUnable);
+      return false;
+  }
 }
 
 /** XCLIENT and XFORWARD from a client that smtpd_authorized_xclient_hosts does not list. */

@@ -18,6 +18,7 @@ import { saslLogFields } from './auth.ts';
 import { quoteLocalPart } from '../global/address/index.ts';
 import { openSmtpdSecurity } from './security.ts';
 import type { AnvilEndpoint } from '../anvil/api.ts';
+import type { FlushClient } from '../flush/client.ts';
 
 export interface SmtpdEnvironmentOptions {
   config: MainConfig;
@@ -30,6 +31,8 @@ export interface SmtpdEnvironmentOptions {
   anvil?: () => AnvilEndpoint | undefined;
   /** The master.cf service name ("smtp"), for anvil and the limit warnings. */
   serviceName?: string;
+  /** The fast flush client for ETRN (service.ts gives master's flush service). */
+  flush?: FlushClient;
 }
 
 export async function createSmtpdEnvironment(options: SmtpdEnvironmentOptions): Promise<SmtpdEnvironment> {
@@ -82,6 +85,7 @@ export async function createSmtpdEnvironment(options: SmtpdEnvironmentOptions): 
     log: options.log,
     trace: options.trace,
     security,
+    ...(options.flush === undefined ? {} : { flush: options.flush }),
   };
 }
 

@@ -58,6 +58,8 @@ export const replies = {
   etrnInTransaction: reply(503, 'Error: MAIL transaction in progress'),
   etrnNeedHelo: reply(503, 'Error: send HELO/EHLO first'),
   etrnDenied: (domain: string) => reply(459, `<${domain}>: service unavailable`),
+  etrnStarted: reply(250, 'Queuing started'),
+  etrnUnable: reply(458, 'Unable to queue messages'),
   badSender: reply(501, '5.1.7 Bad sender address syntax'),
   badRecipient: reply(501, '5.1.3 Bad recipient address syntax'),
   badSize: reply(501, '5.5.4 Bad message size syntax'),

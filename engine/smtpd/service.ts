@@ -14,6 +14,7 @@ import { openSmtpdSession, type SmtpdConnection, type SmtpdEnvironment } from '.
 import { createSmtpdEnvironment } from './environment.ts';
 import { lookupClient } from './peer.ts';
 import { isAnvilEndpoint } from '../anvil/service.ts';
+import { serviceFlushClient } from '../flush/client.ts';
 
 /** Connections one smtpd service serves at once (master.cf maxproc; default_process_limit). */
 export const SESSIONS_MAX_DEFAULT = 100;
@@ -60,6 +61,7 @@ class SmtpdService implements RunningService {
           config, platform: context.host.platform, log: context.log, trace: (event) => context.trace(event),
           cleanup: () => context.runtime.cleanup(), rewrite: () => context.runtime.rewrite(),
           serviceName: context.serviceName,
+          flush: serviceFlushClient(context),
           anvil: () => {
             const anvil = context.runtime.service('anvil');
             return isAnvilEndpoint(anvil) ? anvil : undefined;
