@@ -9,39 +9,19 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startServer, type RunningServer } from '../../engine/cli/serve.ts';
+import type { Page } from 'playwright-core';
+import { lastLineOf, openBrowserSession, openEngine, pollFor, resultsDirectory, type BrowserSession } from './browser.ts';
 
-const repositoryRoot = new URL('../..', import.meta.url).pathname;
-const resultsDirectory = join(repositoryRoot, 'test-results');
 const waitMs = 15_000;
 const pollMs = 100;
 
-const browserArguments = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
-let buildDirectory = '';
-let server: RunningServer | undefined;
-let browser: Browser | undefined;
+let session: BrowserSession | undefined;
 let page: Page;
-const pageProblems: string[] = [];
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, limitMs = waitMs): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (let attempt = 0; attempt < limitMs / pollMs + 1; attempt += 1) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) break;
-    await new Promise((resolveWait) => setTimeout(resolveWait, pollMs));
-  }
-  const screen = await terminalText().catch(() => '(unreadable)');
-  throw new Error(`timed out waiting for ${what}; the terminal shows:\n${screen}`);
+  return pollFor(what, probe, { limitMs, pollMs }, async () => `the terminal shows:\n${await terminalText()}`);
 }
 
 function terminalText(): Promise<string> {
@@ -50,7 +30,7 @@ function terminalText(): Promise<string> {
 
 /** The last line without trailing blanks (a prompt ends in one). */
 function lastLine(text: string): string {
-  return text.slice(text.lastIndexOf('\n') + 1).trimEnd();
+  return lastLineOf(text).trimEnd();
 }
 
 /** Types `line` and Enter, waits until the last line is `until` (a prompt); returns the
@@ -69,33 +49,13 @@ async function run(line: string, until: RegExp = /^[a-z]+@mail:\S*[#$]$/): Promi
 
 describe('mail through the running Postfix in the page', { timeout: 180_000 }, () => {
   before(async () => {
-    buildDirectory = mkdtempSync(join(tmpdir(), 'mtalab-e2e-mail-'));
-    const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn', '--outDir', buildDirectory, '--emptyOutDir'], {
-      cwd: repositoryRoot, stdio: 'inherit', timeout: 180_000,
-    });
-    assert.equal(build.status, 0, 'vite build failed');
-    server = await startServer({ root: buildDirectory, port: 0 });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: browserArguments, timeout: 30_000 });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageProblems.push(`console error: ${message.text()}`);
-    });
-    await page.goto(server.url, { waitUntil: 'load', timeout: waitMs });
-    await waitFor('the engine and the first prompt', () => page.evaluate(() => {
-      const hook = window.__mtalab;
-      if (hook?.status() === 'failed') return `failed: ${hook.failure()}`;
-      return hook?.status() === 'ready' && hook.terminalText().trimEnd().endsWith('#') ? 'ready' : undefined;
-    }).then((state) => {
-      if (state?.startsWith('failed')) throw new Error(`the engine ${state}`);
-      return state;
-    }));
+    session = await openBrowserSession({ freshBuildPrefix: 'mtalab-e2e-mail-', viewport: { width: 1280, height: 900 } });
+    page = session.page;
+    await openEngine(session, session.server.url, [null], waitMs, 'the engine and the first prompt', waitFor);
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.close();
-    if (buildDirectory !== '') rmSync(buildDirectory, { recursive: true, force: true });
+    await session?.close();
   });
 
   test('Postfix is running when the page is ready', async () => {
@@ -166,6 +126,6 @@ describe('mail through the running Postfix in the page', { timeout: 180_000 }, (
   test('the page looks right (screenshot) and reported no errors', async () => {
     mkdirSync(resultsDirectory, { recursive: true });
     await page.screenshot({ path: join(resultsDirectory, 'mail.png') });
-    assert.deepEqual(pageProblems, []);
+    assert.deepEqual(session?.problems, []);
   });
 });

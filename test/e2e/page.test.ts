@@ -8,52 +8,30 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, copyFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startServer, type RunningServer } from '../../engine/cli/serve.ts';
+import type { Page } from 'playwright-core';
 import { singleHost } from '../../scenarios/single-host/scenario.ts';
+import { lastLineOf as lastLine, openBrowserSession, openEngine, pollFor, repositoryRoot, resultsDirectory, type BrowserSession } from './browser.ts';
 
-const repositoryRoot = new URL('../..', import.meta.url).pathname;
-const distDirectory = join(repositoryRoot, 'ui', 'dist');
 const scenarioDirectory = join(repositoryRoot, 'scenarios', 'single-host');
-const resultsDirectory = join(repositoryRoot, 'test-results');
 const waitMs = 15_000;
 const pollMs = 50;
 const scenarioFilesMax = 1000;
 
-const browserArguments = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
-let server: RunningServer | undefined;
-let browser: Browser | undefined;
+let session: BrowserSession | undefined;
 let page: Page;
 let prompt = '';
 let postfixDirectory = '';
-const pageProblems: string[] = [];
 
 /** Polls `probe` until it returns a value, at most `waitMs`; fails with `what` otherwise. */
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, limitMs = waitMs): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (let attempt = 0; attempt < limitMs / pollMs + 1; attempt += 1) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) break;
-    await new Promise((resolveWait) => setTimeout(resolveWait, pollMs));
-  }
-  const screen = await terminalText().catch(() => '(unreadable)');
-  throw new Error(`timed out waiting for ${what}; the terminal shows:\n${screen}`);
+  return pollFor(what, probe, { limitMs, pollMs }, async () => `the terminal shows:\n${await terminalText()}`);
 }
 
 function terminalText(): Promise<string> {
   return page.evaluate(() => window.__mtalab?.terminalText() ?? '');
-}
-
-function lastLine(text: string): string {
-  return text.slice(text.lastIndexOf('\n') + 1);
 }
 
 /** Types `command` and Enter; returns the lines it printed before the next prompt. */
@@ -111,27 +89,10 @@ const squeeze = (line: string): string => line.replace(/\s+/g, ' ').trim();
 
 describe('the first page', { timeout: 120_000 }, () => {
   before(async () => {
-    if (!existsSync(join(distDirectory, 'index.html'))) {
-      const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: repositoryRoot, stdio: 'inherit', timeout: 180_000 });
-      assert.equal(build.status, 0, 'vite build failed');
-    }
     postfixDirectory = copyPostfixConfiguration();
-    server = await startServer({ root: distDirectory, port: 0 });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: browserArguments, timeout: 30_000 });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageProblems.push(`console error: ${message.text()}`);
-    });
-    await page.goto(server.url, { waitUntil: 'load', timeout: waitMs });
-    await waitFor('the engine to be ready', () => page.evaluate(() => {
-      const hook = window.__mtalab;
-      if (hook?.status() === 'failed') return `failed: ${hook.failure()}`;
-      return hook?.status() === 'ready' ? 'ready' : undefined;
-    }).then((state) => {
-      if (state?.startsWith('failed')) throw new Error(`the engine ${state}`);
-      return state;
-    }));
+    session = await openBrowserSession({ viewport: { width: 1280, height: 800 } });
+    page = session.page;
+    await openEngine(session, session.server.url, [], waitMs, 'the engine to be ready', waitFor);
     prompt = await waitFor('the first prompt', async () => {
       const text = await terminalText();
       return text.length > 0 ? lastLine(text) : undefined;
@@ -139,8 +100,7 @@ describe('the first page', { timeout: 120_000 }, () => {
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.close();
+    await session?.close();
     if (postfixDirectory !== '') rmSync(postfixDirectory, { recursive: true, force: true });
   });
 
@@ -247,9 +207,9 @@ describe('the first page', { timeout: 120_000 }, () => {
   });
 
   test('an unknown scenario is reported on the page, not swallowed', async () => {
-    const other = await browser!.newPage({ viewport: { width: 1024, height: 700 } });
+    const other = await session!.browser.newPage({ viewport: { width: 1024, height: 700 } });
     try {
-      await other.goto(`${server!.url}?scenario=no-such-scenario`, { waitUntil: 'load', timeout: waitMs });
+      await other.goto(`${session!.server.url}?scenario=no-such-scenario`, { waitUntil: 'load', timeout: waitMs });
       const alert = other.getByRole('alert');
       await alert.waitFor({ timeout: waitMs });
       assert.match(await alert.innerText(), /scenario-not-found.*no scenario named no-such-scenario/);
@@ -262,6 +222,6 @@ describe('the first page', { timeout: 120_000 }, () => {
   test('the page looks right (screenshot) and reported no errors', async () => {
     mkdirSync(resultsDirectory, { recursive: true });
     await page.screenshot({ path: join(resultsDirectory, 'page.png') });
-    assert.deepEqual(pageProblems, []);
+    assert.deepEqual(session?.problems, []);
   });
 });

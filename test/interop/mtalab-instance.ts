@@ -133,6 +133,24 @@ export class MtalabInstance {
     return mtalabCli(['sendmail', '-C', this.configDirectory, ...argv], message);
   }
 
+  /** The same as a child process that runs while the caller goes on (concurrent
+   *  submissions); killed after a bounded time. */
+  sendmailChild(argv: readonly string[], message: string): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [binPath, 'sendmail', '-C', this.configDirectory, ...argv], {
+        stdio: ['pipe', 'pipe', 'pipe'], timeout: COMMAND_TIMEOUT_MS * 3, killSignal: 'SIGKILL',
+        env: { ...process.env, TZ: 'UTC', LANG: 'C' },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8'); });
+      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ stdout, stderr, status: code ?? 1 }));
+      child.stdin.end(message);
+    });
+  }
+
   async waitForQueue(timeoutMs = QUEUE_WAIT_MS): Promise<boolean> {
     const drained = await waitFor(() => pendingQueueFiles(this.queueDirectory) === 0, timeoutMs);
     await settleFile(this.maillogPath);

@@ -12,12 +12,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureLocalUsers, freeLoopbackPort, type InstanceSpec } from './real-instance.ts';
 import { MtalabInstance } from './mtalab-instance.ts';
 import { interopRequirements } from './real-postfix.ts';
+import { FAST_RETRY_MAIN_CF, seeded, stopInstances, undeliveredFiles, waitForDelivery } from './durability.ts';
 
 const SEED = Number.parseInt(process.env.DURABILITY_SEED ?? '4242', 10) || 4242;
 const MESSAGES = 200;
@@ -37,38 +37,12 @@ const RECONNECTS_MAX = 400;
 const RECONNECT_DELAY_MS = 50;
 const LINE_LENGTH_MAX = 4096;
 const DRAIN_WAIT_MS = 90_000;
-const POLL_MS = 200;
-/** Fast retries so that a dot-lock left by a killed delivery is broken within seconds. */
-const FAST_RETRY_MAIN_CF = `stale_lock_time = 3s
-queue_run_delay = 2s
-minimal_backoff_time = 2s
-maximal_backoff_time = 4s
-`;
+const SUBJECT = /^Subject: (durability-\d+-\d{4})$/gm;
 
 const available = interopRequirements({ root: true });
 const instances: MtalabInstance[] = [];
 
-after(async () => {
-  for (const instance of instances) {
-    try {
-      await instance.stop();
-    } finally {
-      if (process.env.DURABILITY_KEEP !== '1') instance.remove();
-    }
-  }
-});
-
-/** mulberry32: the same kills for the same seed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
+after(() => stopInstances(instances, process.env.DURABILITY_KEEP === '1'));
 
 interface Reply { code: number; text: string }
 
@@ -144,25 +118,6 @@ const tokenOf = (index: number): string => `durability-${SEED}-${String(index).p
 function messageText(index: number): string {
   const body = Array.from({ length: BODY_LINES }, (_, line) => `line ${line} of message ${index}: the quick brown fox jumps over the lazy dog`);
   return [`From: load@example.test`, `To: ${USER}@${DOMAIN}`, `Subject: ${tokenOf(index)}`, '', ...body, '.ends with a dot-stuffed line'].join('\r\n');
-}
-
-/** "Subject: TOKEN" occurrences in the mailbox, by token. */
-function countTokens(mailbox: string): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const match of mailbox.matchAll(/^Subject: (durability-\d+-\d{4})$/gm)) counts.set(match[1]!, (counts.get(match[1]!) ?? 0) + 1);
-  return counts;
-}
-
-function filesUnder(directory: string): string[] {
-  if (!existsSync(directory)) return [];
-  return readdirSync(directory, { recursive: true }).map(String).filter((entry) => statSync(join(directory, entry), { throwIfNoEntry: false })?.isFile());
-}
-
-/** Queue files still to deliver; a file in incoming without the owner x bit is one that
- *  cleanup was writing when it was killed (never acknowledged), as in Postfix. */
-function pendingFiles(queueDirectory: string): string[] {
-  return ['incoming', 'active', 'deferred'].flatMap((queue) => filesUnder(join(queueDirectory, queue)).map((entry) => join(queue, entry))
-    .filter((entry) => !entry.startsWith('incoming') || ((statSync(join(queueDirectory, entry), { throwIfNoEntry: false })?.mode ?? 0) & 0o100) !== 0));
 }
 
 test(`SIGKILL of the smtpd host under load: every message that got 250 is delivered (seed ${SEED})`, {
@@ -248,19 +203,14 @@ ${FAST_RETRY_MAIN_CF}`,
   const loadMs = Date.now() - started;
 
   const mailboxPath = join(mtalab.mailDirectory, USER);
-  let counts = new Map<string, number>();
-  for (let waited = 0; waited <= DRAIN_WAIT_MS; waited += POLL_MS) {
-    counts = countTokens(existsSync(mailboxPath) ? readFileSync(mailboxPath, 'latin1') : '');
-    if ([...accepted.keys()].every((token) => (counts.get(token) ?? 0) > 0) && pendingFiles(mtalab.queueDirectory).length === 0) break;
-    await sleep(POLL_MS);
-  }
+  const counts = await waitForDelivery(mailboxPath, mtalab.queueDirectory, accepted.keys(), SUBJECT, DRAIN_WAIT_MS);
   const lost = [...accepted.keys()].filter((token) => (counts.get(token) ?? 0) === 0);
   const delivered = [...accepted.keys()].length - lost.length;
   const duplicates = [...counts.values()].reduce((sum, count) => sum + Math.max(0, count - 1), 0);
   const unacknowledged = [...counts.keys()].filter((token) => !accepted.has(token)).length;
   console.log(`durability: ${accepted.size} accepted, ${delivered} delivered, ${lost.length} lost, ${duplicates} duplicates`);
   console.log(`  seed ${SEED}: ${MESSAGES} sent over ${SESSIONS} sessions in ${loadMs} ms, ${kills} kills after ${killAt.join(', ')} accepted, `
-    + `${reconnects} reconnects, ${unacknowledged} delivered without a 250 (in flight at a kill), queue left: ${pendingFiles(mtalab.queueDirectory).join(' ') || 'none'}`);
+    + `${reconnects} reconnects, ${unacknowledged} delivered without a 250 (in flight at a kill), queue left: ${undeliveredFiles(mtalab.queueDirectory).join(' ') || 'none'}`);
   for (const failure of failures.slice(0, 10)) console.log(`  ${failure}`);
   assert.equal(kills, killCount);
   assert.ok(accepted.size >= MESSAGES - 3 * killCount * SESSIONS, `most messages accepted (${accepted.size})`);
