@@ -1,7 +1,7 @@
 // postalias(1) and newaliases(1): build an aliases(5) table's index ("name: value" source,
 // keys folded to lower case, stored null-terminated, plus the "@:@" and NIS YP_LAST_MODIFIED
-// and YP_MASTER_NAME entries Postfix adds), query it (-q key, -q -) and list it (-s, as
-// "key:<TAB>value"). newaliases is postalias run on every table in $alias_database.
+// and YP_MASTER_NAME entries Postfix adds), query it (-q key, -q -), list it (-s, as
+// "key:<TAB>value") and delete keys (-d key, -d -). newaliases is postalias run on every table in $alias_database.
 // Called through the command table; the command skeleton it shares with postmap is
 // engine/admin/table-command.ts. Models src/postalias/postalias.c and sendmail's
 // newaliases mode.
@@ -18,8 +18,6 @@ export async function postaliasMain(context: CommandContext): Promise<number> {
     fallbackName: 'postalias',
     optionSpec: 'Nc:d:finopq:rsuvw',
     usageFlags: '[-Nfinoprsuvw]',
-    exclusiveModes: ['q', 's', 'd', 'i'],
-    exclusiveMessage: 'specify only one of -d -i -q or -s',
     duplicates: (flags) => (flags.has('r') ? 'replace' : flags.has('w') ? 'ignore' : 'warn'),
     separator: ':\t',
     build: buildAliases,

@@ -1,8 +1,9 @@
 // postmap(1): build a lookup table's index from its source ("postmap hash:access"), add to
 // it from stdin (-i), query it (-q key, or -q - for keys on stdin, printing "key<TAB>value"),
-// or list it (-s). Options as Postfix 3.7: -c DIR, -f (no case folding), -r/-w (replace or
-// ignore duplicates instead of warning), -N/-n (null-terminated keys; recorded only),
-// -v (accepted). Exit status: 0 when a query found something, 1 when not, 1 on fatal.
+// list it (-s), or delete keys (-d key from every table named, -d - for keys on stdin).
+// Options as Postfix 3.7: -c DIR, -f (no case folding), -r/-w (replace or ignore duplicates
+// instead of warning), -N/-n (null-terminated keys; recorded only), -v (accepted). Exit
+// status: 0 when a query or delete found something, 1 when not, 1 on fatal.
 // Called through the command table (engine/admin/index.ts); the command skeleton it shares
 // with postalias is engine/admin/table-command.ts. Models src/postmap/postmap.c.
 
@@ -15,8 +16,6 @@ export async function postmapMain(context: CommandContext): Promise<number> {
     fallbackName: 'postmap',
     optionSpec: 'bc:d:fFhimnNopq:rsuUvw',
     usageFlags: '[-bfFhimnNoprsuUvw]',
-    exclusiveModes: ['q', 's', 'd'],
-    exclusiveMessage: 'specify only one of -s or -q or -d',
     duplicates: (flags) => {
       const letter = lastOf(flags, ['r', 'w']);
       return letter === 'r' ? 'replace' : letter === 'w' ? 'ignore' : 'warn';

@@ -1,5 +1,6 @@
 // What postmap(1) and postalias(1) share as commands: the option skeleton (-c, -q key,
-// -q -, -s, -d, the build of each operand), the query and listing output, and the start of
+// -q -, -s, -d key, -d -, the build of each operand), the query, delete and listing
+// output, and the start of
 // a build (reading the source file or stdin, refusing types that cannot be built in bulk,
 // opening the index writer with the command's case folding and duplicate handling). Each
 // command supplies its option letters, its messages, its -s/-q separator and how a source
@@ -11,9 +12,11 @@ import type { CommandContext } from './command.ts';
 import { createReporter, type Reporter } from '../global/msg.ts';
 import type { MainConfig } from '../global/config/main-cf.ts';
 import {
-  entriesOrFatal, lookupOrFatal, mapContextFor, openForCommand, operandSpec, parseOptions, programName,
+  entriesOrFatal, lookupOrFatal, mapContextFor, openForCommand, operandSpec, programName,
   readCommandConfig, readInputLines, warnEmptyResult,
 } from '../global/maps/command-support.ts';
+import { openTableForUpdate, type UpdatableTable } from '../global/maps/delete.ts';
+import { forEachOption } from './getopt.ts';
 import { isIndexedType } from '../global/maps/indexed.ts';
 import { IndexWriter } from '../global/maps/index-writer.ts';
 import { resolvePath, type LookupTable, type MapContext, type MapFlags } from '../global/maps/types.ts';
@@ -40,9 +43,6 @@ export interface TableCommand {
   optionSpec: string;
   /** The bracketed flag letters in the usage line, e.g. "[-Nfinoprsuvw]". */
   usageFlags: string;
-  /** Letters of which at most one may be given, and Postfix's complaint otherwise. */
-  exclusiveModes: string[];
-  exclusiveMessage: string;
   /** What -r/-w ask for (each command settles a conflict its own way). */
   duplicates(flags: Map<string, string[]>): MapFlags['duplicates'];
   /** Between key and value in -s and "-q -" output. */
@@ -55,15 +55,24 @@ export async function runTableCommand(context: CommandContext, command: TableCom
   const program = programName(context.argv[0], command.fallbackName);
   const reporter = createReporter({ program, host: context.host, pid: context.host.nextPid(), stderr: context.stderr });
   const usage = (): never => reporter.fatal(`usage: ${program} ${command.usageFlags} [-c config_dir] [-d key] [-q key] [map_type:]file...`);
-  const { flags, operands } = parseOptions(context.argv, command.optionSpec, program, context.stderr, usage);
-  const modes = command.exclusiveModes.filter((letter) => flags.has(letter));
-  if (modes.length > 1) reporter.fatal(command.exclusiveMessage);
+  const flags = new Map<string, string[]>();
+  const operands = forEachOption(context.argv, command.optionSpec, { program, complain: (text) => context.stderr.write(text), usage }, (letter, value) => {
+    // -s, -q and -d exclude each other, checked as each option is met (3.7's wording).
+    const moded = ['s', 'q', 'd'].filter((mode) => flags.has(mode));
+    if ((letter === 'q' || letter === 'd') && moded.length > 0) reporter.fatal('specify only one of -s -q or -d');
+    if (letter === 's' && moded.some((mode) => mode !== 's')) reporter.fatal('specify only one of -s or -q or -d');
+    flags.set(letter, [...(flags.get(letter) ?? []), value]);
+  });
   const mapFlags: MapFlags = { foldFixed: !flags.has('f'), duplicates: command.duplicates(flags) };
   const config = await readCommandConfig(context, reporter, flags.get('c')?.at(-1));
   const defaultType = config.get('default_database_type') ?? 'hash';
   const mapContext = mapContextFor(context, reporter, mapFlags);
-  if (flags.has('d')) reporter.fatal('the -d option (delete) is not supported by mtalab');
   const lookup = { context, operands, defaultType, mapContext, reporter, separator: command.separator };
+  const deleteKey = flags.get('d')?.at(-1);
+  if (deleteKey !== undefined) {
+    if (operands.length === 0) usage();
+    return deleteKey === '-' ? deleteStdin(lookup) : deleteOne(lookup, deleteKey);
+  }
   const query = flags.get('q')?.at(-1);
   if (query !== undefined) {
     if (operands.length === 0) usage();
@@ -122,6 +131,38 @@ async function queryStdin(lookup: Lookup): Promise<number> {
       break;
     }
   }
+  return found ? 0 : 1;
+}
+
+function openForDelete(lookup: Lookup, operand: string): Promise<UpdatableTable> {
+  const spec = operandSpec(operand, lookup.defaultType);
+  if (spec.type === '' || spec.name === '') {
+    lookup.reporter.fatal(`open dictionary: expecting "type:name" form instead of "${spec.type}:${spec.name}"`);
+  }
+  return openTableForUpdate(spec.type, spec.name, lookup.mapContext);
+}
+
+/** -d key: deleted from every table in turn (each opened, changed and closed before the
+ *  next); exit 0 when some table had it, 1 when none did. */
+async function deleteOne(lookup: Lookup, key: string): Promise<number> {
+  let found = false;
+  for (const operand of lookup.operands) {
+    const table = await openForDelete(lookup, operand);
+    if (await table.delete(key)) found = true;
+    await table.close();
+  }
+  return found ? 0 : 1;
+}
+
+/** -d -: every table opened first, then each key on stdin deleted from all of them. */
+async function deleteStdin(lookup: Lookup): Promise<number> {
+  const tables: UpdatableTable[] = [];
+  for (const operand of lookup.operands) tables.push(await openForDelete(lookup, operand));
+  let found = false;
+  for (const key of await readInputLines(lookup.context)) {
+    for (const table of tables) if (await table.delete(key)) found = true;
+  }
+  for (const table of tables) await table.close();
   return found ? 0 : 1;
 }
 
