@@ -68,6 +68,26 @@ export interface ScenarioDefinition {
   faults?: FaultSpec[];
   /** Scripted actors (engine/sim/actors/): SMTP clients, spammers, scripted remote servers. */
   actors?: ActorSpec[];
+  /** What the scenario's mail is meant to come to, where that is not simply "sent": a
+   *  bounce, a deferral before a delivery. Every delivery a run logs that no outcome names
+   *  must be "sent"; test/sim/determinism checks both. */
+  outcomes?: ScenarioOutcome[];
+  /** A plain run (World.runUntilQuiet: `mtalab sim`, the determinism test) lasts at least
+   *  this long after boot before a quiet spell may end it: for an outcome that comes after
+   *  one, such as a queued message retried once a scripted fault is over. */
+  runMs?: number;
+}
+
+/** The delivery attempts one host logs for one recipient, in order, e.g. the backup MX's
+ *  ['deferred', 'sent'] for a message it queues while the primary is down. */
+export interface ScenarioOutcome {
+  /** What happens, in a sentence: shown by the tests when the outcome differs. */
+  story: string;
+  /** The host that logs the attempts (its delivery.status trace events). */
+  host: string;
+  recipient: string;
+  /** The status of each attempt, in order: 'sent', 'deferred', 'bounced'... */
+  statuses: string[];
 }
 
 /** One command run on a host at a virtual time after boot, as `user`, with `stdin` as its

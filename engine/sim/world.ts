@@ -132,7 +132,8 @@ export interface World {
    *  ('until'), unless eventsMax fire first ('limit'). */
   fastForward(ms: number, bounds?: RunBounds): Promise<WorldRunOutcome>;
   /** Fires events until no trace event has happened for quietMs and the next event is
-   *  further away than that ('quiet'), or the scheduler runs dry ('idle'). */
+   *  further away than that ('quiet'), or the scheduler runs dry ('idle'); never 'quiet'
+   *  before the scenario's runMs after boot. */
   runUntilQuiet(bounds?: RunBounds): Promise<WorldRunOutcome>;
   /** The trace as JSON lines, one event a line, each ending in "\n". */
   traceLines(): string;
@@ -318,8 +319,10 @@ function createWorld(loaded: LoadedScenario, boot: HostBootReport[], recorder: T
       const eventsMax = bounds.eventsMax ?? WORLD_RUN_EVENTS_MAX;
       const quietMs = bounds.quietMs ?? QUIET_MS_DEFAULT;
       const startMs = scheduler.nowMs();
+      const runUntilMs = bootMs + (loaded.scenario.runMs ?? 0);
       const lastActivity = (): number => Math.max(startMs, recorder.events.at(-1)?.atMs ?? startMs);
-      const result = await scheduler.runUntil(() => (scheduler.peek()?.atMs ?? Infinity) > lastActivity() + quietMs, { eventsMax });
+      const result = await scheduler.runUntil(() => scheduler.nowMs() >= runUntilMs
+        && (scheduler.peek()?.atMs ?? Infinity) > lastActivity() + quietMs, { eventsMax });
       const reason: WorldStopReason = result.reason === 'limit' ? 'limit' : result.reason === 'idle' || scheduler.peek() === undefined ? 'idle' : 'quiet';
       return outcome(start, result, reason, `waiting for ${quietMs} ms without a trace event`, eventsMax);
     }),

@@ -3,9 +3,10 @@
 // The zone lists zombie.dsl.example's address 203.0.113.99 (A 127.0.0.2 and a TXT reason
 // under 99.113.0.203.zen.dnsbl.example) and the conventional test entry 127.0.0.2;
 // friend.example.org is not listed. Scripted: fay@friend.example.org writes to
-// owen@shop.example at 1 s and is accepted. The listed client's attempt, refused with 554
-// 5.7.1, is driven by test/sim/scenario-dnsbl.test.ts (its bounce would spoil the
-// all-delivered determinism run). Files are under hosts/<dir>/.
+// owen@shop.example at 1 s and is accepted; pc@zombie.dsl.example writes to owen at 2 s,
+// the zombie's own Postfix is refused at RCPT with 554 5.7.1 and bounces the message back
+// to pc -- the outcome the scenario declares (the zombie: bounced). test/sim/
+// scenario-dnsbl.test.ts checks the replies and log lines. Files are under hosts/<dir>/.
 
 import type { ScenarioDefinition, ScenarioHostDefinition } from '../../engine/sim/scenario.ts';
 
@@ -33,7 +34,7 @@ export const dnsbl: ScenarioDefinition = {
   title: 'A mail server behind a DNS block list',
   description: 'mail.shop.example asks zen.dnsbl.example about each client before it accepts a '
     + 'recipient. friend.example.org is not listed and its mail to owen@shop.example is delivered; '
-    + 'zombie.dsl.example (203.0.113.99) is listed: try sending from it and read the 554 reply.',
+    + 'zombie.dsl.example (203.0.113.99) is listed: its mail at 2 s is refused with 554 and bounces.',
   seed: 11,
   hosts: [
     mailHost('mail', 'mail.shop.example', '192.0.2.60', ['owen']),
@@ -68,5 +69,15 @@ export const dnsbl: ScenarioDefinition = {
         + '\n'
         + 'Fay\n',
     },
+    {
+      atMs: 2_000,
+      host: 'zombie.dsl.example',
+      user: 'pc',
+      argv: ['sendmail', 'owen@shop.example'],
+      stdin: 'Subject: hello\n\nclick here\n',
+    },
+  ],
+  outcomes: [
+    { story: 'the listed zombie is refused at RCPT (554 5.7.1) and bounces its message', host: 'zombie.dsl.example', recipient: 'owen@shop.example', statuses: ['bounced'] },
   ],
 };

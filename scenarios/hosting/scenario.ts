@@ -5,9 +5,10 @@
 // separate domain with virtual accounts (books.example in virtual_mailbox_domains, Maildirs
 // under /var/vmail owned by vmail, uid 5000). A customer's machine, shell.example.net,
 // sends to all three by MX. Scripted: zoe@shell.example.net writes to ann@fruit.example,
-// info@tools.example and kim@books.example at 1 s. Unknown users in each style are tried
-// by test/sim/scenario-hosting.test.ts (their bounces would spoil the all-delivered
-// determinism run). Files are under hosts/<dir>/.
+// info@tools.example and kim@books.example at 1 s; at 2 s ann, on the host itself, writes
+// to an unknown user in each style, and each bounces in its own words (local, error,
+// virtual) -- outcomes the scenario declares; test/sim/scenario-hosting.test.ts checks the
+// log lines and the bounce in ann's mailbox. Files are under hosts/<dir>/.
 
 import type { ScenarioDefinition, ScenarioHostDefinition } from '../../engine/sim/scenario.ts';
 
@@ -37,7 +38,8 @@ export const hosting: ScenarioDefinition = {
   title: 'Hosting several domains on one machine',
   description: 'mail.hosting.example hosts fruit.example (shared, system accounts), tools.example '
     + '(virtual alias domain to system accounts) and books.example (virtual mailboxes under '
-    + '/var/vmail). zoe@shell.example.net writes to one address in each: see where each copy lands.',
+    + '/var/vmail). zoe@shell.example.net writes to one address in each: see where each copy lands; '
+    + 'ann\'s mail to an unknown user in each domain bounces.',
   seed: 5,
   hosts: [
     mailHost('mail', 'mail.hosting.example', '192.0.2.80', ['ann', 'ben'], [
@@ -71,5 +73,16 @@ export const hosting: ScenarioDefinition = {
         + '\n'
         + 'Zoe\n',
     },
+    {
+      atMs: 2_000,
+      host: 'mail.hosting.example',
+      user: 'ann',
+      argv: ['sendmail', 'nosuchuser@fruit.example', 'nosuchuser@tools.example', 'nosuchuser@books.example'],
+      stdin: 'Subject: anyone there?\n\nhello\n',
+    },
   ],
+  outcomes: ['fruit.example', 'tools.example', 'books.example'].map((domain) => ({
+    story: `ann's mail to an unknown user of ${domain} bounces`,
+    host: 'mail.hosting.example', recipient: `nosuchuser@${domain}`, statuses: ['bounced'],
+  })),
 };

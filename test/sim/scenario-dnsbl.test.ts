@@ -2,7 +2,7 @@
 // (the scripted message reaches owen's mailbox) and refuses the listed zombie.dsl.example
 // at RCPT with Postfix's 554 5.7.1 "Service unavailable; Client host [...] blocked using
 // zen.dnsbl.example; <TXT>" and its "NOQUEUE: reject:" log line -- from the zombie's own
-// Postfix (whose smtp bounces the message) and in a raw SMTP dialog.
+// Postfix (the scenario's message at 2 s, which its smtp bounces) and in a raw SMTP dialog.
 
 import { test } from 'node:test';
 import { check, openWorld, runQuiet } from './world.ts';
@@ -18,7 +18,7 @@ test('dnsbl: an unlisted client is accepted and delivered', async () => {
   await runQuiet(world);
   const log = await world.host(MAIL)!.maillog();
   check(world, log.some((line) => line.includes('client=friend.example.org[198.51.100.61]')), log.join('\n'));
-  check(world, !log.some((line) => line.includes('reject:')), `a reject for the unlisted client:\n${log.join('\n')}`);
+  check(world, !log.some((line) => line.includes('reject:') && line.includes('friend.example.org')), `a reject for the unlisted client:\n${log.join('\n')}`);
   check(world, log.some((line) => / mail postfix\/local\[\d+\]: \w+: to=<owen@shop\.example>, relay=local, .*status=sent \(delivered to mailbox\)$/.test(line)), log.join('\n'));
   const mailbox = new TextDecoder().decode(await world.host(MAIL)!.platform.fs.readFile('/var/mail/owen'));
   check(world, mailbox.includes('\nSubject: Order 1042\n'), mailbox);
@@ -27,9 +27,8 @@ test('dnsbl: an unlisted client is accepted and delivered', async () => {
 test('dnsbl: a listed client gets 554 5.7.1 with the list\'s reason and a reject log line', async () => {
   const world = await openWorld('dnsbl');
   await runQuiet(world);
-  const sent = await world.host(ZOMBIE)!.command(['sendmail', 'owen@shop.example'], { user: 'pc', stdin: 'Subject: hello\n\nclick here\n' });
-  check(world, sent.exitCode === 0, sent.output);
-  await runQuiet(world);
+  const sent = world.actions.find((report) => report.action.host === ZOMBIE);
+  check(world, sent?.exitCode === 0, `the zombie's sendmail: ${sent?.output ?? 'did not run'}`);
   const log = await world.host(MAIL)!.maillog();
   const zombie = await world.host(ZOMBIE)!.maillog();
   const all = `\n--- mail ---\n${log.join('\n')}\n--- zombie ---\n${zombie.join('\n')}`;

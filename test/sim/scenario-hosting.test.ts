@@ -66,11 +66,9 @@ test('hosting: unknown users submitted on the host itself bounce, each style in 
   const world = await openWorld('hosting');
   await runQuiet(world);
   const host = world.host(MAIL)!;
-  const sent = await host.command(['sendmail', 'nosuchuser@fruit.example', 'nosuchuser@tools.example', 'nosuchuser@books.example'], {
-    user: 'ann', stdin: 'Subject: anyone there?\n\nhello\n',
-  });
-  check(world, sent.exitCode === 0, sent.output);
-  await runQuiet(world);
+  // The scenario's own action at 2 s: ann writes to nosuchuser in each domain.
+  const sent = world.actions.find((report) => report.action.host === MAIL && report.action.user === 'ann');
+  check(world, sent?.exitCode === 0, `ann's sendmail: ${sent?.output ?? 'did not run'}`);
   const log = await host.maillog();
   const all = log.join('\n');
   check(world, log.some((line) => / postfix\/local\[\d+\]: \w+: to=<nosuchuser@fruit\.example>, relay=local, .*dsn=5\.1\.1, status=bounced \(unknown user: "nosuchuser"\)$/.test(line)), all);
