@@ -17,6 +17,7 @@ import type { RunningHost } from '../master/runtime.ts';
 import { createReporter, type Reporter } from '../global/msg.ts';
 import { isAnvilEndpoint } from '../anvil/service.ts';
 import { answerAnvilRequest, type AnvilRequest } from '../anvil/client.ts';
+import { workerBundle } from './smtpd-worker-bundle.ts';
 import { smtpdProcessCount, WORKER_PID_BASE_VARIABLE, type FromWorker, type ToWorker } from './smtpd-worker.ts';
 
 /** How long start waits for a worker to listen, and stop for it to end. */
@@ -54,7 +55,15 @@ const sleep = (ms: number): Promise<void> => new Promise((done) => { setTimeout(
 
 export function createSmtpdWorkerPool(runtime: RunningHost, configDirectory: string): SmtpdWorkerPool {
   cluster.schedulingPolicy = cluster.SCHED_NONE;
-  cluster.setupPrimary({ exec: binPath, args: ['__master', '-c', configDirectory] });
+  // Workers run the bundle of their code (smtpd-worker-bundle.ts) with plain node; without
+  // one, bin/mtalab.mjs __master, which enters the worker as a cluster worker. Made once,
+  // before the first fork.
+  let prepared: Promise<void> | undefined;
+  const prepare = (): Promise<void> => prepared ??= workerBundle().then((bundle) => {
+    cluster.setupPrimary(bundle === undefined
+      ? { exec: binPath, args: ['__master', '-c', configDirectory] }
+      : { exec: bundle, args: ['-c', configDirectory], execArgv: [] });
+  });
   const reporter: Reporter = createReporter({
     program: 'master', host: runtime.host, pid: runtime.pid, stderr: { isTty: false, write: () => undefined },
   });
@@ -129,7 +138,10 @@ export function createSmtpdWorkerPool(runtime: RunningHost, configDirectory: str
       reporter.warn(`${daemonPath()}: bad command startup -- throttling`);
       await sleep(throttleMs());
     }
-    if (!stopping && slots.size < smtpdProcessCount(runtime.config())) await fork();
+    if (!stopping && slots.size < smtpdProcessCount(runtime.config())) {
+      await prepare();
+      await fork();
+    }
   };
 
   const endSlot = async (slot: Slot): Promise<void> => {
@@ -149,6 +161,7 @@ export function createSmtpdWorkerPool(runtime: RunningHost, configDirectory: str
     pids: () => [...slots].map((slot) => slot.pid),
     async resize(count?: number) {
       const wanted = stopping ? 0 : count ?? smtpdProcessCount(runtime.config());
+      if (wanted > slots.size) await prepare();
       const starting: Promise<Slot>[] = [];
       for (let count = slots.size; count < wanted; count++) starting.push(fork());
       await Promise.all(starting);

@@ -1,0 +1,43 @@
+// The code an smtpd worker process runs, as one plain JavaScript file. bin/mtalab.mjs loads
+// the TypeScript engine through tsx, whose module hooks run in a thread of their own and
+// keep every module's source map: about 30 MB per process before the engine is loaded, and
+// the engine's modules twice. A worker is only smtpd, cleanup and trivial-rewrite, so
+// master bundles smtpd-worker-entry.ts with esbuild (tsx's own compiler, present wherever
+// tsx is) when it starts workers, and forks them on that file with plain node. The file is
+// named by its content's hash under node_modules/.cache/mtalab/ (resolution of packages
+// from there still finds node_modules), so an unchanged tree reuses it. When esbuild is
+// missing or fails, workers run through bin/mtalab.mjs as master does.
+// Called by smtpd-workers.ts. Trusts esbuild's output.
+
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const entry = fileURLToPath(new URL('./smtpd-worker-entry.ts', import.meta.url));
+export const WORKER_BUNDLE_DIRECTORY = `${root}node_modules/.cache/mtalab`;
+
+/** The bundle's path, or undefined when it cannot be made. */
+export async function workerBundle(): Promise<string | undefined> {
+  if (process.env.MTALAB_WORKER_BUNDLE === '0') return undefined;
+  try {
+    const esbuild = await import('esbuild');
+    const result = await esbuild.build({
+      entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20',
+      packages: 'external', write: false, logLevel: 'silent',
+    });
+    const code = result.outputFiles[0]?.contents;
+    if (code === undefined) return undefined;
+    const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
+    const path = `${WORKER_BUNDLE_DIRECTORY}/smtpd-worker-${hash}.mjs`;
+    if (!existsSync(path)) {
+      mkdirSync(WORKER_BUNDLE_DIRECTORY, { recursive: true });
+      const temporary = `${path}.${process.pid}`;
+      writeFileSync(temporary, code);
+      renameSync(temporary, path);
+    }
+    return path;
+  } catch {
+    return undefined;
+  }
+}
