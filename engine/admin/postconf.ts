@@ -1,6 +1,7 @@
 // postconf(1): show main.cf parameters (all, named, -n non-default, -d defaults, -h values
 // only, -H names only, -x expanded, -f folded), edit main.cf (-e, -#, -X), list map types
-// (-m), locking methods (-l) and SASL plug-ins (-a, -A), and hand -M/-F/-P to
+// (-m), locking methods (-l) and SASL plug-ins (-a, -A), bounce templates (-t, -b: in
+// postconf-templates.ts), -T (answered as a build without OpenSSL), and hand -M/-F/-P to
 // postconf-master.ts. Output, warnings and exit codes as Postfix 3.7.11's postconf.
 // Called through the command table (engine/admin/index.ts) by the shell and the CLI.
 // Trusts nothing in argv or the files. Models postconf.c and its postconf_*.c helpers.
@@ -15,6 +16,10 @@ import { runPostconfMaster } from './postconf-master.ts';
 import { showMainParameters } from './postconf-show.ts';
 import { supportedMapTypes } from '../global/maps/index.ts';
 import { readTextFile } from '../global/config/main-cf.ts';
+import { showBounceTemplates } from './postconf-templates.ts';
+
+/** The modes of postconf -T. */
+const TLS_MODES: readonly string[] = ['compile-version', 'run-version', 'public-key-algorithms'];
 
 /** What Debian's Postfix 3.7.11 build prints for -l, -a and -A. */
 export const LOCK_METHODS: readonly string[] = ['flock', 'fcntl', 'dotlock'];
@@ -76,9 +81,7 @@ async function dispatch(run: PostconfRun): Promise<number> {
   const write = (text: string): void => run.context.stdout.write(text);
   const masterModes = Mode.masterEntries | Mode.masterFields | Mode.masterParameters;
   const editModes = Mode.edit | Mode.commentOut | Mode.exclude;
-  if (mode & (Mode.expandTemplates | Mode.dumpTemplates)) {
-    return run.reporter.fatal('bounce templates (-b, -t) are not available in mtalab');
-  }
+  if (mode & (Mode.expandTemplates | Mode.dumpTemplates)) return showBounceTemplates(run, (mode & Mode.expandTemplates) !== 0);
   if (mode & Mode.showMaps) {
     await readTextFile(run.fs, `${run.configDirectory}/main.cf`, run.reporter);
     for (const type of [...supportedMapTypes()].sort()) write(`${type}\n`);
@@ -97,7 +100,7 @@ async function dispatch(run: PostconfRun): Promise<number> {
     for (const type of SASL_CLIENT_TYPES) write(`${type}\n`);
     return 0;
   }
-  if (mode & Mode.showTls) return run.reporter.fatal('TLS information (-T) is not available in mtalab');
+  if (mode & Mode.showTls) return showTls(run);
   if (mode & editModes) {
     if (operands.length === 0) run.reporter.fatal('missing service argument');
     if (mode & masterModes) return runMaster(run);
@@ -107,6 +110,15 @@ async function dispatch(run: PostconfRun): Promise<number> {
   }
   await showMainParameters(run);
   return 0;
+}
+
+/** postconf -T: mtalab is not built with an OpenSSL library (its TLS is simulated in sim,
+ *  Node's own in real mode), so it answers as a Postfix built without TLS support: nothing,
+ *  exit 0. An unknown mode is refused as the TLS build refuses it. */
+function showTls(run: PostconfRun): number {
+  if (TLS_MODES.includes(run.options.tlsArgument ?? '')) return 0;
+  run.reporter.warn(`unknown 'postconf -T' mode: ${run.options.tlsArgument ?? ''}`);
+  return 1;
 }
 
 function runMaster(run: PostconfRun): Promise<number> {

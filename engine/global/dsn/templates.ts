@@ -18,6 +18,8 @@ export interface NoticeTemplate {
   postmasterSubject?: string;
   /** The human-readable part, one entry per line, before expansion. */
   text: readonly string[];
+  /** Where it came from, in warnings: "[built-in]" (the default) or the template file. */
+  origin?: string;
 }
 
 const FROM = 'Mail Delivery System <MAILER-DAEMON>';
@@ -107,8 +109,9 @@ export function expandTemplate(template: NoticeTemplate, values: TemplateValues)
       const seconds = values.getTimeSeconds(parameter);
       if (seconds !== undefined) {
         const result = Math.floor(seconds / (TIME_UNITS[unit] ?? 1));
-        if (result === 0) {
-          warnings.push(`[built-in]: zero result in ${template.kind} template conversion of parameter "${name}"`,
+        // A parameter that is zero itself, or a unit of seconds, gives no warning.
+        if (result === 0 && seconds > 0 && unit !== 'seconds') {
+          warnings.push(`${template.origin ?? '[built-in]'}: zero result in ${template.kind} template conversion of parameter "${name}"`,
             `please reduce time unit "${unit}" of "${name}" in ${template.kind} template`,
             'for instructions see the bounce(5) manual');
         }
