@@ -22,10 +22,11 @@ export async function workerBundle(): Promise<string | undefined> {
   if (process.env.MTALAB_WORKER_BUNDLE === '0') return undefined;
   try {
     const esbuild = await import('esbuild');
+    // esbuild's service process ends with the build: it would stay master's child otherwise.
     const result = await esbuild.build({
       entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20',
       packages: 'external', write: false, logLevel: 'silent',
-    });
+    }).finally(() => esbuild.stop());
     const code = result.outputFiles[0]?.contents;
     if (code === undefined) return undefined;
     const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
