@@ -5,10 +5,17 @@
 // Where maillog_file is empty Postfix logs to syslog; a sim host has no syslog, so it
 // writes /var/log/maillog (SIM_DEFAULT_MAILLOG_FILE); a real-mode host with an empty
 // maillog_file keeps no log file (mtalab's default configuration always sets one).
+// As postlogd keeps its logfile open, the writer keeps one append descriptor (open 'a')
+// and writes the lines pending for it in one write per batch. It reopens the file when
+// maillog_file changes, after a failed write (retried once on the new descriptor), and
+// when the path no longer names the open file (removed or renamed by a student rotating
+// the log): that is checked at most once per REOPEN_CHECK_MS of platform time (the events'
+// own time stamps), so a rotated log gets its new file within a second. Appends are not
+// synced: a crash loses the unsynced tail, as the sim disk's crash semantics require.
 // Called by the master runtime (engine/master) when a host starts. Trusts the file system
 // to append; a failing append is counted and the writer carries on, as postlogd does.
 
-import type { FileSystem } from '../../platform/types.ts';
+import type { FileHandle, FileSystem } from '../../platform/types.ts';
 import type { TraceEvent, TraceSink } from '../trace.ts';
 import { renderLogLine } from './render.ts';
 import { formatLogTime, logHostName } from './format.ts';
@@ -17,6 +24,14 @@ export const SIM_DEFAULT_MAILLOG_FILE = '/var/log/maillog';
 
 /** Lines waiting to be appended; past this, new lines are dropped and counted. */
 export const MAILLOG_PENDING_LINES_MAX = 10_000;
+
+/** Platform time between checks that the open descriptor is still maillog_file. */
+export const REOPEN_CHECK_MS = 1000;
+
+/** Short writes retried at most this often before the batch counts as lost. */
+const SHORT_WRITES_MAX = 16;
+
+const encoder = new TextEncoder();
 
 /** Programs that never write to the maillog in Postfix (they do not call
  *  maillog_client_init): their diagnostics go to stderr only. */
@@ -62,9 +77,76 @@ export function formatMaillogLine(event: TraceEvent, settings: MaillogSettings):
   return `${formatLogTime(event.atMs)} ${logHostName(settings.myhostname)} ${body}`;
 }
 
+/** The append descriptor of one maillog file, reopened when the file is replaced. */
+class AppendTarget {
+  private handle: FileHandle | undefined;
+  private path: string | undefined;
+  private inode = -1;
+  private checkedAtMs = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly fs: FileSystem) {}
+
+  /** Appends `bytes` to `path` (written at `atMs` of platform time). A descriptor kept
+   *  from an earlier batch that fails (closed under the writer, e.g. by a sim disk's
+   *  crash) is replaced and the write tried once more on a fresh one. */
+  async append(path: string, bytes: Uint8Array, atMs: number): Promise<void> {
+    const kept = this.handle !== undefined;
+    try {
+      await this.writeAll(await this.open(path, atMs), bytes);
+    } catch (error) {
+      await this.close();
+      if (!kept) throw error;
+      await this.writeAll(await this.open(path, atMs), bytes);
+    }
+  }
+
+  private async writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+    let offset = 0;
+    for (let writes = 0; offset < bytes.length; writes++) {
+      if (writes >= SHORT_WRITES_MAX) throw new Error('short writes');
+      const written = await handle.write(offset === 0 ? bytes : bytes.subarray(offset));
+      if (written <= 0) throw new Error('short writes');
+      offset += written;
+    }
+  }
+
+  /** The open descriptor for `path`, reopened when the path changed or (checked once per
+   *  REOPEN_CHECK_MS) names another file or none. */
+  private async open(path: string, atMs: number): Promise<FileHandle> {
+    if (this.handle !== undefined && this.path !== path) await this.close();
+    if (this.handle !== undefined && atMs - this.checkedAtMs >= REOPEN_CHECK_MS) {
+      this.checkedAtMs = atMs;
+      const current = await this.fs.stat(path).then((stat) => stat.ino, () => -1);
+      if (current !== this.inode) await this.close();
+    }
+    if (this.handle !== undefined) return this.handle;
+    const handle = await this.fs.open(path, 'a');
+    try {
+      this.inode = (await handle.stat()).ino;
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
+    this.handle = handle;
+    this.path = path;
+    this.checkedAtMs = atMs;
+    return handle;
+  }
+
+  /** Closes the descriptor (after a failure, at a new path, or when the writer stops). */
+  async close(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    this.path = undefined;
+    await handle?.close().catch(() => undefined);
+  }
+}
+
 export function createMaillogWriter(options: MaillogWriterOptions): MaillogWriter {
-  const pending: { path: string; line: string }[] = [];
+  const pending: { path: string; line: string; atMs: number }[] = [];
+  const target = new AppendTarget(options.fs);
   let dropped = 0;
+  let stopped = false;
   let draining: Promise<void> | undefined;
 
   const drain = async (): Promise<void> => {
@@ -72,14 +154,18 @@ export function createMaillogWriter(options: MaillogWriterOptions): MaillogWrite
     for (let batches = 0; pending.length > 0 && batches < MAILLOG_PENDING_LINES_MAX; batches++) {
       const path = pending[0]!.path;
       let count = 0;
-      while (count < pending.length && pending[count]!.path === path) count++;
+      let text = '';
+      while (count < pending.length && pending[count]!.path === path) text += `${pending[count++]!.line}\n`;
       const batch = pending.splice(0, count);
       try {
-        await options.fs.appendFile(path, batch.map((entry) => `${entry.line}\n`).join(''));
+        await target.append(path, encoder.encode(text), batch[batch.length - 1]!.atMs);
       } catch {
         dropped += batch.length;
+        await target.close();
       }
     }
+    // A stopped writer lets go of its descriptor once everything is written.
+    if (stopped && pending.length === 0) await target.close();
   };
 
   const schedule = (): void => {
@@ -100,18 +186,22 @@ export function createMaillogWriter(options: MaillogWriterOptions): MaillogWrite
       dropped++;
       return;
     }
-    pending.push({ path: settings.path, line });
+    pending.push({ path: settings.path, line, atMs: event.atMs });
     schedule();
   });
 
   return {
     async flush() {
+      if (stopped && draining === undefined && pending.length === 0) await target.close();
       for (let rounds = 0; (draining !== undefined || pending.length > 0) && rounds < MAILLOG_PENDING_LINES_MAX; rounds++) {
         if (draining === undefined) schedule();
         await draining;
       }
     },
-    stop: unsubscribe,
+    stop() {
+      stopped = true;
+      unsubscribe();
+    },
     get droppedLines() { return dropped; },
   };
 }
