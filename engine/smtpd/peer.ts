@@ -3,6 +3,8 @@
 // DNS PTR query; it counts as verified only when that name's forward addresses (again
 // /etc/hosts, then DNS A/AAAA) include the client address. Otherwise the name is "unknown"
 // and the status says whether the failure was temporary (DNS trouble) or permanent.
+// /etc/hosts is parsed once and kept per file system until its stat (inode, size, mtime)
+// changes, so a connection costs one stat instead of reading and parsing the file.
 // Called by service.ts for each connection. Trusts Platform.fs and Platform.dns.
 // Models smtpd_peer_hostaddr_to_sockaddr/peer name lookups in src/smtpd/smtpd_peer.c.
 
@@ -15,14 +17,40 @@ export const HOSTS_LINES_MAX = 10_000;
 /** PTR names tried at most. */
 export const PTR_NAMES_MAX = 10;
 
-async function readHosts(platform: Platform): Promise<Array<{ address: string; names: string[] }>> {
+interface HostsEntry { address: string; names: string[] }
+
+/** The parsed /etc/hosts of a file system and the stat it was read under. */
+interface HostsCache { ino: number; size: number; mtimeMs: number; entries: HostsEntry[] }
+
+const hostsCaches = new WeakMap<object, HostsCache>();
+
+const HOSTS_PATH = '/etc/hosts';
+
+/** /etc/hosts as entries; re-read only when the file's inode, size or mtime changed. */
+async function readHosts(platform: Platform): Promise<HostsEntry[]> {
+  const fs = platform.fs;
+  let stat;
+  try {
+    stat = await fs.stat(HOSTS_PATH);
+  } catch {
+    hostsCaches.delete(fs);
+    return [];
+  }
+  const cached = hostsCaches.get(fs);
+  if (cached !== undefined && cached.ino === stat.ino && cached.size === stat.size && cached.mtimeMs === stat.mtimeMs) return cached.entries;
+  const entries = await parseHostsFile(platform);
+  hostsCaches.set(fs, { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, entries });
+  return entries;
+}
+
+async function parseHostsFile(platform: Platform): Promise<HostsEntry[]> {
   let text: string;
   try {
-    text = new TextDecoder().decode(await platform.fs.readFile('/etc/hosts'));
+    text = new TextDecoder().decode(await platform.fs.readFile(HOSTS_PATH));
   } catch {
     return [];
   }
-  const entries: Array<{ address: string; names: string[] }> = [];
+  const entries: HostsEntry[] = [];
   for (const line of text.split('\n').slice(0, HOSTS_LINES_MAX)) {
     const fields = line.replace(/#.*/, '').trim().split(/\s+/).filter((field) => field !== '');
     if (fields.length >= 2) entries.push({ address: fields[0] as string, names: fields.slice(1).map((name) => name.toLowerCase()) });
