@@ -8,6 +8,10 @@
 // connect/disconnect, "client=", reject and abnormal-end lines go to the maillog through
 // the trace. Errors count towards smtpd_soft_error_limit (then smtpd_error_sleep_time
 // before each reply) and smtpd_hard_error_limit (421 and hang up).
+// Replies are buffered and written when the core needs more input from the client (so a
+// pipelined batch of commands gets its replies in one write, as smtpd's output stream is
+// flushed only when its input buffer runs dry), after an error sleep, when 10 seconds
+// passed since the last I/O, before STARTTLS and at the end of the session.
 // Called by service.ts (a listener on Platform.net) and by tests with byte scripts.
 // Models smtpd_proto(), smtpd_service() and the chat routines of src/smtpd/smtpd.c and
 // smtpd_chat.c (Postfix 3.7).
@@ -15,7 +19,7 @@
 import type { Reporter } from '../global/msg.ts';
 import type { FlushClient } from '../flush/client.ts';
 import type { CleanupEndpoint, ServiceTraceInput } from '../master/contracts.ts';
-import type { Timers, TlsInfo, TlsOptions } from '../platform/types.ts';
+import type { Clock, Timers, TlsInfo, TlsOptions } from '../platform/types.ts';
 import type { SmtpdSecurity } from './security.ts';
 import { connectLimits, disconnectLimits } from './limits.ts';
 import { saslLogFields } from './auth.ts';
@@ -42,6 +46,8 @@ export interface SmtpdEnvironment {
   resolver: SmtpdResolver;
   cleanup(): CleanupEndpoint;
   timers: Timers;
+  /** For the 10-second flush of buffered replies; absent: only the input-driven flush. */
+  clock?: Clock;
   log: Reporter;
   /** Emits a trace event stamped with smtpd's host, name and pid. */
   trace(event: ServiceTraceInput): void;
@@ -71,6 +77,13 @@ export interface SmtpdConnection {
 }
 
 const encoder = new TextEncoder();
+
+/** smtpd_chat_reply(): buffered replies go out at once when the client's stream saw no
+ *  I/O for longer than this. */
+export const REPLY_FLUSH_IDLE_MS = 10_000;
+
+/** Replies waiting for the next flush; past this many the buffer is written at once. */
+const PENDING_REPLIES_MAX = 1000;
 
 /** is_header(): "Name:" at the start of a line, as a mail header would begin. */
 export function isHeaderWord(word: string): boolean {
@@ -106,10 +119,48 @@ export class SmtpdProtocol {
   readonly input: ClientInput;
   /** smtp_detect_bare_lf: smtpd_forbid_bare_newline applies to this client. */
   detectBareNewline = false;
+  /** The client's stream as the commands see it: replies are buffered (see the header). */
+  readonly output: SmtpdOutput;
+  private readonly pendingReplies: string[] = [];
+  /** Platform time of the last read or write on the client stream. */
+  private lastIoMs: number;
 
-  constructor(readonly env: SmtpdEnvironment, client: Client, sessionId: string, readonly output: SmtpdOutput) {
+  constructor(readonly env: SmtpdEnvironment, client: Client, sessionId: string, private readonly connection: SmtpdOutput) {
     this.session = new Session(client, sessionId);
     this.input = new ClientInput(env.timers, env.settings.timeoutMs);
+    this.input.beforeWait = () => this.flushReplies();
+    this.lastIoMs = env.clock?.nowMs() ?? 0;
+    const start = connection.startTls;
+    this.output = {
+      write: (bytes) => {
+        this.flushReplies();
+        connection.write(bytes);
+      },
+      close: () => {
+        this.flushReplies();
+        connection.close();
+      },
+      ...(start === undefined ? {} : {
+        startTls: (options: TlsOptions) => {
+          this.flushReplies();
+          return start.call(connection, options);
+        },
+      }),
+    };
+  }
+
+  /** Writes the buffered replies in one write (smtp_flush). */
+  flushReplies(): void {
+    if (this.pendingReplies.length === 0) return;
+    const text = this.pendingReplies.join('');
+    this.pendingReplies.length = 0;
+    this.lastIoMs = this.env.clock?.nowMs() ?? 0;
+    this.connection.write(encoder.encode(text));
+  }
+
+  /** Bytes arrived from the client (the stream's last I/O time). */
+  noteInput(): void {
+    if (this.env.clock !== undefined) this.lastIoMs = this.env.clock.nowMs();
   }
 
   get settings(): SmtpdSettings { return this.env.settings; }
@@ -138,13 +189,16 @@ export class SmtpdProtocol {
 
   /** smtpd_chat_reply(): the error sleep, soft_bounce, the write, and 421/521 hang-up. */
   async reply(value: Reply): Promise<void> {
-    if (this.session.errorCount >= this.settings.softErrorLimit && this.settings.errorSleepMs > 0) {
-      await new Promise<void>((resolve) => { this.env.timers.after(this.settings.errorSleepMs, resolve); });
-    }
+    const slept = this.session.errorCount >= this.settings.softErrorLimit && this.settings.errorSleepMs > 0;
+    if (slept) await new Promise<void>((resolve) => { this.env.timers.after(this.settings.errorSleepMs, resolve); });
     let lines = replyLines(value);
     if (this.settings.softBounce) lines = lines.map((line) => (line.startsWith('5') ? `4${line.slice(1, 4)}${line.slice(4, 5) === '5' ? '4' : line.slice(4, 5)}${line.slice(5)}` : line));
     for (const line of lines) this.trace({ kind: 'smtpd.reply', text: line });
-    if (this.session.phase !== 'closed') this.output.write(encoder.encode(lines.map((line) => `${line}\r\n`).join('')));
+    if (this.session.phase !== 'closed') {
+      for (const line of lines) this.pendingReplies.push(`${line}\r\n`);
+      const idle = this.env.clock !== undefined && this.env.clock.nowMs() - this.lastIoMs > REPLY_FLUSH_IDLE_MS;
+      if (slept || idle || this.pendingReplies.length >= PENDING_REPLIES_MAX) this.flushReplies();
+    }
     if (value.code === 421 || value.code === 521) this.session.hangup = true;
   }
 
@@ -370,6 +424,7 @@ export function openSmtpdSession(env: SmtpdEnvironment, client: Client, sessionI
   return {
     session: protocol.session,
     receive: (chunk) => {
+      protocol.noteInput();
       if (!protocol.input.receive(chunk)) {
         env.log.warn(`${protocol.session.namaddr}: input buffer overflow, closing the connection`);
         protocol.input.close();

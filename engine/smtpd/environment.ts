@@ -82,6 +82,7 @@ export async function createSmtpdEnvironment(options: SmtpdEnvironmentOptions): 
     restrictions: new Restrictions(checks),
     cleanup: options.cleanup,
     timers: options.platform.timers,
+    clock: options.platform.clock,
     log: options.log,
     trace: options.trace,
     security,

@@ -38,6 +38,9 @@ export class ClientInput {
   private buffer = new Uint8Array(0);
   private closed = false;
   private waiter: (() => void) | undefined;
+  /** Called before waiting for more bytes: smtpd flushes its buffered replies then, as
+   *  Postfix's vstream flushes a read-write stream's output before it refills input. */
+  beforeWait: (() => void) | undefined;
 
   constructor(private readonly timers: Timers, private timeoutMs: number) {}
 
@@ -73,6 +76,7 @@ export class ClientInput {
   /** Waits until more bytes arrive, the stream closes, or smtpd_timeout passes. */
   private async waitForMore(): Promise<void> {
     if (this.closed) throw new InputClosed();
+    this.beforeWait?.();
     await new Promise<void>((resolve, reject) => {
       const cancel = this.timers.after(this.timeoutMs, () => {
         this.waiter = undefined;
