@@ -20,7 +20,7 @@ import { DeliveryState } from './outcome.ts';
 import { ClientSession, connectServer } from './session.ts';
 import { readClientSettings, type ClientProtocol, type ClientSettings } from './settings.ts';
 import { transfer } from './transfer.ts';
-import { endpointKey, type ConnectionCache } from './connection-cache.ts';
+import { destinationLabel, endpointLabel, type ConnectionCache, type LabelParts } from './connection-cache.ts';
 
 /** Sites in one nexthop list plus fallback relays. */
 export const SITES_MAX = 100;
@@ -39,6 +39,16 @@ interface Caching {
   store: boolean;
 }
 
+/** What the cache labels hold beyond the server (smtp_key.c's conditional fields). */
+interface LabelContext {
+  service: string;
+  /** smtp_sender_dependent_authentication with password maps: the sender is in the labels. */
+  sender: string | undefined;
+  /** smtp_sasl_password_maps is set: the current nexthop and host name are in the labels. */
+  saslKeyed: boolean;
+  tlsLevel: string;
+}
+
 interface Attempt {
   context: ServiceContext;
   request: DeliveryRequest;
@@ -49,6 +59,22 @@ interface Attempt {
   queuePath: string;
   security: ClientSecurity;
   caching: Caching | undefined;
+  labels: LabelContext;
+  /** The request nexthop's label while no session of this request was good yet
+   *  (SET/CLEAR_SCACHE_REQUEST_NEXTHOP): the first good one is bound to it. */
+  destinationLabel: string | undefined;
+}
+
+/** The endpoint label of one server of one nexthop (SMTP_KEY_MASK_SCACHE_ENDP_LABEL). */
+function endpointLabelOf(attempt: Attempt, nexthop: string, server: { hostName: string; address: string }, port: number): string {
+  const { labels } = attempt;
+  const parts: LabelParts = {
+    service: labels.service, address: server.address, port, tlsLevel: labels.tlsLevel,
+    ...(labels.sender === undefined ? {} : { sender: labels.sender }),
+    ...(labels.saslKeyed || labels.tlsLevel === 'verify' ? { currentNexthop: nexthop } : {}),
+    ...(labels.saslKeyed ? { hostName: server.hostName } : {}),
+  };
+  return endpointLabel(parts);
 }
 
 function queuePathOf(context: ServiceContext, request: DeliveryRequest): string {
@@ -78,12 +104,13 @@ async function quit(session: ClientSession, settings: ClientSettings): Promise<v
   }
 }
 
-/** smtp_reuse_common(): a cached session to this endpoint that answers an RSET probe. */
-async function reuseSession(attempt: Attempt, endpoint: string): Promise<ClientSession | undefined> {
+/** smtp_reuse_common(): a cached session under this label (an endpoint's, or with
+ *  `byDestination` the request nexthop's) that answers an RSET probe. */
+async function reuseSession(attempt: Attempt, label: string, byDestination = false): Promise<ClientSession | undefined> {
   const caching = attempt.caching;
   if (caching === undefined || !caching.fetch) return undefined;
   for (let tries = 0; tries < 2; tries++) {
-    const session = caching.cache.takeByEndpoint(endpoint);
+    const session = byDestination ? caching.cache.takeByDestination(label) : caching.cache.takeByEndpoint(label);
     if (session === undefined) return undefined;
     session.stream.queueId = attempt.request.queueId;
     if (!session.stream.hasUnread) {
@@ -100,9 +127,11 @@ async function reuseSession(attempt: Attempt, endpoint: string): Promise<ClientS
   return undefined;
 }
 
-/** Whether a session may go back to the cache after this transaction: plaintext (TLS
- *  levels above none and SASL logins do not cache at all, see deliverMail), younger than
- *  the reuse time limit, used fewer times than the reuse count limit. */
+/** Whether a session may go back to the cache after this transaction: not after STARTTLS
+ *  (Postfix keeps a TLS connection only with smtp_tls_connection_reuse = yes, which hands
+ *  the TLS session to tlsproxy(8); mtalab has no tlsproxy, so TLS connections are never
+ *  kept), younger than the reuse time limit, used fewer times than the reuse count limit.
+ *  A SASL-authenticated session is kept: its labels carry what picked its credentials. */
 function cacheable(attempt: Attempt, session: ClientSession): boolean {
   const { caching, settings } = attempt;
   if (caching === undefined || !caching.store || session.tls !== undefined) return false;
@@ -113,10 +142,11 @@ function cacheable(attempt: Attempt, session: ClientSession): boolean {
 
 /** One session with one server address; returns whether the address list should stop. */
 async function trySession(attempt: Attempt, nexthop: string, server: ServerAddress, port: number, last: boolean,
-  counts: { sessions: number }, flags: { finalNexthop: boolean; loopDetect: boolean; bestPreference: number }): Promise<boolean> {
+  counts: { sessions: number }, flags: { finalNexthop: boolean; loopDetect: boolean; bestPreference: number },
+  cached?: ClientSession): Promise<boolean> {
   const { context, settings, state, request } = attempt;
-  const endpoint = endpointKey(settings.protocol, server.address, port);
-  const reused = await reuseSession(attempt, endpoint);
+  const endpoint = endpointLabelOf(attempt, nexthop, server, port);
+  const reused = cached ?? await reuseSession(attempt, endpoint);
   const connected = reused
     ?? await connectServer(context, settings, { nexthop, hostName: server.hostName, address: server.address, port }, request.queueId);
   if (!(connected instanceof ClientSession)) {
@@ -125,7 +155,7 @@ async function trySession(attempt: Attempt, nexthop: string, server: ServerAddre
     return last;
   }
   const session = connected;
-  if (server.preference === flags.bestPreference) session.features.add('bestMx');
+  if (cached === undefined && server.preference === flags.bestPreference) session.features.add('bestMx');
   state.finalServer = flags.finalNexthop && last;
   state.session = { namaddrport: session.namaddrport, hostName: session.hostName, dsnSupported: false, reuseCount: 0 };
   let stop = last;
@@ -134,6 +164,9 @@ async function trySession(attempt: Attempt, nexthop: string, server: ServerAddre
   if (reused === undefined && (!(await handshake(input)) || !(await secureSession(input, attempt.security)))) {
     await quit(session, settings);
   } else {
+    // This session was good: less preferred servers are not bound to the nexthop label.
+    const destination = attempt.destinationLabel;
+    attempt.destinationLabel = undefined;
     state.session.dsnSupported = session.has('dsn');
     if (++counts.sessions >= settings.mxSessionLimit && settings.mxSessionLimit > 0) stop = true;
     state.finalServer = flags.finalNexthop && stop;
@@ -144,11 +177,13 @@ async function trySession(attempt: Attempt, nexthop: string, server: ServerAddre
     });
     if (complete) state.sessionComplete = true;
     keep = cache && complete && !session.rsetRejected && !session.stream.isClosed;
+    if (keep) {
+      session.reuseCount++;
+      attempt.caching!.cache.store(session, { endpoint, ...(destination === undefined ? {} : { destination }) },
+        settings.connectionCache.idleSeconds);
+    }
   }
-  if (keep) {
-    session.reuseCount++;
-    attempt.caching!.cache.store(session, endpoint, settings.connectionCache.idleSeconds);
-  } else if (!session.stream.isClosed) {
+  if (!keep && !session.stream.isClosed) {
     session.stream.close(true, 'session done');
   }
   state.endSession();
@@ -156,7 +191,7 @@ async function trySession(attempt: Attempt, nexthop: string, server: ServerAddre
 }
 
 /** smtp_connect_inet() for one site: returns whether to stop after it (final nexthop). */
-async function trySite(attempt: Attempt, site: string, final: boolean): Promise<boolean> {
+async function trySite(attempt: Attempt, site: string, final: boolean, first: boolean): Promise<boolean> {
   const { context, settings, state, lookup } = attempt;
   const destination = parseDestination(site, settings.defaultPort);
   if ('error' in destination) return context.log.fatal(destination.error);
@@ -175,6 +210,23 @@ async function trySite(attempt: Attempt, site: string, final: boolean): Promise<
   if (addresses.length === 0 && state.why.dsn.endsWith('.4.6')) finalNexthop = true;
   const bestPreference = addresses[0]?.preference ?? -1;
   const counts = { sessions: 0 };
+  if (first && attempt.caching !== undefined && addresses.length > 0) {
+    attempt.destinationLabel = destinationLabel({
+      service: attempt.labels.service, requestNexthop: attempt.request.nexthop,
+      ...(attempt.labels.sender === undefined ? {} : { sender: attempt.labels.sender }),
+    });
+    // smtp_reuse_nexthop(): a connection filed under the request's nexthop, wherever it
+    // leads among this nexthop's servers; its address is then taken off the list.
+    const cached = await reuseSession(attempt, attempt.destinationLabel, true);
+    const index = cached === undefined ? -1 : addresses.findIndex((server) => server.address === cached.address && destination.port === cached.port);
+    if (cached !== undefined && index < 0) cached.stream.close(false, 'cached connection not for this nexthop');
+    if (cached !== undefined && index >= 0) {
+      const [server] = addresses.splice(index, 1);
+      const stop = await trySession(attempt, site, server!, destination.port, addresses.length === 0, counts,
+        { finalNexthop, loopDetect, bestPreference }, cached);
+      if (stop || state.recipients.length === 0) return finalNexthop;
+    }
+  }
   const limit = settings.mxAddressLimit > 0 ? Math.min(addresses.length, settings.mxAddressLimit) : addresses.length;
   for (let index = 0; index < limit && state.recipients.length > 0; index++) {
     const last = index === limit - 1;
@@ -208,9 +260,15 @@ export async function deliverMail(context: ServiceContext, request: DeliveryRequ
     own: ownAddressesOf(config, options.interfaceAddresses ?? ['127.0.0.1', '::1']), queueId: request.queueId,
   };
   const security = await readClientSecurity(config, protocol, clientTableOpener(config, { fs: platform.fs, reporter: context.log }));
+  const saslKeyed = (config.get(`${protocol}_sasl_password_maps`) ?? '').trim() !== '';
   const attempt: Attempt = {
     context, request, settings, state, lookup, encoding, queuePath, security,
-    caching: security.tlsLevel === 'none' && !security.saslEnabled ? cachingFor(options, settings, request) : undefined,
+    caching: cachingFor(options, settings, request),
+    labels: {
+      service: context.serviceName, saslKeyed, tlsLevel: security.tlsLevel,
+      sender: saslKeyed && config.getBool(`${protocol}_sender_dependent_authentication`) ? request.sender : undefined,
+    },
+    destinationLabel: undefined,
   };
   let nexthop = request.nexthop;
   const sites: string[] = [];
@@ -226,7 +284,7 @@ export async function deliverMail(context: ServiceContext, request: DeliveryRequ
     sites.push(...settings.fallbackRelays);
     for (let index = 0; index < Math.min(sites.length, SITES_MAX) && state.recipients.length > 0; index++) {
       lastTried = index;
-      const final = await trySite(attempt, sites[index]!, index === sites.length - 1);
+      const final = await trySite(attempt, sites[index]!, index === sites.length - 1, index === 0);
       if (final) break;
     }
   }
@@ -237,13 +295,17 @@ export async function deliverMail(context: ServiceContext, request: DeliveryRequ
   };
 }
 
-/** smtp_connection_cache_on_demand with qmgr's CONN_FETCH/CONN_STORE flags, or a nexthop
- *  listed in smtp_connection_cache_destinations (always cached); not for TLS levels above
- *  none (a plaintext cached session must not stand in for a TLS one). */
+/** smtp_cache_policy(): smtp_connection_cache_on_demand with qmgr's CONN_FETCH/CONN_STORE
+ *  flags, or the request nexthop's domain (without [] and :port) listed in
+ *  smtp_connection_cache_destinations (always cached). Any TLS level may cache: the TLS
+ *  level is part of the endpoint label, and connections that did STARTTLS are not kept. */
 function cachingFor(options: ClientOptions, settings: ClientSettings, request: DeliveryRequest): Caching | undefined {
   if (options.cache === undefined) return undefined;
   const limits = settings.connectionCache;
-  const listed = limits.destinations.length > 0 && limits.destinations.includes(request.nexthop.toLowerCase());
+  const firstSite = request.nexthop.split(/[\s,]+/).find((site) => site !== '') ?? '';
+  const parsed = parseDestination(firstSite.replace(/^inet:/, ''), settings.defaultPort);
+  const domain = ('error' in parsed ? firstSite : parsed.host).toLowerCase();
+  const listed = limits.destinations.length > 0 && limits.destinations.includes(domain);
   const fetch = listed || (limits.onDemand && request.flags?.connectionFetch === true);
   const store = listed || (limits.onDemand && request.flags?.connectionStore === true);
   return fetch || store ? { cache: options.cache, fetch, store } : undefined;

@@ -2,7 +2,10 @@
 // and smtp_connection_cache_destinations): back-to-back requests to one server share one
 // connection (no QUIT after the first, an RSET probe before the second, conn_use=2 in the
 // log), an idle connection is closed after smtp_connection_cache_time_limit, and a cached
-// connection the server dropped or whose RSET probe fails is replaced by a new one.
+// connection the server dropped or whose RSET probe fails is replaced by a new one. The
+// cache labels (smtp_key.c): with smtp_sasl_password_maps two nexthops on one address never
+// share a connection (each keeps its own login), without it they do; a STARTTLS session is
+// never kept (smtp_tls_connection_reuse needs tlsproxy), a plaintext one at level may is.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,7 +60,7 @@ test('without qmgr\'s flags every request has its own session, ended with QUIT',
 });
 
 test('smtp_connection_cache_destinations caches for a listed nexthop without qmgr\'s flags; on_demand = no ignores the flags', async () => {
-  const listed = await createClientFixture({ mainCf: `${BASE_MAIN_CF}smtp_connection_cache_destinations = [127.0.0.1]:10042\n` });
+  const listed = await createClientFixture({ mainCf: `${BASE_MAIN_CF}smtp_connection_cache_destinations = 127.0.0.1\n` });
   const server = await startFakeServer(listed.platform, '127.0.0.1', 10042, {});
   await (await twoMessages(listed, 10042, undefined)).running.stop();
   assert.equal(server.sessions.length, 1);
@@ -93,4 +96,64 @@ test('smtp_connection_reuse_count_limit = 2: a connection serves two messages, t
   await running.stop();
   assert.deepEqual(server.sessions.map((session) => session.filter((line) => line.startsWith('MAIL')).length), [2, 1]);
   assert.equal(server.sessions[0]!.at(-1), 'QUIT');
+});
+
+/** Three messages, to the nexthops given in turn, through one running service. */
+async function sendTo(fixture: ClientFixture, nexthops: readonly string[]) {
+  const running = await fixture.start(smtpProgram);
+  for (const [index, nexthop] of nexthops.entries()) {
+    const request = await fixture.queueMessage({ sender: 'a@example.com', recipients: [{ address: `r${index}@ok.test` }], content: 'x\n', nexthop, flags: ON_DEMAND });
+    assert.deepEqual(await fixture.deliverWith(running, request), { deferred: false });
+  }
+  await running.stop();
+}
+
+const SASL_MAIN_CF = `${BASE_MAIN_CF}smtp_connection_cache_time_limit = 10s\nsmtp_sasl_auth_enable = yes\nsmtp_sasl_password_maps = texthash:/etc/postfix/sasl_passwd\nsmtp_sasl_security_options =\n`;
+
+async function saslFixture(passwords: string): Promise<ClientFixture> {
+  const fixture = await createClientFixture({ mainCf: SASL_MAIN_CF });
+  await fixture.platform.fs.writeFile('/etc/postfix/sasl_passwd', passwords);
+  fixture.zone.records['a.test'] = { a: ['127.0.0.1'] };
+  fixture.zone.records['b.test'] = { a: ['127.0.0.1'] };
+  return fixture;
+}
+
+test('SASL: two messages to one nexthop share one authenticated connection (one AUTH, conn_use=2)', async () => {
+  const fixture = await saslFixture('[a.test]:10050 alice:secret\n');
+  const server = await startFakeServer(fixture.platform, '127.0.0.1', 10050, { auth: true });
+  await sendTo(fixture, ['[a.test]:10050', '[a.test]:10050']);
+  assert.equal(server.sessions.length, 1);
+  assert.deepEqual(server.logins, [['alice']]);
+  assert.equal(fixture.logLines().filter((line) => line.includes('conn_use=2')).length, 1);
+});
+
+test('SASL: two identities on one server address never share a connection', async () => {
+  const fixture = await saslFixture('[a.test]:10051 alice:secret\n[b.test]:10051 bob:other\n');
+  const server = await startFakeServer(fixture.platform, '127.0.0.1', 10051, { auth: true });
+  await sendTo(fixture, ['[a.test]:10051', '[b.test]:10051', '[a.test]:10051', '[b.test]:10051']);
+  assert.deepEqual(server.logins, [['alice'], ['bob']]);
+  assert.deepEqual(server.sessions.map((session) => session.filter((line) => line.startsWith('MAIL')).length), [2, 2]);
+});
+
+test('without smtp_sasl_password_maps, two nexthops on one address share the connection by endpoint', async () => {
+  const fixture = await createClientFixture();
+  fixture.zone.records['a.test'] = { a: ['127.0.0.1'] };
+  fixture.zone.records['b.test'] = { a: ['127.0.0.1'] };
+  const server = await startFakeServer(fixture.platform, '127.0.0.1', 10052, {});
+  await sendTo(fixture, ['[a.test]:10052', '[b.test]:10052']);
+  assert.equal(server.sessions.length, 1);
+});
+
+test('TLS: a STARTTLS session is not reused (smtp_tls_connection_reuse needs tlsproxy); a plaintext one at level may is', async () => {
+  for (const reuse of ['no', 'yes']) {
+    const fixture = await createClientFixture({ mainCf: `${BASE_MAIN_CF}smtp_tls_security_level = may\nsmtp_tls_connection_reuse = ${reuse}\n` });
+    const server = await startFakeServer(fixture.platform, '127.0.0.1', 10053, { starttls: true });
+    await sendTo(fixture, ['[127.0.0.1]:10053', '[127.0.0.1]:10053']);
+    assert.equal(server.sessions.length, 2, `smtp_tls_connection_reuse = ${reuse}`);
+    for (const session of server.sessions) assert.deepEqual([session[1], session.at(-1)], ['STARTTLS', 'QUIT']);
+  }
+  const plain = await createClientFixture({ mainCf: `${BASE_MAIN_CF}smtp_tls_security_level = may\n` });
+  const server = await startFakeServer(plain.platform, '127.0.0.1', 10054, {});
+  await sendTo(plain, ['[127.0.0.1]:10054', '[127.0.0.1]:10054']);
+  assert.equal(server.sessions.length, 1);
 });

@@ -62,6 +62,10 @@ export interface ServerScript {
   delayMs?: number;
   /** Drops the connection this long after it was accepted. */
   closeAfterMs?: number;
+  /** Announces AUTH PLAIN LOGIN and accepts any AUTH PLAIN login (235), recording it. */
+  auth?: boolean;
+  /** Announces STARTTLS and does the (simulated) handshake as the server. */
+  starttls?: boolean;
 }
 
 export interface FakeServer {
@@ -70,6 +74,8 @@ export interface FakeServer {
   sessions: string[][];
   /** The raw DATA bytes received (dot-stuffed, through the final ".\r\n"), per message. */
   messages: Uint8Array[];
+  /** The user names of AUTH PLAIN logins, per connection (script.auth). */
+  logins: string[][];
   close(): Promise<void>;
 }
 
@@ -85,9 +91,20 @@ function replyLines(reply: string | string[]): string {
 export async function startFakeServer(platform: SimPlatform, address: string, port: number, script: ServerScript): Promise<FakeServer> {
   const sessions: string[][] = [];
   const messages: Uint8Array[] = [];
+  const logins: string[][] = [];
   const listener = await platform.net.listen(address, port, (connection: Connection) => {
     const commands: string[] = [];
     sessions.push(commands);
+    const users: string[] = [];
+    logins.push(users);
+    const ehloLines = (): string[] => {
+      const base = Array.isArray(script.ehlo) ? script.ehlo : script.ehlo === undefined
+        ? ['250-fake.example.net', '250-PIPELINING', '250-SIZE 10240000', '250-8BITMIME', '250 DSN'] : [script.ehlo];
+      const extra = [...(script.auth === true ? ['AUTH PLAIN LOGIN'] : []), ...(script.starttls === true ? ['STARTTLS'] : [])];
+      if (extra.length === 0) return base;
+      const last = base.length - 1;
+      return [...base.slice(0, last), `250-${base[last]!.slice(4)}`, ...extra.map((word, index) => `250${index === extra.length - 1 ? ' ' : '-'}${word}`)];
+    };
     let buffer: number[] = [];
     let inData = false;
     let dataBytes: number[] = [];
@@ -102,7 +119,19 @@ export async function startFakeServer(platform: SimPlatform, address: string, po
       if (script.closeOn !== undefined && verb === script.closeOn) { connection.destroy(); return; }
       switch (verb) {
         case 'EHLO':
-        case 'LHLO': send(script.ehlo ?? ['250-fake.example.net', '250-PIPELINING', '250-SIZE 10240000', '250-8BITMIME', '250 DSN']); return;
+        case 'LHLO': send(ehloLines()); return;
+        case 'AUTH': {
+          if (script.auth !== true) break;
+          const initial = line.split(' ')[2] ?? '';
+          users.push(Buffer.from(initial, 'base64').toString('latin1').split('\0')[1] ?? '');
+          send('235 2.7.0 Authentication successful');
+          return;
+        }
+        case 'STARTTLS':
+          if (script.starttls !== true) break;
+          send('220 2.0.0 Ready to start TLS');
+          void connection.startTls({ role: 'server', certPem: 'simulated', keyPem: 'simulated' }).catch(() => undefined);
+          return;
         case 'HELO': send(script.helo ?? '250 fake.example.net'); return;
         case 'MAIL': send(typeof script.mail === 'function' ? script.mail(line) : script.mail ?? '250 2.1.0 Ok'); return;
         case 'RCPT': send(typeof script.rcpt === 'function' ? script.rcpt(line) : script.rcpt ?? '250 2.1.5 Ok'); return;
@@ -112,8 +141,9 @@ export async function startFakeServer(platform: SimPlatform, address: string, po
           return;
         case 'RSET': send(script.rset ?? '250 2.0.0 Ok'); return;
         case 'QUIT': send(script.quit ?? '221 2.0.0 Bye'); connection.end(); return;
-        default: send('502 5.5.2 Error: command not recognized');
+        default: break;
       }
+      send('502 5.5.2 Error: command not recognized');
     };
     connection.onData((chunk) => {
       for (const byte of chunk) {
@@ -145,7 +175,7 @@ export async function startFakeServer(platform: SimPlatform, address: string, po
     if (script.greeting === null) return;
     send(script.greeting ?? '220 fake.example.net ESMTP');
   });
-  return { listener, sessions, messages, close: () => listener.close() };
+  return { listener, sessions, messages, logins, close: () => listener.close() };
 }
 
 export interface ClientFixture {
