@@ -10,26 +10,14 @@
 // shows the whole story; test/sim/scenario-backup-mx.test.ts follows it step by step.
 // Files are under hosts/<dir>/.
 
-import type { ScenarioDefinition, ScenarioHostDefinition } from '../../engine/sim/scenario.ts';
+import type { ScenarioDefinition } from '../../engine/sim/scenario.ts';
+import { addressRecords, mailHost } from '../../engine/sim/scenario-hosts.ts';
 
-function mailHost(directory: string, name: string, address: string, users: readonly string[], extra: ScenarioHostDefinition['directories'] = []): ScenarioHostDefinition {
-  return {
-    name,
-    addresses: [address],
-    directory: `hosts/${directory}`,
-    startPostfix: true,
-    directories: [
-      { path: '/root', mode: 0o700 },
-      ...users.map((user, index) => ({ path: `/home/${user}`, mode: 0o755, uid: 1001 + index, gid: 1001 + index })),
-      { path: '/tmp', mode: 0o1777 },
-      { path: '/var/log', mode: 0o755 },
-      { path: '/var/lib/postfix', mode: 0o700, uid: 101, gid: 103 },
-      { path: '/var/spool/postfix', mode: 0o755 },
-      { path: '/var/mail', mode: 0o2775, gid: 8 },
-      ...(extra ?? []),
-    ],
-  };
-}
+const HOSTS = [
+  mailHost('mx1.corp.example', '192.0.2.40', { directory: 'mx1', users: ['pat', 'lou'] }),
+  mailHost('mx2.corp.example', '198.51.100.41', { directory: 'mx2', users: ['pat'] }),
+  mailHost('sender.example.org', '203.0.113.7', { directory: 'sender', users: ['val'] }),
+];
 
 /** When the primary's links come back, after boot. */
 export const PRIMARY_BACK_MS = 480_000;
@@ -41,20 +29,11 @@ export const backupMx: ScenarioDefinition = {
     + 'for the first 8 minutes; sender.example.org writes to pat@corp.example at 1 s: watch mx2 '
     + 'queue the message and deliver it to mx1 when its links come back.',
   seed: 3,
-  hosts: [
-    mailHost('mx1', 'mx1.corp.example', '192.0.2.40', ['pat', 'lou']),
-    mailHost('mx2', 'mx2.corp.example', '198.51.100.41', ['pat']),
-    mailHost('sender', 'sender.example.org', '203.0.113.7', ['val']),
-  ],
+  hosts: HOSTS,
   dns: {
     records: {
       'corp.example': { mx: [{ preference: 10, exchange: 'mx1.corp.example' }, { preference: 20, exchange: 'mx2.corp.example' }] },
-      'mx1.corp.example': { a: ['192.0.2.40'] },
-      'mx2.corp.example': { a: ['198.51.100.41'] },
-      'sender.example.org': { a: ['203.0.113.7'] },
-      '192.0.2.40': { ptr: ['mx1.corp.example'] },
-      '198.51.100.41': { ptr: ['mx2.corp.example'] },
-      '203.0.113.7': { ptr: ['sender.example.org'] },
+      ...addressRecords(HOSTS),
     },
   },
   faults: [

@@ -11,27 +11,20 @@
 // tricks: each RCPT gets Postfix's 554 5.7.1 Relay access denied and a "NOQUEUE: reject:"
 // line in mx's maillog. Files are under hosts/<dir>/.
 
-import type { ScenarioDefinition, ScenarioHostDefinition } from '../../engine/sim/scenario.ts';
-
-function mailHost(directory: string, name: string, address: string, users: readonly string[]): ScenarioHostDefinition {
-  return {
-    name,
-    addresses: [address],
-    directory: `hosts/${directory}`,
-    startPostfix: true,
-    directories: [
-      { path: '/root', mode: 0o700 },
-      ...users.map((user, index) => ({ path: `/home/${user}`, mode: 0o755, uid: 1001 + index, gid: 1001 + index })),
-      { path: '/tmp', mode: 0o1777 },
-      { path: '/var/log', mode: 0o755 },
-      { path: '/var/lib/postfix', mode: 0o700, uid: 101, gid: 103 },
-      { path: '/var/spool/postfix', mode: 0o755 },
-      { path: '/var/mail', mode: 0o2775, gid: 8 },
-    ],
-  };
-}
+import type { ScenarioDefinition } from '../../engine/sim/scenario.ts';
+import { addressRecords, mailHost } from '../../engine/sim/scenario-hosts.ts';
 
 const MX = { preference: 10, exchange: 'mx.campus.example' };
+
+const HOSTS = [
+  mailHost('mx.campus.example', '192.0.2.25', { directory: 'mx', users: ['sam'] }),
+  mailHost('store.campus.example', '10.20.0.5', { directory: 'store', users: ['ada', 'emmy', 'sam'] }),
+  mailHost('outbound.campus.example', '192.0.2.26', { directory: 'outbound', users: ['sam'] }),
+  mailHost('lab1.cs.campus.example', '10.20.10.11', { directory: 'lab1', users: ['alan'] }),
+  mailHost('lab2.math.campus.example', '10.20.10.12', { directory: 'lab2', users: ['kurt'] }),
+  mailHost('inet.example.org', '198.51.100.25', { directory: 'inet', users: ['grace'] }),
+  mailHost('bulk.example.net', '203.0.113.66', { directory: 'spammer', users: ['mallory'] }),
+];
 
 export const campus: ScenarioDefinition = {
   id: 'campus',
@@ -41,35 +34,14 @@ export const campus: ScenarioDefinition = {
     + 'machines send through outbound.campus.example. Follow grace@example.org\'s message to '
     + 'ada@cs.campus.example through inet, mx and store, and alan\'s reply out through outbound.',
   seed: 7,
-  hosts: [
-    mailHost('mx', 'mx.campus.example', '192.0.2.25', ['sam']),
-    mailHost('store', 'store.campus.example', '10.20.0.5', ['ada', 'emmy', 'sam']),
-    mailHost('outbound', 'outbound.campus.example', '192.0.2.26', ['sam']),
-    mailHost('lab1', 'lab1.cs.campus.example', '10.20.10.11', ['alan']),
-    mailHost('lab2', 'lab2.math.campus.example', '10.20.10.12', ['kurt']),
-    mailHost('inet', 'inet.example.org', '198.51.100.25', ['grace']),
-    mailHost('spammer', 'bulk.example.net', '203.0.113.66', ['mallory']),
-  ],
+  hosts: HOSTS,
   dns: {
     records: {
       'campus.example': { mx: [MX] },
       'cs.campus.example': { mx: [MX] },
       'math.campus.example': { mx: [MX] },
-      'mx.campus.example': { a: ['192.0.2.25'] },
-      'store.campus.example': { a: ['10.20.0.5'] },
-      'outbound.campus.example': { a: ['192.0.2.26'] },
-      'lab1.cs.campus.example': { a: ['10.20.10.11'] },
-      'lab2.math.campus.example': { a: ['10.20.10.12'] },
       'example.org': { mx: [{ preference: 10, exchange: 'inet.example.org' }] },
-      'inet.example.org': { a: ['198.51.100.25'] },
-      'bulk.example.net': { a: ['203.0.113.66'] },
-      '192.0.2.25': { ptr: ['mx.campus.example'] },
-      '10.20.0.5': { ptr: ['store.campus.example'] },
-      '192.0.2.26': { ptr: ['outbound.campus.example'] },
-      '10.20.10.11': { ptr: ['lab1.cs.campus.example'] },
-      '10.20.10.12': { ptr: ['lab2.math.campus.example'] },
-      '198.51.100.25': { ptr: ['inet.example.org'] },
-      '203.0.113.66': { ptr: ['bulk.example.net'] },
+      ...addressRecords(HOSTS),
     },
   },
   actions: [

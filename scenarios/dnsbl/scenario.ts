@@ -8,26 +8,14 @@
 // to pc -- the outcome the scenario declares (the zombie: bounced). test/sim/
 // scenario-dnsbl.test.ts checks the replies and log lines. Files are under hosts/<dir>/.
 
-import type { ScenarioDefinition, ScenarioHostDefinition } from '../../engine/sim/scenario.ts';
+import type { ScenarioDefinition } from '../../engine/sim/scenario.ts';
+import { addressRecords, mailHost } from '../../engine/sim/scenario-hosts.ts';
 
-function mailHost(directory: string, name: string, address: string, users: readonly string[], extra: ScenarioHostDefinition['directories'] = []): ScenarioHostDefinition {
-  return {
-    name,
-    addresses: [address],
-    directory: `hosts/${directory}`,
-    startPostfix: true,
-    directories: [
-      { path: '/root', mode: 0o700 },
-      ...users.map((user, index) => ({ path: `/home/${user}`, mode: 0o755, uid: 1001 + index, gid: 1001 + index })),
-      { path: '/tmp', mode: 0o1777 },
-      { path: '/var/log', mode: 0o755 },
-      { path: '/var/lib/postfix', mode: 0o700, uid: 101, gid: 103 },
-      { path: '/var/spool/postfix', mode: 0o755 },
-      { path: '/var/mail', mode: 0o2775, gid: 8 },
-      ...(extra ?? []),
-    ],
-  };
-}
+const HOSTS = [
+  mailHost('mail.shop.example', '192.0.2.60', { directory: 'mail', users: ['owen'] }),
+  mailHost('zombie.dsl.example', '203.0.113.99', { directory: 'zombie', users: ['pc'] }),
+  mailHost('friend.example.org', '198.51.100.61', { directory: 'friend', users: ['fay'] }),
+];
 
 export const dnsbl: ScenarioDefinition = {
   id: 'dnsbl',
@@ -36,20 +24,11 @@ export const dnsbl: ScenarioDefinition = {
     + 'recipient. friend.example.org is not listed and its mail to owen@shop.example is delivered; '
     + 'zombie.dsl.example (203.0.113.99) is listed: its mail at 2 s is refused with 554 and bounces.',
   seed: 11,
-  hosts: [
-    mailHost('mail', 'mail.shop.example', '192.0.2.60', ['owen']),
-    mailHost('zombie', 'zombie.dsl.example', '203.0.113.99', ['pc']),
-    mailHost('friend', 'friend.example.org', '198.51.100.61', ['fay']),
-  ],
+  hosts: HOSTS,
   dns: {
     records: {
       'shop.example': { mx: [{ preference: 10, exchange: 'mail.shop.example' }] },
-      'mail.shop.example': { a: ['192.0.2.60'] },
-      'zombie.dsl.example': { a: ['203.0.113.99'] },
-      'friend.example.org': { a: ['198.51.100.61'] },
-      '192.0.2.60': { ptr: ['mail.shop.example'] },
-      '203.0.113.99': { ptr: ['zombie.dsl.example'] },
-      '198.51.100.61': { ptr: ['friend.example.org'] },
+      ...addressRecords(HOSTS),
       // The block list: an A record in 127.0.0.0/8 lists an address, TXT says why.
       '99.113.0.203.zen.dnsbl.example': { a: ['127.0.0.2'], txt: ['203.0.113.99 is a hijacked home machine, see https://dnsbl.example/lookup?ip=203.0.113.99'] },
       '2.0.0.127.zen.dnsbl.example': { a: ['127.0.0.2'], txt: ['Test entry of zen.dnsbl.example'] },

@@ -10,28 +10,17 @@
 // virtual) -- outcomes the scenario declares; test/sim/scenario-hosting.test.ts checks the
 // log lines and the bounce in ann's mailbox. Files are under hosts/<dir>/.
 
-import type { ScenarioDefinition, ScenarioHostDefinition } from '../../engine/sim/scenario.ts';
-
-function mailHost(directory: string, name: string, address: string, users: readonly string[], extra: ScenarioHostDefinition['directories'] = []): ScenarioHostDefinition {
-  return {
-    name,
-    addresses: [address],
-    directory: `hosts/${directory}`,
-    startPostfix: true,
-    directories: [
-      { path: '/root', mode: 0o700 },
-      ...users.map((user, index) => ({ path: `/home/${user}`, mode: 0o755, uid: 1001 + index, gid: 1001 + index })),
-      { path: '/tmp', mode: 0o1777 },
-      { path: '/var/log', mode: 0o755 },
-      { path: '/var/lib/postfix', mode: 0o700, uid: 101, gid: 103 },
-      { path: '/var/spool/postfix', mode: 0o755 },
-      { path: '/var/mail', mode: 0o2775, gid: 8 },
-      ...(extra ?? []),
-    ],
-  };
-}
+import type { ScenarioDefinition } from '../../engine/sim/scenario.ts';
+import { addressRecords, mailHost } from '../../engine/sim/scenario-hosts.ts';
 
 const MX = { preference: 10, exchange: 'mail.hosting.example' };
+
+const HOSTS = [
+  mailHost('mail.hosting.example', '192.0.2.80', {
+    directory: 'mail', users: ['ann', 'ben'], directories: [{ path: '/var/vmail', mode: 0o750, uid: 5000, gid: 5000 }],
+  }),
+  mailHost('shell.example.net', '198.51.100.7', { directory: 'shell', users: ['zoe'] }),
+];
 
 export const hosting: ScenarioDefinition = {
   id: 'hosting',
@@ -41,22 +30,14 @@ export const hosting: ScenarioDefinition = {
     + '/var/vmail). zoe@shell.example.net writes to one address in each: see where each copy lands; '
     + 'ann\'s mail to an unknown user in each domain bounces.',
   seed: 5,
-  hosts: [
-    mailHost('mail', 'mail.hosting.example', '192.0.2.80', ['ann', 'ben'], [
-      { path: '/var/vmail', mode: 0o750, uid: 5000, gid: 5000 },
-    ]),
-    mailHost('shell', 'shell.example.net', '198.51.100.7', ['zoe']),
-  ],
+  hosts: HOSTS,
   dns: {
     records: {
       'hosting.example': { mx: [MX] },
       'fruit.example': { mx: [MX] },
       'tools.example': { mx: [MX] },
       'books.example': { mx: [MX] },
-      'mail.hosting.example': { a: ['192.0.2.80'] },
-      'shell.example.net': { a: ['198.51.100.7'] },
-      '192.0.2.80': { ptr: ['mail.hosting.example'] },
-      '198.51.100.7': { ptr: ['shell.example.net'] },
+      ...addressRecords(HOSTS),
     },
   },
   actions: [

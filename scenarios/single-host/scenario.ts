@@ -6,6 +6,7 @@
 // labs. Its files are real text under hosts/mail/ (main.cf, master.cf, aliases, passwd...).
 
 import type { ScenarioDefinition } from '../../engine/sim/scenario.ts';
+import { mailHost } from '../../engine/sim/scenario-hosts.ts';
 
 export const singleHost: ScenarioDefinition = {
   id: 'single-host',
@@ -15,23 +16,9 @@ export const singleHost: ScenarioDefinition = {
     + 'running: send with sendmail or mail -s, read with mail, watch mailq and /var/log/maillog.',
   seed: 1,
   hosts: [
-    {
-      name: 'mail.example.test',
-      addresses: ['192.0.2.10'],
-      directory: 'hosts/mail',
-      startPostfix: true,
-      directories: [
-        { path: '/root', mode: 0o700 },
-        { path: '/home/alice', mode: 0o755, uid: 1001, gid: 1001 },
-        { path: '/home/bob', mode: 0o755, uid: 1002, gid: 1002 },
-        { path: '/tmp', mode: 0o1777 },
-        { path: '/var/log', mode: 0o755 },
-        { path: '/var/lib/postfix', mode: 0o700, uid: 101, gid: 103 },
-        { path: '/var/spool/postfix', mode: 0o755 },
-        { path: '/var/mail', mode: 0o2775, gid: 8 },
-        { path: '/var/vmail', mode: 0o755, uid: 5000, gid: 5000 },
-      ],
-    },
+    mailHost('mail.example.test', '192.0.2.10', {
+      directory: 'mail', users: ['alice', 'bob'], directories: [{ path: '/var/vmail', mode: 0o755, uid: 5000, gid: 5000 }],
+    }),
   ],
   dns: {
     records: {

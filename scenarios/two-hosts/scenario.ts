@@ -6,25 +6,8 @@
 // maillogs, joined by b's "queued as" id. Used by test/sim, `mtalab sim two-hosts` and the
 // page. Files are real text under hosts/a and hosts/b.
 
-import type { ScenarioDefinition, ScenarioHostDefinition } from '../../engine/sim/scenario.ts';
-
-function mailHost(short: string, address: string, users: readonly string[]): ScenarioHostDefinition {
-  return {
-    name: `${short}.example.test`,
-    addresses: [address],
-    directory: `hosts/${short}`,
-    startPostfix: true,
-    directories: [
-      { path: '/root', mode: 0o700 },
-      ...users.map((user, index) => ({ path: `/home/${user}`, mode: 0o755, uid: 1001 + index, gid: 1001 + index })),
-      { path: '/tmp', mode: 0o1777 },
-      { path: '/var/log', mode: 0o755 },
-      { path: '/var/lib/postfix', mode: 0o700, uid: 101, gid: 103 },
-      { path: '/var/spool/postfix', mode: 0o755 },
-      { path: '/var/mail', mode: 0o2775, gid: 8 },
-    ],
-  };
-}
+import type { ScenarioDefinition } from '../../engine/sim/scenario.ts';
+import { mailHost } from '../../engine/sim/scenario-hosts.ts';
 
 export const twoHosts: ScenarioDefinition = {
   id: 'two-hosts',
@@ -34,8 +17,8 @@ export const twoHosts: ScenarioDefinition = {
     + 'through both maillogs (the "queued as" id joins them) into bob\'s mailbox.',
   seed: 2,
   hosts: [
-    mailHost('a', '192.0.2.11', ['alice', 'carol']),
-    mailHost('b', '198.51.100.12', ['bob', 'dave']),
+    mailHost('a.example.test', '192.0.2.11', { directory: 'a', users: ['alice', 'carol'] }),
+    mailHost('b.example.test', '198.51.100.12', { directory: 'b', users: ['bob', 'dave'] }),
   ],
   dns: {
     records: {
