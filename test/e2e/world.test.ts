@@ -12,31 +12,19 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startServer, type RunningServer } from '../../engine/cli/serve.ts';
+import type { Page } from 'playwright-core';
 import type { WorldStatus } from '../../ui/src/worker/protocol.ts';
+import { openBrowserSession, openEngine, pollFor, resultsDirectory, type BrowserSession } from './browser.ts';
 
-const repositoryRoot = new URL('../..', import.meta.url).pathname;
-const resultsDirectory = join(repositoryRoot, 'test-results');
 const waitMs = 20_000;
 const pollMs = 50;
 const hostA = 'a.example.test';
 const hostB = 'b.example.test';
 
-const browserArguments = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
-let buildDirectory = '';
-let server: RunningServer | undefined;
-let browser: Browser | undefined;
+let session: BrowserSession | undefined;
 let page: Page;
-const pageProblems: string[] = [];
 
 interface ListedRow {
   seq: number;
@@ -47,15 +35,7 @@ interface ListedRow {
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, limitMs = waitMs): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (let attempt = 0; attempt < limitMs / pollMs + 1; attempt += 1) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) break;
-    await new Promise((resolveWait) => setTimeout(resolveWait, pollMs));
-  }
-  const world = await worldStatus().catch(() => null);
-  throw new Error(`timed out waiting for ${what}; the world: ${JSON.stringify(world)}`);
+  return pollFor(what, probe, { limitMs, pollMs }, async () => `the world: ${JSON.stringify(await worldStatus().catch(() => null))}`);
 }
 
 function worldStatus(): Promise<WorldStatus | null> {
@@ -118,34 +98,13 @@ async function screenshot(name: string): Promise<void> {
 
 describe('the simulated world in the page', { timeout: 240_000 }, () => {
   before(async () => {
-    buildDirectory = mkdtempSync(join(tmpdir(), 'mtalab-e2e-world-'));
-    const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn', '--outDir', buildDirectory, '--emptyOutDir'], {
-      cwd: repositoryRoot, stdio: 'inherit', timeout: 180_000,
-    });
-    assert.equal(build.status, 0, 'vite build failed');
-    server = await startServer({ root: buildDirectory, port: 0 });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: browserArguments, timeout: 30_000 });
-    page = await browser.newPage({ viewport: { width: 1440, height: 960 } });
-    page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageProblems.push(`console error: ${message.text()}`);
-    });
-    await page.goto(`${server.url}?scenario=two-hosts`, { waitUntil: 'load', timeout: waitMs });
-    await waitFor('the engine and both prompts', () => page.evaluate(([a, b]) => {
-      const hook = window.__mtalab;
-      if (hook?.status() === 'failed') return `failed: ${hook.failure()}`;
-      const prompts = [a!, b!].every((id) => hook?.terminalText(id).trimEnd().endsWith('#'));
-      return hook?.status() === 'ready' && prompts ? 'ready' : undefined;
-    }, [hostA, hostB]).then((state) => {
-      if (state?.startsWith('failed')) throw new Error(`the engine ${state}`);
-      return state;
-    }));
+    session = await openBrowserSession({ freshBuildPrefix: 'mtalab-e2e-world-', viewport: { width: 1440, height: 960 } });
+    page = session.page;
+    await openEngine(session, `${session.server.url}?scenario=two-hosts`, [hostA, hostB], waitMs, 'the engine and both prompts', waitFor);
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.close();
-    if (buildDirectory !== '') rmSync(buildDirectory, { recursive: true, force: true });
+    await session?.close();
   });
 
   test('the picker lists the scenarios and shows two-hosts; one tab per host', async () => {
@@ -289,6 +248,6 @@ describe('the simulated world in the page', { timeout: 240_000 }, () => {
     assert.match(lastLine(undone), /^root@a:~# $|^root@a:~#$/);
     assert.match(await terminalText(hostB), /Held 1 message in \/var\/mail\/bob/, 'b\'s session was typed before: it stays');
     await screenshot('final');
-    assert.deepEqual(pageProblems, []);
+    assert.deepEqual(session?.problems, []);
   });
 });
