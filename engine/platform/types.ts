@@ -120,6 +120,22 @@ export class PlatformError extends Error {
   }
 }
 
+/** Error's V8 knob for how many frames a new Error captures; other engines ignore it. */
+const errorConstructor = Error as unknown as { stackTraceLimit?: number };
+
+/** A PlatformError that captures no stack trace, for errors that are an expected answer
+ *  (ENOENT from an existence check on the simulated disk): capturing a stack costs more
+ *  than the lookup that failed. Everything else about the error is the same. */
+export function quietPlatformError(code: PlatformErrorCode, syscall: string, path?: string, detail?: string): PlatformError {
+  const limit = errorConstructor.stackTraceLimit;
+  errorConstructor.stackTraceLimit = 0;
+  try {
+    return new PlatformError(code, syscall, path, detail);
+  } finally {
+    errorConstructor.stackTraceLimit = limit;
+  }
+}
+
 /** strerror(3)-style text, the way Postfix prints "%m". */
 export function describeCode(code: PlatformErrorCode): string {
   switch (code) {

@@ -17,6 +17,7 @@
 
 import type { Volume } from 'memfs';
 import { PlatformError } from '../types.ts';
+import { contentOfNode, lookUp, nodeOfDescriptor } from './lookup.ts';
 
 /** How many entries a usage or inode walk visits before giving up: sim disks are small. */
 export const volumeWalkEntriesMax = 200_000;
@@ -126,6 +127,8 @@ export class DiskState implements DiskFaults {
 
   /** The whole content of an open file, read through its descriptor (its path may be stale). */
   contentOf(fd: number): Uint8Array {
+    const node = nodeOfDescriptor(this.volume, fd);
+    if (node !== undefined) return contentOfNode(node);
     const size = Number(this.volume.fstatSync(fd).size);
     const buffer = new Uint8Array(size);
     this.volume.readSync(fd, buffer, 0, size, 0);
@@ -135,6 +138,13 @@ export class DiskState implements DiskFaults {
   /** Call before changing a file by path from byte `fromOffset` on (Infinity: an append, or
    *  an open that changes nothing yet); returns whether it existed. */
   rememberPath(path: string, fromOffset: number): boolean {
+    const link = lookUp(this.volume, path, true);
+    if (link === null) return false;
+    if (link !== undefined) {
+      const node = link.node;
+      this.rememberInode(node.ino, fromOffset, node.size, () => contentOfNode(node));
+      return true;
+    }
     let stat;
     try {
       stat = this.volume.statSync(path);
@@ -148,7 +158,7 @@ export class DiskState implements DiskFaults {
 
   /** Call after creating a file that did not exist: it has no durable content yet. */
   markCreated(path: string): void {
-    const ino = Number(this.volume.statSync(path).ino);
+    const ino = lookUp(this.volume, path, true)?.node.ino ?? Number(this.volume.statSync(path).ino);
     if (!this.durableContent.has(ino)) this.durableContent.set(ino, null);
   }
 
@@ -156,6 +166,12 @@ export class DiskState implements DiskFaults {
 
   /** Call before unlinking: the last link going drops the inode's record. */
   forgetIfLastLink(path: string): void {
+    const link = lookUp(this.volume, path, false);
+    if (link === null) return;
+    if (link !== undefined) {
+      if (link.node.nlink <= 1) this.durableContent.delete(link.node.ino);
+      return;
+    }
     try {
       const stat = this.volume.lstatSync(path);
       if (Number(stat.nlink) <= 1) this.durableContent.delete(Number(stat.ino));

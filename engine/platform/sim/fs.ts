@@ -7,9 +7,10 @@
 
 import { Volume } from 'memfs';
 import type { FileHandle, FileStat, FileSystem, MkdirOptions, OpenFlags, WriteOptions } from '../types.ts';
-import { PlatformError } from '../types.ts';
+import { PlatformError, quietPlatformError } from '../types.ts';
 import { toPlatformError } from './errors.ts';
 import { DiskState, type DiskFaults } from './durability.ts';
+import { contentOfNode, isRegularMode, lookUp, nodeOfDescriptor, statOfNode, type MemfsLink, type MemfsNode } from './lookup.ts';
 import { grantRootAccess } from './root-access.ts';
 
 export interface SimFileSystem extends FileSystem {
@@ -98,6 +99,13 @@ function copyOut(data: Uint8Array): Uint8Array {
   return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
 }
 
+/** The inode behind a live descriptor; memfs's own EBADF when it has none. */
+function descriptorNode(volume: Volume, fd: number, syscall: string, path: string): MemfsNode {
+  const node = nodeOfDescriptor(volume, fd);
+  if (node === undefined) throw new PlatformError('EBADF', syscall, path);
+  return node;
+}
+
 class SimFileHandle implements FileHandle {
   private closed = false;
   /** The file offset that reads and writes without a position use and advance. */
@@ -121,11 +129,11 @@ class SimFileHandle implements FileHandle {
   write(data: Uint8Array, position?: number): Promise<number> {
     return attempt(this.disk, 'write', this.path, () => {
       this.live('write');
-      const stat = this.volume.fstatSync(this.fd);
-      const size = Number(stat.size);
+      const node = descriptorNode(this.volume, this.fd, 'write', this.path);
+      const size = node.size;
       const start = this.appending ? size : (position ?? this.offset);
       this.disk.checkSpace(start + data.length - size, 'write', this.path);
-      this.disk.rememberInode(Number(stat.ino), start, size, () => this.disk.contentOf(this.fd));
+      this.disk.rememberInode(node.ino, start, size, () => contentOfNode(node));
       const written = this.volume.writeSync(this.fd, data, 0, data.length, this.appending ? null : start);
       if (position === undefined) this.offset = start + written;
       return written;
@@ -136,29 +144,38 @@ class SimFileHandle implements FileHandle {
     return attempt(this.disk, 'read', this.path, () => {
       this.live('read');
       const at = position ?? this.offset;
-      // Readers ask for big chunks (64 KB) of small files: allocate what the file holds.
-      const available = Math.max(0, Number(this.volume.fstatSync(this.fd).size) - at);
-      const buffer = new Uint8Array(Math.max(0, Math.min(length, available)));
-      const count = this.volume.readSync(this.fd, buffer, 0, buffer.length, at);
-      if (position === undefined) this.offset += count;
-      return buffer.subarray(0, count);
+      const node = descriptorNode(this.volume, this.fd, 'read', this.path);
+      // Readers ask for big chunks (64 KB) of small files: copy out what the file holds.
+      if (!isRegularMode(node.mode)) return this.readThroughMemfs(length, at, position === undefined);
+      const buffer = contentOfNode(node, at, at + Math.max(0, length));
+      if (position === undefined) this.offset += buffer.length;
+      return buffer;
     });
+  }
+
+  /** read(2) of something that is not a regular file: memfs decides (EISDIR...). */
+  private readThroughMemfs(length: number, at: number, advance: boolean): Uint8Array {
+    const available = Math.max(0, Number(this.volume.fstatSync(this.fd).size) - at);
+    const buffer = new Uint8Array(Math.max(0, Math.min(length, available)));
+    const count = this.volume.readSync(this.fd, buffer, 0, buffer.length, at);
+    if (advance) this.offset += count;
+    return buffer.subarray(0, count);
   }
 
   sync(): Promise<void> {
     return attempt(this.disk, 'fsync', this.path, () => {
       this.live('fsync');
       this.volume.fsyncSync(this.fd);
-      this.disk.markSynced(Number(this.volume.fstatSync(this.fd).ino));
+      this.disk.markSynced(descriptorNode(this.volume, this.fd, 'fsync', this.path).ino);
     }, true);
   }
 
   truncate(length: number): Promise<void> {
     return attempt(this.disk, 'ftruncate', this.path, () => {
       this.live('ftruncate');
-      const stat = this.volume.fstatSync(this.fd);
-      this.disk.checkSpace(length - Number(stat.size), 'ftruncate', this.path);
-      this.disk.rememberInode(Number(stat.ino), length, Number(stat.size), () => this.disk.contentOf(this.fd));
+      const node = descriptorNode(this.volume, this.fd, 'ftruncate', this.path);
+      this.disk.checkSpace(length - node.size, 'ftruncate', this.path);
+      this.disk.rememberInode(node.ino, length, node.size, () => contentOfNode(node));
       this.volume.ftruncateSync(this.fd, length);
     }, true);
   }
@@ -166,7 +183,7 @@ class SimFileHandle implements FileHandle {
   stat(): Promise<FileStat> {
     return attempt(this.disk, 'fstat', this.path, () => {
       this.live('fstat');
-      return toFileStat(this.volume.fstatSync(this.fd) as StatLike);
+      return statOfNode(descriptorNode(this.volume, this.fd, 'fstat', this.path));
     });
   }
 
@@ -185,11 +202,35 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
   const disk = new DiskState(volume, options.diskBytesMax);
 
   const sizeOf = (path: string): number => {
+    const link = lookUp(volume, path, true);
+    if (link !== undefined) return link === null ? 0 : link.node.size;
     try { return Number(volume.statSync(path).size); } catch { return 0; }
   };
 
+  /** The link a path names, following a final symbolic link or not; throws a quiet ENOENT
+   *  when it does not exist; undefined when memfs must answer. */
+  const existing = (path: string, followFinal: boolean, syscall: string): MemfsLink | undefined => {
+    const link = lookUp(volume, path, followFinal);
+    if (link === null) throw quietPlatformError('ENOENT', syscall, path);
+    return link;
+  };
+
+  const readWhole = (path: string): Uint8Array => {
+    const link = existing(path, true, 'open');
+    if (link !== undefined && isRegularMode(link.node.mode)) return contentOfNode(link.node);
+    return copyOut(volume.readFileSync(path) as Uint8Array);
+  };
+
+  const statPath = (path: string, followFinal: boolean): FileStat => {
+    const link = existing(path, followFinal, followFinal ? 'stat' : 'lstat');
+    if (link !== undefined) return statOfNode(link.node);
+    return toFileStat((followFinal ? volume.statSync(path) : volume.lstatSync(path)) as StatLike);
+  };
+
   const replaceContent = (path: string, data: Uint8Array, fileOptions: WriteOptions | undefined, append: boolean): void => {
-    disk.checkSpace(append ? data.length : data.length - sizeOf(path), append ? 'write' : 'open', path);
+    // Only a disk with a budget needs the old size (checkSpace ignores the growth otherwise).
+    const growth = append || disk.bytesMax === undefined ? data.length : data.length - sizeOf(path);
+    disk.checkSpace(growth, append ? 'write' : 'open', path);
     const existed = disk.rememberPath(path, append ? Infinity : 0);
     const mode = fileOptions?.mode ?? 0o666;
     if (append) volume.appendFileSync(path, data, { mode });
@@ -200,11 +241,12 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
   return {
     volume,
     faults: disk,
-    readFile: (path) => attempt(disk, 'open', path, () => copyOut(volume.readFileSync(path) as Uint8Array)),
+    readFile: (path) => attempt(disk, 'open', path, () => readWhole(path)),
     writeFile: (path, data, fileOptions) => attempt(disk, 'open', path, () => replaceContent(path, bytesOf(data), fileOptions, false), true),
     appendFile: (path, data, fileOptions) => attempt(disk, 'open', path, () => replaceContent(path, bytesOf(data), fileOptions, true), true),
     rename: (from, to) => attempt(disk, 'rename', from, () => volume.renameSync(from, to), true),
     unlink: (path) => attempt(disk, 'unlink', path, () => {
+      existing(path, false, 'unlink');
       disk.forgetIfLastLink(path);
       volume.unlinkSync(path);
     }, true),
@@ -213,10 +255,11 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     }, true),
     rmdir: (path) => attempt(disk, 'rmdir', path, () => volume.rmdirSync(path), true),
     readdir: (path) => attempt(disk, 'scandir', path, () => (volume.readdirSync(path) as string[]).slice().sort()),
-    stat: (path) => attempt(disk, 'stat', path, () => toFileStat(volume.statSync(path) as StatLike)),
-    lstat: (path) => attempt(disk, 'lstat', path, () => toFileStat(volume.lstatSync(path) as StatLike)),
+    stat: (path) => attempt(disk, 'stat', path, () => statPath(path, true)),
+    lstat: (path) => attempt(disk, 'lstat', path, () => statPath(path, false)),
     open: (path, flags: OpenFlags, mode?: number) => attempt(disk, 'open', path, () => {
       const writes = flags !== 'r';
+      if (!writes) existing(path, true, 'open');
       // 'w' empties the file at once; the other modes change bytes only when written.
       const existed = writes ? disk.rememberPath(path, flags === 'w' ? 0 : Infinity) : true;
       const fd = volume.openSync(path, flags, mode ?? 0o666);
@@ -229,7 +272,7 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     chmod: (path, mode) => attempt(disk, 'chmod', path, () => volume.chmodSync(path, mode), true),
     chown: (path, uid, gid) => attempt(disk, 'chown', path, () => volume.chownSync(path, uid, gid), true),
     statfs: (path) => attempt(disk, 'statfs', path, () => {
-      volume.statSync(path);
+      if (existing(path, true, 'statfs') === undefined) volume.statSync(path);
       const limit = disk.bytesMax;
       const blocksFree = limit === undefined ? UNLIMITED_FREE_BLOCKS : Math.floor(Math.max(0, limit - disk.usedBytes()) / SIM_BLOCK_BYTES);
       return { blockSize: SIM_BLOCK_BYTES, blocksFree };

@@ -1,0 +1,116 @@
+// Fast path-name lookup in a memfs volume for the simulated file system. memfs resolves
+// every path through path.resolve, splits it into steps, stamps each directory it passes
+// with a wall-clock atime and, for a name that does not exist, builds and throws an Error
+// with a stack trace: most of the sim's CPU went there (issue 5's benchmark). This walks
+// memfs's own link tree (the Superblock behind the Volume) from the root with a plain loop
+// and reports an absent name without throwing.
+// Called by sim/fs.ts and sim/durability.ts. Trusts memfs's internal shapes (Superblock.root,
+// Link.children, Node fields, Superblock.getFileByFd), pinned by the memfs version in
+// package-lock.json and covered by test/unit/platform. Only the plain case is handled: an
+// absolute path without empty, "." or ".." steps and without symbolic links on the way
+// (nor at the end when they are followed); anything else answers `undefined` and the
+// caller asks memfs itself, so every error and edge case stays memfs's. Models namei(9).
+
+import type { Volume } from 'memfs';
+import type { FileStat } from '../types.ts';
+
+/** The memfs inode fields this module reads. */
+export interface MemfsNode {
+  ino: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  nlink: number;
+  size: number;
+  mtime: Date;
+  buf: Uint8Array | undefined;
+}
+
+/** A memfs hard link: a name in a directory pointing at an inode. */
+export interface MemfsLink {
+  children: Map<string, MemfsLink>;
+  node: MemfsNode;
+}
+
+interface MemfsCore {
+  root: MemfsLink;
+  getFileByFd(fd: number): { node: MemfsNode } | undefined;
+}
+
+const TYPE_BITS = 0o170000;
+const DIRECTORY_TYPE = 0o040000;
+const REGULAR_TYPE = 0o100000;
+const SYMLINK_TYPE = 0o120000;
+/** Longer paths are left to memfs (PATH_MAX). */
+const PATH_BYTES_MAX = 4096;
+
+/** The Superblock behind a Volume. */
+export function coreOf(volume: Volume): MemfsCore {
+  return (volume as unknown as { _core: MemfsCore })._core;
+}
+
+export const isDirectoryMode = (mode: number): boolean => (mode & TYPE_BITS) === DIRECTORY_TYPE;
+export const isRegularMode = (mode: number): boolean => (mode & TYPE_BITS) === REGULAR_TYPE;
+const isSymlinkMode = (mode: number): boolean => (mode & TYPE_BITS) === SYMLINK_TYPE;
+
+/** Whether lookUp() answers for this path (else the caller must ask memfs). */
+function plainPath(path: string): boolean {
+  if (path.length === 0 || path.length > PATH_BYTES_MAX || path.charCodeAt(0) !== 0x2f) return false;
+  if (path.length > 1 && path.charCodeAt(path.length - 1) === 0x2f) return false;
+  return !path.includes('//') && !path.includes('/./') && !path.includes('/../')
+    && !path.endsWith('/.') && !path.endsWith('/..') && !path.includes('\0');
+}
+
+/** The link a path names: a link; null when the name certainly does not exist (memfs would
+ *  say ENOENT); undefined when memfs must decide (an unusual path, a symbolic link on the
+ *  way, a step through something that is not a directory). `followFinal` follows a final
+ *  symbolic link as stat(2) does (lstat(2) and unlink(2) do not). */
+export function lookUp(volume: Volume, path: string, followFinal: boolean): MemfsLink | null | undefined {
+  if (!plainPath(path)) return undefined;
+  let current = coreOf(volume).root;
+  if (path.length === 1) return current;
+  let start = 1;
+  for (let steps = 0; steps <= PATH_BYTES_MAX; steps++) {
+    if (!isDirectoryMode(current.node.mode)) return undefined;
+    const slash = path.indexOf('/', start);
+    const last = slash < 0;
+    const child = current.children.get(last ? path.slice(start) : path.slice(start, slash));
+    if (child === undefined) return null;
+    if (isSymlinkMode(child.node.mode) && (followFinal || !last)) return undefined;
+    if (last) return child;
+    current = child;
+    start = slash + 1;
+  }
+  return undefined;
+}
+
+/** The inode behind an open descriptor, or undefined when memfs has no such descriptor. */
+export function nodeOfDescriptor(volume: Volume, fd: number): MemfsNode | undefined {
+  return coreOf(volume).getFileByFd(fd)?.node;
+}
+
+/** stat(2)'s answer for an inode, as toFileStat makes it from memfs's Stats. */
+export function statOfNode(node: MemfsNode): FileStat {
+  const mode = node.mode;
+  return {
+    size: node.size,
+    mode,
+    uid: node.uid,
+    gid: node.gid,
+    isFile: isRegularMode(mode),
+    isDirectory: isDirectoryMode(mode),
+    isSymbolicLink: isSymlinkMode(mode),
+    mtimeMs: node.mtime.getTime(),
+    nlink: node.nlink,
+    ino: node.ino,
+  };
+}
+
+/** A copy of bytes [start, end) of a regular file's content, as a plain Uint8Array. */
+export function contentOfNode(node: MemfsNode, start = 0, end = node.size): Uint8Array {
+  const from = Math.max(0, Math.min(start, node.size));
+  const to = Math.max(from, Math.min(end, node.size));
+  const copy = new Uint8Array(to - from);
+  if (node.buf !== undefined && to > from) copy.set(node.buf.subarray(from, to));
+  return copy;
+}
