@@ -338,7 +338,8 @@ export class QueueManager {
 
   private async finish(message: ActiveMessage): Promise<void> {
     try {
-      await finishMessage(this.environment, message);
+      const deferred = await finishMessage(this.environment, message);
+      if (deferred !== undefined) this.nextAttempts.remember(message.queueId, deferred.stat, deferred.nextAttemptSeconds);
     } finally {
       this.messages.delete(message.queueId);
     }

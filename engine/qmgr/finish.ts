@@ -8,13 +8,12 @@
 // Models src/qmgr/qmgr_active.c (qmgr_active_done and its _2/_25/_3 continuations,
 // qmgr_active_defer, qmgr_active_corrupt) and qmgr_message_update_warn.
 
-import type { FileHandle } from '../platform/types.ts';
+import type { FileHandle, FileStat } from '../platform/types.ts';
 import { PlatformError } from '../platform/types.ts';
 import { queueFilePath, renameQueueFile } from '../global/queue/mail-queue.ts';
 import { RecordType } from '../global/queue/record.ts';
 import type { ActiveMessage, QmgrEnvironment } from './environment.ts';
-import { QMGR_READ_FLAG_NOTIFY_SUCCESS, TraceFlag, handleSource } from './message.ts';
-import { readQueueFile } from '../global/queue/queue-file.ts';
+import { QMGR_READ_FLAG_NOTIFY_SUCCESS, TraceFlag } from './message.ts';
 import { backoffSeconds, mirrorFileTime, storeNextAttempt } from './retry-time.ts';
 
 /** Fixed width of the delay warning time record, rewritten in place (REC_TYPE_WARN_FORMAT). */
@@ -111,8 +110,16 @@ async function markWarned(environment: QmgrEnvironment, message: ActiveMessage, 
   });
 }
 
-/** qmgr_active_done and its continuations, in Postfix's order. */
-export async function finishMessage(environment: QmgrEnvironment, message: ActiveMessage): Promise<void> {
+/** A deferred file as qmgr left it: its stored next attempt time and the stat that time
+ *  goes with, so that the deferred scan need not read the file to learn it. */
+export interface DeferredFile {
+  nextAttemptSeconds: number;
+  stat: FileStat;
+}
+
+/** qmgr_active_done and its continuations, in Postfix's order. Returns what it stored
+ *  when the message went to deferred/. */
+export async function finishMessage(environment: QmgrEnvironment, message: ActiveMessage): Promise<DeferredFile | undefined> {
   const id = message.queueId;
   if (!(await flushBounceLog(environment, message))) message.deferred = true;
   if (!(await flushTraceLog(environment, message))) message.deferred = true;
@@ -136,31 +143,36 @@ export async function finishMessage(environment: QmgrEnvironment, message: Activ
       if (warned) await markWarned(environment, message, loaded.warnTime.offset);
     }
   }
-  if (message.deferred) {
-    await deferMessage(environment, message, nowSeconds);
-    return;
-  }
+  if (message.deferred) return deferMessage(environment, message, nowSeconds);
   try {
     await environment.queue.fs.unlink(queueFilePath(environment.queue, 'active', id));
   } catch (error) {
     if (!(error instanceof PlatformError) || error.code !== 'ENOENT') throw error;
     environment.warn(`qmgr_active_done_3_generic: remove ${id} from active: No such file or directory`);
-    return;
+    return undefined;
   }
   environment.trace({ kind: 'qmgr.removed', queueId: id });
+  return undefined;
 }
 
-/** qmgr_active_defer: store the next attempt time, mirror it in the file times, move. */
-async function deferMessage(environment: QmgrEnvironment, message: ActiveMessage, nowSeconds: number): Promise<void> {
+/** qmgr_active_defer: store the next attempt time, mirror it in the file times, move.
+ *  The record offsets come from the load: records never move (agents, the delay warning
+ *  and the trace flush rewrite bytes in place), so the file is not read again. */
+async function deferMessage(environment: QmgrEnvironment, message: ActiveMessage, nowSeconds: number): Promise<DeferredFile | undefined> {
   const id = message.queueId;
+  const path = queueFilePath(environment.queue, 'active', id);
   const delay = backoffSeconds(nowSeconds, message.loaded.createTimeSeconds, environment.settings());
   const nextAttempt = nowSeconds + delay;
-  const stored = await withQueueFile(environment, id, async (handle) => {
-    // Re-read: agents and the warning may have rewritten records since the load.
-    const file = await readQueueFile(handleSource(handle), queueFilePath(environment.queue, 'active', id));
-    return storeNextAttempt(handle, file, nextAttempt);
-  });
+  const stored = await withQueueFile(environment, id, (handle) => storeNextAttempt(handle, message.loaded.file, nextAttempt));
   if (stored !== 'stored') environment.warn(`${id}: cannot record the next attempt time: no end record`);
-  await mirrorFileTime(environment.queue.fs, queueFilePath(environment.queue, 'active', id), nextAttempt);
-  await moveMessage(environment, id, 'active', 'deferred');
+  await mirrorFileTime(environment.queue.fs, path, nextAttempt);
+  // A rename keeps the inode, size and times: this stat is what the deferred scan will see.
+  let stat: FileStat | undefined;
+  try {
+    stat = stored === 'stored' ? await environment.queue.fs.lstat(path) : undefined;
+  } catch {
+    stat = undefined;
+  }
+  if (!(await moveMessage(environment, id, 'active', 'deferred')) || stat === undefined) return undefined;
+  return { nextAttemptSeconds: nextAttempt, stat };
 }

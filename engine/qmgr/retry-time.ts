@@ -74,13 +74,15 @@ export type StoreResult = 'stored' | 'no-end-record';
 
 /** Records the next attempt time in an open queue file (read by readQueueFile before).
  *  Crash-safe: the new bytes go after the end record's type byte first, and the single
- *  byte that turns the end record into the attribute record is written last. */
+ *  byte that turns the end record into the attribute record is written last. A later
+ *  rewrite of the digits in place is not synced, as Postfix's utime() is not: a crash can
+ *  only lose it, and a lost or torn value makes the message due early (a torn value is
+ *  not digits and reads as absent), never late. */
 export async function storeNextAttempt(handle: FileHandle, file: QueueFile, seconds: number): Promise<StoreResult> {
   const value = paddedValue(seconds);
   const stored = storedNextAttempt(file);
   if (stored !== undefined) {
     await handle.write(new TextEncoder().encode(value), stored.valueOffset);
-    await handle.sync();
     return 'stored';
   }
   const { size } = await handle.stat();
