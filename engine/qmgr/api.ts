@@ -78,13 +78,25 @@ export class QueueManager {
   wake(reason: TriggerReason): void {
     if (this.stopped) return;
     if (reason === 'flush-deferred') {
-      for (const transport of this.transports.values()) for (const queue of transport.queues.values()) queue.revive();
+      this.reviveAll();
       this.scans[SCAN_DEFERRED].request({ all: true, flushDeferTransports: true });
       this.scans[SCAN_INCOMING].request({ flushDeferTransports: true });
+    } else if (reason === 'flush-dead') {
+      // QMGR_REQ_FLUSH_DEAD (the flush service, for ETRN and postqueue -s): forget every
+      // dead destination now; the next scans also deliver defer_transports mail. It starts
+      // no scan itself: the flush service's own trigger does.
+      this.reviveAll();
+      this.scans[SCAN_DEFERRED].modify({ flushDeferTransports: true });
+      this.scans[SCAN_INCOMING].modify({ flushDeferTransports: true });
     } else {
       this.scans[SCAN_INCOMING].request();
     }
     this.kick();
+  }
+
+  /** qmgr_enable_all: every throttled destination works again. */
+  private reviveAll(): void {
+    for (const transport of this.transports.values()) for (const queue of transport.queues.values()) queue.revive();
   }
 
   /** Stops scanning and waits for deliveries in progress to end. */

@@ -70,6 +70,13 @@ export class QueueScan {
     this.nextFlush ||= options.flushDeferTransports === true;
   }
 
+  /** qmgr_scan_request without QMGR_SCAN_START: flags for the scan in progress and the
+   *  next one, which this does not start. */
+  modify(options: { flushDeferTransports?: boolean }): void {
+    if (this.active && options.flushDeferTransports) this.flushDeferTransports = true;
+    this.nextFlush ||= options.flushDeferTransports === true;
+  }
+
   /** The next id, starting or restarting the scan as requested; undefined when done. */
   async next(): Promise<string | undefined> {
     if (this.active && this.pending.length === 0) this.active = false;

@@ -199,6 +199,21 @@ test('a dead destination defers what waits for it and comes back after minimal_b
   assert.equal(host.agents.get('smtp')?.requests.length, 2, 'a flush revives the destination');
 });
 
+test('flush-dead (QMGR_REQ_FLUSH_DEAD) forgets dead destinations but starts no scan; the next scan tries again', async () => {
+  const host = await createTestHost({ deadDestinations: ['dead.test'], deliveryMs: 10, settings: { initialConcurrency: 1, backoffSecondsMin: 600, queueRunDelaySeconds: 1000 } });
+  for (const id of ['V1', 'V2']) await queueMessage(host, 'incoming', id, messageInput({ recipients: ['u@dead.test'] }));
+  await host.manager.start();
+  await host.runUntil(at(5));
+  assert.equal(host.agents.get('smtp')?.requests.length, 1);
+  host.manager.wake('flush-dead');
+  await host.runUntil(at(6));
+  assert.equal(host.agents.get('smtp')?.requests.length, 1, 'no scan started by the flush-dead trigger alone');
+  await queueMessage(host, 'incoming', 'V3', messageInput({ recipients: ['w@dead.test'] }));
+  host.manager.wake('scan-incoming');
+  await host.runUntil(at(7));
+  assert.equal(host.agents.get('smtp')?.requests.length, 2, 'the destination was revived: V3 is tried, not suspended');
+});
+
 test('start-up recovery moves active/ back to incoming/ and delivers it', async () => {
   const host = await createTestHost({ setup: async (queue) => { await queueMessage(queue, 'active', 'U1', messageInput({ recipients: ['bob@example.com'] })); } });
   await host.manager.start();
