@@ -285,14 +285,23 @@ export async function readQueueFile(source: ByteSource, path: string): Promise<Q
   throw new QueueFileError(`${path}: too many records`);
 }
 
+const utf8Decoder = new TextDecoder();
+
+/** A recipient record's status by its type; undefined for any other record. */
+function recipientStatusOf(type: number): RecipientStatus | undefined {
+  switch (type) {
+    case RecordType.recipient: return 'todo';
+    case RecordType.doneRecipient: return 'done';
+    case RecordType.canceledRecipient: return 'canceled';
+    default: return undefined;
+  }
+}
+
 /** Folds one envelope record into the typed structure; returns the DSN attributes that
  *  wait for the next recipient. */
 function absorbRecord(file: QueueFile, record: QueueRecord, pending: Partial<QueueRecipient>, segment: 'envelope' | 'extracted'): Partial<QueueRecipient> {
-  const text = new TextDecoder().decode(record.payload);
-  const recipientStatus: Partial<Record<number, RecipientStatus>> = {
-    [RecordType.recipient]: 'todo', [RecordType.doneRecipient]: 'done', [RecordType.canceledRecipient]: 'canceled',
-  };
-  const status = recipientStatus[record.type];
+  const text = utf8Decoder.decode(record.payload);
+  const status = recipientStatusOf(record.type);
   if (status !== undefined) {
     file.recipients.push({ ...pending, address: text, status, offset: record.offset, segment });
     return {};

@@ -113,6 +113,7 @@ export interface QueueRecord {
 }
 
 const encoder = new TextEncoder();
+const latin1Decoder = new TextDecoder('latin1');
 
 export function toPayload(value: string | Uint8Array): Uint8Array {
   return typeof value === 'string' ? encoder.encode(value) : value;
@@ -225,7 +226,7 @@ export class RecordReader {
   /** The next record, or null at end of file; throws RecordError on damage. */
   async next(): Promise<QueueRecord | null> {
     for (let hops = 0; hops <= REVERSE_JUMPS_MAX + 1; hops++) {
-      const record = await this.nextRaw();
+      const record = this.decodeBuffered() ?? await this.nextRaw();
       if (record === null || !this.transparent) return record;
       if (record.type === RecordType.pointer) {
         this.follow(record);
@@ -240,7 +241,7 @@ export class RecordReader {
 
   /** Jumps to a pointer record's target; a zero target is a dummy that goes nowhere. */
   follow(record: QueueRecord): void {
-    const text = new TextDecoder('latin1').decode(record.payload).replace(/^\s+/, '');
+    const text = latin1Decoder.decode(record.payload).replace(/^\s+/, '');
     const digits = /^\d+$/.test(text) ? Number(text) : -1;
     if (digits < 0 || !Number.isSafeInteger(digits)) {
       throw new RecordError('bad-pointer', `${this.path}: malformed pointer record value: ${cString(record.payload)}`, record.offset);
@@ -253,8 +254,33 @@ export class RecordReader {
     this.seek(digits);
   }
 
+  /** The next record decoded straight from the read buffer with a plain loop, when the
+   *  buffer holds all of it (the common case: a queue file is one chunk); undefined when
+   *  bytes must be read first or the record is damaged, and then nothing has moved, so
+   *  the byte-wise reader below starts over at the same offset and reports as before. */
+  private decodeBuffered(): QueueRecord | undefined {
+    if (this.atEndOfData) return undefined;
+    const buffer = this.buffer;
+    const offset = this.offset;
+    let at = offset - this.bufferStart;
+    if (at < 0 || at >= buffer.length) return undefined;
+    const type = buffer[at++] as number;
+    let length = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (shift >= LENGTH_SHIFT_MAX_BITS || at >= buffer.length) return undefined;
+      const byte = buffer[at++] as number;
+      length |= (byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) break;
+    }
+    if (length < 0 || (this.recordLengthMax > 0 && length > this.recordLengthMax) || at + length > buffer.length) return undefined;
+    this.offset = this.bufferStart + at + length;
+    return { type, payload: buffer.slice(at, at + length), offset };
+  }
+
   /** One record exactly as stored (rec_get_raw without transparency). */
   async nextRaw(): Promise<QueueRecord | null> {
+    const buffered = this.decodeBuffered();
+    if (buffered !== undefined) return buffered;
     const offset = this.offset;
     const type = await this.readByte();
     if (type < 0) return null;
