@@ -55,15 +55,33 @@ export interface FinishEnvironment {
  *  space, as cleanup_message_headerbody() masks each content record, so that no stray CR
  *  (an SMTP smuggling ingredient) reaches the queue file or a later signature. */
 export function contentLines(content: Uint8Array, replaceStrayCrLf = false): string[] {
+  let text = latin1Text(content);
+  if (text.endsWith('\n')) text = text.slice(0, -1);
+  if (text === '') return [];
+  const lines = text.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+  return replaceStrayCrLf ? lines.map((line) => line.replaceAll('\r', ' ')) : lines;
+}
+
+/** The WHATWG "latin1" decoder is windows-1252, which differs from ISO 8859-1 only in
+ *  0x80-0x9f: content without those bytes is decoded natively, the rest char by char. */
+const windows1252 = new TextDecoder('latin1');
+
+/** Bytes as a latin1 string (one character per byte). */
+function latin1Text(content: Uint8Array): string {
+  for (let index = 0; index < content.length; index++) {
+    const byte = content[index] as number;
+    if (byte >= 0x80 && byte < 0xa0) return latin1TextSlow(content);
+  }
+  return windows1252.decode(content);
+}
+
+function latin1TextSlow(content: Uint8Array): string {
   let text = '';
   const CHUNK = 8192;
   for (let at = 0; at < content.length; at += CHUNK) {
     text += String.fromCharCode(...content.subarray(at, Math.min(at + CHUNK, content.length)));
   }
-  if (text.endsWith('\n')) text = text.slice(0, -1);
-  if (text === '') return [];
-  const lines = text.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
-  return replaceStrayCrLf ? lines.map((line) => line.replaceAll('\r', ' ')) : lines;
+  return text;
 }
 
 /** The envelope records in call order, with rewrite_context placed where Postfix's clients
