@@ -106,8 +106,18 @@ export function escapeBytes(bytes: Uint8Array, lengthMax: number): string {
 
 /** Whether bytes are well-formed UTF-8 (valid_utf8_string). */
 export function isValidUtf8(bytes: Uint8Array): boolean {
+  for (let index = 0; index < bytes.length; index++) {
+    if ((bytes[index] as number) >= 0x80) return isValidUtf8Strict(bytes);
+  }
+  return true;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8 = new TextDecoder();
+
+function isValidUtf8Strict(bytes: Uint8Array): boolean {
   try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    strictUtf8.decode(bytes);
     return true;
   } catch {
     return false;
@@ -312,7 +322,7 @@ export class SmtpdProtocol {
         session.errorCount++;
         continue;
       }
-      const text = settings.smtputf8Enable ? new TextDecoder().decode(bytes) : latin1;
+      const text = settings.smtputf8Enable ? utf8.decode(bytes) : latin1;
       this.trace({ kind: 'smtpd.command', line: text });
       if (await this.dispatch(text) === 'quit') return;
     }

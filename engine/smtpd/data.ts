@@ -101,7 +101,9 @@ async function receiveData(protocol: SmtpdProtocol, transaction: Transaction): P
   const writer = new ContentWriter(protocol, transaction);
   let previous: Line | undefined;
   for (let lines = 0; lines < MESSAGE_LINES_MAX; lines++) {
-    const line = await protocol.input.readLine(settings.lineLengthLimit, { stripAllCr: !detect });
+    // Most content lines are already buffered: taken without an await per line.
+    const line = protocol.input.lineIfBuffered(settings.lineLengthLimit, !detect)
+      ?? await protocol.input.readLine(settings.lineLengthLimit, { stripAllCr: !detect });
     if (detect && settings.forbidBareNewline === 'reject' && line.bareLf) transaction.receiveErrors |= CleanupStatus.bareNewline;
     const startOfLine = previous === undefined || previous.ended;
     let bytes = line.bytes;

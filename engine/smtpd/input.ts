@@ -35,7 +35,10 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 export class ClientInput {
+  /** Received bytes; those before `head` have been read. Never changed in place (receive
+   *  makes a new array), so the lines handed out can be views into it. */
   private buffer = new Uint8Array(0);
+  private head = 0;
   private closed = false;
   private waiter: (() => void) | undefined;
   /** Called before waiting for more bytes: smtpd flushes its buffered replies then, as
@@ -47,17 +50,25 @@ export class ClientInput {
   changeTimeout(timeoutMs: number): void { this.timeoutMs = timeoutMs; }
 
   /** Bytes received and not yet read. */
-  get pending(): Uint8Array { return this.buffer; }
+  get pending(): Uint8Array { return this.buffer.subarray(this.head); }
+
+  private get available(): number { return this.buffer.length - this.head; }
 
   get isClosed(): boolean { return this.closed; }
 
   receive(chunk: Uint8Array): boolean {
     if (this.closed) return true;
-    if (this.buffer.length + chunk.length > INPUT_BUFFER_BYTES_MAX) return false;
-    const next = new Uint8Array(this.buffer.length + chunk.length);
-    next.set(this.buffer, 0);
-    next.set(chunk, this.buffer.length);
-    this.buffer = next;
+    const remaining = this.available;
+    if (remaining + chunk.length > INPUT_BUFFER_BYTES_MAX) return false;
+    if (remaining === 0) {
+      this.buffer = chunk.slice();
+    } else {
+      const next = new Uint8Array(remaining + chunk.length);
+      next.set(this.buffer.subarray(this.head), 0);
+      next.set(chunk, remaining);
+      this.buffer = next;
+    }
+    this.head = 0;
     this.wake();
     return true;
   }
@@ -86,10 +97,19 @@ export class ClientInput {
     });
   }
 
+  /** The next `count` buffered bytes (a view), consumed. */
   private take(count: number): Uint8Array {
-    const taken = this.buffer.slice(0, count);
-    this.buffer = this.buffer.slice(count);
+    const taken = this.buffer.subarray(this.head, this.head + count);
+    this.head += count;
     return taken;
+  }
+
+  /** A whole line of at most `bound` bytes when one is buffered, without waiting (the
+   *  content loop reads most lines this way); undefined when readLine must wait. */
+  lineIfBuffered(bound: number, stripAllCr = true): Line | undefined {
+    const newline = this.buffer.indexOf(LF, this.head);
+    if (newline < 0 || newline - this.head >= bound) return undefined;
+    return this.finishLine(this.take(newline - this.head + 1), stripAllCr);
   }
 
   /** smtp_get(): one line of at most `bound` bytes. With `skipRest`, the remainder of an
@@ -97,19 +117,15 @@ export class ClientInput {
    *  removes every trailing CR (when bare newlines are not being detected). */
   async readLine(bound: number, options: { skipRest?: boolean; stripAllCr?: boolean } = {}): Promise<Line> {
     for (let waits = 0; ; waits++) {
-      const limit = Math.min(this.buffer.length, bound);
-      const newline = this.buffer.subarray(0, limit).indexOf(LF);
-      if (newline >= 0) return this.finishLine(this.take(newline + 1), options.stripAllCr ?? true);
-      if (this.buffer.length >= bound) {
+      const line = this.lineIfBuffered(bound, options.stripAllCr ?? true);
+      if (line !== undefined) return line;
+      if (this.available >= bound) {
         const piece = this.take(bound);
         // A CR at the bound may be the first half of a CRLF: Postfix peeks at the next byte.
         if (options.skipRest) await this.skipLine();
         return { bytes: piece, ended: false, bareLf: false };
       }
-      if (this.closed) {
-        if (this.buffer.length === 0) throw new InputClosed();
-        throw new InputClosed();
-      }
+      if (this.closed) throw new InputClosed();
       await this.waitForMore();
       if (waits > INPUT_BUFFER_BYTES_MAX) throw new InputClosed();
     }
@@ -126,18 +142,18 @@ export class ClientInput {
     } else {
       bareLf = true;
     }
-    return { bytes: raw.slice(0, end), ended: true, bareLf };
+    return { bytes: raw.subarray(0, end), ended: true, bareLf };
   }
 
   /** Drops bytes up to and including the next LF (the rest of an overlong command). */
   private async skipLine(): Promise<void> {
     for (;;) {
-      const newline = this.buffer.indexOf(LF);
+      const newline = this.buffer.indexOf(LF, this.head);
       if (newline >= 0) {
-        this.take(newline + 1);
+        this.head = newline + 1;
         return;
       }
-      this.buffer = new Uint8Array(0);
+      this.head = this.buffer.length;
       await this.waitForMore();
     }
   }
@@ -145,7 +161,7 @@ export class ClientInput {
   /** smtp_fread_buf(): exactly `count` bytes, or at most `chunkMax` of them when the caller
    *  streams a large BDAT chunk. */
   async readBytes(count: number): Promise<Uint8Array> {
-    while (this.buffer.length < count) await this.waitForMore();
+    while (this.available < count) await this.waitForMore();
     return this.take(count);
   }
 }
