@@ -10,7 +10,7 @@ import type { FileHandle, FileStat, FileSystem, MkdirOptions, OpenFlags, WriteOp
 import { PlatformError, quietPlatformError } from '../types.ts';
 import { toPlatformError } from './errors.ts';
 import { DiskState, type DiskFaults } from './durability.ts';
-import { contentOfNode, isRegularMode, lookUp, nodeOfDescriptor, statOfNode, type MemfsLink, type MemfsNode } from './lookup.ts';
+import { contentOfNode, fastOpen, isRegularMode, lookUp, nodeOfDescriptor, statOfNode, type MemfsLink, type MemfsNode } from './lookup.ts';
 import { grantRootAccess } from './root-access.ts';
 
 export interface SimFileSystem extends FileSystem {
@@ -227,14 +227,25 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     return toFileStat((followFinal ? volume.statSync(path) : volume.lstatSync(path)) as StatLike);
   };
 
+  /** open(2) as memfs does it, through its openLink without the path walks when it can. */
+  const openDescriptor = (path: string, flags: OpenFlags, mode: number): number => {
+    const outcome = fastOpen(volume, path, flags, mode);
+    if (outcome === 'ENOENT' || outcome === 'EEXIST') throw quietPlatformError(outcome, 'open', path);
+    return outcome ?? volume.openSync(path, flags, mode);
+  };
+
   const replaceContent = (path: string, data: Uint8Array, fileOptions: WriteOptions | undefined, append: boolean): void => {
     // Only a disk with a budget needs the old size (checkSpace ignores the growth otherwise).
     const growth = append || disk.bytesMax === undefined ? data.length : data.length - sizeOf(path);
     disk.checkSpace(growth, append ? 'write' : 'open', path);
     const existed = disk.rememberPath(path, append ? Infinity : 0);
     const mode = fileOptions?.mode ?? 0o666;
-    if (append) volume.appendFileSync(path, data, { mode });
-    else volume.writeFileSync(path, data, { mode });
+    const fd = openDescriptor(path, append ? 'a' : 'w', mode);
+    try {
+      if (data.length > 0) volume.writeSync(fd, data, 0, data.length, null);
+    } finally {
+      volume.closeSync(fd);
+    }
     if (!existed) disk.markCreated(path);
   };
 
@@ -259,10 +270,9 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     lstat: (path) => attempt(disk, 'lstat', path, () => statPath(path, false)),
     open: (path, flags: OpenFlags, mode?: number) => attempt(disk, 'open', path, () => {
       const writes = flags !== 'r';
-      if (!writes) existing(path, true, 'open');
       // 'w' empties the file at once; the other modes change bytes only when written.
       const existed = writes ? disk.rememberPath(path, flags === 'w' ? 0 : Infinity) : true;
-      const fd = volume.openSync(path, flags, mode ?? 0o666);
+      const fd = openDescriptor(path, flags, mode ?? 0o666);
       disk.descriptorOpened(fd);
       if (writes && !existed) disk.markCreated(path);
       return new SimFileHandle(volume, disk, fd, path, flags === 'a' || flags === 'ax');

@@ -53,12 +53,23 @@ export const isDirectoryMode = (mode: number): boolean => (mode & TYPE_BITS) ===
 export const isRegularMode = (mode: number): boolean => (mode & TYPE_BITS) === REGULAR_TYPE;
 const isSymlinkMode = (mode: number): boolean => (mode & TYPE_BITS) === SYMLINK_TYPE;
 
-/** Whether lookUp() answers for this path (else the caller must ask memfs). */
+/** Whether lookUp() answers for this path (else the caller must ask memfs): absolute,
+ *  no empty, "." or ".." step, no trailing slash, no NUL, not longer than PATH_MAX. */
 function plainPath(path: string): boolean {
-  if (path.length === 0 || path.length > PATH_BYTES_MAX || path.charCodeAt(0) !== 0x2f) return false;
-  if (path.length > 1 && path.charCodeAt(path.length - 1) === 0x2f) return false;
-  return !path.includes('//') && !path.includes('/./') && !path.includes('/../')
-    && !path.endsWith('/.') && !path.endsWith('/..') && !path.includes('\0');
+  const length = path.length;
+  if (length === 0 || length > PATH_BYTES_MAX || path.charCodeAt(0) !== 0x2f) return false;
+  if (length === 1) return true;
+  let stepStart = 1;
+  for (let at = 1; at <= length; at++) {
+    const code = at === length ? 0x2f : path.charCodeAt(at);
+    if (code === 0) return false;
+    if (code !== 0x2f) continue;
+    const stepLength = at - stepStart;
+    if (stepLength === 0) return false;
+    if (path.charCodeAt(stepStart) === 0x2e && (stepLength === 1 || (stepLength === 2 && path.charCodeAt(stepStart + 1) === 0x2e))) return false;
+    stepStart = at + 1;
+  }
+  return true;
 }
 
 /** The link a path names: a link; null when the name certainly does not exist (memfs would
@@ -113,4 +124,51 @@ export function contentOfNode(node: MemfsNode, start = 0, end = node.size): Uint
   const copy = new Uint8Array(to - from);
   if (node.buf !== undefined && to > from) copy.set(node.buf.subarray(from, to));
   return copy;
+}
+
+/** open(2) flag numbers as memfs reads them (Linux values: its FLAGS table). */
+const OPEN_FLAG_NUMBERS: Readonly<Record<string, number>> = {
+  r: 0, 'r+': 2, w: 577, wx: 705, a: 1089, ax: 1217,
+};
+const EXCLUSIVE_OPEN_FLAGS = 128;
+const CREATE_OPEN_FLAGS = 64;
+
+interface MemfsOpenCore extends MemfsCore {
+  openLink(link: MemfsLink, flags: number, resolveSymlinks: boolean, filename: string): { fd: number };
+  createLink(parent: MemfsLink, name: string, isDirectory: boolean, mode: number): MemfsLink;
+  changes: { listeners: { size: number } };
+  openFiles: number;
+  maxFiles: number;
+}
+
+/** What fastOpen found: a descriptor, or the error open(2) gives for a name that exists
+ *  (EEXIST) or does not (ENOENT); undefined when memfs must open it. */
+export type FastOpenOutcome = number | 'ENOENT' | 'EEXIST' | undefined;
+
+/** open(2) of a plain path through memfs's own openLink, without its path walks: an
+ *  existing regular file, or a new one in an existing directory (when nothing watches the
+ *  volume, since memfs would announce the creation to watchers). memfs still makes the
+ *  descriptor, checks access, truncates for "w" and counts open files. */
+export function fastOpen(volume: Volume, path: string, flags: string, mode: number): FastOpenOutcome {
+  const flagNumber = OPEN_FLAG_NUMBERS[flags];
+  if (flagNumber === undefined) return undefined;
+  const core = coreOf(volume) as MemfsOpenCore;
+  // memfs answers EMFILE before anything else.
+  if (core.openFiles >= core.maxFiles) return undefined;
+  const link = lookUp(volume, path, true);
+  if (link === undefined) return undefined;
+  if (link !== null) {
+    if (!isRegularMode(link.node.mode)) return undefined;
+    if ((flagNumber & EXCLUSIVE_OPEN_FLAGS) !== 0) return 'EEXIST';
+    return core.openLink(link, flagNumber, false, path).fd;
+  }
+  if ((flagNumber & CREATE_OPEN_FLAGS) === 0) return 'ENOENT';
+  if (core.changes.listeners.size > 0) return undefined;
+  const slash = path.lastIndexOf('/');
+  const directory = slash === 0 ? core.root : lookUp(volume, path.slice(0, slash), true);
+  if (directory === undefined || directory === null || !isDirectoryMode(directory.node.mode)) return undefined;
+  const directoryNode = directory.node as MemfsNode & { canWrite(): boolean; canExecute(): boolean };
+  if (!directoryNode.canWrite() || !directoryNode.canExecute()) return undefined;
+  const created = core.createLink(directory, path.slice(slash + 1), false, mode);
+  return core.openLink(created, flagNumber, false, path).fd;
 }
