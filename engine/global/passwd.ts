@@ -85,21 +85,42 @@ export async function userGroupIds(fs: FileSystem, user: PasswdEntry): Promise<n
   return ids;
 }
 
-/** Splits a colon file into fields per line; comment and empty lines are skipped. */
-async function readColonFile(fs: FileSystem, path: string): Promise<string[][]> {
-  let text: string;
+/** The last parse of each database file, per file system: the bytes it came from and the
+ *  rows. A lookup still reads the file every time (so an edit shows at once, and no file
+ *  time is trusted); only an unchanged file skips the decode and split. */
+const parsedFiles = new WeakMap<FileSystem, Map<string, { bytes: Uint8Array; rows: readonly (readonly string[])[] }>>();
+const utf8Decoder = new TextDecoder();
+
+function sameBytes(left: Uint8Array, right: Uint8Array): boolean {
+  if (left.length !== right.length) return false;
+  for (let index = 0; index < left.length; index++) if (left[index] !== right[index]) return false;
+  return true;
+}
+
+/** Splits a colon file into fields per line; comment and empty lines are skipped. The rows
+ *  are shared between calls: read them, never change them. */
+async function readColonFile(fs: FileSystem, path: string): Promise<readonly (readonly string[])[]> {
+  let bytes: Uint8Array;
   try {
-    text = new TextDecoder().decode(await fs.readFile(path));
+    bytes = await fs.readFile(path);
   } catch {
     return [];
   }
-  const lines = text.split('\n');
+  let cache = parsedFiles.get(fs);
+  if (cache === undefined) {
+    cache = new Map();
+    parsedFiles.set(fs, cache);
+  }
+  const cached = cache.get(path);
+  if (cached !== undefined && sameBytes(cached.bytes, bytes)) return cached.rows;
+  const lines = utf8Decoder.decode(bytes).split('\n');
   const rows: string[][] = [];
   for (let index = 0; index < lines.length && index < DATABASE_LINES_MAX; index += 1) {
     const line = (lines[index] ?? '').replace(/\r$/, '');
     if (line === '' || line.startsWith('#')) continue;
     rows.push(line.split(':'));
   }
+  cache.set(path, { bytes, rows });
   return rows;
 }
 
