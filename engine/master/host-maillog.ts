@@ -18,15 +18,44 @@ export function maillogPath(host: Host, config: MainConfig): string | undefined 
   return host.platform.kind === 'sim' ? SIM_DEFAULT_MAILLOG_FILE : undefined;
 }
 
+/** What maillogSettings reads from one configuration (a MainConfig never changes; a
+ *  reload makes a new one), kept so that a log line costs no parameter lookups. */
+interface ConfigMaillog { host: Host; path: string | undefined; myhostname: string; delayResolutionDigits: number; syslogName: string }
+
+const configMaillogs = new WeakMap<MainConfig, ConfigMaillog>();
+
+/** The settings for one line; its syslogNameFor asks `serviceSyslogName` first. */
+class LineSettings implements MaillogSettings {
+  readonly path: string | undefined;
+  readonly myhostname: string;
+  readonly delayResolutionDigits: number;
+
+  constructor(private readonly base: ConfigMaillog,
+    private readonly serviceSyslogName: ((event: TraceEvent) => string | undefined) | undefined) {
+    this.path = base.path;
+    this.myhostname = base.myhostname;
+    this.delayResolutionDigits = base.delayResolutionDigits;
+  }
+
+  syslogNameFor(event: TraceEvent): string {
+    return this.serviceSyslogName?.(event) ?? this.base.syslogName;
+  }
+}
+
 export function maillogSettings(host: Host, config: MainConfig,
   syslogNameFor?: (event: TraceEvent) => string | undefined): MaillogSettings {
-  const syslogName = config.get('syslog_name') ?? 'postfix';
-  return {
-    path: maillogPath(host, config),
-    myhostname: config.get('myhostname') ?? host.name,
-    delayResolutionDigits: Number.parseInt(config.get('delay_logging_resolution_limit') ?? '2', 10) || 0,
-    syslogNameFor: (event) => syslogNameFor?.(event) ?? syslogName,
-  };
+  let base = configMaillogs.get(config);
+  if (base === undefined || base.host !== host) {
+    base = {
+      host,
+      path: maillogPath(host, config),
+      myhostname: config.get('myhostname') ?? host.name,
+      delayResolutionDigits: Number.parseInt(config.get('delay_logging_resolution_limit') ?? '2', 10) || 0,
+      syslogName: config.get('syslog_name') ?? 'postfix',
+    };
+    configMaillogs.set(config, base);
+  }
+  return new LineSettings(base, syslogNameFor);
 }
 
 /** Makes the maillog file's directory, as the package that installs Postfix does. */
@@ -63,7 +92,10 @@ export async function withHostMaillog<T>(host: Host, config: MainConfig, body: (
     const settings = maillogSettings(host, config);
     // Once a master runs in this process (postfix start), its writer takes over: no line
     // is written twice.
-    const whileStopped = { ...settings, path: undefined };
+    const whileStopped: MaillogSettings = {
+      path: undefined, myhostname: settings.myhostname, delayResolutionDigits: settings.delayResolutionDigits,
+      syslogNameFor: (event) => settings.syslogNameFor(event),
+    };
     const writer = createMaillogWriter({
       fs: host.platform.fs, trace: host.platform.trace, hostName: host.name,
       settings: () => (registeredHost(host, config.configDirectory) === undefined ? settings : whileStopped),
