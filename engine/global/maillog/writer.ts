@@ -17,8 +17,8 @@
 
 import type { FileHandle, FileSystem } from '../../platform/types.ts';
 import type { TraceEvent, TraceSink } from '../trace.ts';
-import { renderLogLine } from './render.ts';
-import { formatLogTime, logHostName } from './format.ts';
+import { logTag, renderLogText } from './render.ts';
+import { formatLogTime, logHostName, LOG_TEXT_LENGTH_MAX } from './format.ts';
 
 export const SIM_DEFAULT_MAILLOG_FILE = '/var/log/maillog';
 
@@ -71,10 +71,13 @@ export interface MaillogWriter {
 
 /** The full line for an event, or undefined when it has none. */
 export function formatMaillogLine(event: TraceEvent, settings: MaillogSettings): string | undefined {
+  // Most events (commands, replies, internal steps) have no line: the syslog name is
+  // looked up only for those that do.
+  const text = renderLogText(event, { delayResolutionDigits: settings.delayResolutionDigits });
+  if (text === undefined) return undefined;
   const syslogName = PROGRAMS_WITHOUT_SYSLOG_NAME.has(event.service) ? '' : settings.syslogNameFor(event);
-  const body = renderLogLine(event, syslogName, { delayResolutionDigits: settings.delayResolutionDigits });
-  if (body === undefined) return undefined;
-  return `${formatLogTime(event.atMs)} ${logHostName(settings.myhostname)} ${body}`;
+  return `${formatLogTime(event.atMs)} ${logHostName(settings.myhostname)} `
+    + `${logTag(syslogName, event.service)}[${event.pid}]: ${text.slice(0, LOG_TEXT_LENGTH_MAX)}`;
 }
 
 /** The append descriptor of one maillog file, reopened when the file is replaced. */
