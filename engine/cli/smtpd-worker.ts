@@ -90,7 +90,6 @@ function ipcAnvilTransport(): { transport: AnvilTransport; answer(id: number, an
 function remoteTriggers(runtime: () => RunningHost | undefined): (service: string, reason: TriggerReason) => void {
   const states = new Map<string, { busy: boolean; reasons: Set<TriggerReason> }>();
   const drain = async (service: string, state: { busy: boolean; reasons: Set<TriggerReason> }): Promise<void> => {
-    state.busy = true;
     try {
       for (let round = 0; state.reasons.size > 0 && round < TRIGGER_ROUNDS_MAX; round++) {
         const host = runtime();
@@ -109,7 +108,11 @@ function remoteTriggers(runtime: () => RunningHost | undefined): (service: strin
     let state = states.get(service);
     if (state === undefined) states.set(service, state = { busy: false, reasons: new Set() });
     state.reasons.add(reason);
-    if (!state.busy) void drain(service, state);
+    if (state.busy) return;
+    state.busy = true;
+    // After the caller's reply (cleanup's trigger comes just before smtpd's 250) is written.
+    const waiting = state;
+    setImmediate(() => { void drain(service, waiting); });
   };
 }
 
