@@ -10,7 +10,7 @@ import type { FileHandle, FileStat, FileSystem, MkdirOptions, OpenFlags, WriteOp
 import { PlatformError, quietPlatformError } from '../types.ts';
 import { toPlatformError } from './errors.ts';
 import { DiskState, type DiskFaults } from './durability.ts';
-import { contentOfNode, fastOpen, isRegularMode, lookUp, nodeOfDescriptor, statOfNode, type MemfsLink, type MemfsNode } from './lookup.ts';
+import { contentOfNode, fastOpen, fastRename, isRegularMode, lookUp, nodeOfDescriptor, statOfNode, type MemfsLink, type MemfsNode } from './lookup.ts';
 import { grantRootAccess } from './root-access.ts';
 
 export interface SimFileSystem extends FileSystem {
@@ -255,7 +255,9 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     readFile: (path) => attempt(disk, 'open', path, () => readWhole(path)),
     writeFile: (path, data, fileOptions) => attempt(disk, 'open', path, () => replaceContent(path, bytesOf(data), fileOptions, false), true),
     appendFile: (path, data, fileOptions) => attempt(disk, 'open', path, () => replaceContent(path, bytesOf(data), fileOptions, true), true),
-    rename: (from, to) => attempt(disk, 'rename', from, () => volume.renameSync(from, to), true),
+    rename: (from, to) => attempt(disk, 'rename', from, () => {
+      if (!fastRename(volume, from, to)) volume.renameSync(from, to);
+    }, true),
     unlink: (path) => attempt(disk, 'unlink', path, () => {
       existing(path, false, 'unlink');
       disk.forgetIfLastLink(path);

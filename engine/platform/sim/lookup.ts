@@ -172,3 +172,36 @@ export function fastOpen(volume: Volume, path: string, flags: string, mode: numb
   const created = core.createLink(directory, path.slice(slash + 1), false, mode);
   return core.openLink(created, flagNumber, false, path).fd;
 }
+
+interface MemfsMovableLink extends MemfsLink {
+  parent: MemfsMovableLink | undefined;
+  name: string;
+  steps: string[];
+  deleteChild(link: MemfsLink): void;
+  setChild(name: string, link: MemfsLink): void;
+}
+
+type AccessNode = MemfsNode & { canWrite(): boolean; canExecute(): boolean };
+
+/** rename(2) the way memfs's Superblock.rename does it (the source's final symbolic link
+ *  followed, the target's directory not), on links found by the plain lookup; false when
+ *  memfs must do it (an unusual path, a missing name, a watched volume, no access). */
+export function fastRename(volume: Volume, from: string, to: string): boolean {
+  const core = coreOf(volume) as MemfsOpenCore;
+  if (core.changes.listeners.size > 0) return false;
+  const link = lookUp(volume, from, true) as MemfsMovableLink | null | undefined;
+  if (link === undefined || link === null || link.parent === undefined) return false;
+  if (!plainPath(to) || to.length === 1) return false;
+  const slash = to.lastIndexOf('/');
+  const directory = (slash === 0 ? core.root : lookUp(volume, to.slice(0, slash), false)) as MemfsMovableLink | null | undefined;
+  if (directory === undefined || directory === null || !isDirectoryMode(directory.node.mode)) return false;
+  const oldParentNode = link.parent.node as AccessNode;
+  const directoryNode = directory.node as AccessNode;
+  if (!oldParentNode.canExecute() || !oldParentNode.canWrite() || !directoryNode.canExecute() || !directoryNode.canWrite()) return false;
+  link.parent.deleteChild(link);
+  const name = to.slice(slash + 1);
+  link.name = name;
+  link.steps = [...directory.steps, name];
+  directory.setChild(name, link);
+  return true;
+}
