@@ -10,7 +10,7 @@ import type { FileHandle, FileStat, FileSystem, MkdirOptions, OpenFlags, WriteOp
 import { PlatformError, quietPlatformError } from '../types.ts';
 import { toPlatformError } from './errors.ts';
 import { DiskState, type DiskFaults } from './durability.ts';
-import { contentOfNode, fastOpen, fastRename, isRegularMode, lookUp, nodeOfDescriptor, statOfNode, type MemfsLink, type MemfsNode } from './lookup.ts';
+import { contentOfNode, directoryNames, fastOpen, fastRename, isDirectoryMode, isRegularMode, lookUp, nodeOfDescriptor, statOfNode, type MemfsLink, type MemfsNode } from './lookup.ts';
 import { grantRootAccess } from './root-access.ts';
 
 export interface SimFileSystem extends FileSystem {
@@ -267,7 +267,11 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
       volume.mkdirSync(path, { recursive: mkdirOptions?.recursive ?? false, mode: mkdirOptions?.mode ?? 0o777 });
     }, true),
     rmdir: (path) => attempt(disk, 'rmdir', path, () => volume.rmdirSync(path), true),
-    readdir: (path) => attempt(disk, 'scandir', path, () => (volume.readdirSync(path) as string[]).slice().sort()),
+    readdir: (path) => attempt(disk, 'scandir', path, () => {
+      const link = existing(path, true, 'scandir');
+      if (link !== undefined && isDirectoryMode(link.node.mode)) return directoryNames(link);
+      return (volume.readdirSync(path) as string[]).slice().sort();
+    }),
     stat: (path) => attempt(disk, 'stat', path, () => statPath(path, true)),
     lstat: (path) => attempt(disk, 'lstat', path, () => statPath(path, false)),
     open: (path, flags: OpenFlags, mode?: number) => attempt(disk, 'open', path, () => {

@@ -205,3 +205,13 @@ export function fastRename(volume: Volume, from: string, to: string): boolean {
   directory.setChild(name, link);
   return true;
 }
+
+/** The names in a directory as memfs's readdir lists them ("." and ".." left out), sorted
+ *  by UTF-16 code units as FileSystem.readdir promises. */
+export function directoryNames(link: MemfsLink): string[] {
+  const names: string[] = [];
+  for (const [name, child] of link.children) {
+    if (child !== undefined && name !== '.' && name !== '..') names.push(name);
+  }
+  return names.sort();
+}
