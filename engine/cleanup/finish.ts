@@ -91,8 +91,9 @@ function envelopeEntries(state: CleanupState): EnvelopeEntry[] {
   const explicitContext = state.envelopeCalls.some((entry) => entry.kind === 'attribute' && entry.name === 'rewrite_context');
   let contextWritten = explicitContext;
   for (const entry of state.envelopeCalls) {
-    const leadingIdent = entry.kind === 'attribute' && entry.name === 'log_ident';
-    if (!contextWritten && !leadingIdent) {
+    // smtpd sends its content_filter and log_ident records ahead of rewrite_context.
+    const leading = (entry.kind === 'attribute' && entry.name === 'log_ident') || (entry.kind === 'record' && entry.type === RecordType.contentFilter);
+    if (!contextWritten && !leading) {
       entries.push({ kind: 'attribute', name: 'rewrite_context', value: state.client.rewriteContext });
       contextWritten = true;
     }
@@ -113,6 +114,7 @@ function queueFileInput(core: CleanupCore, state: CleanupState, lines: readonly 
   const input: QueueFileInput = {
     arrivalTime: state.arrivalTime,
     createTimeSeconds,
+    leading: state.leadingRecords,
     envelope: envelopeEntries(state),
     recipients: state.recipients,
     contentLines: lines.map((line) => latin1Bytes(line)),

@@ -65,6 +65,8 @@ export class CleanupState {
   readonly submittedRecipients: SubmittedRecipient[] = [];
   /** Non-recipient envelope entries in call order (attributes, full name, sender). */
   readonly envelopeCalls: EnvelopeEntry[] = [];
+  /** Records the client sent before its envelope (pickup's content_filter record). */
+  readonly leadingRecords: EnvelopeEntry[] = [];
   readonly attributes = new Map<string, string>();
 
   // Envelope as written.

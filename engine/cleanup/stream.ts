@@ -8,6 +8,8 @@
 
 import { CleanupStatus, type CleanupActions, type CleanupClient, type CleanupFlags, type CleanupResult, type CleanupStream, type SubmittedRecipient } from '../master/contracts.ts';
 import type { PreciseTime } from '../global/queue/mail-queue.ts';
+import type { EnvelopeEntry } from '../global/queue/queue-file.ts';
+import { RecordType } from '../global/queue/record.ts';
 import type { CleanupCore } from './core.ts';
 import { finishMessage, processAll, type FinishEnvironment } from './finish.ts';
 import { CleanupState } from './state.ts';
@@ -68,6 +70,13 @@ export class Submission implements CleanupStream {
     }
     this.state.attributes.set(name, value);
     this.state.envelopeCalls.push({ kind: 'attribute', name, value });
+  }
+
+  setContentFilter(transport: string, options: { beforeEnvelope?: boolean } = {}): void {
+    this.assertOpen();
+    const entry: EnvelopeEntry = { kind: 'record', type: RecordType.contentFilter, value: transport };
+    if (options.beforeEnvelope === true) this.state.leadingRecords.push(entry);
+    else this.state.envelopeCalls.push(entry);
   }
 
   setArrivalTime(time: PreciseTime): void {

@@ -191,6 +191,11 @@ export interface CleanupStream {
   setArrivalTime(time: PreciseTime): void;
   /** Message content bytes: header and body with LF or CRLF line ends, as received. */
   addContent(bytes: Uint8Array): void;
+  /** The client's content_filter (transport:nexthop), sent as Postfix's smtpd and pickup
+   *  send REC_TYPE_FILT: smtpd right after its time record, pickup ahead of the maildrop
+   *  file's envelope (`beforeEnvelope`). qmgr gives the message to that filter. Optional
+   *  so that test doubles of other clients need not implement it. */
+  setContentFilter?(transport: string, options?: { beforeEnvelope?: boolean }): void;
   /** Access-table actions found after open() (smtpd); later calls add to earlier ones.
    *  Optional so that test doubles of other clients need not implement it. */
   setActions?(actions: CleanupActions): void;

@@ -131,6 +131,9 @@ async function pickupFile(context: PickupContext, entry: MaildropEntry): Promise
     context.log.warn(`connect to public/${config.get('cleanup_service_name') ?? 'cleanup'}: ${reasonOf(error)}`);
     return 'keep';
   }
+  // pickup sends its content_filter ahead of the maildrop file's envelope.
+  const contentFilter = config.get('content_filter') ?? '';
+  if (contentFilter !== '') stream.setContentFilter?.(contentFilter, { beforeEnvelope: true });
   const { message, failure } = read;
   if (failure?.segment === 'envelope') return malformed(context, entry, stream, failure);
   if (message.sender === undefined) {

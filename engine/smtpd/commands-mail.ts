@@ -265,6 +265,7 @@ async function openStream(protocol: SmtpdProtocol, transaction: Transaction): Pr
   transaction.stream = stream;
   transaction.queueId = stream.queueId;
   protocol.trace({ kind: 'smtpd.client', clientName: client.name, clientAddress: client.address, ...saslLogFields(session) }, stream.queueId);
+  if (protocol.settings.contentFilter !== '') stream.setContentFilter?.(protocol.settings.contentFilter);
   stream.setSender(transaction.sender);
   if (transaction.dsnEnvelopeId !== undefined) stream.setAttribute('envelope_id', transaction.dsnEnvelopeId);
   if (transaction.dsnReturn !== undefined) stream.setAttribute('ret_flags', transaction.dsnReturn === 'full' ? '1' : '2');

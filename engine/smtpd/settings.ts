@@ -9,6 +9,8 @@ import type { MainConfig } from '../global/config/main-cf.ts';
 export type BareNewlineMode = 'no' | 'normalize' | 'yes' | 'reject';
 
 export interface SmtpdSettings {
+  /** content_filter: sent to cleanup with every message ("" for none). */
+  contentFilter: string;
   myhostname: string;
   banner: string;
   messageSizeLimit: number;
@@ -88,6 +90,7 @@ function bareNewlineMode(value: string): BareNewlineMode {
 export function readSmtpdSettings(config: MainConfig): SmtpdSettings {
   const int = (name: string): number => config.getInt(name);
   return {
+    contentFilter: config.get('content_filter') ?? '',
     myhostname: text(config, 'myhostname', 'localhost'),
     banner: text(config, 'smtpd_banner', `${text(config, 'myhostname')} ESMTP Postfix`),
     messageSizeLimit: config.getSize('message_size_limit'),

@@ -164,9 +164,7 @@ test('postqueue -s and sendmail -qR flush the site through the flush service', a
   await host.stop();
 });
 
-test('ETRN revives a destination qmgr holds dead (QMGR_REQ_FLUSH_DEAD)', {
-  todo: 'qmgr (engine/qmgr/api.ts wake) does not act on the flush-dead trigger yet',
-}, async () => {
+test('ETRN revives a destination qmgr holds dead (QMGR_REQ_FLUSH_DEAD)', async () => {
   const host = await backupHost();
   // Enough failed deliveries at once that qmgr marks the primary dead for minimal_backoff_time.
   for (let index = 0; index < 8; index++) {

@@ -85,3 +85,17 @@ test('FILTER, REDIRECT and BCC are written to the queue file (content_filter, re
   ]) assert.ok(log.some((line) => line.endsWith(expected)), `${expected}\n---\n${log.join('\n')}`);
   await host.stop();
 });
+
+test('content_filter: smtpd sends it after its time record, so it follows create_time in the envelope, and qmgr gives the message to the filter', async () => {
+  const host = await createSmtpHost({ settings: { content_filter: 'retry:4.3.2 filter is away' } });
+  const { queueId } = await deliver(host, ['alice@example.com']);
+  const postcat = await host.command(['postcat', '-e', '-q', queueId]);
+  const envelope = postcat.stdout.slice(0, postcat.stdout.indexOf('*** MESSAGE CONTENTS'));
+  const kinds = envelope.split('\n').filter((line) => /^\w+: /.test(line)).map((line) => line.slice(0, line.indexOf(':')));
+  assert.deepEqual(kinds.slice(0, 5), ['message_size', 'message_arrival_time', 'create_time', 'content_filter', 'named_attribute'], envelope);
+  assert.match(envelope, /\ncontent_filter: retry:4\.3\.2 filter is away\n/, envelope);
+  const log = await logOf(host);
+  assert.ok(log.some((line) => line.includes(`${queueId}: to=<alice@example.com>, relay=none,`) && line.endsWith('dsn=4.3.2, status=deferred (filter is away)')), log.join('\n'));
+  assert.equal(await host.exists('/var/mail/alice'), false);
+  await host.stop();
+});

@@ -58,6 +58,10 @@ export interface QueueFileInput {
   arrivalTime: PreciseTime;
   /** cleanup's own clock reading, the base of queue lifetimes. */
   createTimeSeconds: number;
+  /** Records a client sent ahead of its time record, written between the size and time
+   *  records (pickup's content_filter record, which it sends before the maildrop file's
+   *  envelope). */
+  leading?: readonly EnvelopeEntry[];
   envelope: readonly EnvelopeEntry[];
   /** delay_warning_time: when the first "delayed mail" notice is due. */
   warningTimeSeconds?: number;
@@ -147,6 +151,7 @@ export async function writeQueueFile(handle: FileHandle, input: QueueFileInput):
   const writer = new RecordWriter(handle);
   const placeholder: SizeRecord = { contentSize: 0, dataOffset: 0, recipientCount: 0, qmgrFlags: 0, contentLength: 0, smtputf8: 0 };
   await writer.put(RecordType.size, sizeRecordPayload(placeholder));
+  for (const entry of input.leading ?? []) await putEntry(writer, entry);
   await writer.put(RecordType.time, `${input.arrivalTime.seconds} ${input.arrivalTime.microseconds}`);
   await writer.put(RecordType.attribute, `${Attribute.createTime}=${input.createTimeSeconds}`);
   for (const entry of input.envelope) await putEntry(writer, entry);
