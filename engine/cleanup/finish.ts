@@ -84,6 +84,9 @@ function latin1TextSlow(content: Uint8Array): string {
   return text;
 }
 
+/** smtputf8.h: the client sent MAIL FROM ... SMTPUTF8. */
+const SMTPUTF8_FLAG_REQUESTED = 1;
+
 /** The envelope records in call order, with rewrite_context placed where Postfix's clients
  *  send it (after a leading log_ident), the sender rewritten. */
 function envelopeEntries(state: CleanupState): EnvelopeEntry[] {
@@ -122,6 +125,8 @@ function queueFileInput(core: CleanupCore, state: CleanupState, lines: readonly 
     extractedRecipients: state.extractedRecipients,
     lineLengthLimit: core.settings.lineLengthLimit,
   };
+  // The size record's SMTPUTF8 field: SMTPUTF8_FLAG_REQUESTED when smtpd's client asked.
+  if (state.client.smtputf8 === true) input.smtputf8 = SMTPUTF8_FLAG_REQUESTED;
   const warning = core.settings.delayWarningTimeSeconds;
   if (warning > 0 && (state.rewrittenSender ?? '') !== '') input.warningTimeSeconds = state.arrivalTime.seconds + warning;
   return input;

@@ -1,7 +1,8 @@
 // MAIL and RCPT: address extraction (RFC 821 <...> or bare, source routes dropped, one
 // address only), the ESMTP parameters (SIZE, BODY, SMTPUTF8, RET, ENVID on MAIL; NOTIFY,
 // ORCPT on RCPT), the sender/recipient restrictions, smtpd_recipient_limit, and the cleanup
-// stream that opens at the first accepted recipient ("ID: client=NAME[ADDR]").
+// stream that opens at the first accepted recipient ("ID: client=NAME[ADDR]") with the
+// envelope attributes of stream-attributes.ts.
 // Called through the command table (commands.ts) and by VRFY. Models extract_addr(),
 // mail_cmd(), rcpt_cmd() and mail_open_stream() of src/smtpd/smtpd.c.
 
@@ -11,6 +12,7 @@ import { replies } from './replies.ts';
 import { eventLimit } from './limits.ts';
 import { saslLogFields } from './auth.ts';
 import { tlsSession } from './starttls.ts';
+import { attributesAfterSender, attributesBeforeSender } from './stream-attributes.ts';
 import type { CleanupClient } from '../master/contracts.ts';
 import type { Transaction } from './session.ts';
 import type { Word } from './tokens.ts';
@@ -43,6 +45,31 @@ export function xtextDecode(text: string): string | undefined {
       index += 2;
     } else {
       result += character;
+    }
+  }
+  return result;
+}
+
+/** The largest code point a "\x{...}" escape may name (uxtext.c). */
+const UNICODE_MAX = 0x10ffff;
+/** Significant hex digits of one escape: more would exceed UNICODE_MAX anyway. */
+const UXTEXT_DIGITS_MAX = 6;
+
+/** uxtext_unquote() (RFC 6533): "\x{HEX}" escapes name Unicode code points, everything
+ *  else is literal; undefined for a bad escape. Used for ORCPT=utf-8;... */
+export function uxtextDecode(text: string): string | undefined {
+  let result = '';
+  for (let index = 0; index < text.length; index++) {
+    if (text.startsWith('\\x{', index)) {
+      const close = text.indexOf('}', index + 3);
+      const hex = close < 0 ? '' : text.slice(index + 3, close);
+      if (close < 0 || !/^[0-9A-Fa-f]*$/.test(hex) || hex.replace(/^0+/, '').length > UXTEXT_DIGITS_MAX) return undefined;
+      const codePoint = hex === '' ? 0 : Number.parseInt(hex, 16);
+      if (codePoint > UNICODE_MAX) return undefined;
+      result += String.fromCodePoint(codePoint);
+      index = close;
+    } else {
+      result += text[index] as string;
     }
   }
   return result;
@@ -224,7 +251,8 @@ async function parseRecipientParameters(protocol: SmtpdProtocol, parameters: rea
       const value = parameter.slice(6);
       const semicolon = value.indexOf(';');
       const type = semicolon < 0 ? '' : value.slice(0, semicolon);
-      const decoded = semicolon < 0 ? undefined : xtextDecode(value.slice(semicolon + 1));
+      const coded = value.slice(semicolon + 1);
+      const decoded = semicolon < 0 ? undefined : type.toLowerCase() === 'utf-8' ? uxtextDecode(coded) : xtextDecode(coded);
       if (result.orcpt !== undefined || type === '' || decoded === undefined) return void await protocol.reply(replies.badOrcpt);
       result.orcpt = `${type};${decoded}`;
     } else {
@@ -266,9 +294,9 @@ async function openStream(protocol: SmtpdProtocol, transaction: Transaction): Pr
   transaction.queueId = stream.queueId;
   protocol.trace({ kind: 'smtpd.client', clientName: client.name, clientAddress: client.address, ...saslLogFields(session) }, stream.queueId);
   if (protocol.settings.contentFilter !== '') stream.setContentFilter?.(protocol.settings.contentFilter);
+  for (const [name, value] of attributesBeforeSender(session, transaction, stream.queueId)) stream.setAttribute(name, value);
   stream.setSender(transaction.sender);
-  if (transaction.dsnEnvelopeId !== undefined) stream.setAttribute('envelope_id', transaction.dsnEnvelopeId);
-  if (transaction.dsnReturn !== undefined) stream.setAttribute('ret_flags', transaction.dsnReturn === 'full' ? '1' : '2');
+  for (const [name, value] of attributesAfterSender(session, transaction)) stream.setAttribute(name, value);
 }
 
 export async function rcptCommand(protocol: SmtpdProtocol, words: readonly Word[]): Promise<boolean> {

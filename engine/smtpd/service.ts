@@ -96,7 +96,10 @@ class SmtpdService implements RunningService {
     connection.onData((chunk) => { if (target === undefined) early.push(chunk); else target.receive(chunk); });
     connection.onClose(() => { if (target === undefined) closedEarly = true; else target.close(); });
     const env = await this.env();
-    const client = await lookupClient(this.context.host.platform, connection.remoteAddress, connection.remotePort);
+    const client = {
+      ...await lookupClient(this.context.host.platform, connection.remoteAddress, connection.remotePort),
+      serverAddress: connection.localAddress, serverPort: connection.localPort,
+    };
     const sessionId = `${this.context.host.name}/smtpd/${this.context.pid}/${++this.sessionCount}`;
     const session = openSmtpdSession(env, client, sessionId, {
       write: (bytes) => connection.write(bytes),

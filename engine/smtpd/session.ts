@@ -31,6 +31,9 @@ export interface Client {
   /** Whether name lookup failed for good ('permanent'), for now ('temporary'), or not. */
   nameStatus: 'ok' | 'temporary' | 'permanent';
   reverseNameStatus: 'ok' | 'temporary' | 'permanent';
+  /** The local end of the connection (getsockname), when the service knows it. */
+  serverAddress?: string;
+  serverPort?: number;
 }
 
 /** The per-message part (mail_reset/rcpt_reset clear it). */

@@ -1,0 +1,218 @@
+// Queue file interop for mail received over SMTP: the same SMTP dialogs are sent to a
+// private real Postfix 3.7.11 and to mtalab in node real mode, both made from one
+// InstanceSpec with `content_filter = retry:4.3.2 filter is away`, so that every message
+// stays in deferred/. The real `postcat -v` of each side's deferred file is compared record
+// for record after normalising queue ids, times, the client's port and the sizes/offsets
+// (the queue id's length differs: Postfix's has inode bits). This is where smtpd's envelope
+// attributes (log_ident, rewrite_context, the log_* and client_* records, the DSN records,
+// the BODY= encoding, AUTH=) are checked against the real smtpd + cleanup.
+// Prints "smtpd queue files: N/M equal". Needs root and the real Postfix. The sides run one
+// after the other on the same loopback port; every process is stopped by its pid.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freeLoopbackPort, listTree, RealPostfixInstance, type InstanceSpec } from './real-instance.ts';
+import { MtalabInstance } from './mtalab-instance.ts';
+import { interopRequirements } from './real-postfix.ts';
+import { realPostcat } from './pipeline-compare.ts';
+import { normaliseText } from './pipeline-normalise.ts';
+
+const ADDRESS = '127.0.0.1';
+/** Upper bound on one reply's wait. */
+const REPLY_TIMEOUT_MS = 20_000;
+/** Upper bound on reply lines read for one command. */
+const REPLY_LINES_MAX = 100;
+
+const available = interopRequirements({ root: true, paths: ['/usr/sbin/postfix', '/usr/sbin/postcat'] });
+const skip = available ? false : 'needs root and the real Postfix';
+
+/** One SMTP dialog: the commands (DATA's content follows "DATA" as one string). */
+interface Dialog {
+  name: string;
+  commands: string[];
+  /** The client's own address (default 127.0.0.1, an inet interface of both servers). */
+  from?: string;
+}
+
+const MESSAGE = 'Subject: queue file\r\nFrom: <sender@example.test>\r\n\r\nOne line of text.\r\n.';
+
+const dialogs: Dialog[] = [
+  {
+    name: 'EHLO, one recipient, no ESMTP parameters',
+    commands: ['EHLO client.example.test', 'MAIL FROM:<sender@example.test>', 'RCPT TO:<postmaster@example.test>', 'DATA', MESSAGE, 'QUIT'],
+  },
+  {
+    name: 'no HELO at all: protocol SMTP, no helo attributes',
+    commands: ['MAIL FROM:<sender@example.test>', 'RCPT TO:<root@localhost>', 'DATA', MESSAGE, 'QUIT'],
+  },
+  {
+    name: 'HELO, null sender, two recipients, one bare address',
+    commands: ['HELO helo.example.test', 'MAIL FROM:<>', 'RCPT TO:<postmaster@example.test>', 'RCPT TO:root@example.test', 'DATA', MESSAGE, 'QUIT'],
+  },
+  {
+    name: 'DSN: RET, ENVID, NOTIFY, ORCPT',
+    commands: [
+      'EHLO client.example.test',
+      'MAIL FROM:<sender@example.test> RET=HDRS ENVID=env+2Bid-42',
+      'RCPT TO:<postmaster@example.test> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;first+2Boriginal@example.test',
+      'RCPT TO:<root@example.test> NOTIFY=NEVER',
+      'RCPT TO:<MAILER-DAEMON@example.test> ORCPT=rfc822;third@example.test',
+      'DATA', MESSAGE, 'QUIT',
+    ],
+  },
+  {
+    name: 'BODY=8BITMIME, RET=FULL and AUTH= without a login',
+    commands: [
+      'EHLO client.example.test',
+      'MAIL FROM:<sender@example.test> BODY=8BITMIME RET=FULL AUTH=someone+40example.test',
+      'RCPT TO:<postmaster@example.test>', 'DATA', MESSAGE, 'QUIT',
+    ],
+  },
+  {
+    name: 'a client outside inet_interfaces with no name: unknown, rewrite_context=remote',
+    from: '127.0.0.2',
+    commands: ['EHLO outside.example.test', 'MAIL FROM:<sender@example.test>', 'RCPT TO:<postmaster@example.test>', 'DATA', MESSAGE, 'QUIT'],
+  },
+  {
+    name: 'SMTPUTF8 and an ORCPT of type utf-8',
+    commands: [
+      'EHLO client.example.test',
+      'MAIL FROM:<sender@example.test> SMTPUTF8',
+      'RCPT TO:<postmaster@example.test> ORCPT=utf-8;b\\x{E9}b@example.test',
+      'DATA', MESSAGE, 'QUIT',
+    ],
+  },
+  {
+    name: 'BODY=7BIT and AUTH=<>',
+    commands: ['EHLO client.example.test', 'MAIL FROM:<sender@example.test> BODY=7BIT AUTH=<>', 'RCPT TO:<postmaster@example.test>', 'DATA', MESSAGE, 'QUIT'],
+  },
+];
+
+/** A line-oriented SMTP client: each command waits for its complete reply. */
+class SmtpClient {
+  private buffer = '';
+  private waiting: (() => void) | undefined;
+  private closed = false;
+
+  private constructor(private readonly socket: Socket) {
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => { this.buffer += chunk; this.waiting?.(); });
+    socket.on('close', () => { this.closed = true; this.waiting?.(); });
+  }
+
+  static async open(port: number, from: string): Promise<SmtpClient> {
+    const socket = connect({ host: ADDRESS, port, localAddress: from });
+    await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+    return new SmtpClient(socket);
+  }
+
+  /** The next complete reply (all its lines). */
+  async reply(): Promise<string> {
+    const lines: string[] = [];
+    const deadline = Date.now() + REPLY_TIMEOUT_MS;
+    while (lines.length < REPLY_LINES_MAX) {
+      const newline = this.buffer.indexOf('\n');
+      if (newline >= 0) {
+        const line = this.buffer.slice(0, newline).replace(/\r$/, '');
+        this.buffer = this.buffer.slice(newline + 1);
+        lines.push(line);
+        if (!/^\d{3}-/.test(line)) return lines.join('\n');
+        continue;
+      }
+      if (this.closed || Date.now() > deadline) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 200);
+        this.waiting = () => { clearTimeout(timer); resolve(); };
+      });
+      this.waiting = undefined;
+    }
+    return `${lines.join('\n')}(no complete reply)`;
+  }
+
+  async command(text: string): Promise<string> {
+    this.socket.write(`${text}\r\n`);
+    return this.reply();
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** Runs a dialog; the transcript of replies and the queue id from "queued as". */
+async function runDialog(port: number, dialog: Dialog): Promise<{ transcript: string[]; queueId: string | undefined }> {
+  const client = await SmtpClient.open(port, dialog.from ?? ADDRESS);
+  const transcript: string[] = [];
+  try {
+    transcript.push(await client.reply());
+    for (const command of dialog.commands) transcript.push(`>>> ${command.split('\r\n')[0]}`, await client.command(command));
+  } finally {
+    client.close();
+  }
+  const queued = transcript.map((line) => /queued as ([0-9A-Za-z]+)/.exec(line)?.[1]).find((id) => id !== undefined);
+  return { transcript, queueId: queued };
+}
+
+interface SideInstance {
+  directory: string;
+  queueDirectory: string;
+  start(): Promise<unknown>;
+  stop(): Promise<void>;
+  remove(): void;
+  waitForQueue(): Promise<boolean>;
+}
+
+/** What one side shows for each dialog: the normalised transcript and postcat -v. */
+async function runSide(instance: SideInstance, port: number): Promise<Map<string, string>> {
+  const shown = new Map<string, string>();
+  try {
+    await instance.start();
+    for (const dialog of dialogs) {
+      const { transcript, queueId } = await runDialog(port, dialog);
+      await instance.waitForQueue();
+      let postcat = '(no queue id)';
+      if (queueId !== undefined) {
+        const path = listTree(join(instance.queueDirectory, 'deferred')).find((entry) => entry.endsWith(`/${queueId}`) || entry === queueId);
+        postcat = path === undefined ? `(${queueId} not in deferred)` : realPostcat(readFileSync(join(instance.queueDirectory, 'deferred', path)));
+      }
+      const ids = new Map(queueId === undefined ? [] : [[queueId, 'Q1']]);
+      const text = normaliseText(`${transcript.join('\n')}\n${postcat}`, { directories: [instance.directory], ids, maskSizes: true })
+        .replace(/^((?:log_)?client_port|named_attribute: (?:log_)?client_port)(: +|=)\d+$/gm, '$1$2PORT')
+        .replace(/^(named_attribute: (?:log_)?client_port=)\d+$/gm, '$1PORT')
+        .replace(/^(message_arrival_time|create_time): .*$/gm, '$1: TIME')
+        .replace(/^(named_attribute: create_time=)\d+$/gm, '$1TIME')
+        .replace(/(, size=|message_size: +)\w+/g, '$1N');
+      shown.set(dialog.name, text);
+    }
+  } finally {
+    try {
+      await instance.stop();
+    } finally {
+      if (process.env.MTALAB_INTEROP_KEEP !== '1') instance.remove();
+    }
+  }
+  return shown;
+}
+
+test('smtpd + cleanup write the queue file that the real smtpd + cleanup write', { skip, timeout: 300_000 }, async () => {
+  const port = await freeLoopbackPort(ADDRESS);
+  const spec: InstanceSpec = {
+    smtpdListen: `${ADDRESS}:${port}`,
+    mainCf: 'content_filter = retry:4.3.2 filter is away\n',
+  };
+  const real = await runSide(RealPostfixInstance.create(spec), port);
+  const mtalab = await runSide(MtalabInstance.create(spec), port);
+  const differing = dialogs.filter((dialog) => real.get(dialog.name) !== mtalab.get(dialog.name));
+  const lines = [`smtpd queue files: ${dialogs.length - differing.length}/${dialogs.length} equal`];
+  for (const dialog of dialogs) {
+    const same = real.get(dialog.name) === mtalab.get(dialog.name);
+    if (!same || process.env.MTALAB_INTEROP_VERBOSE === '1') {
+      lines.push(`--- ${same ? 'equal' : 'differs'}: ${dialog.name}`, '[real Postfix]', real.get(dialog.name) ?? '', '[mtalab]', mtalab.get(dialog.name) ?? '');
+    }
+  }
+  console.log(lines.join('\n'));
+  assert.deepEqual(differing.map((dialog) => dialog.name), []);
+});
