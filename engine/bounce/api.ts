@@ -13,7 +13,7 @@ import { queueFilePath } from '../global/queue/mail-queue.ts';
 import { formatRecipientLogEntry, readRecipientLog, type RecipientLogEntry, type RecipientLogName } from '../global/dsn/recipient-log.ts';
 import type { NoticeKind } from '../global/dsn/templates.ts';
 import { DsnReturn } from '../global/dsn/compose.ts';
-import { PlatformError } from '../platform/types.ts';
+import { PlatformError, type FileHandle, type FileSystem } from '../platform/types.ts';
 import { buildNotice, planDelayNotice, planFailureNotice, planTraceNotice, submitNotice, type NoticePlan } from './notify.ts';
 import { readOriginal, TraceFlag } from './original.ts';
 
@@ -55,6 +55,20 @@ export function logEntryOf(status: RecipientStatus): RecipientLogEntry {
 /** The parent directory of a path ("/q/defer/7/7E5F" -> "/q/defer/7"). */
 const parentOf = (path: string): string => path.slice(0, Math.max(1, path.lastIndexOf('/')));
 
+const encoder = new TextEncoder();
+
+/** Opens a log for appending; only when that fails for want of the (hashed) directory is
+ *  the directory made and the open tried once more, as mail_queue_open() does. */
+async function openCreatingDirectory(fs: FileSystem, path: string): Promise<FileHandle> {
+  try {
+    return await fs.open(path, 'a', LOG_FILE_MODE);
+  } catch (error) {
+    if (!(error instanceof PlatformError && error.code === 'ENOENT')) throw error;
+  }
+  await fs.mkdir(parentOf(path), { recursive: true });
+  return fs.open(path, 'a', LOG_FILE_MODE);
+}
+
 async function removeIfPresent(context: BounceContext, path: string): Promise<void> {
   try {
     await context.host.platform.fs.unlink(path);
@@ -75,11 +89,10 @@ export class BounceCore implements BounceEndpoint {
   async append(log: RecipientLogName, queueId: string, status: RecipientStatus): Promise<void> {
     const fs = this.context.host.platform.fs;
     const path = this.logPath(log, queueId);
-    await fs.mkdir(parentOf(path), { recursive: true });
-    const handle = await fs.open(path, 'a', LOG_FILE_MODE);
+    const handle = await openCreatingDirectory(fs, path);
     const originalLength = (await handle.stat()).size;
     try {
-      await handle.write(new TextEncoder().encode(formatRecipientLogEntry(logEntryOf(status))));
+      await handle.write(encoder.encode(formatRecipientLogEntry(logEntryOf(status))));
       await handle.sync();
     } catch (error) {
       await handle.truncate(originalLength).catch(() => undefined);

@@ -47,12 +47,25 @@ export interface StoredNextAttempt {
 }
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+const ATTRIBUTE_PREFIX = `${NEXT_ATTEMPT_ATTRIBUTE}=`;
+const ATTRIBUTE_PREFIX_BYTES = encoder.encode(ATTRIBUTE_PREFIX);
+
+/** Whether a payload starts with "mtalab_next_attempt_time=" (compared as bytes, so that
+ *  the other attributes are not decoded). */
+function hasAttributePrefix(payload: Uint8Array): boolean {
+  if (payload.length < ATTRIBUTE_PREFIX_BYTES.length) return false;
+  for (let index = 0; index < ATTRIBUTE_PREFIX_BYTES.length; index++) {
+    if (payload[index] !== ATTRIBUTE_PREFIX_BYTES[index]) return false;
+  }
+  return true;
+}
 
 /** The stored next attempt time of a file read by readQueueFile, if any. */
 export function storedNextAttempt(file: QueueFile): StoredNextAttempt | undefined {
-  const prefix = `${NEXT_ATTEMPT_ATTRIBUTE}=`;
+  const prefix = ATTRIBUTE_PREFIX;
   for (const record of file.records) {
-    if (record.type !== RecordType.attribute) continue;
+    if (record.type !== RecordType.attribute || !hasAttributePrefix(record.payload)) continue;
     const text = decoder.decode(record.payload);
     if (!text.startsWith(prefix)) continue;
     const value = text.slice(prefix.length);
@@ -82,7 +95,7 @@ export async function storeNextAttempt(handle: FileHandle, file: QueueFile, seco
   const value = paddedValue(seconds);
   const stored = storedNextAttempt(file);
   if (stored !== undefined) {
-    await handle.write(new TextEncoder().encode(value), stored.valueOffset);
+    await handle.write(encoder.encode(value), stored.valueOffset);
     return 'stored';
   }
   const { size } = await handle.stat();
