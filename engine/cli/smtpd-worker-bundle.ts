@@ -10,12 +10,30 @@
 // Called by smtpd-workers.ts. Trusts esbuild's output.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const entry = fileURLToPath(new URL('./smtpd-worker-entry.ts', import.meta.url));
 export const WORKER_BUNDLE_DIRECTORY = `${root}node_modules/.cache/mtalab`;
+/** Bundles of other trees (older sources) are removed once this old: a master that runs
+ *  one re-forks a worker from it. */
+const STALE_BUNDLE_MS = 7 * 24 * 3600_000;
+const BUNDLES_MAX = 1000;
+
+/** Removes this directory's worker bundles older than STALE_BUNDLE_MS. */
+function pruneStaleBundles(keep: string): void {
+  const now = Date.now();
+  for (const name of readdirSync(WORKER_BUNDLE_DIRECTORY).slice(0, BUNDLES_MAX)) {
+    const path = `${WORKER_BUNDLE_DIRECTORY}/${name}`;
+    if (path === keep || !/^smtpd-worker-[0-9a-f]+\.mjs$/.test(name)) continue;
+    try {
+      if (now - statSync(path).mtimeMs > STALE_BUNDLE_MS) unlinkSync(path);
+    } catch {
+      // Removed meanwhile by another master.
+    }
+  }
+}
 
 /** The bundle's path, or undefined when it cannot be made. */
 export async function workerBundle(): Promise<string | undefined> {
@@ -36,6 +54,7 @@ export async function workerBundle(): Promise<string | undefined> {
       const temporary = `${path}.${process.pid}`;
       writeFileSync(temporary, code);
       renameSync(temporary, path);
+      pruneStaleBundles(path);
     }
     return path;
   } catch {
