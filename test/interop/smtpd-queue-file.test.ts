@@ -5,7 +5,10 @@
 // for record after normalising queue ids, times, the client's port and the sizes/offsets
 // (the queue id's length differs: Postfix's has inode bits). This is where smtpd's envelope
 // attributes (log_ident, rewrite_context, the log_* and client_* records, the DSN records,
-// the BODY= encoding, AUTH=) are checked against the real smtpd + cleanup.
+// the BODY= encoding, AUTH=) are checked against the real smtpd + cleanup. mtalab's smtpd
+// has no XFORWARD (nor XCLIENT): the case here is the refused command, as both refuse it
+// with smtpd_authorized_xforward_hosts empty; SASL logins and IPv6 clients are covered by
+// test/unit/smtpd/stream-attributes.test.ts.
 // Prints "smtpd queue files: N/M equal". Needs root and the real Postfix. The sides run one
 // after the other on the same loopback port; every process is stopped by its pid.
 
@@ -83,6 +86,13 @@ const dialogs: Dialog[] = [
       'MAIL FROM:<sender@example.test> SMTPUTF8',
       'RCPT TO:<postmaster@example.test> ORCPT=utf-8;b\\x{E9}b@example.test',
       'DATA', MESSAGE, 'QUIT',
+    ],
+  },
+  {
+    name: 'XFORWARD from a client that smtpd_authorized_xforward_hosts does not list changes nothing',
+    commands: [
+      'EHLO client.example.test', 'XFORWARD NAME=spoof.example.test ADDR=192.0.2.9 PROTO=ESMTP HELO=spoof.example.test',
+      'MAIL FROM:<sender@example.test>', 'RCPT TO:<postmaster@example.test>', 'DATA', MESSAGE, 'QUIT',
     ],
   },
   {
