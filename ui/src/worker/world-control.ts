@@ -168,8 +168,10 @@ export class WorldControl {
       // Each terminal shows what the replayed shell wrote, typed commands included.
       for (const hostId of this.hostIds()) this.options.redraw(hostId, world.terminals.transcript(hostId));
       await this.syncSizes(world);
-      const typed = world.terminals.log.filter((entry) => entry.kind === 'keys').length;
-      this.notice = `back to event ${goal} (replayed from the start${typed > 0 ? `, with ${typed} typed input${typed === 1 ? '' : 's'}` : ''})`;
+      // Keystroke batches are not commands (a paste is one batch, a typed line many): say
+      // only whether typing was replayed.
+      const typed = world.terminals.log.some((entry) => entry.kind === 'keys');
+      this.notice = `back to event ${goal} (replayed from the start${typed ? ', with your typing fed again at the same points' : ''})`;
       this.activity = 'paused';
     });
   }
