@@ -23,8 +23,10 @@ import { TransportQueues, type QueueEntry } from './destinations.ts';
 import type { ActiveMessage, QmgrEnvironment } from './environment.ts';
 import { finishMessage, moveMessage, saveCorrupt } from './finish.ts';
 import { handleSource, loadMessage } from './message.ts';
-import { checkOpenable, listQueueIds, QueueScan } from './queue-scan.ts';
-import { isDue, mirrorFileTime, NextAttemptCache, storeNextAttempt, storedNextAttempt } from './retry-time.ts';
+import { checkOpenable, listQueueIds, LISTING_NEEDED, QueueScan } from './queue-scan.ts';
+import {
+  forgetNextAttempt, isDue, mirrorFileTime, NextAttemptCache, registerNextAttemptCache, storeNextAttempt, storedNextAttempt,
+} from './retry-time.ts';
 
 export type { QmgrEnvironment, RecipientReporter, ActiveMessage } from './environment.ts';
 export { readQmgrSettings, defaultQmgrSettings, type QmgrSettings } from './settings.ts';
@@ -34,6 +36,16 @@ export { backoffSeconds, storedNextAttempt, NEXT_ATTEMPT_ATTRIBUTE } from './ret
 export const PUMP_ROUNDS_MAX = 10_000;
 /** Files moved at start-up from active/ back to incoming/. */
 export const RECOVERY_FILES_MAX = 100_000;
+
+/** MICROTASK_TURNS: qmgr's feeding takes as many microtask turns per looked-at file as it
+ *  did when each scan was asked with an await and a passed-over deferred file was stat'ed
+ *  and checked through three awaited calls, so that its work interleaves with other
+ *  messages' work (and same-millisecond trace events and maillog lines come) exactly as
+ *  they always did, while the cheap paths allocate nothing for the turns they owe but the
+ *  awaits. PASS_OVER_TURNS is the lstat, mail_open_ok, due check and feed returns. */
+const PASS_OVER_TURNS = 4;
+/** Turns one feed may owe (scans asked plus PASS_OVER_TURNS). */
+const MICROTASK_TURNS_MAX = 8;
 
 const SCAN_INCOMING = 0;
 const SCAN_DEFERRED = 1;
@@ -53,6 +65,7 @@ export class QueueManager {
   private waiting: QueueEntry<ActiveMessage>[] = [];
   /** Deferred files' stored next attempt times, so that a scan need not re-read them. */
   private readonly nextAttempts = new NextAttemptCache();
+  private readonly unregisterNextAttempts: () => void;
 
   constructor(private readonly environment: QmgrEnvironment) {
     const { queue } = environment;
@@ -64,6 +77,7 @@ export class QueueManager {
         return ids;
       }),
     ];
+    this.unregisterNextAttempts = registerNextAttemptCache(queue.fs, this.nextAttempts);
   }
 
   /** qmgr_post_init: recover active/, then scan incoming and deferred, and every
@@ -102,6 +116,7 @@ export class QueueManager {
   /** Stops scanning and waits for deliveries in progress to end. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unregisterNextAttempts();
     this.cancelDeferredRun?.();
     for (const transport of this.transports.values()) for (const queue of transport.queues.values()) queue.cancelRevive?.();
     await Promise.all([...this.inFlight]);
@@ -160,19 +175,67 @@ export class QueueManager {
   }
 
   /** Takes the next id from the scans, incoming and deferred in turn; true when one was
-   *  looked at (fed or skipped), so that the caller goes on. */
-  private async feedOne(): Promise<boolean> {
+   *  looked at (fed or passed over), so that the caller goes on. The scans are asked
+   *  without an await unless one must list its directory. */
+  private feedOne(): boolean | Promise<boolean> {
     if (this.messages.size >= this.environment.settings().activeMessagesMax) return false;
     for (let index = 0; index < this.scans.length; index++) {
       const scanIndex = (this.firstScan + index) % this.scans.length;
-      const scan = this.scans[scanIndex as 0 | 1];
-      const id = await scan.next();
+      const id = this.scans[scanIndex as 0 | 1].nextListed();
+      if (id === LISTING_NEEDED) return this.feedOneListing(index);
       if (id === undefined) continue;
-      this.firstScan = (scanIndex + 1) % this.scans.length;
+      const scan = this.take(scanIndex, id);
+      return scan === undefined ? this.afterTurns(true, index + 1 + PASS_OVER_TURNS) : this.feedAfterTurns(scan, id, index + 1);
+    }
+    return this.afterTurns(false, this.scans.length);
+  }
+
+  /** feedOne from the scan at `first` on, listing a directory where a scan (re)starts. */
+  private async feedOneListing(first: number): Promise<boolean> {
+    for (let turn = 0; turn < Math.min(first, this.scans.length); turn++) await undefined;
+    for (let index = first; index < this.scans.length; index++) {
+      const scanIndex = (this.firstScan + index) % this.scans.length;
+      const id = await this.scans[scanIndex as 0 | 1].next();
+      if (id === undefined) continue;
+      const scan = this.take(scanIndex, id);
+      if (scan === undefined) {
+        for (let turn = 0; turn < PASS_OVER_TURNS; turn++) await undefined;
+        return true;
+      }
       await this.feed(scan, id);
       return true;
     }
     return false;
+  }
+
+  /** Moves the turn on past the scan that gave `id`; its scan when the id is to be fed,
+   *  undefined when it is known not to be due. */
+  private take(scanIndex: number, id: string): QueueScan | undefined {
+    const scan = this.scans[scanIndex as 0 | 1];
+    this.firstScan = (scanIndex + 1) % this.scans.length;
+    return this.isKnownNotDue(scan, id) ? undefined : scan;
+  }
+
+  /** Feeds an id after `turnsOwed` microtask turns, one for each scan asked without an
+   *  await (see MICROTASK_TURNS). */
+  private async feedAfterTurns(scan: QueueScan, id: string, turnsOwed: number): Promise<boolean> {
+    for (let turn = 0; turn < Math.min(turnsOwed, this.scans.length); turn++) await undefined;
+    await this.feed(scan, id);
+    return true;
+  }
+
+  /** `value`, to a caller that awaits it, after `turns` microtask turns and the turn of
+   *  this function's own return (feedOne's, before). */
+  private async afterTurns(value: boolean, turns: number): Promise<boolean> {
+    for (let turn = 0; turn < Math.min(turns, MICROTASK_TURNS_MAX); turn++) await undefined;
+    return value;
+  }
+
+  /** A deferred file whose remembered next attempt time is still ahead is passed over
+   *  without being opened or stat'ed (retry-time.ts says why that is safe). */
+  private isKnownNotDue(scan: QueueScan, id: string): boolean {
+    if (scan.queueName !== 'deferred' || scan.all || this.messages.has(id)) return false;
+    return this.nextAttempts.isKnownNotDue(id, Math.floor(this.environment.clock.nowMs() / 1000));
   }
 
   /** qmgr_active_feed: check, move to active/, read, log, assign. */
@@ -270,7 +333,7 @@ export class QueueManager {
   private dispatch(): void {
     if (this.stopped) return;
     const waiting = this.waiting;
-    this.waiting = [];
+    if (waiting.length > 0) this.waiting = [];
     for (const entry of waiting) {
       const queue = entry.destination;
       if (!queue.ready || queue.todo[0] !== entry) {
@@ -412,6 +475,7 @@ export async function makeDueNow(queue: MailQueue, queueName: string, id: string
     if (storedNextAttempt(file) !== undefined) await storeNextAttempt(handle, file, nowSeconds);
   } finally {
     await handle.close();
+    forgetNextAttempt(queue.fs, id);
   }
   await mirrorFileTime(queue.fs, path, nowSeconds);
   return true;

@@ -137,7 +137,7 @@ export class TransportQueues<Message> {
 
   /** Drops idle, live queues (qmgr_queue_done) so that windows start afresh later. */
   prune(): void {
-    for (const [name, queue] of this.queues) if (queue.idle && queue.dead === undefined) this.queues.delete(name);
+    for (const queue of this.queues.values()) if (queue.idle && queue.dead === undefined) this.queues.delete(queue.name);
   }
 }
 

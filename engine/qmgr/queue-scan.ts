@@ -26,6 +26,9 @@ export async function listQueueIds(fs: FileSystem, queueDirectory: string, queue
   return entries.map((entry) => entry.name);
 }
 
+/** QueueScan.nextListed's answer when the scan must list its directory first. */
+export const LISTING_NEEDED = Symbol('listing needed');
+
 export type OpenCheck = { ok: true; stat: FileStat } | { ok: false; warning?: string };
 
 /** mail_open_ok: a regular file with mode rwx for its owner; missing files are silent. */
@@ -77,9 +80,22 @@ export class QueueScan {
     this.nextFlush ||= options.flushDeferTransports === true;
   }
 
+  /** next() as far as it needs no directory listing: the next id, undefined when the scan
+   *  is done, or LISTING_NEEDED when a (re)start must list the queue first (then next()
+   *  does it). Lets qmgr take an id without an await. */
+  nextListed(): string | undefined | typeof LISTING_NEEDED {
+    if (this.active && this.pending.length === 0) this.active = false;
+    if (!this.active && this.restartWanted) return LISTING_NEEDED;
+    if (!this.active) return undefined;
+    const id = this.pending.shift();
+    if (id === undefined) this.active = false;
+    return id;
+  }
+
   /** The next id, starting or restarting the scan as requested; undefined when done. */
   async next(): Promise<string | undefined> {
-    if (this.active && this.pending.length === 0) this.active = false;
+    const listed = this.nextListed();
+    if (listed !== LISTING_NEEDED) return listed;
     if (!this.active && this.restartWanted) {
       this.restartWanted = false;
       this.all = this.nextAll;

@@ -149,6 +149,20 @@ export class NextAttemptCache {
     return { seconds: entry.seconds };
   }
 
+  /** Whether the id's remembered time is still ahead. The stored value changes only when
+   *  qmgr defers the message again (which remembers the new time) or when makeDueNow
+   *  rewrites it (which forgets the entry through forgetNextAttempt), so a file known to
+   *  be not yet due is passed over without a stat, as Postfix passes over a file whose
+   *  mtime is still ahead. */
+  isKnownNotDue(id: string, nowSeconds: number): boolean {
+    const entry = this.entries.get(id);
+    return entry !== undefined && entry.seconds !== undefined && !isDue(entry.seconds, nowSeconds);
+  }
+
+  forget(id: string): void {
+    this.entries.delete(id);
+  }
+
   /** Remembers the time read from a file whose stat was taken before the read. */
   remember(id: string, stat: FileStat, seconds: number | undefined): void {
     this.entries.set(id, { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, seconds });
@@ -160,4 +174,24 @@ export class NextAttemptCache {
     const listed = new Set(ids);
     for (const id of [...this.entries.keys()]) if (!listed.has(id)) this.entries.delete(id);
   }
+}
+
+/** The caches of the queue managers running on each file system, so that a writer of the
+ *  stored value other than qmgr (makeDueNow) can make them look at the file again. */
+const cachesByFileSystem = new WeakMap<FileSystem, Set<NextAttemptCache>>();
+
+/** Registers a queue manager's cache; the returned function removes it (at stop). */
+export function registerNextAttemptCache(fs: FileSystem, cache: NextAttemptCache): () => void {
+  let caches = cachesByFileSystem.get(fs);
+  if (caches === undefined) {
+    caches = new Set();
+    cachesByFileSystem.set(fs, caches);
+  }
+  caches.add(cache);
+  return () => { caches.delete(cache); };
+}
+
+/** A queue file's stored time was rewritten behind qmgr's back: forget what was remembered. */
+export function forgetNextAttempt(fs: FileSystem, id: string): void {
+  for (const cache of cachesByFileSystem.get(fs) ?? []) cache.forget(id);
 }
