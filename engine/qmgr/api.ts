@@ -17,7 +17,7 @@ import { queueFilePath, renameQueueFile, type MailQueue } from '../global/queue/
 import { readQueueFile } from '../global/queue/queue-file.ts';
 import { QUEUE_STAT_EXPIRE } from '../global/queue/scan-dir.ts';
 import type { TriggerReason } from '../master/contracts.ts';
-import { assignRecipients } from './assign.ts';
+import { assignRecipients, type AssignContext } from './assign.ts';
 import { buildRequest, deferAll, runDelivery } from './delivery.ts';
 import { TransportQueues, type QueueEntry } from './destinations.ts';
 import type { ActiveMessage, QmgrEnvironment } from './environment.ts';
@@ -47,6 +47,9 @@ const PASS_OVER_TURNS = 4;
 /** Turns one feed may owe (scans asked plus PASS_OVER_TURNS). */
 const MICROTASK_TURNS_MAX = 8;
 
+/** What a turn awaits: one settled promise for all of them. */
+const SETTLED: Promise<void> = Promise.resolve();
+
 const SCAN_INCOMING = 0;
 const SCAN_DEFERRED = 1;
 
@@ -66,6 +69,7 @@ export class QueueManager {
   /** Deferred files' stored next attempt times, so that a scan need not re-read them. */
   private readonly nextAttempts = new NextAttemptCache();
   private readonly unregisterNextAttempts: () => void;
+  private readonly assignContext: AssignContext;
 
   constructor(private readonly environment: QmgrEnvironment) {
     const { queue } = environment;
@@ -78,6 +82,11 @@ export class QueueManager {
       }),
     ];
     this.unregisterNextAttempts = registerNextAttemptCache(queue.fs, this.nextAttempts);
+    this.assignContext = {
+      environment,
+      transport: (name) => this.transport(name),
+      hasRetryAgent: () => environment.deliveryAgent('retry') !== undefined,
+    };
   }
 
   /** qmgr_post_init: recover active/, then scan incoming and deferred, and every
@@ -192,14 +201,14 @@ export class QueueManager {
 
   /** feedOne from the scan at `first` on, listing a directory where a scan (re)starts. */
   private async feedOneListing(first: number): Promise<boolean> {
-    for (let turn = 0; turn < Math.min(first, this.scans.length); turn++) await undefined;
+    for (let turn = 0; turn < Math.min(first, this.scans.length); turn++) await SETTLED;
     for (let index = first; index < this.scans.length; index++) {
       const scanIndex = (this.firstScan + index) % this.scans.length;
       const id = await this.scans[scanIndex as 0 | 1].next();
       if (id === undefined) continue;
       const scan = this.take(scanIndex, id);
       if (scan === undefined) {
-        for (let turn = 0; turn < PASS_OVER_TURNS; turn++) await undefined;
+        for (let turn = 0; turn < PASS_OVER_TURNS; turn++) await SETTLED;
         return true;
       }
       await this.feed(scan, id);
@@ -219,7 +228,7 @@ export class QueueManager {
   /** Feeds an id after `turnsOwed` microtask turns, one for each scan asked without an
    *  await (see MICROTASK_TURNS). */
   private async feedAfterTurns(scan: QueueScan, id: string, turnsOwed: number): Promise<boolean> {
-    for (let turn = 0; turn < Math.min(turnsOwed, this.scans.length); turn++) await undefined;
+    for (let turn = 0; turn < Math.min(turnsOwed, this.scans.length); turn++) await SETTLED;
     await this.feed(scan, id);
     return true;
   }
@@ -227,7 +236,7 @@ export class QueueManager {
   /** `value`, to a caller that awaits it, after `turns` microtask turns and the turn of
    *  this function's own return (feedOne's, before). */
   private async afterTurns(value: boolean, turns: number): Promise<boolean> {
-    for (let turn = 0; turn < Math.min(turns, MICROTASK_TURNS_MAX); turn++) await undefined;
+    for (let turn = 0; turn < Math.min(turns, MICROTASK_TURNS_MAX); turn++) await SETTLED;
     return value;
   }
 
@@ -284,11 +293,7 @@ export class QueueManager {
       return;
     }
     await removeIfPresent(environment.queue, 'defer', id);
-    const entries = await assignRecipients({
-      environment,
-      transport: (name) => this.transport(name),
-      hasRetryAgent: () => environment.deliveryAgent('retry') !== undefined,
-    }, message);
+    const entries = await assignRecipients(this.assignContext, message);
     message.pendingEntries = entries.length;
     this.waiting.push(...entries);
     if (entries.length === 0) this.track(this.finish(message));
