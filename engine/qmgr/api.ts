@@ -37,15 +37,14 @@ export const PUMP_ROUNDS_MAX = 10_000;
 /** Files moved at start-up from active/ back to incoming/. */
 export const RECOVERY_FILES_MAX = 100_000;
 
-/** MICROTASK_TURNS: qmgr's feeding takes as many microtask turns per looked-at file as it
- *  did when each scan was asked with an await and a passed-over deferred file was stat'ed
- *  and checked through three awaited calls, so that its work interleaves with other
- *  messages' work (and same-millisecond trace events and maillog lines come) exactly as
- *  they always did, while the cheap paths allocate nothing for the turns they owe but the
- *  awaits. PASS_OVER_TURNS is the lstat, mail_open_ok, due check and feed returns. */
-const PASS_OVER_TURNS = 4;
-/** Turns one feed may owe (scans asked plus PASS_OVER_TURNS). */
-const MICROTASK_TURNS_MAX = 8;
+/** MICROTASK_TURNS: a file qmgr feeds, and a round that finds nothing, take as many
+ *  microtask turns as they did when each scan was asked with an await, so that the work
+ *  of a fed message interleaves with other messages' work (and same-millisecond trace
+ *  events and maillog lines come) as they always did. A deferred file passed over
+ *  because its remembered time is still ahead takes one turn (it took six, for the scan,
+ *  lstat, mail_open_ok, due check and returns): that is the deferred scan's common case,
+ *  every file every queue_run_delay. */
+const MICROTASK_TURNS_MAX = 4;
 
 /** What a turn awaits: one settled promise for all of them. */
 const SETTLED: Promise<void> = Promise.resolve();
@@ -194,7 +193,7 @@ export class QueueManager {
       if (id === LISTING_NEEDED) return this.feedOneListing(index);
       if (id === undefined) continue;
       const scan = this.take(scanIndex, id);
-      return scan === undefined ? this.afterTurns(true, index + 1 + PASS_OVER_TURNS) : this.feedAfterTurns(scan, id, index + 1);
+      return scan === undefined ? true : this.feedAfterTurns(scan, id, index + 1);
     }
     return this.afterTurns(false, this.scans.length);
   }
@@ -207,10 +206,7 @@ export class QueueManager {
       const id = await this.scans[scanIndex as 0 | 1].next();
       if (id === undefined) continue;
       const scan = this.take(scanIndex, id);
-      if (scan === undefined) {
-        for (let turn = 0; turn < PASS_OVER_TURNS; turn++) await SETTLED;
-        return true;
-      }
+      if (scan === undefined) return true;
       await this.feed(scan, id);
       return true;
     }
