@@ -1,6 +1,6 @@
 // Real mode for `mtalab postfix` (DESIGN.md section 6): the postfix(1) command on the real
 // machine, and the background process it starts. `start` spawns a detached Node process
-// (`mtalab __master -c DIR`) that runs the host from DIR with the node platform; the master
+// (`mtalab __master -c DIR`, or its bundle) that runs the host from DIR with the node platform; the master
 // runtime writes queue_directory/pid/master.pid, and `start` returns once the child reports
 // that the host is up. stop/abort (SIGTERM), reload (SIGHUP) and flush (SIGUSR1) signal the
 // pid in that file; status checks that the process is alive. The background process also
@@ -11,13 +11,14 @@
 // With mtalab_smtpd_processes = N > 0 the background process forks N smtpd worker
 // processes (smtpd-workers.ts) that serve master.cf's inet smtpd services in its place;
 // a worker is this same command, entered as a node:cluster worker (smtpd-worker.ts).
+// Master and workers run esbuild bundles of their code with plain node when esbuild is
+// there (engine-bundle.ts, master-entry.ts), bin/mtalab.mjs through tsx otherwise.
 // Called by engine/cli/main.ts. Trusts node:child_process and process signals.
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CommandContext, OutputStream } from '../admin/command.ts';
 import type { MainConfig } from '../global/config/main-cf.ts';
 import { defaultPostfixDirectory, prepareDefaultDirectory } from './default-directory.ts';
@@ -37,6 +38,8 @@ import { createReporter } from '../global/msg.ts';
 import { createTraceSink } from '../global/trace.ts';
 import { isWorkerSmtpd, smtpdProcessCount, smtpdWorkerMain } from './smtpd-worker.ts';
 import { createSmtpdWorkerPool, type SmtpdWorkerPool } from './smtpd-workers.ts';
+import { BUNDLE_NODE_FLAGS, engineBundles, WORKER_BUNDLE_VARIABLE } from './engine-bundle.ts';
+import { binPath } from './source-root.ts';
 
 /** The hidden command the background process runs. */
 export const MASTER_COMMAND = '__master';
@@ -74,15 +77,26 @@ async function waitUntil(predicate: () => boolean, timeoutMs: number): Promise<b
   return predicate();
 }
 
-const binPath = fileURLToPath(new URL('../../bin/mtalab.mjs', import.meta.url));
 
 type DaemonMessage = { kind: 'ready'; pid: number } | { kind: 'failed'; text: string };
 
+/** The background master's command line and environment: plain node on the master's
+ *  bundle, told the workers' bundle made in the same run (engine-bundle.ts), or else
+ *  bin/mtalab.mjs __master through tsx. */
+async function masterCommand(configDirectory: string): Promise<{ argv: string[]; env: NodeJS.ProcessEnv }> {
+  const bundles = await engineBundles(['master', 'smtpd-worker']);
+  if (bundles.master === undefined) return { argv: [binPath, MASTER_COMMAND, '-c', configDirectory], env: process.env };
+  const env = { ...process.env };
+  if (bundles['smtpd-worker'] !== undefined) env[WORKER_BUNDLE_VARIABLE] = bundles['smtpd-worker'];
+  return { argv: [...BUNDLE_NODE_FLAGS, bundles.master, '-c', configDirectory], env };
+}
+
 /** Spawns the background master and waits for its report. */
-function spawnMaster(configDirectory: string, stderr: OutputStream): Promise<void> {
+async function spawnMaster(configDirectory: string, stderr: OutputStream): Promise<void> {
+  const command = await masterCommand(configDirectory);
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [binPath, MASTER_COMMAND, '-c', configDirectory], {
-      detached: true, stdio: ['ignore', 'ignore', 'ignore', 'ipc'], cwd: '/', env: process.env,
+    const child = spawn(process.execPath, command.argv, {
+      detached: true, stdio: ['ignore', 'ignore', 'ignore', 'ipc'], cwd: '/', env: command.env,
     });
     const timer = setTimeout(() => finish(new Error(`master did not start within ${START_WAIT_MS / 1000} s`)), START_WAIT_MS);
     let settled = false;

@@ -1,5 +1,5 @@
 // The entry point of an smtpd worker process when master runs it from a bundle
-// (smtpd-worker-bundle.ts): `node BUNDLE -c DIR` as a node:cluster worker. Without the
+// (engine-bundle.ts): `node BUNDLE -c DIR` as a node:cluster worker. Without the
 // bundle a worker enters through bin/mtalab.mjs __master instead (masterDaemon sees that it
 // is a cluster worker). Either way smtpd-worker.ts does the work.
 

@@ -12,12 +12,12 @@
 
 import cluster, { type Worker } from 'node:cluster';
 import { constants } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { RunningHost } from '../master/runtime.ts';
 import { createReporter, type Reporter } from '../global/msg.ts';
 import { isAnvilEndpoint } from '../anvil/service.ts';
 import { answerAnvilRequest, type AnvilRequest } from '../anvil/client.ts';
-import { workerBundle } from './smtpd-worker-bundle.ts';
+import { BUNDLE_NODE_FLAGS, workerBundle } from './engine-bundle.ts';
+import { binPath } from './source-root.ts';
 import { smtpdProcessCount, WORKER_PID_BASE_VARIABLE, type FromWorker, type ToWorker } from './smtpd-worker.ts';
 
 /** How long start waits for a worker to listen, and stop for it to end. */
@@ -27,7 +27,6 @@ export const WORKER_STOP_WAIT_MS = 10_000;
 const WORKER_PID_BLOCK = 100;
 /** anvil connections one worker may hold counted in (its sessions' limit is lower). */
 const WORKER_CONNECTIONS_MAX = 100_000;
-const binPath = fileURLToPath(new URL('../../bin/mtalab.mjs', import.meta.url));
 
 interface Slot {
   worker: Worker;
@@ -52,12 +51,12 @@ export interface SmtpdWorkerPool {
 }
 
 /** Node flags for bundled workers: MTALAB_WORKER_NODE_FLAGS (e.g. --cpu-prof for the
- *  benchmark's profiles), else none. A smaller young generation (--max-semi-space-size=1 or
+ *  benchmark's profiles) after the bundle's own (its source map). A smaller young generation (--max-semi-space-size=1 or
  *  4) keeps a worker's peak RSS ~20 MB lower but was measured to cost ~0.2 ms CPU per
  *  message in more scavenges, so V8's default stays. */
 function workerNodeFlags(): string[] {
   const flags = process.env.MTALAB_WORKER_NODE_FLAGS;
-  return flags === undefined ? [...WORKER_NODE_FLAGS] : flags.split(' ').filter((flag) => flag !== '');
+  return [...BUNDLE_NODE_FLAGS, ...(flags === undefined ? WORKER_NODE_FLAGS : flags.split(' ').filter((flag) => flag !== ''))];
 }
 export const WORKER_NODE_FLAGS: readonly string[] = [];
 
@@ -65,7 +64,7 @@ const sleep = (ms: number): Promise<void> => new Promise((done) => { setTimeout(
 
 export function createSmtpdWorkerPool(runtime: RunningHost, configDirectory: string): SmtpdWorkerPool {
   cluster.schedulingPolicy = cluster.SCHED_NONE;
-  // Workers run the bundle of their code (smtpd-worker-bundle.ts) with plain node; without
+  // Workers run the bundle of their code (engine-bundle.ts) with plain node; without
   // one, bin/mtalab.mjs __master, which enters the worker as a cluster worker. Made once,
   // before the first fork.
   let prepared: Promise<void> | undefined;
