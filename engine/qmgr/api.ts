@@ -346,7 +346,7 @@ export class QueueManager {
       queue.selectConnectionCache(Math.floor(this.environment.clock.nowMs() / 1000));
       this.track(this.deliver(entry));
     }
-    for (const transport of this.transports.values()) transport.prune();
+    this.transports.forEach(pruneTransport);
   }
 
   private track(work: Promise<void>): void {
@@ -420,6 +420,10 @@ export class QueueManager {
       this.messages.delete(message.queueId);
     }
   }
+}
+
+function pruneTransport(transport: TransportQueues<ActiveMessage>): void {
+  transport.prune();
 }
 
 async function fileSizeOf(queue: MailQueue, queueName: string, id: string): Promise<number | undefined> {

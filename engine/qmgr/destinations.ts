@@ -137,8 +137,14 @@ export class TransportQueues<Message> {
 
   /** Drops idle, live queues (qmgr_queue_done) so that windows start afresh later. */
   prune(): void {
-    for (const queue of this.queues.values()) if (queue.idle && queue.dead === undefined) this.queues.delete(queue.name);
+    // forEach, not for-of: qmgr prunes after every message it looks at (a deferred scan
+    // looks at every deferred file), and forEach allocates no iterator.
+    this.queues.forEach(dropIfIdle, this.queues);
   }
+}
+
+function dropIfIdle<Message>(this: Map<string, DestinationQueue<Message>>, queue: DestinationQueue<Message>, name: string): void {
+  if (queue.idle && queue.dead === undefined) this.delete(name);
 }
 
 /** The queue name Postfix gives a destination: the nexthop, or for transports that take one
