@@ -5,14 +5,14 @@
 // are done, smtp_mx_address_limit addresses or smtp_mx_session_limit sessions are used, or
 // mail would loop. What is left at the end is deferred or bounced with the last reason,
 // e.g. "connect to host[addr]:port: Connection refused" (4.4.1, relay=none).
+// The active queue file is opened once for the request (content.ts, ActiveQueueFile).
 // Called by service.ts (smtpProgram, lmtpProgram) and by tests with a ServiceContext.
 // Trusts qmgr's request and the platform (net, dns, timers). Models smtp_connect()/
 // smtp_connect_inet()/smtp_connect_local() in src/smtp/smtp_connect.c.
 
 import type { DeliveryRequest, DeliveryResult, ServiceContext } from '../master/contracts.ts';
-import { readQueueFile } from '../global/queue/queue-file.ts';
 import { ownAddressesOf } from '../trivial-rewrite/tables.ts';
-import { readWireContent } from './content.ts';
+import { ActiveQueueFile } from './content.ts';
 import { isSoft, parseDestination, resolveDomain, resolveHost, type Lookup, type ServerAddress } from './destination.ts';
 import { handshake } from './handshake.ts';
 import { clientTableOpener, readClientSecurity, secureSession, type ClientSecurity } from './security.ts';
@@ -56,7 +56,8 @@ interface Attempt {
   state: DeliveryState;
   lookup: Lookup;
   encoding: string | undefined;
-  queuePath: string;
+  /** The active queue file, open for the whole request. */
+  queueFile: ActiveQueueFile;
   security: ClientSecurity;
   caching: Caching | undefined;
   labels: LabelContext;
@@ -79,17 +80,6 @@ function endpointLabelOf(attempt: Attempt, nexthop: string, server: { hostName: 
 
 function queuePathOf(context: ServiceContext, request: DeliveryRequest): string {
   return request.queuePath.startsWith('/') ? request.queuePath : `${context.runtime.queue().queueDirectory}/${request.queuePath}`;
-}
-
-/** The encoding attribute ("7bit"/"8bit") that decides BODY=. */
-async function readEncoding(context: ServiceContext, path: string): Promise<string | undefined> {
-  const handle = await context.host.platform.fs.open(path, 'r');
-  try {
-    const file = await readQueueFile({ read: (length, position) => handle.read(length, position) }, path);
-    return file.attributes.find((attribute) => attribute.name === 'encoding')?.value;
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Ends a session after a failed handshake: QUIT (reply read unless smtp_skip_quit_response). */
@@ -173,7 +163,7 @@ async function trySession(attempt: Attempt, nexthop: string, server: ServerAddre
     const cache = cacheable(attempt, session);
     const complete = await transfer({
       state, session, settings, encoding: attempt.encoding, cacheable: cache,
-      content: () => readWireContent(context.host.platform.fs, attempt.queuePath, request.contentOffset, settings.lineLengthLimit),
+      content: () => attempt.queueFile.wireContent(request.contentOffset, settings.lineLengthLimit),
     });
     if (complete) state.sessionComplete = true;
     keep = cache && complete && !session.rsetRejected && !session.stream.isClosed;
@@ -249,10 +239,19 @@ function unixDestination(attempt: Attempt, path: string): void {
 export async function deliverMail(context: ServiceContext, request: DeliveryRequest, protocol: ClientProtocol,
   options: ClientOptions = {}): Promise<DeliveryResult> {
   const platform = context.host.platform;
+  const queueFile = await ActiveQueueFile.open(platform.fs, queuePathOf(context, request));
+  try {
+    return await deliverFrom(context, request, protocol, options, queueFile, await queueFile.encoding());
+  } finally {
+    await queueFile.close();
+  }
+}
+
+async function deliverFrom(context: ServiceContext, request: DeliveryRequest, protocol: ClientProtocol,
+  options: ClientOptions, queueFile: ActiveQueueFile, encoding: string | undefined): Promise<DeliveryResult> {
+  const platform = context.host.platform;
   const config = context.config();
   const settings = readClientSettings(config, protocol);
-  const queuePath = queuePathOf(context, request);
-  const encoding = await readEncoding(context, queuePath);
   const finalDelivery = protocol === 'lmtp' && settings.assumeFinal;
   const state = new DeliveryState(context, request, platform.clock.nowMs(), finalDelivery);
   const lookup: Lookup = {
@@ -262,7 +261,7 @@ export async function deliverMail(context: ServiceContext, request: DeliveryRequ
   const security = await readClientSecurity(config, protocol, clientTableOpener(config, { fs: platform.fs, reporter: context.log }));
   const saslKeyed = (config.get(`${protocol}_sasl_password_maps`) ?? '').trim() !== '';
   const attempt: Attempt = {
-    context, request, settings, state, lookup, encoding, queuePath, security,
+    context, request, settings, state, lookup, encoding, queueFile, security,
     caching: cachingFor(options, settings, request),
     labels: {
       service: context.serviceName, saslKeyed, tlsLevel: security.tlsLevel,

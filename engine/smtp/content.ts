@@ -2,11 +2,16 @@
 // normal record a line ended by CRLF, continued records joined, a leading '.' doubled
 // (dot-stuffing), lines longer than smtp_line_length_limit broken with CRLF SPACE, and
 // the closing ".CRLF". Bytes are copied unchanged otherwise (8-bit text included).
-// Called by protocol.ts. Trusts the queue file's record layout (RecordReader).
+// The active queue file is opened once per delivery request (ActiveQueueFile), as
+// Postfix's smtp reads the envelope and the content through the one stream
+// deliver_request_get() opened: the envelope's first chunk is kept, and a small message's
+// content is rendered from it without a second read.
+// Called by api.ts. Trusts the queue file's record layout (RecordReader).
 // Models smtp_text_out() in src/smtp/smtp_proto.c.
 
-import type { FileSystem } from '../platform/types.ts';
-import { RecordReader, RecordType } from '../global/queue/record.ts';
+import type { FileHandle, FileSystem } from '../platform/types.ts';
+import { readQueueFile } from '../global/queue/queue-file.ts';
+import { RecordReader, RecordType, type ByteSource } from '../global/queue/record.ts';
 
 /** Records read from one content segment before it counts as runaway. */
 export const CONTENT_RECORDS_MAX = 5_000_000;
@@ -93,23 +98,68 @@ class LineWriter {
   }
 }
 
-/** Reads the content segment at `contentOffset` and renders it for the wire. */
-export async function readWireContent(fs: FileSystem, path: string, contentOffset: number, lineLimit: number): Promise<WireContent> {
-  const handle = await fs.open(path, 'r');
-  try {
-    const reader = new RecordReader({ read: (length, position) => handle.read(length, position) }, { path, transparent: true });
-    reader.seek(contentOffset);
-    const sink = new ByteSink();
-    const writer = new LineWriter(sink, lineLimit > 0 ? lineLimit : 0);
-    for (let count = 0; count < CONTENT_RECORDS_MAX; count++) {
-      const record = await reader.next();
-      if (record === null) break;
-      if (record.type !== RecordType.normalText && record.type !== RecordType.continuedText) break;
-      writer.record(record.payload, record.type === RecordType.continuedText);
+/** Renders the content segment at `contentOffset` of `source` for the wire. */
+async function renderWireContent(source: ByteSource, path: string, contentOffset: number, lineLimit: number): Promise<WireContent> {
+  const reader = new RecordReader(source, { path, transparent: true });
+  reader.seek(contentOffset);
+  const sink = new ByteSink();
+  const writer = new LineWriter(sink, lineLimit > 0 ? lineLimit : 0);
+  for (let count = 0; count < CONTENT_RECORDS_MAX; count++) {
+    const record = await reader.next();
+    if (record === null) break;
+    if (record.type !== RecordType.normalText && record.type !== RecordType.continuedText) break;
+    writer.record(record.payload, record.type === RecordType.continuedText);
+  }
+  sink.pushAll(new Uint8Array([DOT, CR, LF]));
+  return { bytes: sink.result(), brokeLongLine: writer.brokeLongLine };
+}
+
+/** The bytes the first read returned (from offset 0), and whether they reach the end of
+ *  the file (a short read). */
+interface FirstChunk {
+  bytes: Uint8Array;
+  toEnd: boolean;
+}
+
+/** One delivery request's view of its active queue file: one descriptor from open() to
+ *  close(). The first chunk read is kept, and later reads inside it (the content of a
+ *  message smaller than a chunk) are served from it. Only the content is read again after
+ *  the envelope, and nothing rewrites the content while the file is active (done marks
+ *  change recipient records only), so the kept bytes stay true for it. */
+export class ActiveQueueFile {
+  private first: FirstChunk | undefined;
+  private readonly source: ByteSource;
+
+  private constructor(private readonly handle: FileHandle, readonly path: string) {
+    this.source = { read: (length, position) => this.read(length, position) };
+  }
+
+  static async open(fs: FileSystem, path: string): Promise<ActiveQueueFile> {
+    return new ActiveQueueFile(await fs.open(path, 'r'), path);
+  }
+
+  private async read(length: number, position: number): Promise<Uint8Array> {
+    const first = this.first;
+    if (first !== undefined && position <= first.bytes.length && (first.toEnd || position + length <= first.bytes.length)) {
+      return first.bytes.subarray(position, Math.min(first.bytes.length, position + length));
     }
-    sink.pushAll(new Uint8Array([DOT, CR, LF]));
-    return { bytes: sink.result(), brokeLongLine: writer.brokeLongLine };
-  } finally {
-    await handle.close();
+    const bytes = await this.handle.read(length, position);
+    if (position === 0 && this.first === undefined) this.first = { bytes, toEnd: bytes.length < length };
+    return bytes;
+  }
+
+  /** The encoding attribute ("7bit"/"8bit") that decides BODY=. */
+  async encoding(): Promise<string | undefined> {
+    const file = await readQueueFile(this.source, this.path);
+    return file.attributes.find((attribute) => attribute.name === 'encoding')?.value;
+  }
+
+  /** The content segment at `contentOffset`, rendered for the wire. */
+  wireContent(contentOffset: number, lineLimit: number): Promise<WireContent> {
+    return renderWireContent(this.source, this.path, contentOffset, lineLimit);
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
   }
 }
