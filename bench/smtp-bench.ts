@@ -15,7 +15,7 @@
 // BENCH_ROUNDS (2) alternates the sides that often and reports each side's best round;
 // BENCH_SIDES=mtalab runs one side; MTALAB_ROOT runs another checkout's bin/mtalab.mjs;
 // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the mtalab daemon there.
-// BENCH_SMTPD_PROCESSES (2) sets mtalab_smtpd_processes, mtalab's smtpd worker processes.
+// BENCH_SMTPD_PROCESSES (0) sets mtalab_smtpd_processes, mtalab's smtpd worker processes.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -199,7 +199,7 @@ function runSource(address: string, port: number): Promise<number> {
 
 /** mtalab's smtpd worker processes (mtalab_smtpd_processes); Postfix forks an smtpd per
  *  session by itself (up to master.cf's maxproc, default_process_limit 100). */
-const MTALAB_SMTPD_PROCESSES = process.env.BENCH_SMTPD_PROCESSES ?? '2';
+const MTALAB_SMTPD_PROCESSES = process.env.BENCH_SMTPD_PROCESSES ?? '0';
 
 function spec(side: SideName, listen: string, sinkAddress: string, sinkPort: number): InstanceSpec {
   return {
