@@ -18,7 +18,7 @@ export type SmtpdTraceDetail =
   | { kind: 'smtpd.reply'; text: string }
   /** "ID: client=NAME[ADDR]": the queue file was opened at the first accepted RCPT; after
    *  AUTH with ", sasl_method=PLAIN, sasl_username=alice" (and ", sasl_sender=" for AUTH=). */
-  | { kind: 'smtpd.client'; clientName: string; clientAddress: string; saslMethod?: string; saslUsername?: string; saslSender?: string }
+  | { kind: 'smtpd.client'; clientName: string; clientAddress: string; saslMethod?: string; saslUsername?: string; saslSender?: string; origQueueId?: string; origClient?: string }
   /** log_whatsup(): "ID: ACTION: WHERE from NAME[ADDR]: TEXT; from=<s> to=<r> proto=P helo=<h>".
    *  ACTION is reject, reject_warning, hold, discard, warn, info, filter, redirect, bcc. */
   | { kind: 'smtpd.whatsup'; action: string; where: string; clientName: string; clientAddress: string;

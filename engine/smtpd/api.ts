@@ -34,6 +34,7 @@ import type { SmtpdTables } from './checks/tables.ts';
 import type { SmtpdResolver } from './checks/resolve.ts';
 import type { CheckNames } from './checks/run.ts';
 import { tokenize } from './tokens.ts';
+import { decideXforwardAccess } from './xforward.ts';
 
 export { replies, replyLines, replyText, type Reply } from './replies.ts';
 export type { Client } from './session.ts';
@@ -236,6 +237,7 @@ export class SmtpdProtocol {
     this.session.transaction = undefined;
     this.session.declaredSize = 0;
     this.session.bdatState = 'none';
+    this.session.xforward = undefined;
     if (transaction?.stream !== undefined) await transaction.stream.abort();
   }
 
@@ -273,6 +275,7 @@ export class SmtpdProtocol {
     this.trace({ kind: 'smtpd.connect', clientName: client.name, clientAddress: client.address, clientPort: client.port });
     this.detectBareNewline = this.settings.forbidBareNewline !== 'no'
       && !await this.env.tables.bareNewlineExclusions.match(client.name, client.address).catch(() => false);
+    await decideXforwardAccess(this);
     session.phase = 'command';
     if (this.flagIllegalPipelining() && this.settings.forbidUnauthPipelining) {
       await this.reply(replies.synchronization);

@@ -6,6 +6,7 @@
 // Called through the command table (commands.ts) and by VRFY. Models extract_addr(),
 // mail_cmd(), rcpt_cmd() and mail_open_stream() of src/smtpd/smtpd.c.
 
+import { forwardedLogFields } from './xforward.ts';
 import { internalize, parseAddressTokens, type Token } from '../global/address/index.ts';
 import type { SmtpdProtocol } from './api.ts';
 import { replies } from './replies.ts';
@@ -292,7 +293,7 @@ async function openStream(protocol: SmtpdProtocol, transaction: Transaction): Pr
   const stream = await protocol.env.cleanup().open(cleanupClient(protocol, transaction));
   transaction.stream = stream;
   transaction.queueId = stream.queueId;
-  protocol.trace({ kind: 'smtpd.client', clientName: client.name, clientAddress: client.address, ...saslLogFields(session) }, stream.queueId);
+  protocol.trace({ kind: 'smtpd.client', clientName: client.name, clientAddress: client.address, ...saslLogFields(session), ...forwardedLogFields(session) }, stream.queueId);
   if (protocol.settings.contentFilter !== '') stream.setContentFilter?.(protocol.settings.contentFilter);
   for (const [name, value] of attributesBeforeSender(session, transaction, stream.queueId)) stream.setAttribute(name, value);
   stream.setSender(transaction.sender);

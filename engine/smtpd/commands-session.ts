@@ -14,6 +14,7 @@ import { announcesStartTls } from './starttls.ts';
 import { authEhloKeywords } from './auth.ts';
 import type { Word } from './tokens.ts';
 import { flushSendSite } from '../flush/client.ts';
+import { XFORWARD_EHLO_KEYWORD } from './xforward.ts';
 
 /** collapse_args(): the words after the verb as one argument. */
 export function collapse(words: readonly Word[], from = 1): string {
@@ -72,6 +73,7 @@ export function ehloKeywords(protocol: SmtpdProtocol): string[] {
   if (keep('etrn')) lines.push('ETRN');
   if (announcesStartTls(protocol)) lines.push('STARTTLS');
   lines.push(...authEhloKeywords(protocol));
+  if (keep('xforward') && protocol.session.xforwardAllowed) lines.push(XFORWARD_EHLO_KEYWORD);
   if (keep('enhancedstatuscodes')) lines.push('ENHANCEDSTATUSCODES');
   if (keep('8bitmime')) lines.push('8BITMIME');
   if (keep('dsn')) lines.push('DSN');

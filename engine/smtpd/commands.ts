@@ -9,6 +9,7 @@ import type { SmtpdProtocol } from './api.ts';
 import {
   ehloCommand, etrnCommand, heloCommand, noopCommand, quitCommand, rsetCommand, vrfyCommand, xclientCommand,
 } from './commands-session.ts';
+import { xforwardCommand } from './xforward.ts';
 import { starttlsCommand } from './starttls.ts';
 import { authCommand } from './auth.ts';
 import { mailCommand, rcptCommand } from './commands-mail.ts';
@@ -32,7 +33,7 @@ export const COMMAND_TABLE: readonly Command[] = [
   command('helo', heloCommand, { limit: true, preTls: true, last: true }),
   command('ehlo', ehloCommand, { limit: true, preTls: true, last: true }),
   command('xclient', xclientCommand, { preTls: true }),
-  command('xforward', xclientCommand),
+  command('xforward', xforwardCommand),
   command('starttls', starttlsCommand, { preTls: true }),
   command('auth', authCommand),
   command('mail', mailCommand),

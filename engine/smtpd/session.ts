@@ -8,6 +8,7 @@
 
 import type { CleanupStream } from '../master/contracts.ts';
 import type { TlsInfo } from '../platform/types.ts';
+import type { Xforward } from './xforward.ts';
 
 /** Where the session is: before the greeting, reading commands, inside DATA or BDAT
  *  content, or finished. */
@@ -110,6 +111,10 @@ export class Session {
   saslUsername: string | undefined;
   /** smtpd_sasl_exceptions_networks lists this client: AUTH is not announced to it. */
   saslExcepted = false;
+  /** smtpd_authorized_xforward_hosts lists this client (decided at connect). */
+  xforwardAllowed = false;
+  /** What XFORWARD told about the original client; dropped with the transaction. */
+  xforward: Xforward | undefined;
   /** anvil counted this connection in (limits.ts); it is counted out at the end. */
   anvilConnected = false;
   /** Per-command statistics in command-table order. */

@@ -33,6 +33,8 @@ export interface SmtpdSettings {
   forbidBareNewlineExclusions: string;
   forbidBareNewlineRejectCode: number;
   forbiddenCommands: string;
+  /** smtpd_client_port_logging: "name[addr]:port" where Postfix builds a client's namaddr. */
+  clientPortLogging?: boolean;
   noopCommands: string[];
   rejectUnlistedRecipient: boolean;
   rejectUnlistedSender: boolean;
@@ -113,6 +115,7 @@ export function readSmtpdSettings(config: MainConfig): SmtpdSettings {
     forbidBareNewlineExclusions: text(config, 'smtpd_forbid_bare_newline_exclusions'),
     forbidBareNewlineRejectCode: int('smtpd_forbid_bare_newline_reject_code'),
     forbiddenCommands: text(config, 'smtpd_forbidden_commands'),
+    clientPortLogging: config.getBool('smtpd_client_port_logging'),
     noopCommands: config.getList('smtpd_noop_commands'),
     rejectUnlistedRecipient: config.getBool('smtpd_reject_unlisted_recipient'),
     rejectUnlistedSender: config.getBool('smtpd_reject_unlisted_sender'),

@@ -118,8 +118,10 @@ async function standaloneEnvironment(options: StandaloneOptions, trace: (event: 
   const checks = { ...base.restrictions.env, settings };
   delete (checks as { security?: unknown }).security;
   const { security: _dropped, ...rest } = base;
+  // SMTPD_STAND_ALONE(): XFORWARD is never allowed, whatever smtpd_authorized_xforward_hosts says.
+  const { xforwardHosts: _noXforward, ...tables } = base.tables;
   return {
-    ...rest, settings,
+    ...rest, settings, tables,
     restrictions: new StandaloneRestrictions(checks, options.log),
     resolver: acceptingResolver,
   };

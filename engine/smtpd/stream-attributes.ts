@@ -6,10 +6,12 @@
 // Called by openStream() in commands-mail.ts; pure functions of the session. qmgr reads
 // log_client_name/log_client_address back for the delivery agents (pipe's $client_address),
 // cleanup reads log_message_origin/log_protocol_name/log_helo_name for its action log lines.
-// Models the attribute part of mail_open_stream() in src/smtpd/smtpd.c (no XFORWARD or
-// XCLIENT: mtalab's smtpd refuses both, so the forwarded and the actual client are one).
+// Models the attribute part of mail_open_stream() in src/smtpd/smtpd.c: the log_* attributes,
+// log_ident and rewrite_context take what XFORWARD forwarded (FORWARD_*(), xforward.ts); the
+// real client attributes do not (no XCLIENT: mtalab's smtpd refuses it).
 
 import type { Session, Transaction } from './session.ts';
+import { loggedClient, loggedIdent, loggedRewriteContext } from './xforward.ts';
 
 /** One REC_TYPE_ATTR record: name and value. */
 export type StreamAttribute = readonly [name: string, value: string];
@@ -36,8 +38,8 @@ function addressFamily(address: string): number {
 /** The attributes sent before the sender record. */
 export function attributesBeforeSender(session: Session, transaction: Transaction, queueId: string): StreamAttribute[] {
   const attributes: StreamAttribute[] = [
-    ['log_ident', queueId],
-    ['rewrite_context', transaction.rewriteContext],
+    ['log_ident', loggedIdent(session, queueId)],
+    ['rewrite_context', loggedRewriteContext(session, transaction.rewriteContext)],
   ];
   if (session.saslMethod !== undefined) attributes.push(['sasl_method', session.saslMethod]);
   if (session.saslUsername !== undefined) attributes.push(['sasl_username', session.saslUsername]);
@@ -53,15 +55,20 @@ export function attributesAfterSender(session: Session, transaction: Transaction
   const port = String(client.port);
   const attributes: StreamAttribute[] = [];
   if (transaction.encoding !== undefined) attributes.push(['encoding', ENCODING_VALUE[transaction.encoding]]);
-  // As logs and XFORWARD show the client (all of them, "unknown" ones too).
+  // As logs and XFORWARD show the client (all of them, "unknown" ones too): the one
+  // XFORWARD named, if any (the one place where the forwarded client replaces the real one).
+  const logged = loggedClient(session, {
+    name: client.name, rfcAddress: rfcAddress(client.address), port, namaddr: session.namaddr,
+    heloName: session.heloName, protocol: session.protocol,
+  });
   attributes.push(
-    ['log_client_name', client.name],
-    ['log_client_address', rfcAddress(client.address)],
-    ['log_client_port', port],
-    ['log_message_origin', session.namaddr],
+    ['log_client_name', logged.name],
+    ['log_client_address', logged.rfcAddress],
+    ['log_client_port', logged.port],
+    ['log_message_origin', logged.namaddr],
   );
-  if (session.heloName !== undefined) attributes.push(['log_helo_name', session.heloName]);
-  attributes.push(['log_protocol_name', session.protocol]);
+  if (logged.heloName !== undefined) attributes.push(['log_helo_name', logged.heloName]);
+  attributes.push(['log_protocol_name', logged.protocol]);
   // The client as it is, for Milters after "postsuper -r".
   attributes.push(
     ['client_name', client.name],

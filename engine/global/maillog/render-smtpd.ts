@@ -33,7 +33,9 @@ export function renderSmtpdText(event: SmtpdEvent): string | undefined {
       return `${event.queueId ?? 'NOQUEUE'}: client=${namaddr(event)}`
         + (event.saslMethod === undefined ? '' : `, sasl_method=${event.saslMethod}`)
         + (event.saslUsername === undefined ? '' : `, sasl_username=${event.saslUsername}`)
-        + (event.saslSender === undefined ? '' : `, sasl_sender=${event.saslSender}`);
+        + (event.saslSender === undefined ? '' : `, sasl_sender=${event.saslSender}`)
+        + (event.origQueueId === undefined ? '' : `, orig_queue_id=${event.origQueueId}`)
+        + (event.origClient === undefined ? '' : `, orig_client=${event.origClient}`);
     case 'smtpd.whatsup': {
       let text = `${event.queueId ?? 'NOQUEUE'}: ${event.action}: ${event.where} from ${namaddr(event)}: ${event.text};`;
       if (event.sender !== undefined) text += ` from=<${event.sender}>`;

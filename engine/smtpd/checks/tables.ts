@@ -36,6 +36,8 @@ export interface SmtpdTables {
   recipientCanonicalMaps: LookupTable[];
   mynetworks: NetworkList;
   bareNewlineExclusions: NetworkList;
+  /** smtpd_authorized_xforward_hosts (absent in stand-alone mode: nobody may XFORWARD). */
+  xforwardHosts?: NetworkList;
   /** smtpd_forbidden_commands: words that end the session with "221 2.7.0 ... Goodbye." */
   isForbiddenCommand(word: string): Promise<boolean>;
   /** smtpd_restriction_classes: name -> restriction list. */
@@ -143,6 +145,8 @@ export async function openSmtpdTables(config: MainConfig, context: MapContext): 
     mynetworks: await openNetworkList('mynetworks', config.get('mynetworks') ?? '', parentStyle.includes('mynetworks'), context),
     bareNewlineExclusions: await openNetworkList('smtpd_forbid_bare_newline_exclusions',
       config.get('smtpd_forbid_bare_newline_exclusions') ?? '', parentStyle.includes('mynetworks'), context),
+    xforwardHosts: await openNetworkList('smtpd_authorized_xforward_hosts',
+      config.get('smtpd_authorized_xforward_hosts') ?? '', parentStyle.includes('smtpd_authorized_xforward_hosts'), context),
     isForbiddenCommand: await openCommandList(config.get('smtpd_forbidden_commands') ?? '', context),
     classes,
     localRewriteClients,
