@@ -9,6 +9,7 @@
 // trace.c (trace_append), log_adhoc.c (the delays) and deliver_completed.c.
 
 import type { DeliveryRequest, RecipientStatus, ServiceContext } from '../master/contracts.ts';
+import type { FileHandle } from '../platform/types.ts';
 import type { DeliveryDelays, DeliveryStatusName } from './trace-pipeline.ts';
 import { markRecipientDone } from './queue/queue-file.ts';
 import { noteDeferredRecipient } from '../flush/client.ts';
@@ -119,10 +120,17 @@ async function appendTrace(context: ServiceContext, request: DeliveryRequest, st
   }
 }
 
-/** deliver_completed(): the recipient record becomes a done record, in place. */
-async function markDone(context: ServiceContext, request: DeliveryRequest, status: RecipientStatus): Promise<void> {
+/** deliver_completed(): the recipient record becomes a done record, in place. An agent
+ *  that holds the queue file open read-write (smtp, as Postfix's deliver_request_get()
+ *  stream) passes its handle and the mark goes through it; others get a short-lived one. */
+async function markDone(context: ServiceContext, request: DeliveryRequest, status: RecipientStatus,
+  queueFile?: FileHandle): Promise<void> {
   const offset = status.recipient.offset;
   if (offset <= 0) return;
+  if (queueFile !== undefined) {
+    await markRecipientDone(queueFile, offset);
+    return;
+  }
   const path = request.queuePath.startsWith('/')
     ? request.queuePath
     : `${context.runtime.queue().queueDirectory}/${request.queuePath}`;
@@ -143,14 +151,14 @@ function checkedDsn(context: ServiceContext, caller: string, code: string, wante
 
 /** sent() + deliver_completed(): the recipient was delivered (or, for sendmail -bv, would be). */
 export async function reportSent(context: ServiceContext, request: DeliveryRequest, status: RecipientStatus,
-  timings?: DeliveryTimings): Promise<void> {
+  timings?: DeliveryTimings, queueFile?: FileHandle): Promise<void> {
   const flags = request.flags ?? {};
   const dsn = checkedDsn(context, 'sent', status.dsn, '2');
   if (flags.verify === true) {
     const verified: RecipientStatus = { ...status, dsn, action: 'deliverable' };
     if (await appendTrace(context, request, verified)) {
       logDelivery(context, request, verified, 'deliverable', timings);
-      await markDone(context, request, status);
+      await markDone(context, request, status, queueFile);
     }
     return;
   }
@@ -165,7 +173,7 @@ export async function reportSent(context: ServiceContext, request: DeliveryReque
     return;
   }
   logDelivery(context, request, delivered, 'sent', timings);
-  await markDone(context, request, status);
+  await markDone(context, request, status, queueFile);
 }
 
 /** defer_append(): the recipient stays in the queue; defer/ID says why. */
@@ -197,13 +205,13 @@ async function reportDeferredChecked(context: ServiceContext, request: DeliveryR
  *  gets its record for the non-delivery notice. With soft_bounce = yes the failure is
  *  logged as SOFTBOUNCE and kept for retry (defer/ID, the code's class turned 5 -> 4). */
 export async function reportBounced(context: ServiceContext, request: DeliveryRequest, status: RecipientStatus,
-  timings?: DeliveryTimings): Promise<void> {
+  timings?: DeliveryTimings, queueFile?: FileHandle): Promise<void> {
   const dsn = checkedDsn(context, 'bounce_append', status.dsn, '5');
   if (request.flags?.verify === true) {
     const unverified: RecipientStatus = { ...status, dsn, action: 'undeliverable' };
     if (await appendTrace(context, request, unverified)) {
       logDelivery(context, request, unverified, 'undeliverable', timings);
-      await markDone(context, request, status);
+      await markDone(context, request, status, queueFile);
     }
     return;
   }
@@ -224,7 +232,7 @@ export async function reportBounced(context: ServiceContext, request: DeliveryRe
     return;
   }
   logDelivery(context, request, failed, softBounce ? 'SOFTBOUNCE' : 'bounced', timings);
-  if (!softBounce) await markDone(context, request, status);
+  if (!softBounce) await markDone(context, request, status, queueFile);
 }
 
 /** The message outlived maximal_queue_lifetime (bounce_queue_lifetime for the null sender):

@@ -253,7 +253,7 @@ async function deliverFrom(context: ServiceContext, request: DeliveryRequest, pr
   const config = context.config();
   const settings = readClientSettings(config, protocol);
   const finalDelivery = protocol === 'lmtp' && settings.assumeFinal;
-  const state = new DeliveryState(context, request, platform.clock.nowMs(), finalDelivery);
+  const state = new DeliveryState(context, request, platform.clock.nowMs(), finalDelivery, queueFile.handle);
   const lookup: Lookup = {
     context, settings, dns: platform.dns, random: platform.random.fork(`${protocol}:${request.queueId}`),
     own: ownAddressesOf(config, options.interfaceAddresses ?? ['127.0.0.1', '::1']), queueId: request.queueId,

@@ -5,7 +5,9 @@
 // The active queue file is opened once per delivery request (ActiveQueueFile), as
 // Postfix's smtp reads the envelope and the content through the one stream
 // deliver_request_get() opened: the envelope's first chunk is kept, and a small message's
-// content is rendered from it without a second read.
+// content is rendered from it without a second read. It is opened read-write: the
+// recipients are marked done through the same descriptor (delivery-status.ts markDone),
+// as Postfix's smtp marks them through the stream it opened (deliver_completed()).
 // Called by api.ts. Trusts the queue file's record layout (RecordReader).
 // Models smtp_text_out() in src/smtp/smtp_proto.c.
 
@@ -121,8 +123,8 @@ interface FirstChunk {
   toEnd: boolean;
 }
 
-/** One delivery request's view of its active queue file: one descriptor from open() to
- *  close(). The first chunk read is kept, and later reads inside it (the content of a
+/** One delivery request's view of its active queue file: one read-write descriptor from
+ *  open() to close(), through which recipients are also marked done. The first chunk read is kept, and later reads inside it (the content of a
  *  message smaller than a chunk) are served from it. Only the content is read again after
  *  the envelope, and nothing rewrites the content while the file is active (done marks
  *  change recipient records only), so the kept bytes stay true for it. */
@@ -130,12 +132,12 @@ export class ActiveQueueFile {
   private first: FirstChunk | undefined;
   private readonly source: ByteSource;
 
-  private constructor(private readonly handle: FileHandle, readonly path: string) {
+  private constructor(readonly handle: FileHandle, readonly path: string) {
     this.source = { read: (length, position) => this.read(length, position) };
   }
 
   static async open(fs: FileSystem, path: string): Promise<ActiveQueueFile> {
-    return new ActiveQueueFile(await fs.open(path, 'r'), path);
+    return new ActiveQueueFile(await fs.open(path, 'r+'), path);
   }
 
   private async read(length: number, position: number): Promise<Uint8Array> {

@@ -5,11 +5,13 @@
 // a server that is not the last one to try only marks the recipients for the next server
 // ("KEEP") and logs why; at the final server it defers them. Timings follow Postfix's
 // msg_stats: connection set-up done when MAIL FROM is built, delivery done at the
-// end-of-data reply, conn_use= when a cached connection is reused.
+// end-of-data reply, conn_use= when a cached connection is reused. Delivered and bounced
+// recipients are marked done through the request's open queue file handle.
 // Called by protocol.ts and api.ts. Reports through engine/global/delivery-status.ts.
 // Models src/smtp/smtp_trouble.c and smtp_rcpt.c.
 
 import type { DeliveryRecipient, DeliveryRequest, RecipientStatus, ServiceContext } from '../master/contracts.ts';
+import type { FileHandle } from '../platform/types.ts';
 import { reportBounced, reportDeferred, reportSent, type DeliveryTimings } from '../global/delivery-status.ts';
 import { isSoft, type Why } from './destination.ts';
 import { oneLine, type ServerReply } from './reply.ts';
@@ -47,7 +49,7 @@ export class DeliveryState {
   sessionComplete = false;
 
   constructor(readonly context: ServiceContext, readonly request: DeliveryRequest, readonly handoffMs: number,
-    readonly finalDelivery: boolean) {
+    readonly finalDelivery: boolean, readonly queueFile?: FileHandle) {
     this.recipients = request.recipients.slice();
   }
 
@@ -91,7 +93,7 @@ export class DeliveryState {
       this.deferredAny = true;
       await reportDeferred(this.context, this.request, this.status(recipient, 'delayed'), this.timings());
     } else {
-      await reportBounced(this.context, this.request, this.status(recipient, 'failed'), this.timings());
+      await reportBounced(this.context, this.request, this.status(recipient, 'failed'), this.timings(), this.queueFile);
       if (this.context.config().getBool('soft_bounce')) this.deferredAny = true;
     }
   }
@@ -149,7 +151,7 @@ export class DeliveryState {
       reason: text, relay: session?.namaddrport ?? NO_RELAY, diagnosticCode: `smtp; ${text}`,
       ...(session !== undefined ? { remoteMta: session.hostName } : {}),
     };
-    await reportSent(this.context, this.request, status, this.timings());
+    await reportSent(this.context, this.request, status, this.timings(), this.queueFile);
     this.marks.set(recipient, 'drop');
   }
 

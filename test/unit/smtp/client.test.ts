@@ -151,3 +151,23 @@ test('a server SIZE limit below the message size bounces with 5.3.4 before MAIL 
   assert.match(fixture.logLines()[0]!, new RegExp(`dsn=5\\.3\\.4, status=bounced \\(message size ${request.messageSize} exceeds size limit 10 of server 127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]\\)$`));
   assert.ok(!server.sessions[0]!.some((line) => line.startsWith('MAIL')));
 });
+
+test('one read-write descriptor per delivery: the sent and bounced recipients are marked done through it', async () => {
+  const fixture = await createClientFixture();
+  await startFakeServer(fixture.platform, '127.0.0.1', 10034, { rcpt: (line) => line.includes('hard') ? '550 5.1.1 No such user' : '250 2.1.5 Ok' });
+  const request = await fixture.queueMessage({ sender: 'alice@example.com', recipients: [{ address: 'a@ok.test' }, { address: 'user@hard.test' }, { address: 'b@ok.test' }], content: 'x\n', nexthop: '[127.0.0.1]:10034' });
+  const fs = fixture.platform.fs;
+  const open = fs.open.bind(fs);
+  const opens: string[] = [];
+  fs.open = (path, flags, mode) => {
+    if (path.endsWith(request.queuePath)) opens.push(flags);
+    return open(path, flags, mode);
+  };
+  try {
+    assert.deepEqual(await fixture.deliver(smtpProgram, request), { deferred: false });
+  } finally {
+    fs.open = open;
+  }
+  assert.deepEqual(opens, ['r+']);
+  assert.deepEqual([await fixture.isDone(request, 0), await fixture.isDone(request, 1), await fixture.isDone(request, 2)], [true, true, true]);
+});
