@@ -16,6 +16,8 @@ import { DsnReturn } from '../global/dsn/compose.ts';
 import { PlatformError, type FileHandle, type FileSystem } from '../platform/types.ts';
 import { buildNotice, planDelayNotice, planFailureNotice, planTraceNotice, submitNotice, type NoticePlan } from './notify.ts';
 import { readOriginal, TraceFlag } from './original.ts';
+import { loadBounceTemplates, type BounceTemplates } from './templates.ts';
+import type { MainConfig } from '../global/config/main-cf.ts';
 
 /** What the core needs of its service context (a subset, so tests can build one). */
 export type BounceContext = Pick<ServiceContext, 'host' | 'runtime' | 'config' | 'log' | 'trace'>;
@@ -78,7 +80,22 @@ async function removeIfPresent(context: BounceContext, path: string): Promise<vo
 }
 
 export class BounceCore implements BounceEndpoint {
+  /** The templates of the configuration they were loaded under (reloaded with it). */
+  private templates: { config: MainConfig; loaded: Promise<BounceTemplates> } | undefined;
+
   constructor(private readonly context: BounceContext) {}
+
+  /** bounce_template_file as of the current configuration, read once per configuration. */
+  private templatesFor(config: MainConfig): Promise<BounceTemplates> {
+    if (this.templates?.config !== config) {
+      const loaded = loadBounceTemplates(this.context.host.platform.fs, config, this.context.log);
+      this.templates = { config, loaded };
+      // A fatal load ends Postfix's bounce process; the next request starts a new one that
+      // reads the file again (and logs the fatal again).
+      loaded.catch(() => { if (this.templates?.loaded === loaded) this.templates = undefined; });
+    }
+    return this.templates.loaded;
+  }
 
   private logPath(log: RecipientLogName, queueId: string): string {
     return queueFilePath(this.context.runtime.queue(), log, queueId);
@@ -143,12 +160,14 @@ export class BounceCore implements BounceEndpoint {
     if (plan.warning !== undefined) context.log.warn(plan.warning);
     if (plan.info !== undefined) context.log.info(plan.info);
     const nowSeconds = Math.floor(context.host.platform.clock.nowMs() / 1000);
+    const templates = plan.notices.length > 0 ? await this.templatesFor(config) : undefined;
     let firstId: string | undefined;
     let senderNoticeOk = true;
     for (const [index, addressing] of plan.notices.entries()) {
       // The postmaster copy of a single bounce or delay goes out only after the sender's.
       if (index > 0 && !senderNoticeOk) break;
-      const notice = buildNotice({ config, kind: noticeKind, queueId, nowSeconds, entries: parsed.entries, original, addressing });
+      const notice = buildNotice({ config, kind: noticeKind, queueId, nowSeconds, entries: parsed.entries, original, addressing,
+        ...(templates !== undefined ? { template: templates.get(noticeKind) } : {}) });
       for (const warning of notice.warnings) context.log.warn(warning);
       if (notice.recipientCount === 0) continue;
       const sent = await submitNotice(context.runtime.cleanup(), addressing.sender, addressing.recipient, notice.bytes);

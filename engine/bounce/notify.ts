@@ -11,7 +11,8 @@
 import type { CleanupEndpoint } from '../master/contracts.ts';
 import type { MainConfig } from '../global/config/main-cf.ts';
 import { composeNotice, DSN_NOTIFY_OVERRIDE, DsnNotify, DsnReturn, type MimeEncoding } from '../global/dsn/compose.ts';
-import { expandTemplate, NOTICE_TEMPLATES, type NoticeKind } from '../global/dsn/templates.ts';
+import { expandTemplate, type NoticeKind } from '../global/dsn/templates.ts';
+import { builtInTemplate, templateEncoding, type BounceTemplate } from '../global/dsn/template-file.ts';
 import type { RecipientLogEntry } from '../global/dsn/recipient-log.ts';
 import { quoteLocalPart } from '../global/address/index.ts';
 import { latin1Bytes } from '../global/queue/record-text.ts';
@@ -126,12 +127,14 @@ export interface BuildOptions {
   entries: readonly RecipientLogEntry[];
   original: OriginalInfo;
   addressing: NoticeAddressing;
+  /** The template of this kind (bounce_template_file's or the built-in one). */
+  template?: BounceTemplate;
 }
 
 /** The notice's bytes and recipient count, plus the template's conversion warnings. */
 export function buildNotice(options: BuildOptions): { bytes: Uint8Array; recipientCount: number; warnings: string[] } {
   const { config, original, addressing } = options;
-  const template = NOTICE_TEMPLATES[options.kind];
+  const template = options.template ?? builtInTemplate(options.kind);
   const expanded = addressing.postmasterCopy
     ? { lines: [], warnings: [] }
     : expandTemplate(template, {
@@ -161,6 +164,8 @@ export function buildNotice(options: BuildOptions): { bytes: Uint8Array; recipie
     original: { sender: senderShown, size: original.contentSize, ...(original.lines !== undefined ? { lines: original.lines } : {}) },
     ...(options.kind === 'delay' ? { willRetryUntilSeconds: original.arrivalSeconds + config.getTimeSeconds('maximal_queue_lifetime') } : {}),
     mimeEncoding,
+    charset: template.charset,
+    templateEncoding: templateEncoding(template),
   });
   return { bytes: latin1Bytes(composed.text), recipientCount: composed.recipientCount, warnings: expanded.warnings };
 }

@@ -5,7 +5,8 @@
 // Started by master (engine/master/programs.ts); reached by others via runtime.bounce().
 // Reads: queue_directory (through runtime.queue()), notify_classes, bounce_notice_recipient,
 // 2bounce_notice_recipient, delay_notice_recipient, double_bounce_sender, bounce_size_limit,
-// maximal_queue_lifetime, delay_warning_time, myhostname, mail_name, smtputf8_enable.
+// maximal_queue_lifetime, delay_warning_time, myhostname, mail_name, smtputf8_enable, bounce_template_file
+// (engine/bounce/templates.ts).
 // Models src/bounce/bounce.c.
 
 import type { BounceEndpoint, RunningService, ServiceContext, ServiceProgram } from '../master/contracts.ts';

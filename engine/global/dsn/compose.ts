@@ -60,6 +60,10 @@ export interface NoticeInput {
   /** MIME encoding of the notice: "8bit" (as Postfix with smtputf8_enable = yes or an 8bit
    *  original), "7bit", or "none" (the original declared no encoding: no such headers). */
   mimeEncoding?: MimeEncoding;
+  /** The template's MIME charset (bounce_template_charset); us-ascii when omitted. */
+  charset?: string;
+  /** The template text's encoding (bounce_template_encoding): "8bit" when it has non-ASCII. */
+  templateEncoding?: '7bit' | '8bit';
 }
 
 export type MimeEncoding = '8bit' | '7bit' | 'none';
@@ -91,6 +95,7 @@ function selected(entries: readonly RecipientLogEntry[], notifyFilter: number): 
 function noticeHeader(input: NoticeInput, boundary: string): string[] {
   const template = input.template;
   const encoding = input.mimeEncoding ?? '8bit';
+  const charset = input.charset ?? 'us-ascii';
   const subject = input.postmasterCopy && template.postmasterSubject !== undefined ? template.postmasterSubject : template.subject;
   const lines = [
     `From: ${template.from}`,
@@ -100,13 +105,13 @@ function noticeHeader(input: NoticeInput, boundary: string): string[] {
     'MIME-Version: 1.0',
     'Content-Type: multipart/report; report-type=delivery-status;',
     `\tboundary="${boundary}"`,
-    ...(encoding === 'none' ? [] : [`Content-Transfer-Encoding: ${encoding}`]),
+    ...(encoding === 'none' ? [] : [`Content-Transfer-Encoding: ${encoding === '7bit' ? input.templateEncoding ?? '7bit' : encoding}`]),
     '',
     'This is a MIME-encapsulated message.',
     '',
     `--${boundary}`,
     'Content-Description: Notification',
-    `Content-Type: text/plain; charset=${is8bit(encoding) ? 'utf-8' : 'us-ascii'}`,
+    `Content-Type: text/plain; charset=${charset.toLowerCase() !== 'us-ascii' ? charset : is8bit(encoding) ? 'utf-8' : 'us-ascii'}`,
   ];
   if (is8bit(encoding)) lines.push(`Content-Transfer-Encoding: ${encoding}`);
   lines.push('');
