@@ -143,14 +143,16 @@ function applyAttribute(state: Xforward, name: string, value: string): string | 
       state.port = unavailable ? UNKNOWN : value;
       return undefined;
     case 'HELO':
-      state.heloName = unavailable ? UNKNOWN : censor(value, true);
+      // CLIENT_HELO_UNKNOWN is no value at all: log_helo_name is then left out.
+      state.heloName = unavailable ? undefined : censor(value, true);
       return undefined;
     case 'PROTO':
       if (!unavailable && value.length > PROTOCOL_LENGTH_MAX) return badSyntax + value;
       state.protocol = unavailable ? UNKNOWN : censor(value, true);
       return undefined;
     case 'IDENT':
-      state.ident = unavailable ? UNKNOWN : censor(value, true);
+      // CLIENT_IDENT_UNKNOWN likewise: log_ident falls back to smtpd's own queue id.
+      state.ident = unavailable ? undefined : censor(value, true);
       return undefined;
     default: {
       const source = unavailable ? 'LOCAL' : value.toUpperCase();

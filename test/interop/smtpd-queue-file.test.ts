@@ -5,11 +5,12 @@
 // for record after normalising queue ids, times, the client's port and the sizes/offsets
 // (the queue id's length differs: Postfix's has inode bits). This is where smtpd's envelope
 // attributes (log_ident, rewrite_context, the log_* and client_* records, the DSN records,
-// the BODY= encoding, AUTH=) are checked against the real smtpd + cleanup. mtalab's smtpd
-// has no XFORWARD (nor XCLIENT): the case here is the refused command, as both refuse it
-// with smtpd_authorized_xforward_hosts empty; SASL logins and IPv6 clients are covered by
+// the BODY= encoding, AUTH=) are checked against the real smtpd + cleanup. XFORWARD twice:
+// refused with smtpd_authorized_xforward_hosts empty, and (a second pair of instances with
+// smtpd_authorized_xforward_hosts = 127.0.0.0/8) accepted, its values in the log_* records,
+// log_ident and rewrite_context; SASL logins and IPv6 clients are covered by
 // test/unit/smtpd/stream-attributes.test.ts.
-// Prints "smtpd queue files: N/M equal". Needs root and the real Postfix. The sides run one
+// Prints "smtpd queue files: N/M equal" (both runs together). Needs root and the real Postfix. The sides run one
 // after the other on the same loopback port; every process is stopped by its pid.
 
 import { test } from 'node:test';
@@ -42,7 +43,7 @@ interface Dialog {
 
 const MESSAGE = 'Subject: queue file\r\nFrom: <sender@example.test>\r\n\r\nOne line of text.\r\n.';
 
-const dialogs: Dialog[] = [
+const plainDialogs: Dialog[] = [
   {
     name: 'EHLO, one recipient, no ESMTP parameters',
     commands: ['EHLO client.example.test', 'MAIL FROM:<sender@example.test>', 'RCPT TO:<postmaster@example.test>', 'DATA', MESSAGE, 'QUIT'],
@@ -98,6 +99,30 @@ const dialogs: Dialog[] = [
   {
     name: 'BODY=7BIT and AUTH=<>',
     commands: ['EHLO client.example.test', 'MAIL FROM:<sender@example.test> BODY=7BIT AUTH=<>', 'RCPT TO:<postmaster@example.test>', 'DATA', MESSAGE, 'QUIT'],
+  },
+];
+
+/** Run with smtpd_authorized_xforward_hosts = 127.0.0.0/8 on both sides. */
+const xforwardDialogs: Dialog[] = [
+  {
+    name: 'XFORWARD from an authorized client: EHLO keyword, errors, forwarded log_* records',
+    commands: [
+      'EHLO filter.example.test',
+      'XFORWARD NAME=client.remote.test ADDR=192.0.2.9 PORT=4711 PROTO=ESMTP HELO=helo.remote.test',
+      'XFORWARD PORT=47a11', 'XFORWARD COLOR=blue', 'XFORWARD ADDR=192.0.2.300',
+      'XFORWARD IDENT=UPSTREAM42 SOURCE=LOCAL',
+      'MAIL FROM:<sender@example.test>', 'XFORWARD NAME=late.remote.test',
+      'RCPT TO:<postmaster@example.test>', 'DATA', MESSAGE, 'QUIT',
+    ],
+  },
+  {
+    name: 'XFORWARD with [UNAVAILABLE] values and only the name',
+    commands: [
+      'EHLO filter.example.test',
+      'XFORWARD NAME=[UNAVAILABLE] ADDR=[UNAVAILABLE] PROTO=[UNAVAILABLE] HELO=[UNAVAILABLE] IDENT=[UNAVAILABLE] SOURCE=[UNAVAILABLE]',
+      'XFORWARD NAME=only-name.remote.test',
+      'MAIL FROM:<sender@example.test>', 'RCPT TO:<postmaster@example.test>', 'DATA', MESSAGE, 'QUIT',
+    ],
   },
 ];
 
@@ -176,7 +201,7 @@ interface SideInstance {
 }
 
 /** What one side shows for each dialog: the normalised transcript and postcat -v. */
-async function runSide(instance: SideInstance, port: number): Promise<Map<string, string>> {
+async function runSide(instance: SideInstance, port: number, dialogs: readonly Dialog[]): Promise<Map<string, string>> {
   const shown = new Map<string, string>();
   try {
     await instance.start();
@@ -213,8 +238,12 @@ test('smtpd + cleanup write the queue file that the real smtpd + cleanup write',
     smtpdListen: `${ADDRESS}:${port}`,
     mainCf: 'content_filter = retry:4.3.2 filter is away\n',
   };
-  const real = await runSide(RealPostfixInstance.create(spec), port);
-  const mtalab = await runSide(MtalabInstance.create(spec), port);
+  const xforwardSpec: InstanceSpec = { ...spec, mainCf: `${spec.mainCf ?? ''}smtpd_authorized_xforward_hosts = 127.0.0.0/8\n` };
+  const real = new Map([...await runSide(RealPostfixInstance.create(spec), port, plainDialogs),
+    ...await runSide(RealPostfixInstance.create(xforwardSpec), port, xforwardDialogs)]);
+  const mtalab = new Map([...await runSide(MtalabInstance.create(spec), port, plainDialogs),
+    ...await runSide(MtalabInstance.create(xforwardSpec), port, xforwardDialogs)]);
+  const dialogs = [...plainDialogs, ...xforwardDialogs];
   const differing = dialogs.filter((dialog) => real.get(dialog.name) !== mtalab.get(dialog.name));
   const lines = [`smtpd queue files: ${dialogs.length - differing.length}/${dialogs.length} equal`];
   for (const dialog of dialogs) {
