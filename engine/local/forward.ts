@@ -2,13 +2,14 @@
 // here are collected per recipient, grouped by (Delivered-To address, envelope sender),
 // and each group becomes one new message through cleanup once the recipient's expansion
 // is done: a Delivered-To header (per prepend_delivered_header) before the original
-// content, the original DSN envelope, and cleanup's own "Received: by HOST (Postfix)"
+// content, the original DSN envelope and client attributes (log_client_name ...
+// rewrite_context, as forward_open() passes them), and cleanup's own "Received: by HOST (Postfix)"
 // header first. When every group was queued, the top-level recipient is logged as
 // "status=sent (forwarded as NEWID)" (one line per new message) with a 'local.forwarded'
 // trace event for path joining. Called by token.ts (forwardAppend) and api.ts
 // (forwardFinish). Models src/local/forward.c.
 
-import type { DeliveryRecipient, SubmittedRecipient } from '../master/contracts.ts';
+import type { DeliveryRecipient, DeliveryRequest, SubmittedRecipient } from '../master/contracts.ts';
 import type { LocalState, DeliverAttr, SharedState, DeliveryStatus } from './state.ts';
 import { STATUS_DEFER, STATUS_OK } from './state.ts';
 import { reportDeferred, reportSent } from './status.ts';
@@ -58,6 +59,17 @@ export function forwardAppend(state: LocalState): boolean {
 
 const encoder = new TextEncoder();
 
+/** The request's client attributes forward_open() passes on, in its order; an empty value
+ *  stands for one that is not known and is not written. The client port is not passed. */
+function forwardedClientAttributes(request: DeliveryRequest): Array<[string, string | undefined]> {
+  return [
+    ['log_client_name', request.clientName], ['log_client_address', request.clientAddress],
+    ['log_protocol_name', request.clientProtocol], ['log_helo_name', request.clientHelo],
+    ['sasl_method', request.saslMethod], ['sasl_username', request.saslUsername], ['sasl_sender', request.saslSender],
+    ['log_ident', request.logIdent], ['rewrite_context', request.rewriteContext],
+  ];
+}
+
 /** Sends one group through cleanup; the new queue id, or undefined on failure. */
 async function forwardSend(shared: SharedState, group: ForwardGroup): Promise<string | undefined> {
   const { deps, request, message } = shared;
@@ -68,8 +80,9 @@ async function forwardSend(shared: SharedState, group: ForwardGroup): Promise<st
     stream.setSender(group.sender);
     if (group.dsnReturn !== undefined) stream.setAttribute('ret_flags', group.dsnReturn === 'hdrs' ? '2' : '1');
     if (group.dsnEnvelopeId) stream.setAttribute('envelope_id', group.dsnEnvelopeId);
-    if (request.clientName) stream.setAttribute('log_client_name', request.clientName);
-    if (request.clientAddress) stream.setAttribute('log_client_address', request.clientAddress);
+    for (const [name, value] of forwardedClientAttributes(request)) {
+      if (value) stream.setAttribute(name, value);
+    }
     for (const recipient of group.recipients) stream.addRecipient(recipient);
     const header = (deps.settings.deliveredHeaderMask & DeliveredHeader.forward) !== 0
       ? encoder.encode(`Delivered-To: ${group.delivered.toLowerCase()}\n`) : new Uint8Array(0);

@@ -269,9 +269,19 @@ export interface DeliveryRequest {
   dsnEnvelopeId?: string;
   /** DSN RET: 'full' or 'hdrs'. */
   dsnReturn?: string;
-  /** Client attributes from the queue file (for Received and policies). */
+  /** Client attributes from the queue file (deliver_request.h client_name ... rewrite_context):
+   *  the original client's as logged (log_client_* when present, else client_*), its SASL
+   *  login, the original queue id (log_ident) and the address rewriting context. */
   clientName?: string;
   clientAddress?: string;
+  clientPort?: string;
+  clientProtocol?: string;
+  clientHelo?: string;
+  saslMethod?: string;
+  saslUsername?: string;
+  saslSender?: string;
+  logIdent?: string;
+  rewriteContext?: string;
   /** Set after delay_warning_time or for the last attempt before expiry. `verify` is
    *  sendmail -bv (DEL_REQ_FLAG_USR_VRFY: report, do not deliver), `record` is sendmail -v
    *  (DEL_REQ_FLAG_RECORD: a trace/ID record for every recipient), `recordDelayedSent` is

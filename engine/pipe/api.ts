@@ -74,8 +74,12 @@ function requestValues(context: ServiceContext, request: DeliveryRequest, attrib
     ['size', String(request.messageSize)],
     ['client_address', request.clientAddress ?? ''],
     ['client_hostname', request.clientName ?? ''],
-    ['client_port', ''], ['client_protocol', ''], ['client_helo', ''],
-    ['sasl_method', ''], ['sasl_username', ''], ['sasl_sender', ''],
+    ['client_port', request.clientPort ?? ''],
+    ['client_protocol', request.clientProtocol ?? ''],
+    ['client_helo', request.clientHelo ?? ''],
+    ['sasl_method', request.saslMethod ?? ''],
+    ['sasl_username', request.saslUsername ?? ''],
+    ['sasl_sender', request.saslSender ?? ''],
     ['queue_id', request.queueId],
   ]);
 }

@@ -42,8 +42,7 @@ export function buildRequest(environment: QmgrEnvironment, message: ActiveMessag
   };
   if (loaded.dsnEnvelopeId !== undefined) request.dsnEnvelopeId = loaded.dsnEnvelopeId;
   if (loaded.dsnReturn !== undefined) request.dsnReturn = loaded.dsnReturn;
-  if (loaded.clientName !== undefined) request.clientName = loaded.clientName;
-  if (loaded.clientAddress !== undefined) request.clientAddress = loaded.clientAddress;
+  Object.assign(request, loaded.client);
   if (Object.keys(flags).length > 0) request.flags = flags;
   return request;
 }

@@ -8,6 +8,7 @@
 // Models src/qmgr/qmgr_message.c (qmgr_message_read, qmgr_message_open).
 
 import type { FileHandle } from '../platform/types.ts';
+import type { DeliveryRequest } from '../master/contracts.ts';
 import type { PreciseTime } from '../global/queue/mail-queue.ts';
 import {
   readQueueFile, QueueFileError, Attribute, type QueueFile, type QueueRecipient,
@@ -48,8 +49,8 @@ export interface LoadedMessage {
   traceFlagsOffset?: number;
   dsnEnvelopeId?: string;
   dsnReturn?: 'full' | 'hdrs';
-  clientName?: string;
-  clientAddress?: string;
+  /** The client attributes a delivery request carries (qmgr_message_read). */
+  client: DeliveryClientAttributes;
   /** The last content_filter record (REC_TYPE_FILT): "transport:nexthop" or "transport". */
   filter?: string;
   /** The last redirect_to record (REC_TYPE_RDR): every recipient becomes this address. */
@@ -97,9 +98,50 @@ function offsetOfAttribute(file: QueueFile, name: string): number | undefined {
   return undefined;
 }
 
-/** Client attributes: log_client_* win over client_* (qmgr_message_read). */
-function clientAttribute(file: QueueFile, logName: string, actualName: string): string | undefined {
-  return attributeValue(file, logName) ?? attributeValue(file, actualName);
+/** The client attributes of a delivery request (a subset of DeliveryRequest). */
+export type DeliveryClientAttributes = Pick<DeliveryRequest, 'clientName' | 'clientAddress' | 'clientPort' |
+  'clientProtocol' | 'clientHelo' | 'saslMethod' | 'saslUsername' | 'saslSender' | 'logIdent' | 'rewriteContext'>;
+type ClientKey = keyof DeliveryClientAttributes;
+
+/** The original client as logged (log_*), and the actual client (older queue files). */
+const LOGGED_CLIENT: ReadonlyMap<string, ClientKey> = new Map([
+  ['log_client_name', 'clientName'], ['log_client_address', 'clientAddress'], ['log_client_port', 'clientPort'],
+  ['log_protocol_name', 'clientProtocol'], ['log_helo_name', 'clientHelo'],
+]);
+const ACTUAL_CLIENT: ReadonlyMap<string, ClientKey> = new Map([
+  ['client_name', 'clientName'], ['client_address', 'clientAddress'], ['client_port', 'clientPort'],
+  ['protocol_name', 'clientProtocol'], ['helo_name', 'clientHelo'],
+]);
+/** Attributes of which the first one counts; a repeat is warned about. */
+const FIRST_WINS: ReadonlyMap<string, ClientKey> = new Map([
+  ['sasl_method', 'saslMethod'], ['sasl_username', 'saslUsername'], ['sasl_sender', 'saslSender'],
+  ['log_ident', 'logIdent'], ['rewrite_context', 'rewriteContext'],
+]);
+
+/** Client attributes in file order, as qmgr_message_read reads them: a log_* attribute
+ *  replaces its value; an actual client_* one fills a value still unset, but only until
+ *  the first log_* attribute is seen (then the file carries the original client's). */
+function clientAttributes(file: QueueFile, warnings: string[], queueId: string): DeliveryClientAttributes {
+  const client: DeliveryClientAttributes = {};
+  let sawLogged = false;
+  for (const { name, value } of file.attributes) {
+    const logged = LOGGED_CLIENT.get(name);
+    if (logged !== undefined) {
+      client[logged] = value;
+      sawLogged = true;
+      continue;
+    }
+    const actual = ACTUAL_CLIENT.get(name);
+    if (actual !== undefined) {
+      if (!sawLogged && client[actual] === undefined) client[actual] = value;
+      continue;
+    }
+    const once = FIRST_WINS.get(name);
+    if (once === undefined) continue;
+    if (client[once] === undefined) client[once] = value;
+    else warnings.push(`${queueId}: ignoring multiple ${name} attribute: ${value}`);
+  }
+  return client;
 }
 
 function dsnReturnOf(file: QueueFile, warnings: string[], queueId: string): 'full' | 'hdrs' | undefined {
@@ -184,8 +226,7 @@ export async function loadMessage(handle: FileHandle, path: string, queueId: str
     traceFlagsOffset: traceFlags === TraceFlag.record ? offsetOfAttribute(file, 'trace_flags') : undefined,
     dsnEnvelopeId: attributeValue(file, Attribute.dsnEnvelopeId),
     dsnReturn: dsnReturnOf(file, warnings, queueId),
-    clientName: clientAttribute(file, 'log_client_name', 'client_name'),
-    clientAddress: clientAttribute(file, 'log_client_address', 'client_address'),
+    client: clientAttributes(file, warnings, queueId),
   };
   const filter = lastRecordText(file, RecordType.contentFilter);
   if (filter !== undefined) message.filter = filter;

@@ -1,0 +1,92 @@
+// The SMTP client's attributes travel with the message through delivery: qmgr reads the
+// original client's name, address, port, protocol and HELO name from the queue file and
+// hands them to the delivery agent, so pipe(8) expands ${client_port}, ${client_protocol},
+// ${client_helo} and ${client_address}; local(8) forwarding (.forward) writes the client
+// attributes Postfix's forward_open() passes on into the new queue file (postcat shows them).
+// Runs a ref1-like sim host (test/unit/smtpd/chat.ts) with an SMTP client on 127.0.0.1.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ChatClient, mainCfWith, SMTPD_MASTER_CF } from '../unit/smtpd/chat.ts';
+import { createPipelineHost, type PipelineHost } from './harness.ts';
+import { programs as registered } from '../../engine/master/programs.ts';
+import type { ServiceProgram } from '../../engine/master/contracts.ts';
+import { pipeProgram } from '../../engine/pipe/service.ts';
+
+const programs: Record<string, ServiceProgram> = { ...registered, pipe: pipeProgram };
+const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+/** One message over SMTP; its queue id and the client's port as smtpd logged it. */
+async function sendOverSmtp(host: PipelineHost, recipient: string): Promise<{ queueId: string; clientPort: number }> {
+  const client = await ChatClient.connect(host);
+  await client.reply();
+  const send = async (line: string): Promise<void> => {
+    client.send(encode(`${line}\r\n`));
+    await client.reply();
+  };
+  await send('EHLO client.remote.test');
+  await send('MAIL FROM:<sender@remote.test>');
+  await send(`RCPT TO:<${recipient}>`);
+  await send('DATA');
+  await send('Subject: attributes\r\n\r\nbody\r\n.');
+  await send('QUIT');
+  client.close();
+  await host.run({ quietMs: 5000 });
+  const queued = client.transcript.find((line) => line.startsWith('S: 250 2.0.0 Ok: queued as '));
+  assert.ok(queued !== undefined, client.transcript.join('\n'));
+  const connect = host.events.find((event) => event.kind === 'smtpd.connect');
+  assert.ok(connect !== undefined && connect.kind === 'smtpd.connect');
+  return { queueId: queued.slice('S: 250 2.0.0 Ok: queued as '.length), clientPort: connect.clientPort };
+}
+
+test('pipe expands ${client_port}, ${client_protocol}, ${client_helo} and ${client_address} of an SMTP message', async () => {
+  const host = await createPipelineHost({
+    programs,
+    mainCf: mainCfWith({ transport_maps: 'texthash:/etc/postfix/transport' }),
+    masterCf: `${SMTPD_MASTER_CF}attrs     unix  -       n       n       -       -       pipe
+  user=alice argv=/bin/sh -c { echo \${client_port} \${client_protocol} \${client_helo} \${client_address} \${client_hostname} >/srv/attributes }
+`,
+    files: { '/etc/hosts': '127.0.0.1 localhost\n', '/etc/postfix/transport': 'piped.test attrs:\n' },
+    start: false,
+  });
+  await host.platform.fs.mkdir('/srv', { recursive: true, mode: 0o777 });
+  await host.platform.fs.chmod('/srv', 0o777);
+  await host.start();
+  const { clientPort } = await sendOverSmtp(host, 'someone@piped.test');
+  const log = await host.maillog();
+  assert.ok(log.some((line) => line.includes('to=<someone@piped.test>, relay=attrs') && line.includes('status=sent')), log.join('\n'));
+  assert.ok(clientPort > 0);
+  assert.equal(await host.readFile('/srv/attributes'), `${clientPort} ESMTP client.remote.test 127.0.0.1 localhost\n`);
+  await host.stop();
+});
+
+test('a .forward\'ed SMTP message carries the client attributes Postfix\'s local passes on', async () => {
+  const host = await createPipelineHost({
+    programs,
+    // No client gets the local rewriting context: the original is queued with "remote",
+    // which only the delivery request can carry to the forwarded copy (local's own is "local").
+    mainCf: mainCfWith({ defer_transports: 'smtp', local_header_rewrite_clients: '' }),
+    masterCf: SMTPD_MASTER_CF,
+    files: { '/etc/hosts': '127.0.0.1 localhost\n', '/home/alice/.forward': 'friend@elsewhere.test\n' },
+  });
+  await host.platform.fs.chmod('/home/alice/.forward', 0o644);
+  await host.platform.fs.chown?.('/home/alice/.forward', 1001, 1001);
+  const { queueId } = await sendOverSmtp(host, 'alice@example.com');
+  const log = await host.maillog();
+  const forwarded = log.map((line) => /to=<alice@example\.com>.*status=sent \(forwarded as (\w+)\)/.exec(line)?.[1]).find((id) => id !== undefined);
+  assert.ok(forwarded !== undefined, log.join('\n'));
+  assert.notEqual(forwarded, queueId);
+  assert.deepEqual(await host.queueFiles('deferred'), [forwarded]);
+  const postcat = await host.command(['postcat', '-e', '-q', forwarded]);
+  assert.equal(postcat.exitCode, 0, postcat.stderr);
+  const attributes = postcat.stdout.split('\n').filter((line) => /^named_attribute: /.test(line));
+  assert.deepEqual(attributes.filter((line) => /(log_|sasl_|rewrite_context)/.test(line)), [
+    'named_attribute: log_client_name=localhost',
+    'named_attribute: log_client_address=127.0.0.1',
+    'named_attribute: log_protocol_name=ESMTP',
+    'named_attribute: log_helo_name=client.remote.test',
+    `named_attribute: log_ident=${queueId}`,
+    'named_attribute: rewrite_context=remote',
+  ]);
+  await host.stop();
+});
