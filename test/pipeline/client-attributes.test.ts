@@ -3,6 +3,7 @@
 // hands them to the delivery agent, so pipe(8) expands ${client_port}, ${client_protocol},
 // ${client_helo} and ${client_address}; local(8) forwarding (.forward) writes the client
 // attributes Postfix's forward_open() passes on into the new queue file (postcat shows them).
+// Also qmgr's reading of those attributes from a queue file (log_* against client_*).
 // Runs a ref1-like sim host (test/unit/smtpd/chat.ts) with an SMTP client on 127.0.0.1.
 
 import { test } from 'node:test';
@@ -12,6 +13,9 @@ import { createPipelineHost, type PipelineHost } from './harness.ts';
 import { programs as registered } from '../../engine/master/programs.ts';
 import type { ServiceProgram } from '../../engine/master/contracts.ts';
 import { pipeProgram } from '../../engine/pipe/service.ts';
+import { loadMessage, type DeliveryClientAttributes } from '../../engine/qmgr/message.ts';
+import { writeQueueFile } from '../../engine/global/queue/queue-file.ts';
+import { createSimPlatform, Scheduler } from '../../engine/platform/sim/index.ts';
 
 const programs: Record<string, ServiceProgram> = { ...registered, pipe: pipeProgram };
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -89,4 +93,44 @@ test('a .forward\'ed SMTP message carries the client attributes Postfix\'s local
     'named_attribute: rewrite_context=remote',
   ]);
   await host.stop();
+});
+
+/** A queue file with these envelope attributes, loaded as qmgr loads it. */
+async function loadedClient(attributes: Array<[string, string]>): Promise<{ client: DeliveryClientAttributes; warnings: string[] }> {
+  const platform = createSimPlatform({ hostName: 'mail', seed: 1, scheduler: new Scheduler() });
+  const fs = platform.fs;
+  await fs.mkdir('/q', { recursive: true });
+  const handle = await fs.open('/q/ABC', 'wx', 0o600);
+  await writeQueueFile(handle, {
+    arrivalTime: { seconds: 1_700_000_000, microseconds: 0 }, createTimeSeconds: 1_700_000_000,
+    envelope: [{ kind: 'sender', address: 'a@example.test' }, ...attributes.map(([name, value]) => ({ kind: 'attribute' as const, name, value }))],
+    recipients: [{ address: 'b@example.test' }], contentLines: [new TextEncoder().encode('x')],
+  });
+  await handle.close();
+  const reading = await fs.open('/q/ABC', 'r');
+  try {
+    const result = await loadMessage(reading, '/q/ABC', 'ABC');
+    assert.equal(result.kind, 'loaded');
+    return { client: result.kind === 'loaded' ? result.message.client : {}, warnings: result.warnings };
+  } finally {
+    await reading.close();
+  }
+}
+
+test('qmgr reads client attributes as qmgr_message_read: log_* replace, client_* only before the first log_*', async () => {
+  const { client } = await loadedClient([
+    ['client_name', 'actual.test'], ['client_port', '4000'], ['log_client_name', 'original.test'],
+    ['helo_name', 'ignored.test'], ['log_protocol_name', 'ESMTP'], ['protocol_name', 'SMTP'],
+  ]);
+  assert.deepEqual(client, { clientName: 'original.test', clientPort: '4000', clientProtocol: 'ESMTP' });
+  const actualOnly = await loadedClient([['client_address', '192.0.2.9'], ['helo_name', 'h.test'], ['protocol_name', 'SMTP']]);
+  assert.deepEqual(actualOnly.client, { clientAddress: '192.0.2.9', clientHelo: 'h.test', clientProtocol: 'SMTP' });
+});
+
+test('qmgr keeps the first sasl_*, log_ident and rewrite_context and warns about a repeat', async () => {
+  const { client, warnings } = await loadedClient([
+    ['sasl_method', 'PLAIN'], ['sasl_username', 'alice'], ['log_ident', 'ORIG1'], ['rewrite_context', 'remote'], ['sasl_method', 'LOGIN'],
+  ]);
+  assert.deepEqual(client, { saslMethod: 'PLAIN', saslUsername: 'alice', logIdent: 'ORIG1', rewriteContext: 'remote' });
+  assert.deepEqual(warnings, ['ABC: ignoring multiple sasl_method attribute: LOGIN']);
 });
