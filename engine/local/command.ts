@@ -74,8 +74,13 @@ function environmentFor(state: LocalState, user: UserAttr): Record<string, strin
   if (attr.domain !== undefined) environment.DOMAIN = attr.domain;
   if (attr.extension !== undefined) environment.EXTENSION = attr.extension;
   if (attr.recipient.originalRecipient !== '') environment.ORIGINAL_RECIPIENT = attr.recipient.originalRecipient;
-  if (request.clientName) environment.CLIENT_HOSTNAME = request.clientName;
-  if (request.clientAddress) environment.CLIENT_ADDRESS = request.clientAddress;
+  // The client facts of the delivery request, each only when it has a value (command.c).
+  const exported: Array<[string, string | undefined]> = [
+    ['CLIENT_HOSTNAME', request.clientName], ['CLIENT_ADDRESS', request.clientAddress],
+    ['CLIENT_HELO', request.clientHelo], ['CLIENT_PROTOCOL', request.clientProtocol],
+    ['SASL_METHOD', request.saslMethod], ['SASL_SENDER', request.saslSender], ['SASL_USERNAME', request.saslUsername],
+  ];
+  for (const [name, value] of exported) if (value) environment[name] = value;
   const filter = state.shared.deps.settings.commandExpansionFilter;
   for (const [name, value] of Object.entries(environment)) {
     let clean = '';

@@ -64,6 +64,30 @@ test('pipe expands ${client_port}, ${client_protocol}, ${client_helo} and ${clie
   await host.stop();
 });
 
+test('local exports the client\'s name, address, HELO and protocol to a command (command.c\'s CLIENT_* variables)', async () => {
+  const host = await createPipelineHost({
+    programs,
+    mainCf: mainCfWith({}),
+    masterCf: SMTPD_MASTER_CF,
+    files: {
+      '/etc/hosts': '127.0.0.1 localhost\n',
+      '/home/alice/.forward': '"|cat >>/srv/$CLIENT_HOSTNAME,$CLIENT_ADDRESS,$CLIENT_HELO,$CLIENT_PROTOCOL"\n',
+    },
+    start: false,
+  });
+  await host.platform.fs.chmod('/home/alice/.forward', 0o644);
+  await host.platform.fs.chown?.('/home/alice/.forward', 1001, 1001);
+  await host.platform.fs.mkdir('/srv', { recursive: true, mode: 0o777 });
+  await host.platform.fs.chmod('/srv', 0o777);
+  await host.start();
+  await sendOverSmtp(host, 'alice@example.com');
+  const log = await host.maillog();
+  assert.ok(log.some((line) => line.includes('to=<alice@example.com>') && line.includes('status=sent (delivered to command')), log.join('\n'));
+  // The built-in runner expands $NAME in the command, so the file's name shows the values.
+  assert.deepEqual(await host.platform.fs.readdir('/srv'), ['localhost,127.0.0.1,client.remote.test,ESMTP']);
+  await host.stop();
+});
+
 test('a .forward\'ed SMTP message carries the client attributes Postfix\'s local passes on', async () => {
   const host = await createPipelineHost({
     programs,
