@@ -11,9 +11,9 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { replyCode, SmtpLineClient } from './smtp-line-client.ts';
 import { ensureLocalUsers, freeLoopbackPort, type InstanceSpec } from './real-instance.ts';
 import { MtalabInstance } from './mtalab-instance.ts';
 import { interopRequirements } from './real-postfix.ts';
@@ -35,7 +35,6 @@ const REPLY_TIMEOUT_MS = 15_000;
 /** Reconnect attempts per session after a lost connection (RECONNECT_DELAY_MS apart). */
 const RECONNECTS_MAX = 400;
 const RECONNECT_DELAY_MS = 50;
-const LINE_LENGTH_MAX = 4096;
 const DRAIN_WAIT_MS = 90_000;
 const SUBJECT = /^Subject: (durability-\d+-\d{4})$/gm;
 
@@ -43,75 +42,6 @@ const available = interopRequirements({ root: true });
 const instances: MtalabInstance[] = [];
 
 after(() => stopInstances(instances, process.env.DURABILITY_KEEP === '1'));
-
-interface Reply { code: number; text: string }
-
-/** One SMTP connection: writes commands, reads (multi-line) replies with a timeout. */
-class Connection {
-  private buffer = '';
-  private lines: string[] = [];
-  private waiting: (() => void) | undefined;
-  private closed = false;
-
-  private constructor(private readonly socket: Socket) {
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      this.buffer += chunk;
-      for (let index = this.buffer.indexOf('\n'); index >= 0; index = this.buffer.indexOf('\n')) {
-        this.lines.push(this.buffer.slice(0, index).replace(/\r$/, ''));
-        this.buffer = this.buffer.slice(index + 1);
-      }
-      if (this.buffer.length > LINE_LENGTH_MAX) this.socket.destroy(new Error('reply line too long'));
-      this.wake();
-    });
-    socket.on('close', () => { this.closed = true; this.wake(); });
-    socket.on('error', () => { this.closed = true; this.wake(); });
-  }
-
-  static open(port: number): Promise<Connection> {
-    return new Promise((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => { socket.removeListener('error', reject); resolve(new Connection(socket)); });
-      socket.once('error', reject);
-    });
-  }
-
-  private wake(): void {
-    const waiting = this.waiting;
-    this.waiting = undefined;
-    waiting?.();
-  }
-
-  private async line(): Promise<string> {
-    const deadline = Date.now() + REPLY_TIMEOUT_MS;
-    while (this.lines.length === 0) {
-      if (this.closed) throw new Error('connection lost');
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('reply timeout');
-      await Promise.race([new Promise<void>((done) => { this.waiting = done; }), sleep(left)]);
-    }
-    return this.lines.shift()!;
-  }
-
-  async reply(): Promise<Reply> {
-    const texts: string[] = [];
-    for (let count = 0; count < 100; count++) {
-      const line = await this.line();
-      texts.push(line);
-      if (line[3] !== '-') return { code: Number.parseInt(line.slice(0, 3), 10), text: texts.join('\n') };
-    }
-    throw new Error('reply too long');
-  }
-
-  async command(text: string): Promise<Reply> {
-    this.socket.write(`${text}\r\n`);
-    return this.reply();
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
 
 const tokenOf = (index: number): string => `durability-${SEED}-${String(index).padStart(4, '0')}`;
 
@@ -148,27 +78,27 @@ ${FAST_RETRY_MAIN_CF}`,
   let stopped = false;
 
   const session = async (): Promise<void> => {
-    let connection: Connection | undefined;
+    let connection: SmtpLineClient | undefined;
     for (let attempts = 0; next < MESSAGES && attempts <= RECONNECTS_MAX;) {
       try {
         if (connection === undefined) {
-          connection = await Connection.open(port);
+          connection = await SmtpLineClient.open(port, { replyTimeoutMs: REPLY_TIMEOUT_MS });
           const greeting = await connection.reply();
-          if (greeting.code !== 220) throw new Error(`greeting ${greeting.text}`);
+          if (replyCode(greeting) !== 220) throw new Error(`greeting ${greeting}`);
           const ehlo = await connection.command('EHLO load.example.test');
-          if (ehlo.code !== 250) throw new Error(`EHLO ${ehlo.text}`);
+          if (replyCode(ehlo) !== 250) throw new Error(`EHLO ${ehlo}`);
         }
         const index = next++;
         const mail = await connection.command('MAIL FROM:<load@example.test>');
-        if (mail.code !== 250) { failures.push(`${index} MAIL ${mail.text}`); continue; }
+        if (replyCode(mail) !== 250) { failures.push(`${index} MAIL ${mail}`); continue; }
         const rcpt = await connection.command(`RCPT TO:<${USER}@${DOMAIN}>`);
-        if (rcpt.code !== 250) { failures.push(`${index} RCPT ${rcpt.text}`); await connection.command('RSET'); continue; }
+        if (replyCode(rcpt) !== 250) { failures.push(`${index} RCPT ${rcpt}`); await connection.command('RSET'); continue; }
         const data = await connection.command('DATA');
-        if (data.code !== 354) { failures.push(`${index} DATA ${data.text}`); continue; }
+        if (replyCode(data) !== 354) { failures.push(`${index} DATA ${data}`); continue; }
         const done = await connection.command(`${messageText(index)}\r\n.`);
-        const id = /^250 2\.0\.0 Ok: queued as (\w+)$/.exec(done.text)?.[1];
+        const id = /^250 2\.0\.0 Ok: queued as (\w+)$/.exec(done)?.[1];
         if (id !== undefined) accepted.set(tokenOf(index), id);
-        else failures.push(`${index} end of data: ${done.text}`);
+        else failures.push(`${index} end of data: ${done}`);
       } catch (error) {
         connection?.close();
         connection = undefined;

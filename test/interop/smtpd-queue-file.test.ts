@@ -15,7 +15,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
+import { IncompleteReply, SmtpLineClient } from './smtp-line-client.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freeLoopbackPort, listTree, RealPostfixInstance, type InstanceSpec } from './real-instance.ts';
@@ -27,8 +27,6 @@ import { normaliseText } from './pipeline-normalise.ts';
 const ADDRESS = '127.0.0.1';
 /** Upper bound on one reply's wait. */
 const REPLY_TIMEOUT_MS = 20_000;
-/** Upper bound on reply lines read for one command. */
-const REPLY_LINES_MAX = 100;
 
 const available = interopRequirements({ root: true, paths: ['/usr/sbin/postfix', '/usr/sbin/postcat'] });
 const skip = available ? false : 'needs root and the real Postfix';
@@ -126,64 +124,19 @@ const xforwardDialogs: Dialog[] = [
   },
 ];
 
-/** A line-oriented SMTP client: each command waits for its complete reply. */
-class SmtpClient {
-  private buffer = '';
-  private waiting: (() => void) | undefined;
-  private closed = false;
-
-  private constructor(private readonly socket: Socket) {
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => { this.buffer += chunk; this.waiting?.(); });
-    socket.on('close', () => { this.closed = true; this.waiting?.(); });
-  }
-
-  static async open(port: number, from: string): Promise<SmtpClient> {
-    const socket = connect({ host: ADDRESS, port, localAddress: from });
-    await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
-    return new SmtpClient(socket);
-  }
-
-  /** The next complete reply (all its lines). */
-  async reply(): Promise<string> {
-    const lines: string[] = [];
-    const deadline = Date.now() + REPLY_TIMEOUT_MS;
-    while (lines.length < REPLY_LINES_MAX) {
-      const newline = this.buffer.indexOf('\n');
-      if (newline >= 0) {
-        const line = this.buffer.slice(0, newline).replace(/\r$/, '');
-        this.buffer = this.buffer.slice(newline + 1);
-        lines.push(line);
-        if (!/^\d{3}-/.test(line)) return lines.join('\n');
-        continue;
-      }
-      if (this.closed || Date.now() > deadline) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 200);
-        this.waiting = () => { clearTimeout(timer); resolve(); };
-      });
-      this.waiting = undefined;
-    }
-    return `${lines.join('\n')}(no complete reply)`;
-  }
-
-  async command(text: string): Promise<string> {
-    this.socket.write(`${text}\r\n`);
-    return this.reply();
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
-
 /** Runs a dialog; the transcript of replies and the queue id from "queued as". */
 async function runDialog(port: number, dialog: Dialog): Promise<{ transcript: string[]; queueId: string | undefined }> {
-  const client = await SmtpClient.open(port, dialog.from ?? ADDRESS);
+  const client = await SmtpLineClient.open(port, { host: ADDRESS, localAddress: dialog.from ?? ADDRESS, replyTimeoutMs: REPLY_TIMEOUT_MS });
   const transcript: string[] = [];
+  // A reply cut short by a close or the timeout is recorded as such, not thrown: the two
+  // sides' transcripts are compared whole.
+  const whole = (reply: Promise<string>): Promise<string> => reply.catch((error: unknown) => {
+    if (error instanceof IncompleteReply) return `${error.lines.join('\n')}(no complete reply)`;
+    throw error;
+  });
   try {
-    transcript.push(await client.reply());
-    for (const command of dialog.commands) transcript.push(`>>> ${command.split('\r\n')[0]}`, await client.command(command));
+    transcript.push(await whole(client.reply()));
+    for (const command of dialog.commands) transcript.push(`>>> ${command.split('\r\n')[0]}`, await whole(client.command(command)));
   } finally {
     client.close();
   }

@@ -10,10 +10,10 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SmtpLineClient } from './smtp-line-client.ts';
 import { ensureLocalUsers, freeLoopbackPort, isAlive, waitFor, type InstanceSpec } from './real-instance.ts';
 import { MtalabInstance, mtalabCli } from './mtalab-instance.ts';
 import { interopRequirements } from './real-postfix.ts';
@@ -22,7 +22,6 @@ const USER = 'mtalabworker';
 const DOMAIN = 'example.test';
 const REPLY_TIMEOUT_MS = 15_000;
 const WAIT_MS = 20_000;
-const LINES_MAX = 1000;
 const MESSAGES = 3;
 
 const available = interopRequirements({ root: true });
@@ -62,71 +61,9 @@ function childrenOf(parent: number): number[] {
   return found.sort((a, b) => a - b);
 }
 
-/** One SMTP client connection: reads whole replies, writes commands. */
-class Client {
-  private buffer = '';
-  private readonly lines: string[] = [];
-  private waiting: (() => void) | undefined;
-  private closed = false;
-
-  private constructor(private readonly socket: Socket) {
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      this.buffer += chunk;
-      for (let index = this.buffer.indexOf('\n'); index >= 0 && this.lines.length < LINES_MAX; index = this.buffer.indexOf('\n')) {
-        this.lines.push(this.buffer.slice(0, index).replace(/\r$/, ''));
-        this.buffer = this.buffer.slice(index + 1);
-      }
-      this.wake();
-    });
-    socket.on('close', () => { this.closed = true; this.wake(); });
-    socket.on('error', () => { this.closed = true; this.wake(); });
-  }
-
-  static open(port: number): Promise<Client> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port });
-      socket.once('connect', () => resolve(new Client(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  private wake(): void {
-    const waiting = this.waiting;
-    this.waiting = undefined;
-    waiting?.();
-  }
-
-  async reply(): Promise<string> {
-    const texts: string[] = [];
-    const deadline = performance.now() + REPLY_TIMEOUT_MS;
-    for (let count = 0; count < LINES_MAX; count++) {
-      while (this.lines.length === 0) {
-        if (this.closed) throw new Error(`connection lost after ${JSON.stringify(texts)}`);
-        const left = deadline - performance.now();
-        if (left <= 0) throw new Error('reply timeout');
-        await Promise.race([new Promise<void>((done) => { this.waiting = done; }), sleep(left)]);
-      }
-      const line = this.lines.shift()!;
-      texts.push(line);
-      if (line[3] !== '-') return texts.join('\n');
-    }
-    throw new Error('reply too long');
-  }
-
-  async command(text: string): Promise<string> {
-    this.socket.write(`${text}\r\n`);
-    return this.reply();
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
-
 /** One whole SMTP transaction; returns the 250 reply to the end of data. */
 async function sendMessage(port: number, subject: string): Promise<string> {
-  const client = await Client.open(port);
+  const client = await SmtpLineClient.open(port, { replyTimeoutMs: REPLY_TIMEOUT_MS });
   try {
     assert.match(await client.reply(), /^220 /);
     assert.match(await client.command('EHLO client.example.test'), /^250/);
@@ -212,7 +149,7 @@ test('anvil counts the connections of every worker: a limit of 1 refuses a secon
   skip: available ? false : 'needs root', timeout: 120_000,
 }, async () => {
   const { instance, port, master } = await startInstance(2, 'smtpd_client_connection_count_limit = 1\nsmtpd_client_event_limit_exceptions =\n');
-  const first = await Client.open(port);
+  const first = await SmtpLineClient.open(port, { replyTimeoutMs: REPLY_TIMEOUT_MS });
   assert.match(await first.reply(), /^220 /);
   assert.ok(await waitFor(() => instance.maillog().some((line) => / connect from /.test(line)), WAIT_MS));
   const served = Number(/\/smtpd\[(\d+)\]: connect from /.exec(instance.maillog().join('\n'))![1]);
@@ -220,7 +157,7 @@ test('anvil counts the connections of every worker: a limit of 1 refuses a secon
   assert.ok(workers.includes(served), `the first client is served by a worker (${served} in ${workers.join(', ')})`);
   process.kill(served, 'SIGSTOP');
   try {
-    const second = await Client.open(port);
+    const second = await SmtpLineClient.open(port, { replyTimeoutMs: REPLY_TIMEOUT_MS });
     const refused = await second.reply();
     second.close();
     assert.match(refused, /^421 4\.7\.0 \S+ Error: too many connections from 127\.0\.0\.1$/);
@@ -239,7 +176,7 @@ test('postfix reload reaches the workers: new sessions get the new configuration
 }, async () => {
   const { instance, port } = await startInstance(2);
   const greeting = async (): Promise<string> => {
-    const client = await Client.open(port);
+    const client = await SmtpLineClient.open(port, { replyTimeoutMs: REPLY_TIMEOUT_MS });
     try {
       return await client.reply();
     } finally {
@@ -289,11 +226,11 @@ test('a SIGKILLed master leaves no worker serving, and the host starts again on 
   assert.equal(workers.length, 2);
   await instance.kill();
   assert.ok(await waitFor(() => workers.every((pid) => !isAlive(pid)), WAIT_MS), `workers ended: ${workers.filter(isAlive).join(', ')}`);
-  const refused = await Client.open(port).then((client) => { client.close(); return false; }, () => true);
+  const refused = await SmtpLineClient.open(port, { replyTimeoutMs: REPLY_TIMEOUT_MS }).then((client) => { client.close(); return false; }, () => true);
   assert.ok(refused, 'nothing listens once master is gone');
   const again = await instance.start();
   started.push(again);
-  const client = await Client.open(port);
+  const client = await SmtpLineClient.open(port, { replyTimeoutMs: REPLY_TIMEOUT_MS });
   assert.match(await client.reply(), /^220 /);
   client.close();
   await instance.stop();
