@@ -152,9 +152,8 @@ export interface ReadMainConfigOptions {
 export async function readMainConfig(options: ReadMainConfigOptions): Promise<MainConfig> {
   const path = `${options.directory.replace(/\/+$/, '') || ''}/${MAIN_CF}`;
   const text = await readTextFile(options.fs, path, options.reporter);
-  const initial = new Map<string, string>();
-  if (options.directoryIsExplicit) initial.set('config_directory', options.directory);
-  const entries = parseMainCf(text, path, options.reporter, initial);
+  const explicitDirectory = options.directoryIsExplicit ? options.directory : undefined;
+  const entries = parseMainCfOnce(text, path, options.reporter, explicitDirectory);
   for (const [name, value] of options.overrides ?? []) entries.set(name, { name, value, line: 0 });
   const machine: MachineFacts = {
     hostName: options.machine?.hostName ?? options.host?.name ?? 'localhost',
@@ -166,10 +165,48 @@ export async function readMainConfig(options: ReadMainConfigOptions): Promise<Ma
   return createMainConfig(options.directory, path, entries, machine, options.reporter);
 }
 
+/** Files parsed without a diagnostic, kept with the text they were parsed from. */
+interface ParsedFile {
+  readonly text: string;
+  readonly explicitDirectory: string | undefined;
+  readonly entries: ReadonlyMap<string, MainCfEntry>;
+}
+
+/** Parsed files kept (a world's hosts, their services and commands read a few). */
+export const PARSED_FILES_MAX = 16;
+const parsedFiles: ParsedFile[] = [];
+
+/** parseMainCf for text read from the file just now: the text is compared with texts
+ *  parsed before, and one that parsed without a warning is not parsed again (any change
+ *  of the bytes parses anew). A text that warned is parsed, and warns, every time. */
+function parseMainCfOnce(text: string, path: string, reporter: Reporter, explicitDirectory: string | undefined): Map<string, MainCfEntry> {
+  for (const parsed of parsedFiles) {
+    if (parsed.explicitDirectory === explicitDirectory && parsed.text === text) return new Map(parsed.entries);
+  }
+  const initial = new Map<string, string>();
+  if (explicitDirectory !== undefined) initial.set('config_directory', explicitDirectory);
+  let warned = false;
+  const diagnostics: ParseDiagnostics = {
+    warn: (warning) => {
+      warned = true;
+      reporter.warn(warning);
+    },
+    fatal: (problem) => reporter.fatal(problem),
+  };
+  const entries = parseMainCf(text, path, diagnostics, initial);
+  if (!warned) {
+    if (parsedFiles.length >= PARSED_FILES_MAX) parsedFiles.shift();
+    parsedFiles.push({ text, explicitDirectory, entries: new Map(entries) });
+  }
+  return entries;
+}
+
+const utf8Decoder = new TextDecoder();
+
 /** Reads a whole file as UTF-8 text; "open PATH: reason" is fatal. */
 export async function readTextFile(fs: FileSystem, path: string, reporter: Reporter): Promise<string> {
   try {
-    return new TextDecoder().decode(await fs.readFile(path));
+    return utf8Decoder.decode(await fs.readFile(path));
   } catch (error) {
     const reason = error instanceof PlatformError ? describeCode(error.code) : String(error);
     return reporter.fatal(`open ${path}: ${reason}`);
@@ -182,67 +219,99 @@ export const EXPANDED_CACHE_MAX = 10_000;
 /** A MainConfig over already-parsed entries (also used by tests and postconf). */
 export function createMainConfig(directory: string, path: string, entries: ReadonlyMap<string, MainCfEntry>,
   machine: MachineFacts, reporter: Reporter): MainConfig {
+  // Warnings this configuration's expansions have printed: a value whose computation
+  // printed one is not kept, so asking again prints it again, as before.
+  let warningsPrinted = 0;
+  const warn = (text: string): void => {
+    warningsPrinted++;
+    reporter.warn(text);
+  };
+  const explicitValue = (other: string): string | undefined => entries.get(other)?.value;
   const rawValue = (name: string): string | undefined => {
     const entry = entries.get(name);
     if (entry !== undefined) return entry.value;
-    return computedDefault(name, machine, (other) => entries.get(other)?.value, expandWith)
+    return computedDefault(name, machine, explicitValue, expandWith)
       ?? builtinParameter(name)?.defaultValue ?? serviceDefault(name);
   };
+  const expandOptions = { recurse: true, lookup: rawValue, warn };
   function expandWith(value: string): string {
-    const result = expandValue(value, {
-      recurse: true,
-      lookup: (name) => rawValue(name),
-      warn: (text) => reporter.warn(text),
-    });
+    const result = expandValue(value, expandOptions);
     if (result.error) reporter.fatal('dictionary mail_dict: macro processing error');
     return result.text;
   }
   // Expanded values, computed once per name: a MainConfig never changes (a reload makes a
-  // new one), and programs read the same parameters on every request.
+  // new one), and programs read the same parameters on every request. The typed getters
+  // keep their results too, except one whose computation failed (fatal) or printed a
+  // warning: it is computed (and printed) again next time, as before.
   const expanded = new Map<string, string | undefined>();
+  const typed = new Map<string, number | boolean>();
+  const lists = new Map<string, readonly string[]>();
   const get = (name: string): string | undefined => {
-    if (expanded.has(name)) return expanded.get(name);
+    const known = expanded.get(name);
+    if (known !== undefined || expanded.has(name)) return known;
     const raw = rawValue(name);
     const value = raw === undefined || builtinParameter(name)?.details.raw ? raw : expandWith(raw);
     if (expanded.size < EXPANDED_CACHE_MAX) expanded.set(name, value);
     return value;
   };
-  const convert = <T>(name: string, conversion: (value: string) => T): T => {
+  const convert = <T extends number | boolean>(key: string, name: string, conversion: (name: string, value: string) => T): T => {
+    const known = typed.get(key);
+    if (known !== undefined) return known as T;
+    const before = warningsPrinted;
     const value = get(name) ?? '';
+    let result: T;
     try {
-      return conversion(value);
+      result = conversion(name, value);
     } catch (error) {
       if (error instanceof ValueError) return reporter.fatal(error.message);
       throw error;
     }
+    if (warningsPrinted === before && typed.size < EXPANDED_CACHE_MAX) typed.set(key, result);
+    return result;
   };
-  const bounds = (name: string): { min?: number; max?: number } => {
-    const details = builtinParameter(name)?.details;
-    return { min: details?.min, max: details?.max };
-  };
+  const toBool = (name: string, value: string): boolean => parseBoolean(name, value);
+  const toInt = (name: string, value: string): number => parseInteger(name, value, bounds(name));
+  const toSize = (name: string, value: string): number => parseLong(name, value, bounds(name));
+  const toSeconds = (name: string, value: string): number =>
+    parseTimeSeconds(name, value, timeUnitOf(name, expandWith), bounds(name));
   return {
     configDirectory: directory,
     path,
     get,
     getRaw: rawValue,
-    getBool: (name) => convert(name, (value) => parseBoolean(name, value)),
-    getInt: (name) => convert(name, (value) => parseInteger(name, value, bounds(name))),
-    getTimeSeconds: (name) => convert(name, (value) => parseTimeSeconds(name, value, timeUnitOf(name, rawValue, expandWith), bounds(name))),
-    getSize: (name) => convert(name, (value) => parseLong(name, value, bounds(name))),
-    getList: (name) => splitList(get(name) ?? ''),
+    // One map for the typed values: a prefix keeps a name read as two types apart.
+    getBool: (name) => convert(`b:${name}`, name, toBool),
+    getInt: (name) => convert(`i:${name}`, name, toInt),
+    getTimeSeconds: (name) => convert(`t:${name}`, name, toSeconds),
+    getSize: (name) => convert(`s:${name}`, name, toSize),
+    getList: (name) => {
+      let list = lists.get(name);
+      if (list === undefined) {
+        const before = warningsPrinted;
+        list = splitList(get(name) ?? '');
+        if (warningsPrinted === before && lists.size < EXPANDED_CACHE_MAX) lists.set(name, list);
+      }
+      // Callers own the array they get.
+      return list.slice();
+    },
     isSet: (name) => entries.has(name),
     explicitNames: () => [...entries.keys()],
     entries: () => entries,
   };
 }
 
+/** A parameter's bounds from the table (none for names it does not know). */
+function bounds(name: string): { min?: number; max?: number } {
+  const details = builtinParameter(name)?.details;
+  return { min: details?.min, max: details?.max };
+}
+
 /** A time parameter's default unit: the first letter of its expanded default. */
-function timeUnitOf(name: string, rawValue: (name: string) => string | undefined, expand: (value: string) => string): string {
+function timeUnitOf(name: string, expand: (value: string) => string): string {
   const info = builtinParameter(name);
   if (info?.details.unit !== undefined) return info.details.unit;
   const fallback = serviceDefault(name);
   if (fallback === undefined) return 's';
   const match = /[A-Za-z]/.exec(expand(fallback));
-  void rawValue;
   return match ? match[0] : 's';
 }
