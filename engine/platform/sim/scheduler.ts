@@ -49,11 +49,32 @@ interface QueueEntry extends ScheduledEvent {
   cancelled: boolean;
 }
 
+/** What a cancelled entry keeps instead of its callback, so that the callback's closure (a
+ *  timed-out session, a promise's resolve) is garbage at once rather than when the entry
+ *  reaches the top of the heap (a 300 s smtpd timeout would keep it for 300 s of virtual time). */
+const cancelledFn = (): void => undefined;
+
+/** Cancelled entries the heap may hold before a compaction, at the least... */
+const COMPACT_CANCELLED_MIN = 256;
+
 /** A binary min-heap by (atMs, order). */
 class EventHeap {
   private readonly items: QueueEntry[] = [];
 
   get size(): number { return this.items.length; }
+
+  /** Drops every entry `dead` says is dead and restores the heap order (Floyd's build):
+   *  the live entries keep their (atMs, order) keys, so the firing order is unchanged. */
+  compact(dead: (entry: QueueEntry) => boolean): void {
+    const items = this.items;
+    let kept = 0;
+    for (let index = 0; index < items.length; index++) {
+      const entry = items[index]!;
+      if (!dead(entry)) items[kept++] = entry;
+    }
+    items.length = kept;
+    for (let index = (kept >> 1) - 1; index >= 0; index--) this.siftDown(index);
+  }
 
   peek(): QueueEntry | undefined { return this.items[0]; }
 
@@ -64,7 +85,9 @@ class EventHeap {
     while (index > 0) {
       const parent = (index - 1) >> 1;
       if (!before(items[index]!, items[parent]!)) break;
-      [items[index], items[parent]] = [items[parent]!, items[index]!];
+      const moved = items[index]!;
+      items[index] = items[parent]!;
+      items[parent] = moved;
       index = parent;
     }
   }
@@ -75,21 +98,31 @@ class EventHeap {
     const last = items.pop();
     if (items.length > 0 && last !== undefined) {
       items[0] = last;
-      let index = 0;
-      for (;;) {
-        const left = index * 2 + 1;
-        const right = left + 1;
-        let smallest = index;
-        if (left < items.length && before(items[left]!, items[smallest]!)) smallest = left;
-        if (right < items.length && before(items[right]!, items[smallest]!)) smallest = right;
-        if (smallest === index) break;
-        [items[index], items[smallest]] = [items[smallest]!, items[index]!];
-        index = smallest;
-      }
+      this.siftDown(0);
     }
     return top;
   }
+
+  private siftDown(start: number): void {
+    const items = this.items;
+    let index = start;
+    // Bounded by the heap's depth: each pass moves one level down.
+    for (;;) {
+      const left = index * 2 + 1;
+      const right = left + 1;
+      let smallest = index;
+      if (left < items.length && before(items[left]!, items[smallest]!)) smallest = left;
+      if (right < items.length && before(items[right]!, items[smallest]!)) smallest = right;
+      if (smallest === index) break;
+      const moved = items[index]!;
+      items[index] = items[smallest]!;
+      items[smallest] = moved;
+      index = smallest;
+    }
+  }
 }
+
+const isCancelled = (entry: QueueEntry): boolean => entry.cancelled;
 
 function before(a: QueueEntry, b: QueueEntry): boolean {
   return a.atMs < b.atMs || (a.atMs === b.atMs && a.order < b.order);
@@ -105,6 +138,8 @@ export class Scheduler implements Clock, Timers {
   private firedTotal = 0;
   private readonly heap = new EventHeap();
   private readonly settle: () => Promise<void>;
+  /** Cancelled entries still in the heap. */
+  private cancelledCount = 0;
 
   constructor(options: SchedulerOptions = {}) {
     this.now = options.startMs ?? defaultStartMs;
@@ -129,7 +164,19 @@ export class Scheduler implements Clock, Timers {
   at(atMs: number, fn: () => void, label = 'event'): Cancel {
     const entry: QueueEntry = { atMs: Math.max(atMs, this.now), order: this.nextOrder++, label, fn, cancelled: false };
     this.heap.push(entry);
-    return () => { entry.cancelled = true; };
+    return () => { this.cancel(entry); };
+  }
+
+  private cancel(entry: QueueEntry): void {
+    if (entry.cancelled || entry.fn === cancelledFn) return;
+    entry.cancelled = true;
+    entry.fn = cancelledFn;
+    this.cancelledCount++;
+    // ... and at most half of it: compaction then costs O(n) per n/2 cancels.
+    if (this.cancelledCount >= COMPACT_CANCELLED_MIN && this.cancelledCount * 2 > this.heap.size) {
+      this.heap.compact(isCancelled);
+      this.cancelledCount = 0;
+    }
   }
 
   /** The next live event, without firing it. */
@@ -146,7 +193,10 @@ export class Scheduler implements Clock, Timers {
     if (entry === undefined) return false;
     this.now = entry.atMs;
     this.firedTotal++;
-    entry.fn();
+    const fn = entry.fn;
+    // A fired entry counts as done: a cancel after it is a no-op (see cancel()).
+    entry.fn = cancelledFn;
+    fn();
     return true;
   }
 
@@ -186,6 +236,9 @@ export class Scheduler implements Clock, Timers {
   }
 
   private dropCancelled(): void {
-    for (let top = this.heap.peek(); top !== undefined && top.cancelled; top = this.heap.peek()) this.heap.pop();
+    for (let top = this.heap.peek(); top !== undefined && top.cancelled; top = this.heap.peek()) {
+      this.heap.pop();
+      this.cancelledCount--;
+    }
   }
 }
