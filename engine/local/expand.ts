@@ -23,31 +23,38 @@ function filtered(value: string | undefined, filter: string | undefined): string
   return result;
 }
 
-export function localExpand(pattern: string, state: LocalState, user: UserAttr, filter?: string): LocalExpansion {
+/** The value of one of local's names, or undefined for a name it does not know. */
+function localValue(name: string, state: LocalState, user: UserAttr): string | undefined {
   const attr = state.attr;
+  switch (name) {
+    case 'user': return attr.user;
+    case 'home': return user.home;
+    case 'shell': return user.shell;
+    case 'domain': return attr.domain;
+    case 'local': return attr.local;
+    case 'mailbox': return attr.local;
+    case 'recipient': return attr.recipient.address;
+    case 'extension': return attr.extension;
+    case 'recipient_delimiter': {
+      const found = attr.local.charAt(attr.user.length);
+      const chosen = found !== '' ? found : state.shared.deps.settings.recipientDelimiter.charAt(0);
+      return chosen === '' ? undefined : chosen;
+    }
+    default: return undefined;
+  }
+}
+
+const LOCAL_NAMES: ReadonlySet<string> = new Set([
+  'user', 'home', 'shell', 'domain', 'local', 'mailbox', 'recipient', 'extension', 'recipient_delimiter',
+]);
+
+export function localExpand(pattern: string, state: LocalState, user: UserAttr, filter?: string): LocalExpansion {
   let extensionMatched = false;
-  const delimiter = (): string | undefined => {
-    const found = attr.local.charAt(attr.user.length);
-    const chosen = found !== '' ? found : state.shared.deps.settings.recipientDelimiter.charAt(0);
-    return chosen === '' ? undefined : chosen;
-  };
-  const names: Record<string, () => string | undefined> = {
-    user: () => attr.user,
-    home: () => user.home,
-    shell: () => user.shell,
-    domain: () => attr.domain,
-    local: () => attr.local,
-    mailbox: () => attr.local,
-    recipient: () => attr.recipient.address,
-    extension: () => attr.extension,
-    recipient_delimiter: delimiter,
-  };
   const result = expandValue(pattern, {
     lookup: (name, mode) => {
-      const find = names[name];
-      if (find === undefined) return undefined;
+      if (!LOCAL_NAMES.has(name)) return undefined;
       if (name === 'extension' && mode === 'use') extensionMatched = true;
-      return filtered(find(), filter);
+      return filtered(localValue(name, state, user), filter);
     },
     warn: (text) => state.shared.deps.log.warn(text),
   });

@@ -16,7 +16,7 @@ import { openLookupTable, type LookupTable } from '../global/maps/index.ts';
 import { markRecipientDone } from '../global/queue/queue-file.ts';
 import { noteAgentHandoff, reportBounced, reportDeferred, reportSent } from '../global/delivery-status.ts';
 import { deliverLocal, REQUEST_RECIPIENTS_MAX } from './api.ts';
-import { readLocalSettings } from './settings.ts';
+import { localSettingsOf } from './settings.ts';
 import { createBuiltinCommandRunner, type CommandRunner } from './command-runner.ts';
 import { ownershipFor } from '../global/ownership.ts';
 import type { LocalDependencies, StatusSink } from './state.ts';
@@ -71,7 +71,7 @@ export function startLocalService(context: ServiceContext): LocalService {
       const deps: LocalDependencies = {
         host: context.host,
         fs,
-        settings: readLocalSettings(context.config()),
+        settings: localSettingsOf(context.config()),
         serviceName: context.serviceName,
         pid: context.pid,
         log: context.log,

@@ -3,6 +3,7 @@
 // defaults. Raw values (forward_path, mailbox_command, luser_relay,
 // command_execution_directory) stay unexpanded: local expands them per recipient with its
 // own $user/$home/$extension names, as local.c's CONFIG_RAW_TABLE does.
+// localSettingsOf keeps one value per MainConfig (the service's per-request reader).
 // Models the parameter tables and local_mask_init() in src/local/local.c.
 
 import type { MainConfig } from '../global/config/main-cf.ts';
@@ -60,6 +61,20 @@ function maskOf(words: string[], table: Record<string, number>): number {
   let mask = 0;
   for (const word of words) mask |= table[word.toLowerCase()] ?? 0;
   return mask;
+}
+
+const settingsByConfig = new WeakMap<MainConfig, LocalSettings>();
+
+/** The settings of one configuration, read on its first delivery request and kept while the
+ *  service runs with it: a MainConfig never changes (a reload makes a new one), as local(8)
+ *  reads its parameters once at process start. Callers must not modify the value. */
+export function localSettingsOf(config: MainConfig): LocalSettings {
+  let settings = settingsByConfig.get(config);
+  if (settings === undefined) {
+    settings = readLocalSettings(config);
+    settingsByConfig.set(config, settings);
+  }
+  return settings;
 }
 
 /** Reads every parameter local(8) uses. */

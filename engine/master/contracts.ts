@@ -31,7 +31,8 @@ export interface ServiceContext {
   config(): MainConfig;
   /** Diagnostics as "postfix/<program>[pid]: warning: ...", into the maillog via the trace. */
   readonly log: Reporter;
-  /** Emits a trace event stamped with this service's host, program name and pid. */
+  /** Emits a trace event stamped with this service's host, program name and pid. The
+   *  detail must be a fresh object the caller does not keep: the stamp goes into it. */
   trace(detail: ServiceTraceInput): void;
 }
 

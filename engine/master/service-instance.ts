@@ -70,8 +70,15 @@ export class ServiceInstance {
       pid,
       config: () => this.currentConfig,
       log: createReporter({ program: programName, host, pid, stderr: nullOutput }),
+      // The detail is a fresh object from every caller (contracts.ts): it gets the origin
+      // in place, in the key order a spread into a new object would give, and the sink
+      // copies it once more into the numbered event.
       trace: (detail) => {
-        host.platform.trace.emit({ ...detail, host: host.name, service: programName, pid } as TraceInput);
+        const input = detail as TraceInput & { host: string; service: string; pid: number };
+        input.host = host.name;
+        input.service = programName;
+        input.pid = pid;
+        host.platform.trace.emit(input);
       },
     };
   }

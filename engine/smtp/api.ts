@@ -10,15 +10,16 @@
 // Trusts qmgr's request and the platform (net, dns, timers). Models smtp_connect()/
 // smtp_connect_inet()/smtp_connect_local() in src/smtp/smtp_connect.c.
 
+import type { MainConfig } from '../global/config/main-cf.ts';
 import type { DeliveryRequest, DeliveryResult, ServiceContext } from '../master/contracts.ts';
-import { ownAddressesOf } from '../trivial-rewrite/tables.ts';
+import { ownAddressesOf, type HostAddress } from '../trivial-rewrite/tables.ts';
 import { ActiveQueueFile } from './content.ts';
 import { isSoft, parseDestination, resolveDomain, resolveHost, type Lookup, type ServerAddress } from './destination.ts';
 import { handshake } from './handshake.ts';
 import { clientTableOpener, readClientSecurity, secureSession, type ClientSecurity } from './security.ts';
 import { DeliveryState } from './outcome.ts';
 import { ClientSession, connectServer } from './session.ts';
-import { readClientSettings, type ClientProtocol, type ClientSettings } from './settings.ts';
+import { clientSettingsOf, type ClientProtocol, type ClientSettings } from './settings.ts';
 import { transfer } from './transfer.ts';
 import { destinationLabel, endpointLabel, type ConnectionCache, type LabelParts } from './connection-cache.ts';
 
@@ -76,6 +77,21 @@ function endpointLabelOf(attempt: Attempt, nexthop: string, server: { hostName: 
     ...(labels.saslKeyed ? { hostName: server.hostName } : {}),
   };
   return endpointLabel(parts);
+}
+
+/** The last own-address list per configuration, with the interface addresses it was made
+ *  from (the simulated network may give a host new addresses between requests). */
+const ownAddressesByConfig = new WeakMap<MainConfig, { interfaces: string; own: HostAddress[] }>();
+
+/** inet_interfaces and proxy_interfaces as addresses, parsed again only when the
+ *  configuration or the machine's interface addresses changed. Callers must not modify it. */
+function ownAddressesFor(config: MainConfig, interfaceAddresses: readonly string[]): HostAddress[] {
+  const interfaces = interfaceAddresses.join(' ');
+  const known = ownAddressesByConfig.get(config);
+  if (known !== undefined && known.interfaces === interfaces) return known.own;
+  const own = ownAddressesOf(config, interfaceAddresses);
+  ownAddressesByConfig.set(config, { interfaces, own });
+  return own;
 }
 
 function queuePathOf(context: ServiceContext, request: DeliveryRequest): string {
@@ -251,12 +267,12 @@ async function deliverFrom(context: ServiceContext, request: DeliveryRequest, pr
   options: ClientOptions, queueFile: ActiveQueueFile, encoding: string | undefined): Promise<DeliveryResult> {
   const platform = context.host.platform;
   const config = context.config();
-  const settings = readClientSettings(config, protocol);
+  const settings = clientSettingsOf(config, protocol);
   const finalDelivery = protocol === 'lmtp' && settings.assumeFinal;
   const state = new DeliveryState(context, request, platform.clock.nowMs(), finalDelivery, queueFile.handle);
   const lookup: Lookup = {
     context, settings, dns: platform.dns, random: platform.random.fork(`${protocol}:${request.queueId}`),
-    own: ownAddressesOf(config, options.interfaceAddresses ?? ['127.0.0.1', '::1']), queueId: request.queueId,
+    own: ownAddressesFor(config, options.interfaceAddresses ?? ['127.0.0.1', '::1']), queueId: request.queueId,
   };
   const security = await readClientSecurity(config, protocol, clientTableOpener(config, { fs: platform.fs, reporter: context.log }));
   const saslKeyed = (config.get(`${protocol}_sasl_password_maps`) ?? '').trim() !== '';

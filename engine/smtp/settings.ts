@@ -1,8 +1,9 @@
 // The parameters the smtp(8)/lmtp(8) client reads, in one typed value. One program serves
 // both protocols, as in Postfix: the SMTP variant reads smtp_* names, the LMTP variant the
 // lmtp_* names (lmtp_lhlo_name, lmtp_lhlo_timeout, lmtp_discard_lhlo_keywords where LMTP's
-// greeting command differs). Called by api.ts at the start of every delivery request (so a
-// reload or a master.cf -o override takes effect). Trusts MainConfig's conversions and
+// greeting command differs). Called by api.ts at the start of every delivery request
+// through clientSettingsOf, which reads them once per MainConfig (a reload or a master.cf
+// -o override gives a new one, so it takes effect). Trusts MainConfig's conversions and
 // defaults. Models the parameter tables of src/smtp/smtp.c and lmtp_params.c.
 
 import type { MainConfig } from '../global/config/main-cf.ts';
@@ -75,6 +76,26 @@ export interface ConnectionCacheSettings {
 export const KNOWN_PORTS: Readonly<Record<string, number>> = {
   smtp: 25, lmtp: 24, submission: 587, smtps: 465, submissions: 465,
 };
+
+const settingsByConfig = new WeakMap<MainConfig, { smtp?: ClientSettings; lmtp?: ClientSettings }>();
+
+/** The settings of one configuration and protocol, read on the first request and kept while
+ *  the service runs with that MainConfig (it never changes: a reload or an -o override
+ *  makes a new one), as smtp(8) reads its parameters once at process start. Callers must
+ *  not modify the value. */
+export function clientSettingsOf(config: MainConfig, protocol: ClientProtocol): ClientSettings {
+  let byProtocol = settingsByConfig.get(config);
+  if (byProtocol === undefined) {
+    byProtocol = {};
+    settingsByConfig.set(config, byProtocol);
+  }
+  let settings = byProtocol[protocol];
+  if (settings === undefined) {
+    settings = readClientSettings(config, protocol);
+    byProtocol[protocol] = settings;
+  }
+  return settings;
+}
 
 export function readClientSettings(config: MainConfig, protocol: ClientProtocol): ClientSettings {
   const prefixed = (name: string): string => `${protocol}_${name}`;

@@ -111,23 +111,27 @@ export async function openTrivialRewrite(options: OpenTrivialRewriteOptions): Pr
     ...options.mapContext,
   };
   const tables = await openResolverTables({ config: options.config, settings, context, interfaceAddresses: options.interfaceAddresses });
-  const origin = { host: options.host.name, service: SERVICE_NAME, pid: options.pid };
+  const hostName = options.host.name;
+  const pid = options.pid;
   const trace = options.host.platform.trace;
+  const hooks = {
+    warn: (text: string) => options.reporter.warn(text),
+    info: (text: string) => options.reporter.info(text),
+  };
+  // Trace inputs are written out key by key (origin first, as a spread of it would put
+  // them): one object per answer instead of a spread.
   return {
     settings,
     tables,
     rewrite(rewriteContext, address) {
-      const result = rewriteExternal(rewriteContext, address, settings.rewrite, {
-        warn: (text) => options.reporter.warn(text),
-        info: (text) => options.reporter.info(text),
-      });
-      trace.emit({ ...origin, kind: 'trivial-rewrite.rewrite', context: rewriteContext, address, result });
+      const result = rewriteExternal(rewriteContext, address, settings.rewrite, hooks);
+      trace.emit({ host: hostName, service: SERVICE_NAME, pid, kind: 'trivial-rewrite.rewrite', context: rewriteContext, address, result });
       return result;
     },
     async resolve(address, resolveOptions = {}) {
       const resolution = await resolveWithSettings(address, settings, tables, resolveOptions);
       trace.emit({
-        ...origin, kind: 'trivial-rewrite.resolve', address, addressClass: resolution.class,
+        host: hostName, service: SERVICE_NAME, pid, kind: 'trivial-rewrite.resolve', address, addressClass: resolution.class,
         transport: resolution.transport, nexthop: resolution.nexthop, recipient: resolution.recipient,
         flags: flagNames(resolution),
       });
