@@ -33,17 +33,34 @@ export function sizeRecordPayload(size: SizeRecord): string {
  *  Postfix versions wrote fewer). Undefined when the first two are missing. */
 export function parseSizeRecord(text: string): SizeRecord | undefined {
   const numbers: number[] = [];
-  const pattern = /^\s*([+-]?\d+)/;
-  let rest = text;
+  let at = 0;
   for (let field = 0; field < 6; field++) {
-    const match = pattern.exec(rest);
-    if (match === null) break;
-    numbers.push(Number(match[1]));
-    rest = rest.slice(match[0].length);
+    // /^\s*([+-]?\d+)/ at `at`, without a regular expression or a slice per field.
+    let start = at;
+    while (start < text.length && isPatternSpace(text.charCodeAt(start))) start++;
+    let digits = start;
+    const sign = text.charCodeAt(digits);
+    if (sign === 0x2b || sign === 0x2d) digits++;
+    let end = digits;
+    while (end < text.length && isDigit(text.charCodeAt(end))) end++;
+    if (end === digits) break;
+    numbers.push(Number(text.slice(start, end)));
+    at = end;
   }
   if (numbers.length < 2) return undefined;
   const [contentSize = 0, dataOffset = 0, recipientCount = 0, qmgrFlags = 0, contentLength = contentSize, smtputf8 = 0] = numbers;
   return { contentSize, dataOffset, recipientCount, qmgrFlags, contentLength, smtputf8 };
+}
+
+const isDigit = (code: number): boolean => code >= 0x30 && code <= 0x39;
+
+/** What \s matches in a regular expression (the payload is latin1 text, but any code unit
+ *  is judged as \s would judge it). */
+function isPatternSpace(code: number): boolean {
+  if (code === 0x20 || (code >= 0x09 && code <= 0x0d) || code === 0xa0) return true;
+  if (code < 0x1680) return false;
+  return code === 0x1680 || (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029
+    || code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff;
 }
 
 const isSpace = (character: string | undefined): boolean => character !== undefined && ' \t\n\r\f\v'.includes(character);

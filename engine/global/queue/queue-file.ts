@@ -13,7 +13,7 @@
 
 import type { FileHandle, FileSystem } from '../../platform/types.ts';
 import {
-  RecordType, RecordReader, encodeRecord, latin1, LINE_LENGTH_LIMIT_DEFAULT,
+  RecordType, RecordReader, RecordBuffer, encodeRecord, latin1, LINE_LENGTH_LIMIT_DEFAULT,
   type ByteSource, type QueueRecord,
 } from './record.ts';
 import { QUEUE_FILE_MODE_READY, type PreciseTime } from './mail-queue.ts';
@@ -88,28 +88,24 @@ export interface QueueFileLayout {
 /** Bytes buffered before a write to the file. */
 const WRITE_CHUNK_BYTES = 64 * 1024;
 
-/** Appends records to a file handle from offset 0, buffering writes. */
+/** Appends records to a file handle from offset 0, buffering writes. Records are encoded
+ *  into one growing buffer (RecordBuffer); the functions stay async with their awaits as
+ *  they were, so that a writer takes the same turns among concurrent daemons as before
+ *  (the sim's trace order depends on it). */
 class RecordWriter {
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
+  private readonly records = new RecordBuffer();
   private written = 0;
   constructor(private readonly handle: FileHandle) {}
-  get position(): number { return this.written + this.pendingBytes; }
+  get position(): number { return this.written + this.records.length; }
   async put(type: number, value: string | Uint8Array): Promise<void> {
-    const bytes = encodeRecord(type, value);
-    this.pending.push(bytes);
-    this.pendingBytes += bytes.length;
-    if (this.pendingBytes >= WRITE_CHUNK_BYTES) await this.flush();
+    this.records.put(type, value);
+    if (this.records.length >= WRITE_CHUNK_BYTES) await this.flush();
   }
   async flush(): Promise<void> {
-    if (this.pendingBytes === 0) return;
-    const joined = new Uint8Array(this.pendingBytes);
-    let at = 0;
-    for (const part of this.pending) { joined.set(part, at); at += part.length; }
-    await this.handle.write(joined, this.written);
-    this.written += joined.length;
-    this.pending = [];
-    this.pendingBytes = 0;
+    if (this.records.length === 0) return;
+    const bytes = this.records.take();
+    await this.handle.write(bytes, this.written);
+    this.written += bytes.length;
   }
 }
 
@@ -255,7 +251,8 @@ export const QUEUE_FILE_RECORDS_MAX = 10_000_000;
 /** Reads the envelope and extracted segments; the content is skipped (readContent reads
  *  it). Throws RecordError for corrupt bytes; a missing end record gives complete=false. */
 export async function readQueueFile(source: ByteSource, path: string): Promise<QueueFile> {
-  const reader = new RecordReader(source, { path, transparent: true });
+  // Payloads are views into the chunk read; absorbRecord copies the ones it keeps.
+  const reader = new RecordReader(source, { path, transparent: true, borrowPayloads: true });
   const file: QueueFile = { path, attributes: [], records: [], recipients: [], complete: false };
   let segment: 'envelope' | 'content' | 'extracted' = 'envelope';
   let pending: Partial<QueueRecipient> = {};
@@ -303,22 +300,47 @@ function recipientStatusOf(type: number): RecipientStatus | undefined {
 }
 
 /** Folds one envelope record into the typed structure; returns the DSN attributes that
- *  wait for the next recipient. */
+ *  wait for the next recipient (`pending` itself, filled in, until a recipient takes it).
+ *  The record's payload may be borrowed: a record kept in file.records gets a copy. */
 function absorbRecord(file: QueueFile, record: QueueRecord, pending: Partial<QueueRecipient>, segment: 'envelope' | 'extracted'): Partial<QueueRecipient> {
+  const type = record.type;
+  if (type === RecordType.size) {
+    file.records.push(ownRecord(record));
+    file.size ??= parseSizeRecord(latin1(record.payload));
+    return pending;
+  }
   const text = utf8Decoder.decode(record.payload);
-  const status = recipientStatusOf(record.type);
+  const status = recipientStatusOf(type);
   if (status !== undefined) {
     file.recipients.push({ ...pending, address: text, status, offset: record.offset, segment });
     return {};
   }
-  switch (record.type) {
-    case RecordType.originalRecipient: return { ...pending, originalRecipient: text };
-    case RecordType.dsnOriginalRecipient: return { ...pending, dsnOriginalRecipient: text };
-    case RecordType.dsnNotify: return { ...pending, dsnNotify: Number(text) };
+  switch (type) {
+    case RecordType.originalRecipient: pending.originalRecipient = text; return pending;
+    case RecordType.dsnOriginalRecipient: pending.dsnOriginalRecipient = text; return pending;
+    case RecordType.dsnNotify: pending.dsnNotify = Number(text); return pending;
   }
-  file.records.push(record);
-  switch (record.type) {
-    case RecordType.size: file.size ??= parseSizeRecord(latin1(record.payload)); break;
+  if (type === RecordType.attribute) {
+    const attribute = parseAttribute(text);
+    if (attribute !== undefined) {
+      if (attribute.name === Attribute.dsnOriginalRecipient) {
+        pending.dsnOriginalRecipient = attribute.value;
+        file.records.push(ownRecord(record));
+        return pending;
+      }
+      if (attribute.name === Attribute.dsnNotify) {
+        pending.dsnNotify = Number(attribute.value);
+        file.records.push(ownRecord(record));
+        return pending;
+      }
+      if (attribute.name === Attribute.createTime) file.createTimeSeconds ??= Number(attribute.value);
+      file.attributes.push(attribute);
+    }
+    file.records.push(ownRecord(record));
+    return pending;
+  }
+  file.records.push(ownRecord(record));
+  switch (type) {
     case RecordType.time: {
       const match = /^(\d+)\D*(\d*)/.exec(text);
       file.arrivalTime ??= { seconds: Number(match?.[1] ?? 0), microseconds: Number(match?.[2] || 0) };
@@ -327,17 +349,13 @@ function absorbRecord(file: QueueFile, record: QueueRecord, pending: Partial<Que
     case RecordType.fullName: file.fullName ??= text; break;
     case RecordType.sender: file.sender ??= text; break;
     case RecordType.warningTime: file.warningTime = { seconds: Number.parseInt(text.trim(), 10) || 0, offset: record.offset }; break;
-    case RecordType.attribute: {
-      const attribute = parseAttribute(text);
-      if (attribute === undefined) break;
-      if (attribute.name === Attribute.dsnOriginalRecipient) return { ...pending, dsnOriginalRecipient: attribute.value };
-      if (attribute.name === Attribute.dsnNotify) return { ...pending, dsnNotify: Number(attribute.value) };
-      if (attribute.name === Attribute.createTime) file.createTimeSeconds ??= Number(attribute.value);
-      file.attributes.push(attribute);
-      break;
-    }
   }
   return pending;
+}
+
+/** A record whose payload is its own (the reader may lend views into its chunk). */
+function ownRecord(record: QueueRecord): QueueRecord {
+  return { type: record.type, payload: record.payload.slice(), offset: record.offset };
 }
 
 /** Upper bound on the content readContent assembles (message_size_limit's default x 5). */

@@ -119,23 +119,95 @@ export function toPayload(value: string | Uint8Array): Uint8Array {
   return typeof value === 'string' ? encoder.encode(value) : value;
 }
 
-/** The bytes of one record. */
-export function encodeRecord(type: number, value: string | Uint8Array): Uint8Array {
-  if (!Number.isInteger(type) || type < 0 || type > 255) throw new RangeError(`bad record type ${type}`);
-  const payload = toPayload(value);
-  const lengthBytes: number[] = [];
-  let rest = payload.length;
+/** Bytes of a payload length in base-128 groups (1 for lengths below 128). */
+export function lengthByteCount(length: number): number {
+  let count = 1;
+  for (let rest = Math.floor(length / 128); rest !== 0; rest = Math.floor(rest / 128)) count++;
+  return count;
+}
+
+/** Writes a payload length's base-128 groups at `at`; returns the offset after them. */
+export function putLengthBytes(bytes: Uint8Array, at: number, length: number): number {
+  let rest = length;
+  let position = at;
   do {
     let byte = rest & 0x7f;
     rest = Math.floor(rest / 128);
     if (rest !== 0) byte |= 0x80;
-    lengthBytes.push(byte);
+    bytes[position++] = byte;
   } while (rest !== 0);
-  const bytes = new Uint8Array(1 + lengthBytes.length + payload.length);
+  return position;
+}
+
+/** The bytes of one record. */
+export function encodeRecord(type: number, value: string | Uint8Array): Uint8Array {
+  if (!Number.isInteger(type) || type < 0 || type > 255) throw new RangeError(`bad record type ${type}`);
+  const payload = toPayload(value);
+  const headerBytes = 1 + lengthByteCount(payload.length);
+  const bytes = new Uint8Array(headerBytes + payload.length);
   bytes[0] = type;
-  bytes.set(lengthBytes, 1);
-  bytes.set(payload, 1 + lengthBytes.length);
+  putLengthBytes(bytes, 1, payload.length);
+  bytes.set(payload, headerBytes);
   return bytes;
+}
+
+const EMPTY_BYTES = new Uint8Array(0);
+
+/** Records appended to one growing buffer, strings encoded straight into it (no payload
+ *  or record arrays of their own): what the queue file writer puts out. */
+export class RecordBuffer {
+  private bytes: Uint8Array;
+  private used = 0;
+
+  constructor(private readonly initialBytes = 4096) {
+    this.bytes = new Uint8Array(initialBytes);
+  }
+
+  get length(): number { return this.used; }
+
+  /** Appends one record, encoded exactly as encodeRecord does. */
+  put(type: number, value: string | Uint8Array): void {
+    if (!Number.isInteger(type) || type < 0 || type > 255) throw new RangeError(`bad record type ${type}`);
+    if (typeof value !== 'string') {
+      const headerBytes = 1 + lengthByteCount(value.length);
+      this.reserve(headerBytes + value.length);
+      this.bytes[this.used] = type;
+      putLengthBytes(this.bytes, this.used + 1, value.length);
+      this.bytes.set(value, this.used + headerBytes);
+      this.used += headerBytes + value.length;
+      return;
+    }
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; the header is sized for that bound and
+    // the payload moved down when its real length needs fewer length bytes.
+    const boundBytes = value.length * 3;
+    const boundHeader = 1 + lengthByteCount(boundBytes);
+    this.reserve(boundHeader + boundBytes);
+    const payloadAt = this.used + boundHeader;
+    const { written } = encoder.encodeInto(value, this.bytes.subarray(payloadAt, payloadAt + boundBytes));
+    const header = 1 + lengthByteCount(written);
+    if (header !== boundHeader) this.bytes.copyWithin(this.used + header, payloadAt, payloadAt + written);
+    this.bytes[this.used] = type;
+    putLengthBytes(this.bytes, this.used + 1, written);
+    this.used += header + written;
+  }
+
+  /** The bytes appended so far, in a buffer of their own; the buffer starts empty again. */
+  take(): Uint8Array {
+    const taken = this.bytes.subarray(0, this.used);
+    this.bytes = EMPTY_BYTES;
+    this.used = 0;
+    return taken;
+  }
+
+  private reserve(extra: number): void {
+    const needed = this.used + extra;
+    if (needed <= this.bytes.length) return;
+    let size = Math.max(this.bytes.length * 2, this.initialBytes);
+    while (size < needed) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.bytes.subarray(0, this.used));
+    this.bytes = grown;
+  }
 }
 
 /** A pointer record's payload: the target offset in 15 columns; 0 is a dummy. */
@@ -178,6 +250,10 @@ export interface RecordReaderOptions {
   /** rec_get's transparency (REC_FLAG_DEFAULT): follow pointers, skip padding, and stop
    *  at the end record. postcat -v reads raw. */
   transparent?: boolean;
+  /** Payloads may be views into the bytes the source returned (never written to again)
+   *  instead of copies: for a caller that decodes them and keeps no payload, or copies
+   *  the ones it keeps. */
+  borrowPayloads?: boolean;
 }
 
 /** Reads records one at a time from a ByteSource, with a read buffer and seek. */
@@ -186,6 +262,7 @@ export class RecordReader {
   private readonly source: ByteSource;
   private readonly recordLengthMax: number;
   private readonly transparent: boolean;
+  private readonly borrowPayloads: boolean;
   private buffer: Uint8Array = new Uint8Array(0);
   private bufferStart = 0;
   private offset = 0;
@@ -198,6 +275,7 @@ export class RecordReader {
     this.path = options.path;
     this.recordLengthMax = options.recordLengthMax ?? 0;
     this.transparent = options.transparent ?? true;
+    this.borrowPayloads = options.borrowPayloads ?? false;
   }
 
   /** The offset of the next byte to read (vstream_ftell). */
@@ -274,7 +352,8 @@ export class RecordReader {
     }
     if (length < 0 || (this.recordLengthMax > 0 && length > this.recordLengthMax) || at + length > buffer.length) return undefined;
     this.offset = this.bufferStart + at + length;
-    return { type, payload: buffer.slice(at, at + length), offset };
+    const payload = this.borrowPayloads ? buffer.subarray(at, at + length) : buffer.slice(at, at + length);
+    return { type, payload, offset };
   }
 
   /** One record exactly as stored (rec_get_raw without transparency). */
