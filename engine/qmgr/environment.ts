@@ -6,7 +6,7 @@
 import type { Clock, Timers } from '../platform/types.ts';
 import type { MailQueue } from '../global/queue/mail-queue.ts';
 import type {
-  BounceEndpoint, DeliveryAgentEndpoint, DeliveryRequest, RecipientStatus, RewriteEndpoint, ServiceTraceInput,
+  BounceEndpoint, DeliveryAgentEndpoint, DeliveryRequest, RecipientStatus, Resolution, RewriteEndpoint, ServiceTraceInput,
 } from '../master/contracts.ts';
 import type { LoadedMessage } from './message.ts';
 import type { QmgrSettings } from './settings.ts';
@@ -28,8 +28,9 @@ export interface QmgrEnvironment {
   timers: Timers;
   /** Read at each use, so that a reload takes effect. */
   settings(): QmgrSettings;
-  /** resolve for every recipient; rewrite (canonical form) for a redirect_to address. */
-  rewrite: Pick<RewriteEndpoint, 'resolve' | 'rewrite'>;
+  /** resolve for every recipient (an answer may come at once from resolve_clnt's cache);
+   *  rewrite (canonical form) for a redirect_to address. */
+  rewrite: Pick<RewriteEndpoint, 'rewrite'> & { resolve(sender: string, address: string): Promise<Resolution> | Resolution };
   deliveryAgent(transport: string): DeliveryAgentEndpoint | undefined;
   bounce: BounceEndpoint;
   report: RecipientReporter;

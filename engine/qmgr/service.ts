@@ -1,7 +1,8 @@
 // qmgr as a master.cf service ("qmgr unix n - n 300 1 qmgr"): wires the running host to
 // the queue manager's core. Parameters are read from ServiceContext.config() (main.cf with
 // this entry's -o overrides) and re-read after a reload; per-recipient outcomes qmgr
-// decides itself go through the delivery-status library, like a delivery agent's.
+// decides itself go through the delivery-status library, like a delivery agent's; resolve
+// queries go through resolve_clnt's one-entry cache (resolve-cache.ts).
 // Called by master (engine/master/programs.ts). Trusts the HostRuntime.
 // Models src/qmgr/qmgr.c's main() (trigger_server_main with qmgr_trigger_event).
 
@@ -9,6 +10,7 @@ import type { MainConfig } from '../global/config/main-cf.ts';
 import { reportBounced, reportDeferred, reportExpired, reportSent } from '../global/delivery-status.ts';
 import type { RunningService, ServiceContext, ServiceProgram, TriggerReason } from '../master/contracts.ts';
 import { createQueueManager, type QmgrEnvironment } from './api.ts';
+import { ResolveCache } from './resolve-cache.ts';
 import { readQmgrSettings, type QmgrSettings } from './settings.ts';
 
 /** Settings cached per MainConfig object: a reload hands out a new one. */
@@ -34,13 +36,14 @@ function reportForceExpired(context: ServiceContext, message: { queueId: string;
 export function qmgrEnvironment(context: ServiceContext): QmgrEnvironment {
   const { runtime } = context;
   const { platform } = context.host;
+  const resolveCache = new ResolveCache(platform.clock, (sender, address) => runtime.rewrite().resolve(sender, address));
   return {
     queue: runtime.queue(),
     clock: platform.clock,
     timers: platform.timers,
     settings: settingsReader(context),
     rewrite: {
-      resolve: (sender, address) => runtime.rewrite().resolve(sender, address),
+      resolve: (sender, address) => resolveCache.resolve(sender, address, context.config()),
       rewrite: (rewriteContext, address) => runtime.rewrite().rewrite(rewriteContext, address),
     },
     deliveryAgent: (transport) => runtime.deliveryAgent(transport),
