@@ -28,32 +28,33 @@ const CR = 0x0d;
 const LF = 0x0a;
 const DOT = 0x2e;
 const SPACE = 0x20;
+const END_OF_DATA: Uint8Array = new Uint8Array([DOT, CR, LF]);
 
+/** The first size of the output buffer; it doubles as needed. */
+const SINK_INITIAL_BYTES = 4096;
+
+/** The rendered bytes, in one buffer that grows by doubling. */
 class ByteSink {
-  private chunks: Uint8Array[] = [];
-  private current: number[] = [];
+  private buffer = new Uint8Array(SINK_INITIAL_BYTES);
   length = 0;
+  private room(extra: number): void {
+    if (this.length + extra <= this.buffer.length) return;
+    const grown = new Uint8Array(Math.max(this.buffer.length * 2, this.length + extra));
+    grown.set(this.buffer.subarray(0, this.length));
+    this.buffer = grown;
+  }
   push(byte: number): void {
-    this.current.push(byte);
-    this.length++;
-    if (this.current.length >= 65_536) this.flush();
+    this.room(1);
+    this.buffer[this.length++] = byte;
   }
   pushAll(bytes: Uint8Array): void {
-    this.flush();
-    this.chunks.push(bytes);
+    this.room(bytes.length);
+    this.buffer.set(bytes, this.length);
     this.length += bytes.length;
   }
-  private flush(): void {
-    if (this.current.length === 0) return;
-    this.chunks.push(Uint8Array.from(this.current));
-    this.current = [];
-  }
+  /** The bytes, in an array of their own size. */
   result(): Uint8Array {
-    this.flush();
-    const out = new Uint8Array(this.length);
-    let at = 0;
-    for (const chunk of this.chunks) { out.set(chunk, at); at += chunk.length; }
-    return out;
+    return this.buffer.slice(0, this.length);
   }
 }
 
@@ -112,7 +113,7 @@ async function renderWireContent(source: ByteSource, path: string, contentOffset
     if (record.type !== RecordType.normalText && record.type !== RecordType.continuedText) break;
     writer.record(record.payload, record.type === RecordType.continuedText);
   }
-  sink.pushAll(new Uint8Array([DOT, CR, LF]));
+  sink.pushAll(END_OF_DATA);
   return { bytes: sink.result(), brokeLongLine: writer.brokeLongLine };
 }
 

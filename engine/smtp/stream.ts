@@ -28,16 +28,23 @@ export class StreamError extends Error {
 
 const encoder = new TextEncoder();
 
+/** Bytes decoded per String.fromCharCode call (its arguments go on the stack). */
+const DECODE_CHUNK_BYTES = 8192;
+
+/** Bytes as text, one character per byte (0-255). */
 function latin1(bytes: Uint8Array): string {
   let text = '';
-  for (const byte of bytes) text += String.fromCharCode(byte);
+  for (let at = 0; at < bytes.length; at += DECODE_CHUNK_BYTES) {
+    text += String.fromCharCode.apply(null, bytes.subarray(at, at + DECODE_CHUNK_BYTES) as unknown as number[]);
+  }
   return text;
 }
 
 export class ClientStream {
   private readonly lines: string[] = [];
-  private partial: number[] = [];
-  private skipping = false;
+  /** The line being received, one character per byte, at most lineLimit of them (the rest
+   *  of a longer line is dropped up to its LF). */
+  private partial = '';
   private closed = false;
   private waiter: (() => void) | undefined;
 
@@ -70,28 +77,26 @@ export class ClientStream {
   }
 
   private receive(chunk: Uint8Array): void {
-    for (const byte of chunk) {
-      if (byte === 0x0a) {
-        if (this.lines.length < PENDING_LINES_MAX) this.lines.push(this.takeLine());
-        else this.partial = [];
-        this.skipping = false;
-        continue;
-      }
-      if (this.skipping) continue;
-      if (this.lineLimit > 0 && this.partial.length >= this.lineLimit) {
-        this.skipping = true;
-        continue;
-      }
-      this.partial.push(byte);
+    let start = 0;
+    for (let guard = 0; guard <= chunk.length && start <= chunk.length; guard++) {
+      const newline = chunk.indexOf(0x0a, start);
+      const end = newline < 0 ? chunk.length : newline;
+      let take = end - start;
+      if (this.lineLimit > 0) take = Math.min(take, Math.max(this.lineLimit - this.partial.length, 0));
+      if (take > 0) this.partial += latin1(chunk.subarray(start, start + take));
+      if (newline < 0) break;
+      if (this.lines.length < PENDING_LINES_MAX) this.lines.push(this.takeLine());
+      else this.partial = '';
+      start = newline + 1;
     }
     this.wake();
   }
 
   private takeLine(): string {
-    let bytes = this.partial;
-    this.partial = [];
-    if (bytes[bytes.length - 1] === 0x0d) bytes = bytes.slice(0, -1);
-    return censor(latin1(Uint8Array.from(bytes)));
+    let text = this.partial;
+    this.partial = '';
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    return censor(text);
   }
 
   /** The next line, or a StreamError after `timeoutSeconds` (0: no limit) or at EOF. */
