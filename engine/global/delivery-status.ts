@@ -83,7 +83,27 @@ export function computeDelays(request: DeliveryRequest, nowMs: number, timings: 
 
 /** dsn_valid(): "d.ddd.ddd" with a class digit 2, 4 or 5. */
 export function isValidDsn(code: string): boolean {
-  return /^[245]\.\d{1,3}\.\d{1,3}$/.test(code);
+  // /^[245]\.\d{1,3}\.\d{1,3}$/ with a plain scan (called for every recipient status).
+  const length = code.length;
+  if (length < 5 || length > 9) return false;
+  const first = code.charCodeAt(0);
+  if ((first !== 0x32 && first !== 0x34 && first !== 0x35) || code.charCodeAt(1) !== 0x2e) return false;
+  let at = 2;
+  for (let part = 0; part < 2; part++) {
+    const start = at;
+    while (at < length && at - start < 4) {
+      const character = code.charCodeAt(at);
+      if (character < 0x30 || character > 0x39) break;
+      at++;
+    }
+    const digits = at - start;
+    if (digits < 1 || digits > 3) return false;
+    if (part === 0) {
+      if (code.charCodeAt(at) !== 0x2e) return false;
+      at++;
+    }
+  }
+  return at === length;
 }
 
 /** Emits the maillog line's event (log_adhoc()). */

@@ -33,7 +33,8 @@ export const DELIVERED_HEADERS_MAX = 1000;
 export async function readMessage(fs: FileSystem, path: string, contentOffset: number): Promise<MessageContent> {
   const handle = await fs.open(path, 'r');
   try {
-    const reader = new RecordReader({ read: (length, position) => handle.read(length, position) }, { path, transparent: true });
+    // The lines are views into the chunks read (each chunk is the reader's own copy).
+    const reader = new RecordReader({ read: (length, position) => handle.read(length, position) }, { path, transparent: true, borrowPayloads: true });
     reader.seek(contentOffset);
     const lines: ContentLine[] = [];
     for (let count = 0; count < CONTENT_RECORDS_MAX; count++) {
@@ -114,6 +115,9 @@ export interface CopyEnvelope {
 }
 
 const encoder = new TextEncoder();
+/** Shared, never written: concatenate() only copies from them. */
+const LINE_FEED = encoder.encode('\n');
+const GREATER_THAN = encoder.encode('>');
 
 /** The bytes mail_copy() writes for one delivery. */
 export function mailCopy(message: MessageContent, envelope: CopyEnvelope, options: CopyOptions): Uint8Array {
@@ -131,13 +135,13 @@ export function mailCopy(message: MessageContent, envelope: CopyEnvelope, option
   if (options.delivered) text(`Delivered-To: ${quoteLocalPart(envelope.delivered)}\n`);
   let previousContinued = false;
   for (const line of message.lines) {
-    if (!previousContinued && options.quote && startsWithFrom(line.bytes)) text('>');
+    if (!previousContinued && options.quote && startsWithFrom(line.bytes)) parts.push(GREATER_THAN);
     parts.push(line.bytes);
-    if (!line.continued) text('\n');
+    if (!line.continued) parts.push(LINE_FEED);
     previousContinued = line.continued;
   }
-  if (previousContinued) text('\n');
-  if (options.blank) text('\n');
+  if (previousContinued) parts.push(LINE_FEED);
+  if (options.blank) parts.push(LINE_FEED);
   return concatenate(parts);
 }
 

@@ -63,16 +63,32 @@ const twoDigits = (value: number): string => String(value).padStart(2, '0');
 /** strftime("%b %d %H:%M:%S") in UTC: "Nov 22 09:26:23" (the calendar arithmetic is the
  *  shell's, so the engine never needs the Date object). */
 export function formatLogTime(atMs: number): string {
+  // Lines come in bursts within one second: the text of the last second is kept.
+  const second = Math.floor(atMs / 1000);
+  if (second === lastLogSecond && lastLogTime !== undefined) return lastLogTime;
   const time = civilTime(atMs);
-  return `${MONTH_NAMES[time.month - 1]} ${twoDigits(time.day)} `
+  const text = `${MONTH_NAMES[time.month - 1]} ${twoDigits(time.day)} `
     + `${twoDigits(time.hour)}:${twoDigits(time.minute)}:${twoDigits(time.second)}`;
+  lastLogSecond = second;
+  lastLogTime = text;
+  return text;
 }
+
+let lastLogSecond = Number.NaN;
+let lastLogTime: string | undefined;
 
 /** The host field of a log line: the first label of myhostname. */
 export function logHostName(myhostname: string): string {
+  if (myhostname === lastHostName && lastHostLabel !== undefined) return lastHostLabel;
   const dot = myhostname.indexOf('.');
-  return dot < 0 ? myhostname : myhostname.slice(0, dot);
+  const label = dot < 0 ? myhostname : myhostname.slice(0, dot);
+  lastHostName = myhostname;
+  lastHostLabel = label;
+  return label;
 }
+
+let lastHostName: string | undefined;
+let lastHostLabel: string | undefined;
 
 /** msg_logger's limit on the text of one record. */
 export const LOG_TEXT_LENGTH_MAX = 2000;

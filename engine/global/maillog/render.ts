@@ -22,7 +22,13 @@ export interface RenderOptions {
 export function renderLogLine(event: TraceEvent, syslogName: string, options: RenderOptions = {}): string | undefined {
   const text = renderLogText(event, options);
   if (text === undefined) return undefined;
-  return `${logTag(syslogName, event.service)}[${event.pid}]: ${text.slice(0, LOG_TEXT_LENGTH_MAX)}`;
+  return `${logTag(syslogName, event.service)}[${event.pid}]: ${limitLogText(text)}`;
+}
+
+/** msg_logger's cut of one record's text at LOG_TEXT_LENGTH_MAX (a shorter text is kept
+ *  as it is, without a copy). */
+export function limitLogText(text: string): string {
+  return text.length > LOG_TEXT_LENGTH_MAX ? text.slice(0, LOG_TEXT_LENGTH_MAX) : text;
 }
 
 /** The program tag: "postfix/smtpd"; an empty syslog_name leaves the program alone. */
@@ -37,27 +43,27 @@ function idPrefix(event: TraceEvent): string {
 
 /** The text after the tag, or undefined when the kind has no log line. */
 export function renderLogText(event: TraceEvent, options: RenderOptions = {}): string | undefined {
-  const id = idPrefix(event);
+  // The "ID: " prefix is made only for the kinds that have a line (most events have none).
   switch (event.kind) {
     case 'pickup.accepted':
-      return `${id}uid=${event.uid} from=<${event.sender}>`
+      return `${idPrefix(event)}uid=${event.uid} from=<${event.sender}>`
         + (event.originalQueueId === undefined ? '' : ` orig_id=${event.originalQueueId}`);
     case 'cleanup.message-id':
-      return `${id}${event.header}=${event.messageId}`;
+      return `${idPrefix(event)}${event.header}=${event.messageId}`;
     case 'cleanup.content-action':
-      return `${id}${renderContentAction(event)}`;
+      return `${idPrefix(event)}${renderContentAction(event)}`;
     case 'qmgr.active':
-      return `${id}from=<${event.sender}>, size=${event.size}, nrcpt=${event.recipients} (queue active)`;
+      return `${idPrefix(event)}from=<${event.sender}>, size=${event.size}, nrcpt=${event.recipients} (queue active)`;
     case 'qmgr.removed':
-      return `${id}removed`;
+      return `${idPrefix(event)}removed`;
     case 'qmgr.expired':
-      return `${id}from=<${event.sender}>, status=${event.forced === true ? 'force-expired' : 'expired'}, returned to sender`;
+      return `${idPrefix(event)}from=<${event.sender}>, status=${event.forced === true ? 'force-expired' : 'expired'}, returned to sender`;
     case 'delivery.status':
-      return `${id}${renderDeliveryStatus(event, options)}`;
+      return `${idPrefix(event)}${renderDeliveryStatus(event, options)}`;
     case 'bounce.notification':
-      return `${id}${event.notice}: ${event.newQueueId}`;
+      return `${idPrefix(event)}${event.notice}: ${event.newQueueId}`;
     case 'postsuper.action':
-      return `${id}${event.action}`;
+      return `${idPrefix(event)}${event.action}`;
     case 'master.lifecycle':
       return renderLifecycle(event);
     case 'log.text':

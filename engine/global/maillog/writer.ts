@@ -17,8 +17,8 @@
 
 import type { FileHandle, FileSystem } from '../../platform/types.ts';
 import type { TraceEvent, TraceSink } from '../trace.ts';
-import { logTag, renderLogText } from './render.ts';
-import { formatLogTime, logHostName, LOG_TEXT_LENGTH_MAX } from './format.ts';
+import { limitLogText, logTag, renderLogText } from './render.ts';
+import { formatLogTime, logHostName } from './format.ts';
 
 export const SIM_DEFAULT_MAILLOG_FILE = '/var/log/maillog';
 
@@ -77,7 +77,7 @@ export function formatMaillogLine(event: TraceEvent, settings: MaillogSettings):
   if (text === undefined) return undefined;
   const syslogName = PROGRAMS_WITHOUT_SYSLOG_NAME.has(event.service) ? '' : settings.syslogNameFor(event);
   return `${formatLogTime(event.atMs)} ${logHostName(settings.myhostname)} `
-    + `${logTag(syslogName, event.service)}[${event.pid}]: ${text.slice(0, LOG_TEXT_LENGTH_MAX)}`;
+    + `${logTag(syslogName, event.service)}[${event.pid}]: ${limitLogText(text)}`;
 }
 
 /** The append descriptor of one maillog file, reopened when the file is replaced. */
@@ -159,11 +159,13 @@ export function createMaillogWriter(options: MaillogWriterOptions): MaillogWrite
       let count = 0;
       let text = '';
       while (count < pending.length && pending[count]!.path === path) text += `${pending[count++]!.line}\n`;
-      const batch = pending.splice(0, count);
+      const lastAtMs = pending[count - 1]!.atMs;
+      if (count === pending.length) pending.length = 0;
+      else pending.splice(0, count);
       try {
-        await target.append(path, encoder.encode(text), batch[batch.length - 1]!.atMs);
+        await target.append(path, encoder.encode(text), lastAtMs);
       } catch {
-        dropped += batch.length;
+        dropped += count;
         await target.close();
       }
     }
