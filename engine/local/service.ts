@@ -10,6 +10,7 @@
 
 import type {
   DeliveryAgentEndpoint, DeliveryRecipient, DeliveryRequest, RunningService, ServiceContext, ServiceProgram,
+  ServiceTraceInput,
 } from '../master/contracts.ts';
 import type { MainConfig } from '../global/config/main-cf.ts';
 import { openLookupTable, type LookupTable } from '../global/maps/index.ts';
@@ -63,6 +64,8 @@ export function startLocalService(context: ServiceContext): LocalService {
     }
     return table;
   };
+  const status = statusSink(context);
+  const trace = (detail: ServiceTraceInput): void => context.trace(detail);
   let stopped = false;
   return {
     async deliver(request) {
@@ -75,10 +78,10 @@ export function startLocalService(context: ServiceContext): LocalService {
         serviceName: context.serviceName,
         pid: context.pid,
         log: context.log,
-        trace: (detail) => context.trace(detail),
+        trace,
         rewrite: context.runtime.rewrite(),
         cleanup: context.runtime.cleanup(),
-        status: statusSink(context),
+        status,
         openTable,
         commands,
         ownership,
