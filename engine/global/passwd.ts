@@ -32,19 +32,31 @@ export const DATABASE_LINES_MAX = 100_000;
 export async function readPasswd(fs: FileSystem): Promise<PasswdEntry[]> {
   const entries: PasswdEntry[] = [];
   for (const fields of await readColonFile(fs, PASSWD_PATH)) {
-    const [name = '', , uidText = '', gidText = '', gecos = '', home = '', shell] = fields;
-    if (shell === undefined) continue;
-    const uid = parseId(uidText);
-    const gid = parseId(gidText);
-    if (name === '' || uid === undefined || gid === undefined) continue;
-    entries.push({ name, uid, gid, gecos, home, shell });
+    const entry = passwdEntryOf(fields);
+    if (entry !== undefined) entries.push(entry);
   }
   return entries;
 }
 
-/** The first entry named `name`, as getpwnam(3). */
+/** A passwd row as an entry, or undefined when it is malformed. */
+function passwdEntryOf(fields: readonly string[]): PasswdEntry | undefined {
+  const [name = '', , uidText = '', gidText = '', gecos = '', home = '', shell] = fields;
+  if (shell === undefined) return undefined;
+  const uid = parseId(uidText);
+  const gid = parseId(gidText);
+  if (name === '' || uid === undefined || gid === undefined) return undefined;
+  return { name, uid, gid, gecos, home, shell };
+}
+
+/** The first entry named `name`, as getpwnam(3): rows of other names are passed over
+ *  without making entries of them. */
 export async function lookupUser(fs: FileSystem, name: string): Promise<PasswdEntry | undefined> {
-  return (await readPasswd(fs)).find((entry) => entry.name === name);
+  for (const fields of await rowsOf(fs, PASSWD_PATH)) {
+    if ((fields[0] ?? '') !== name) continue;
+    const entry = passwdEntryOf(fields);
+    if (entry !== undefined) return entry;
+  }
+  return undefined;
 }
 
 /** The first entry with `uid`, as getpwuid(3). */
@@ -56,19 +68,30 @@ export async function lookupUid(fs: FileSystem, uid: number): Promise<PasswdEntr
 export async function readGroups(fs: FileSystem): Promise<GroupEntry[]> {
   const entries: GroupEntry[] = [];
   for (const fields of await readColonFile(fs, GROUP_PATH)) {
-    const [name = '', , gidText = '', memberText] = fields;
-    if (memberText === undefined) continue;
-    const gid = parseId(gidText);
-    if (name === '' || gid === undefined) continue;
-    const members = memberText === '' ? [] : memberText.split(',').filter((member) => member !== '');
-    entries.push({ name, gid, members });
+    const entry = groupEntryOf(fields);
+    if (entry !== undefined) entries.push(entry);
   }
   return entries;
 }
 
-/** getgrnam(3). */
+/** A group row as an entry, or undefined when it is malformed. */
+function groupEntryOf(fields: readonly string[]): GroupEntry | undefined {
+  const [name = '', , gidText = '', memberText] = fields;
+  if (memberText === undefined) return undefined;
+  const gid = parseId(gidText);
+  if (name === '' || gid === undefined) return undefined;
+  const members = memberText === '' ? [] : memberText.split(',').filter((member) => member !== '');
+  return { name, gid, members };
+}
+
+/** getgrnam(3); rows of other names make no entries. */
 export async function lookupGroup(fs: FileSystem, name: string): Promise<GroupEntry | undefined> {
-  return (await readGroups(fs)).find((entry) => entry.name === name);
+  for (const fields of await rowsOf(fs, GROUP_PATH)) {
+    if ((fields[0] ?? '') !== name) continue;
+    const entry = groupEntryOf(fields);
+    if (entry !== undefined) return entry;
+  }
+  return undefined;
 }
 
 /** getgrgid(3). */
@@ -124,9 +147,21 @@ async function readColonFile(fs: FileSystem, path: string): Promise<readonly (re
   return rows;
 }
 
+/** The rows of a database file, through one more async step, as readPasswd/readGroups
+ *  take: a lookup resolves after as many turns as it did when it went through them
+ *  (concurrent daemons in the sim keep their order). */
+async function rowsOf(fs: FileSystem, path: string): Promise<readonly (readonly string[])[]> {
+  const rows = await readColonFile(fs, path);
+  return rows;
+}
+
 /** A decimal id in 0..2^32-2 (uid_t), or undefined for anything else. */
 function parseId(text: string): number | undefined {
-  if (!/^[0-9]{1,10}$/.test(text)) return undefined;
+  if (text.length < 1 || text.length > 10) return undefined;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 0x30 || code > 0x39) return undefined;
+  }
   const value = Number(text);
   return value <= 0xfffffffe ? value : undefined;
 }

@@ -73,8 +73,15 @@ export interface ScanOptions {
  *  character literally; whitespace becomes a plain space. Returns the text and the index of
  *  the first character not taken. */
 function collect(text: string, start: number, accept: (character: string) => boolean): { value: string; end: number } {
-  let value = '';
+  // Plain characters are taken as one slice; the loop below goes on from the first
+  // backslash or tab/CR/LF (which need rewriting), character by character.
   let index = start;
+  while (index < text.length) {
+    const character = text.charAt(index);
+    if (character === '\\' || character === '\t' || character === '\r' || character === '\n' || !accept(character)) break;
+    index++;
+  }
+  let value = text.slice(start, index);
   while (index < text.length) {
     let character = text.charAt(index);
     if (character === '\\') {
