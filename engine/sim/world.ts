@@ -29,6 +29,7 @@ import { messagePaths, type MessagePath } from './message-path.ts';
 import { createWorldFaults, scheduleFaults, type WorldFaults } from './faults.ts';
 import { startActors, type ActorReport } from './actors/index.ts';
 import { createWorldTerminals, type WorldTerminals } from './terminals.ts';
+import { createStringInterner } from './trace-intern.ts';
 
 /** Events one runDue() call fires when the caller names no limit. */
 export const RUN_DUE_EVENTS_MAX = 1000;
@@ -176,8 +177,9 @@ interface TraceRecorder {
 
 function recordTrace(loaded: LoadedScenario): TraceRecorder {
   const recorder: TraceRecorder = { events: [], dropped: 0 };
+  const interner = createStringInterner();
   loaded.trace.subscribe((event) => {
-    recorder.events.push(event);
+    recorder.events.push(interner.internEvent(event));
     if (recorder.events.length > WORLD_TRACE_EVENTS_MAX) {
       const excess = recorder.events.length - WORLD_TRACE_EVENTS_MAX;
       recorder.events.splice(0, excess);
