@@ -14,11 +14,17 @@
 // each phase bounded by BENCH_TIMEOUT_S. BENCH_ORDER=postfix,mtalab changes the order;
 // BENCH_ROUNDS (2) alternates the sides that often and reports each side's best round;
 // BENCH_SIDES=mtalab runs one side; MTALAB_ROOT runs another checkout's bin/mtalab.mjs;
-// BENCH_CPU_PROF=DIR writes a V8 CPU profile of the mtalab daemon there.
+// BENCH_CPU_PROF=DIR writes a V8 CPU profile of the mtalab daemon there (its bundle, as
+// `postfix start` runs it, see startProfiled). BENCH_STRACE=FILE attaches
+// `strace -c -f` to each side's master (and its children) for the run and writes the counts
+// there (FILE.mtalab, FILE.postfix). BENCH_THREADS=1 prints each side's master's CPU per
+// thread. CPU is shown split into user and system time.
 // BENCH_SMTPD_PROCESSES (0) sets mtalab_smtpd_processes, mtalab's smtpd worker processes.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freeLoopbackPort, RealPostfixInstance, type InstanceSpec } from '../test/interop/real-instance.ts';
 import { MtalabInstance } from '../test/interop/mtalab-instance.ts';
@@ -58,26 +64,102 @@ interface Result {
   /** CPU seconds (user + system) the side spent: live processes of the tree plus the
    *  children its master has reaped. */
   cpuSeconds: number;
+  /** The system part of cpuSeconds. */
+  systemSeconds: number;
 }
 
 const TICKS_PER_SECOND = 100;
 
-/** utime+stime (+ cutime+cstime of reaped children) of a process, in seconds. */
-function cpuOf(pid: number, withReaped: boolean): number {
+/** User and system CPU seconds. */
+interface CpuTime { user: number; system: number }
+
+/** utime, stime (+ cutime, cstime of reaped children) of a process, in seconds. */
+function cpuOf(pid: number, withReaped: boolean): CpuTime {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
     // After the comm field: state=0, ..., utime=11, stime=12, cutime=13, cstime=14.
-    const ticks = fields[11]! + fields[12]! + (withReaped ? fields[13]! + fields[14]! : 0);
-    return ticks / TICKS_PER_SECOND;
+    const user = fields[11]! + (withReaped ? fields[13]! : 0);
+    const system = fields[12]! + (withReaped ? fields[14]! : 0);
+    return { user: user / TICKS_PER_SECOND, system: system / TICKS_PER_SECOND };
   } catch {
-    return 0;
+    return { user: 0, system: 0 };
   }
 }
 
 /** CPU seconds of a process tree (the root counts its reaped children too). */
-function treeCpu(root: number): number {
-  return processTree(root).reduce((sum, pid) => sum + cpuOf(pid, pid === root), 0);
+function treeCpu(root: number): CpuTime {
+  return processTree(root).reduce((sum, pid) => {
+    const own = cpuOf(pid, pid === root);
+    return { user: sum.user + own.user, system: sum.system + own.system };
+  }, { user: 0, system: 0 });
+}
+
+/** With BENCH_CPU_PROF: the master's bundle (engine-bundle.ts of this tree or MTALAB_ROOT's),
+ *  run as `postfix start` runs it but with node's --cpu-prof (node refuses it in
+ *  NODE_OPTIONS, and the bundle is what the benchmark measures). */
+async function startProfiled(instance: MtalabInstance, directory: string): Promise<number> {
+  const root = process.env.MTALAB_ROOT || fileURLToPath(new URL('..', import.meta.url));
+  const { engineBundles } = await import(join(root, 'engine/cli/engine-bundle.ts')) as
+    { engineBundles: (names: string[]) => Promise<Record<string, string | undefined>> };
+  const bundle = (await engineBundles(['master'])).master;
+  if (bundle === undefined) throw new Error('no master bundle (esbuild)');
+  // BENCH_NODE_FLAGS: more node flags for it (e.g. --trace-gc); its output goes to DIR/master.out.
+  const extra = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+  const output = openSync(join(directory, 'master.out'), 'a');
+  spawn(process.execPath, ['--enable-source-maps', '--cpu-prof', `--cpu-prof-dir=${directory}`, ...extra, bundle, '-c', instance.configDirectory], {
+    detached: true, stdio: ['ignore', output, output], cwd: '/', env: { ...process.env, TZ: 'UTC', LANG: 'C' },
+  }).unref();
+  closeSync(output);
+  for (let waited = 0; waited < TIMEOUT_MS; waited += POLL_MS) {
+    const pid = instance.masterPid();
+    if (pid !== undefined) {
+      await sleep(500);
+      console.log(`mtalab daemon pid ${pid} (profile ${directory}/CPU.*.${pid}.*.cpuprofile)`);
+      return pid;
+    }
+    await sleep(POLL_MS);
+  }
+  throw new Error('mtalab master did not come up');
+}
+
+/** Per-thread CPU seconds of one process, by thread name (BENCH_THREADS=1): how much of
+ *  the daemon's CPU is its main thread, and how much V8's and libuv's helper threads. */
+function threadCpu(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`).slice(0, PROCESSES_MAX)) {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      const name = `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}/${task === String(pid) ? 'main' : task}`;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+      byName.set(name, (byName.get(name) ?? 0) + (fields[11]! + fields[12]!) / TICKS_PER_SECOND);
+    }
+  } catch {
+    // Gone meanwhile.
+  }
+  return byName;
+}
+
+function reportThreads(before: Map<string, number>, after: Map<string, number>): void {
+  const rows = [...after].map(([name, seconds]) => [name, seconds - (before.get(name) ?? 0)] as const).filter(([, seconds]) => seconds > 0);
+  console.log(`threads: ${rows.sort((a, b) => b[1] - a[1]).map(([name, seconds]) => `${name} ${(seconds / MESSAGES * 1000).toFixed(2)} ms/msg`).join(', ')}`);
+}
+
+/** `strace -c -f -p PID -o FILE` for the run (BENCH_STRACE); stop() ends it by its pid. */
+function traceSyscalls(root: number, file: string | undefined): { stop: () => Promise<void> } {
+  if (file === undefined || file === '') return { stop: async () => {} };
+  // BENCH_STRACE_FULL=1: every call with its arguments instead of the counts.
+  const mode = process.env.BENCH_STRACE_FULL === '1' ? ['-tt', '-s', '48'] : ['-c'];
+  const child = spawn('strace', [...mode, '-f', '-p', String(root), '-o', file], { stdio: 'ignore' });
+  children.add(child);
+  return {
+    stop: async () => {
+      const ended = new Promise<void>((done) => child.once('close', () => done()));
+      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGINT');
+      await Promise.race([ended, sleep(5000)]);
+      stopChild(child);
+    },
+  };
 }
 
 /** kB value of a "Name:   123 kB" line in /proc/PID/status or smaps_rollup. */
@@ -221,20 +303,42 @@ async function benchSide(side: SideName): Promise<Result> {
   const instance = side === 'mtalab' ? MtalabInstance.create(instanceSpec, 'mtalab-bench-') : RealPostfixInstance.create(instanceSpec);
   const profile = process.env.BENCH_CPU_PROF;
   try {
-    if (instance instanceof MtalabInstance) await instance.start(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []);
-    else await instance.start();
-    const root = side === 'mtalab' ? (instance as MtalabInstance).pid! : masterPidOf(instance as RealPostfixInstance);
+    let root: number;
+    if (instance instanceof MtalabInstance) root = profile ? await startProfiled(instance, profile) : await instance.start();
+    else {
+      await instance.start();
+      root = masterPidOf(instance);
+    }
     const memory = sampleMemory(root);
+    const strace = traceSyscalls(root, process.env.BENCH_STRACE === undefined ? undefined : `${process.env.BENCH_STRACE}.${side}`);
+    // BENCH_PERF=FILE: `perf record` of the master's main thread (CPU time, not wall time;
+    // with BENCH_NODE_FLAGS=--perf-basic-prof JavaScript frames get names).
+    const perf = process.env.BENCH_PERF && side === 'mtalab'
+      ? spawn('perf', ['record', '-e', 'cpu-clock', '-F', '2000', '-g', '-t', String(root), '-o', process.env.BENCH_PERF], { stdio: 'ignore' })
+      : undefined;
+    if (perf !== undefined) children.add(perf);
+    if (process.env.BENCH_STRACE || perf !== undefined) await sleep(300);
     const cpuBefore = treeCpu(root);
+    const threadsBefore = threadCpu(root);
     const started = performance.now();
     const status = await runSource(listenAddress, port);
     const acceptedSeconds = (performance.now() - started) / 1000;
     if (status !== 0) throw new Error(`${side}: smtp-source failed`);
     for (let waited = 0; sink.messages() < MESSAGES && waited < TIMEOUT_MS; waited += POLL_MS) await sleep(POLL_MS);
     const endToEndSeconds = (performance.now() - started) / 1000;
-    const cpuSeconds = treeCpu(root) - cpuBefore;
+    const cpuAfter = treeCpu(root);
+    if (process.env.BENCH_THREADS === '1') reportThreads(threadsBefore, threadCpu(root));
+    await strace.stop();
+    if (perf !== undefined) {
+      const ended = new Promise<void>((done) => perf.once('close', () => done()));
+      process.kill(perf.pid!, 'SIGINT');
+      await Promise.race([ended, sleep(10_000)]);
+      stopChild(perf);
+    }
+    const cpuSeconds = cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system;
+    const systemSeconds = cpuAfter.system - cpuBefore.system;
     const figures = await memory.stop();
-    return { side, acceptedSeconds, endToEndSeconds, received: sink.messages(), sinkSessions: sink.sessions(), cpuSeconds, ...figures };
+    return { side, acceptedSeconds, endToEndSeconds, received: sink.messages(), sinkSessions: sink.sessions(), cpuSeconds, systemSeconds, ...figures };
   } finally {
     try {
       await instance.stop();
@@ -261,7 +365,8 @@ function report(results: Result[]): void {
     console.log(`${result.side.padEnd(8)} accepted ${rate(result.acceptedSeconds).padEnd(26)} end to end ${rate(result.endToEndSeconds).padEnd(26)}`
       + ` received ${result.received}/${MESSAGES} in ${result.sinkSessions} sessions; peak memory: ${result.side === 'mtalab' ? 'daemon' : 'master'} VmHWM ${mb(result.mainHwmKb)},`
       + ` tree sum VmHWM ${mb(result.treeHwmKb)}, tree sum Pss ${mb(result.treePssKb)} (${result.processes} processes);`
-      + ` CPU ${result.cpuSeconds.toFixed(2)} s (${(result.cpuSeconds / MESSAGES * 1000).toFixed(2)} ms/msg)`);
+      + ` CPU ${result.cpuSeconds.toFixed(2)} s (${(result.cpuSeconds / MESSAGES * 1000).toFixed(2)} ms/msg,`
+      + ` ${(result.systemSeconds / MESSAGES * 1000).toFixed(2)} of it system)`);
   }
   const mtalab = results.find((result) => result.side === 'mtalab');
   const postfix = results.find((result) => result.side === 'postfix');
@@ -294,7 +399,7 @@ async function main(): Promise<number> {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const side of order) {
         const result = await benchSide(side);
-        console.log(`round ${round} ${side}: accepted ${rate(result.acceptedSeconds)}, end to end ${rate(result.endToEndSeconds)}, CPU ${result.cpuSeconds.toFixed(2)} s`);
+        console.log(`round ${round} ${side}: accepted ${rate(result.acceptedSeconds)}, end to end ${rate(result.endToEndSeconds)}, CPU ${result.cpuSeconds.toFixed(2)} s (${(result.cpuSeconds / MESSAGES * 1000).toFixed(2)} ms/msg, system ${(result.systemSeconds / MESSAGES * 1000).toFixed(2)})`);
         results.push(result);
       }
     }

@@ -3,6 +3,13 @@
 // PlatformError (ECONNREFUSED, ETIMEDOUT, ...). Called through Platform.net by smtpd/smtp in a
 // live host and by the conformance tests on 127.0.0.1. Trusts node:net and node:tls.
 // Models the sockets Postfix's smtpd and smtp open.
+// Writes made in one turn of the event loop's callbacks (before node's next tick) go out as
+// one socket write, as a VSTREAM's buffer gathers them until it is flushed: the smtp client's
+// pipelined MAIL, RCPT and DATA leave in one segment as Postfix's do. end() and destroy() send
+// what is gathered first. An accepted connection's end() closes the socket once everything
+// written has reached the kernel, as smtpd's close() after QUIT does (a half-close waited
+// for the client's FIN or, as smtp-source does, its RST, which node turns into an error with
+// a stack trace); an outgoing or TLS connection half-closes as before.
 
 import * as net from 'node:net';
 import * as tls from 'node:tls';
@@ -12,6 +19,8 @@ import type { TraceSink } from '../../global/trace.ts';
 import { toPlatformError } from '../sim/errors.ts';
 
 export const defaultConnectTimeoutMs = 30_000;
+/** Writes gathered before they are sent at once, whatever the tick. */
+const WRITES_GATHERED_MAX = 64;
 
 class NodeConnection implements Connection {
   private socket: net.Socket;
@@ -21,12 +30,18 @@ class NodeConnection implements Connection {
   private closed = false;
   private closeReported = false;
   private readonly early: Uint8Array[] = [];
+  /** Bytes written this turn, sent together on the next tick (at most WRITES_GATHERED_MAX). */
+  private readonly gathered: Uint8Array[] = [];
+  private gatheredBytes = 0;
+  private sendScheduled = false;
   readonly localAddress: string;
   readonly localPort: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
 
-  constructor(socket: net.Socket, private readonly trace: TraceSink, private readonly hostName: string) {
+  constructor(socket: net.Socket, private readonly trace: TraceSink, private readonly hostName: string,
+    /** Accepted by a listener (the server side of the session). */
+    private readonly accepted = false) {
     this.socket = socket;
     this.localAddress = socket.localAddress ?? '';
     this.localPort = socket.localPort ?? 0;
@@ -68,16 +83,57 @@ class NodeConnection implements Connection {
 
   write(chunk: Uint8Array): void {
     if (this.closed || this.socket.writableEnded || this.socket.destroyed) return;
-    this.socket.write(chunk);
+    this.gathered.push(chunk);
+    this.gatheredBytes += chunk.length;
+    if (this.gathered.length >= WRITES_GATHERED_MAX) this.sendGathered();
+    else if (!this.sendScheduled) {
+      this.sendScheduled = true;
+      process.nextTick(this.sendOnTick);
+    }
   }
 
-  end(): void { this.socket.end(); }
+  private readonly sendOnTick = (): void => {
+    this.sendScheduled = false;
+    this.sendGathered();
+  };
 
-  destroy(): void { this.socket.destroy(); }
+  /** One socket write of everything gathered (nothing once the socket is closed). */
+  private sendGathered(): void {
+    const count = this.gathered.length;
+    if (count === 0) return;
+    let data = this.gathered[0]!;
+    if (count > 1) {
+      data = new Uint8Array(this.gatheredBytes);
+      let offset = 0;
+      for (const chunk of this.gathered) {
+        data.set(chunk, offset);
+        offset += chunk.length;
+      }
+    }
+    this.gathered.length = 0;
+    this.gatheredBytes = 0;
+    if (this.closed || this.socket.writableEnded || this.socket.destroyed) return;
+    this.socket.write(data);
+  }
+
+  end(): void {
+    this.sendGathered();
+    if (this.accepted && !(this.socket instanceof tls.TLSSocket) && !this.socket.destroyed && this.socket.writableLength === 0) {
+      this.socket.destroy();
+      return;
+    }
+    this.socket.end();
+  }
+
+  destroy(): void {
+    this.sendGathered();
+    this.socket.destroy();
+  }
 
   startTls(options: TlsOptions): Promise<TlsInfo> {
     const plain = this.socket;
     return new Promise<TlsInfo>((resolve, reject) => {
+      this.sendGathered();
       plain.removeAllListeners('data');
       const secure = options.role === 'server'
         ? new tls.TLSSocket(plain, {
@@ -136,7 +192,7 @@ export function createNodeNetwork(trace: TraceSink, hostName: string): Network {
       const server = net.createServer((socket) => {
         sockets.add(socket);
         socket.on('close', () => sockets.delete(socket));
-        onConnection(new NodeConnection(socket, trace, hostName));
+        onConnection(new NodeConnection(socket, trace, hostName, true));
       });
       server.once('error', (error) => reject(toPlatformError(error, 'bind', `${address}:${port}`)));
       server.listen(port, address, () => {
