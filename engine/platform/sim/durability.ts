@@ -77,6 +77,8 @@ export class DiskState implements DiskFaults {
    *  bytes); null when the file never was durable. */
   private readonly durableContent = new Map<number, Uint8Array | number | null>();
   private readonly openDescriptors = new Set<number>();
+  /** Files open on their inodes alone (no memfs descriptor), for memfs's open-file limit. */
+  private inodeHandles = 0;
   /** Bumped by crash(): handles opened before it are dead even if memfs reuses their fd. */
   private crashes = 0;
   private operationCount = 0;
@@ -162,7 +164,15 @@ export class DiskState implements DiskFaults {
     if (!this.durableContent.has(ino)) this.durableContent.set(ino, null);
   }
 
+  /** Call after creating an inode that did not exist: it has no durable content yet. */
+  markCreatedInode(ino: number): void {
+    if (!this.durableContent.has(ino)) this.durableContent.set(ino, null);
+  }
+
   markSynced(ino: number): void { this.durableContent.delete(ino); }
+
+  /** Call before removing an inode's last link: its record goes with it. */
+  forgetInode(ino: number): void { this.durableContent.delete(ino); }
 
   /** Call before unlinking: the last link going drops the inode's record. */
   forgetIfLastLink(path: string): void {
@@ -182,6 +192,10 @@ export class DiskState implements DiskFaults {
 
   descriptorOpened(fd: number): void { this.openDescriptors.add(fd); }
   descriptorClosed(fd: number): void { this.openDescriptors.delete(fd); }
+  handleOpened(): void { this.inodeHandles++; }
+  handleClosed(): void { this.inodeHandles--; }
+  /** Files open on their inodes alone (handles of this generation not yet closed). */
+  get openHandles(): number { return this.inodeHandles; }
 
   get operations(): number { return this.operationCount; }
   get lastOperation(): string { return this.lastOperationText; }
@@ -220,6 +234,7 @@ export class DiskState implements DiskFaults {
       try { this.volume.closeSync(fd); } catch { /* already gone */ }
     }
     this.openDescriptors.clear();
+    this.inodeHandles = 0;
     this.crashes++;
     const touched: string[] = [];
     for (const entry of walkFiles(this.volume)) {

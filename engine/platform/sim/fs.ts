@@ -1,6 +1,9 @@
-// The simulated file system: one memfs Volume per host, driven through its synchronous API
-// and wrapped in promises, so a file operation completes within the current microtask
-// queue and never waits on a real macrotask (the scheduler stays in charge of time).
+// The simulated file system: one memfs Volume per host, wrapped in promises, so a file
+// operation completes within the current microtask queue and never waits on a real macrotask
+// (the scheduler stays in charge of time). memfs holds the tree and the bytes; the hot calls
+// on plain paths (open, read, write, fsync, close, rename, unlink, stat, readdir, utimes) work
+// on its links and inodes directly (lookup.ts, inodes.ts), everything else goes through its
+// synchronous API. File times come from the host's simulated clock.
 // Called through Platform.fs by everything in the engine; the World reaches the volume and
 // the fault hooks (disk full, crash) through SimFileSystem. Trusts memfs; every memfs error
 // leaves here as PlatformError. Models the POSIX file system under a Postfix host.
@@ -10,7 +13,8 @@ import type { FileHandle, FileStat, FileSystem, MkdirOptions, OpenFlags, WriteOp
 import { PlatformError, quietPlatformError } from '../types.ts';
 import { toPlatformError } from './errors.ts';
 import { DiskState, type DiskFaults } from './durability.ts';
-import { contentOfNode, directoryNames, fastOpen, fastRename, isDirectoryMode, isRegularMode, lookUp, nodeOfDescriptor, statOfNode, type MemfsLink, type MemfsNode } from './lookup.ts';
+import { childNamed, contentOfNode, directoryNames, fastOpen, fastRename, isDirectoryMode, isRegularMode, lookUp, lookUpParent, nodeOfDescriptor, statOfNode, type MemfsLink, type MemfsNode } from './lookup.ts';
+import { createFile, FileTimes, isWatched, renameFile, setInodeTimes, superblockOf, truncateInode, unlinkFile, writeInode, type FileClock, type LinkFields } from './inodes.ts';
 import { grantRootAccess } from './root-access.ts';
 
 export interface SimFileSystem extends FileSystem {
@@ -38,6 +42,8 @@ export interface SimFileSystemOptions {
   volume?: Volume;
   /** A byte budget for file content; writes past it fail with ENOSPC. */
   diskBytesMax?: number;
+  /** The clock file times come from (the host's simulated clock); the epoch without one. */
+  clock?: FileClock;
 }
 
 /** The identity the simulated processes run as: root, as Postfix's admin commands do. */
@@ -99,13 +105,16 @@ function copyOut(data: Uint8Array): Uint8Array {
   return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
 }
 
-/** The inode behind a live descriptor; memfs's own EBADF when it has none. */
+/** The inode behind a live memfs descriptor; memfs's own EBADF when it has none. */
 function descriptorNode(volume: Volume, fd: number, syscall: string, path: string): MemfsNode {
   const node = nodeOfDescriptor(volume, fd);
   if (node === undefined) throw new PlatformError('EBADF', syscall, path);
   return node;
 }
 
+/** An open file. A regular file opened by a plain path is held by its inode alone (no memfs
+ *  descriptor: its reads and writes go to the inode directly); anything else keeps the
+ *  descriptor memfs made and goes through memfs. */
 class SimFileHandle implements FileHandle {
   private closed = false;
   /** The file offset that reads and writes without a position use and advance. */
@@ -115,26 +124,30 @@ class SimFileHandle implements FileHandle {
   constructor(
     private readonly volume: Volume,
     private readonly disk: DiskState,
-    private readonly fd: number,
+    private readonly times: FileTimes,
+    private readonly fd: number | undefined,
+    private readonly inode: MemfsNode | undefined,
     private readonly path: string,
     private readonly appending: boolean,
   ) {
     this.generation = disk.generation;
   }
 
-  private live(syscall: string): void {
+  private live(syscall: string): MemfsNode {
     if (this.closed || this.generation !== this.disk.generation) throw new PlatformError('EBADF', syscall, this.path);
+    return this.inode ?? descriptorNode(this.volume, this.fd as number, syscall, this.path);
   }
 
   write(data: Uint8Array, position?: number): Promise<number> {
     return attempt(this.disk, 'write', this.path, () => {
-      this.live('write');
-      const node = descriptorNode(this.volume, this.fd, 'write', this.path);
+      const node = this.live('write');
       const size = node.size;
       const start = this.appending ? size : (position ?? this.offset);
       this.disk.checkSpace(start + data.length - size, 'write', this.path);
       this.disk.rememberInode(node.ino, start, size, () => contentOfNode(node));
-      const written = this.volume.writeSync(this.fd, data, 0, data.length, this.appending ? null : start);
+      const written = this.fd === undefined
+        ? writeInode(node, data, start, this.times.now())
+        : this.volume.writeSync(this.fd, data, 0, data.length, this.appending ? null : start);
       if (position === undefined) this.offset = start + written;
       return written;
     }, true);
@@ -142,9 +155,8 @@ class SimFileHandle implements FileHandle {
 
   read(length: number, position?: number): Promise<Uint8Array> {
     return attempt(this.disk, 'read', this.path, () => {
-      this.live('read');
+      const node = this.live('read');
       const at = position ?? this.offset;
-      const node = descriptorNode(this.volume, this.fd, 'read', this.path);
       // Readers ask for big chunks (64 KB) of small files: copy out what the file holds.
       if (!isRegularMode(node.mode)) return this.readThroughMemfs(length, at, position === undefined);
       const buffer = contentOfNode(node, at, at + Math.max(0, length));
@@ -155,51 +167,67 @@ class SimFileHandle implements FileHandle {
 
   /** read(2) of something that is not a regular file: memfs decides (EISDIR...). */
   private readThroughMemfs(length: number, at: number, advance: boolean): Uint8Array {
-    const available = Math.max(0, Number(this.volume.fstatSync(this.fd).size) - at);
+    const fd = this.fd as number;
+    const available = Math.max(0, Number(this.volume.fstatSync(fd).size) - at);
     const buffer = new Uint8Array(Math.max(0, Math.min(length, available)));
-    const count = this.volume.readSync(this.fd, buffer, 0, buffer.length, at);
+    const count = this.volume.readSync(fd, buffer, 0, buffer.length, at);
     if (advance) this.offset += count;
     return buffer.subarray(0, count);
   }
 
   sync(): Promise<void> {
     return attempt(this.disk, 'fsync', this.path, () => {
-      this.live('fsync');
-      this.volume.fsyncSync(this.fd);
-      this.disk.markSynced(descriptorNode(this.volume, this.fd, 'fsync', this.path).ino);
+      const node = this.live('fsync');
+      if (this.fd !== undefined) this.volume.fsyncSync(this.fd);
+      this.disk.markSynced(node.ino);
     }, true);
   }
 
   truncate(length: number): Promise<void> {
     return attempt(this.disk, 'ftruncate', this.path, () => {
-      this.live('ftruncate');
-      const node = descriptorNode(this.volume, this.fd, 'ftruncate', this.path);
+      const node = this.live('ftruncate');
       this.disk.checkSpace(length - node.size, 'ftruncate', this.path);
       this.disk.rememberInode(node.ino, length, node.size, () => contentOfNode(node));
-      this.volume.ftruncateSync(this.fd, length);
+      if (this.fd === undefined) truncateInode(node, length, this.times.now());
+      else this.volume.ftruncateSync(this.fd, length);
     }, true);
   }
 
   stat(): Promise<FileStat> {
-    return attempt(this.disk, 'fstat', this.path, () => {
-      this.live('fstat');
-      return statOfNode(descriptorNode(this.volume, this.fd, 'fstat', this.path));
-    });
+    return attempt(this.disk, 'fstat', this.path, () => statOfNode(this.live('fstat')));
   }
 
   close(): Promise<void> {
     return attempt(this.disk, 'close', this.path, () => {
       this.live('close');
       this.closed = true;
-      this.disk.descriptorClosed(this.fd);
-      this.volume.closeSync(this.fd);
+      if (this.fd === undefined) {
+        this.disk.handleClosed();
+      } else {
+        this.disk.descriptorClosed(this.fd);
+        this.volume.closeSync(this.fd);
+      }
     });
   }
 }
 
+/** open(2) flags by FileSystem's names: whether they create, refuse an existing name,
+ *  empty the file, write. */
+const OPEN_FLAG_FACTS: Readonly<Record<string, { create: boolean; exclusive: boolean; truncate: boolean; writes: boolean }>> = {
+  r: { create: false, exclusive: false, truncate: false, writes: false },
+  'r+': { create: false, exclusive: false, truncate: false, writes: true },
+  w: { create: true, exclusive: false, truncate: true, writes: true },
+  wx: { create: true, exclusive: true, truncate: true, writes: true },
+  a: { create: true, exclusive: false, truncate: false, writes: true },
+  ax: { create: true, exclusive: true, truncate: false, writes: true },
+};
+
 export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFileSystem {
+  grantRootAccess();
   const volume = options.volume ?? createVolume();
   const disk = new DiskState(volume, options.diskBytesMax);
+  const core = superblockOf(volume);
+  const times = new FileTimes(options.clock);
 
   const sizeOf = (path: string): number => {
     const link = lookUp(volume, path, true);
@@ -227,7 +255,42 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     return toFileStat((followFinal ? volume.statSync(path) : volume.lstatSync(path)) as StatLike);
   };
 
-  /** open(2) as memfs does it, through its openLink without the path walks when it can. */
+  /** memfs's limit on open files, counting the files held by their inodes here. */
+  const checkOpenFiles = (path: string): void => {
+    if (core.openFiles + disk.openHandles >= core.maxFiles) throw new PlatformError('EMFILE', 'open', path);
+  };
+
+  /** open(2) of a plain path on the inodes themselves: an existing regular file, or a new
+   *  one in an existing directory. Remembers the durable content before a change (from byte
+   *  `rememberFrom` on: 0 when it empties the file, Infinity when it only may append) and
+   *  marks a new file as never durable. Undefined (before any change) when memfs must open
+   *  it: an unusual path, a symbolic link, something not a regular file, a watched volume. */
+  const openInode = (path: string, flags: OpenFlags, mode: number, rememberFrom: number): MemfsNode | undefined => {
+    const facts = OPEN_FLAG_FACTS[flags];
+    if (facts === undefined || isWatched(volume)) return undefined;
+    const directory = lookUpParent(volume, path);
+    if (directory === undefined) return undefined;
+    if (directory === null) {
+      if (facts.create) return undefined;
+      throw quietPlatformError('ENOENT', 'open', path);
+    }
+    const child = childNamed(directory, path, true);
+    if (child === undefined) return undefined;
+    if (child !== null) {
+      const node = child.node;
+      if (!isRegularMode(node.mode)) return undefined;
+      if (facts.writes) disk.rememberInode(node.ino, rememberFrom, node.size, () => contentOfNode(node));
+      if (facts.exclusive) throw quietPlatformError('EEXIST', 'open', path);
+      if (facts.truncate) truncateInode(node, 0, times.now());
+      return node;
+    }
+    if (!facts.create) throw quietPlatformError('ENOENT', 'open', path);
+    const created = createFile(volume, directory, path.slice(path.lastIndexOf('/') + 1), mode, times.now());
+    disk.markCreatedInode(created.node.ino);
+    return created.node;
+  };
+
+  /** open(2) through memfs (every path openInode leaves to it). */
   const openDescriptor = (path: string, flags: OpenFlags, mode: number): number => {
     const outcome = fastOpen(volume, path, flags, mode);
     if (outcome === 'ENOENT' || outcome === 'EEXIST') throw quietPlatformError(outcome, 'open', path);
@@ -238,8 +301,14 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     // Only a disk with a budget needs the old size (checkSpace ignores the growth otherwise).
     const growth = append || disk.bytesMax === undefined ? data.length : data.length - sizeOf(path);
     disk.checkSpace(growth, append ? 'write' : 'open', path);
-    const existed = disk.rememberPath(path, append ? Infinity : 0);
     const mode = fileOptions?.mode ?? 0o666;
+    checkOpenFiles(path);
+    const node = openInode(path, append ? 'a' : 'w', mode, append ? Infinity : 0);
+    if (node !== undefined) {
+      writeInode(node, data, append ? node.size : 0, times.now());
+      return;
+    }
+    const existed = disk.rememberPath(path, append ? Infinity : 0);
     const fd = openDescriptor(path, append ? 'a' : 'w', mode);
     try {
       if (data.length > 0) volume.writeSync(fd, data, 0, data.length, null);
@@ -249,6 +318,60 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     if (!existed) disk.markCreated(path);
   };
 
+  const open = (path: string, flags: OpenFlags, mode: number): SimFileHandle => {
+    checkOpenFiles(path);
+    const appending = flags === 'a' || flags === 'ax';
+    // 'w' empties the file at once; the other modes change bytes only when written.
+    const rememberFrom = flags === 'w' ? 0 : Infinity;
+    const node = openInode(path, flags, mode, rememberFrom);
+    if (node !== undefined) {
+      disk.handleOpened();
+      return new SimFileHandle(volume, disk, times, undefined, node, path, appending);
+    }
+    const writes = flags !== 'r';
+    const existed = writes ? disk.rememberPath(path, rememberFrom) : true;
+    const fd = openDescriptor(path, flags, mode);
+    disk.descriptorOpened(fd);
+    if (writes && !existed) disk.markCreated(path);
+    return new SimFileHandle(volume, disk, times, fd, undefined, path, appending);
+  };
+
+  /** rename(2) of a regular file on the links themselves; false when memfs must do it. */
+  const renameInode = (from: string, to: string): boolean => {
+    if (isWatched(volume)) return false;
+    const link = lookUp(volume, from, true);
+    if (link === undefined || link === null || !isRegularMode(link.node.mode) || (link as LinkFields).parent === undefined) return false;
+    const directory = lookUpParent(volume, to);
+    if (directory === undefined || directory === null) return false;
+    renameFile(link, directory, to.slice(to.lastIndexOf('/') + 1), times.now());
+    return true;
+  };
+
+  /** unlink(2) of a file or symbolic link on the links themselves; false when memfs must. */
+  const unlinkInode = (path: string): boolean => {
+    if (isWatched(volume)) return false;
+    const directory = lookUpParent(volume, path);
+    if (directory === undefined) return false;
+    const link = directory === null ? null : childNamed(directory, path, false);
+    if (link === null) throw quietPlatformError('ENOENT', 'unlink', path);
+    if (link === undefined || isDirectoryMode(link.node.mode)) return false;
+    if (link.node.nlink <= 1) disk.forgetInode(link.node.ino);
+    unlinkFile(volume, link, times.now());
+    return true;
+  };
+
+  /** utimes(2) on the inode itself (memfs keeps the times it is given in seconds as Dates);
+   *  false when memfs must. */
+  const utimesInode = (path: string, atimeMs: number, mtimeMs: number): boolean => {
+    if (isWatched(volume)) return false;
+    const link = lookUp(volume, path, true);
+    if (link === undefined || link === null) return false;
+    const now = times.now();
+    const atime = times.at((atimeMs / 1000) * 1000);
+    setInodeTimes(link.node, atime, times.at((mtimeMs / 1000) * 1000), now);
+    return true;
+  };
+
   return {
     volume,
     faults: disk,
@@ -256,9 +379,10 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     writeFile: (path, data, fileOptions) => attempt(disk, 'open', path, () => replaceContent(path, bytesOf(data), fileOptions, false), true),
     appendFile: (path, data, fileOptions) => attempt(disk, 'open', path, () => replaceContent(path, bytesOf(data), fileOptions, true), true),
     rename: (from, to) => attempt(disk, 'rename', from, () => {
-      if (!fastRename(volume, from, to)) volume.renameSync(from, to);
+      if (!renameInode(from, to) && !fastRename(volume, from, to)) volume.renameSync(from, to);
     }, true),
     unlink: (path) => attempt(disk, 'unlink', path, () => {
+      if (unlinkInode(path)) return;
       existing(path, false, 'unlink');
       disk.forgetIfLastLink(path);
       volume.unlinkSync(path);
@@ -274,15 +398,7 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     }),
     stat: (path) => attempt(disk, 'stat', path, () => statPath(path, true)),
     lstat: (path) => attempt(disk, 'lstat', path, () => statPath(path, false)),
-    open: (path, flags: OpenFlags, mode?: number) => attempt(disk, 'open', path, () => {
-      const writes = flags !== 'r';
-      // 'w' empties the file at once; the other modes change bytes only when written.
-      const existed = writes ? disk.rememberPath(path, flags === 'w' ? 0 : Infinity) : true;
-      const fd = openDescriptor(path, flags, mode ?? 0o666);
-      disk.descriptorOpened(fd);
-      if (writes && !existed) disk.markCreated(path);
-      return new SimFileHandle(volume, disk, fd, path, flags === 'a' || flags === 'ax');
-    }, flags !== 'r'),
+    open: (path, flags: OpenFlags, mode?: number) => attempt(disk, 'open', path, () => open(path, flags, mode ?? 0o666), flags !== 'r'),
     link: (existing, newPath) => attempt(disk, 'link', newPath, () => volume.linkSync(existing, newPath), true),
     symlink: (target, path) => attempt(disk, 'symlink', path, () => volume.symlinkSync(target, path), true),
     chmod: (path, mode) => attempt(disk, 'chmod', path, () => volume.chmodSync(path, mode), true),
@@ -293,6 +409,8 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
       const blocksFree = limit === undefined ? UNLIMITED_FREE_BLOCKS : Math.floor(Math.max(0, limit - disk.usedBytes()) / SIM_BLOCK_BYTES);
       return { blockSize: SIM_BLOCK_BYTES, blocksFree };
     }),
-    utimes: (path, atimeMs, mtimeMs) => attempt(disk, 'utime', path, () => volume.utimesSync(path, atimeMs / 1000, mtimeMs / 1000), true),
+    utimes: (path, atimeMs, mtimeMs) => attempt(disk, 'utime', path, () => {
+      if (!utimesInode(path, atimeMs, mtimeMs)) volume.utimesSync(path, atimeMs / 1000, mtimeMs / 1000);
+    }, true),
   };
 }

@@ -66,7 +66,7 @@ export function createSimPlatform(options: SimPlatformOptions): SimPlatform {
     network,
     clock: { nowMs: () => scheduler.nowMs() },
     timers: { after: (delayMs, fn) => scheduler.after(delayMs, fn) },
-    fs: createSimFileSystem({ diskBytesMax: options.diskBytesMax, volume: options.volume }),
+    fs: createSimFileSystem({ diskBytesMax: options.diskBytesMax, volume: options.volume, clock: scheduler }),
     net: network.attach(options.hostName, trace),
     dns: isZone(dns) ? createSimResolver(dns, scheduler, options.dnsOptions) : dns,
     random,

@@ -72,27 +72,46 @@ function plainPath(path: string): boolean {
   return true;
 }
 
+/** The directory link that holds a plain path's final name (the caller takes the name after
+ *  the last slash): null when a directory on the way does not exist; undefined when memfs
+ *  must decide (an unusual path, the root itself, a symbolic link on the way, a step
+ *  through something that is not a directory). */
+export function lookUpParent(volume: Volume, path: string): MemfsLink | null | undefined {
+  if (path.length <= 1 || !plainPath(path)) return undefined;
+  const lastSlash = path.lastIndexOf('/');
+  let current = coreOf(volume).root;
+  let start = 1;
+  for (let steps = 0; steps <= PATH_BYTES_MAX; steps++) {
+    if (!isDirectoryMode(current.node.mode)) return undefined;
+    if (start > lastSlash) return current;
+    const slash = path.indexOf('/', start);
+    const child = current.children.get(path.slice(start, slash));
+    if (child === undefined) return null;
+    if (isSymlinkMode(child.node.mode)) return undefined;
+    current = child;
+    start = slash + 1;
+  }
+  return undefined;
+}
+
 /** The link a path names: a link; null when the name certainly does not exist (memfs would
  *  say ENOENT); undefined when memfs must decide (an unusual path, a symbolic link on the
  *  way, a step through something that is not a directory). `followFinal` follows a final
  *  symbolic link as stat(2) does (lstat(2) and unlink(2) do not). */
 export function lookUp(volume: Volume, path: string, followFinal: boolean): MemfsLink | null | undefined {
-  if (!plainPath(path)) return undefined;
-  let current = coreOf(volume).root;
-  if (path.length === 1) return current;
-  let start = 1;
-  for (let steps = 0; steps <= PATH_BYTES_MAX; steps++) {
-    if (!isDirectoryMode(current.node.mode)) return undefined;
-    const slash = path.indexOf('/', start);
-    const last = slash < 0;
-    const child = current.children.get(last ? path.slice(start) : path.slice(start, slash));
-    if (child === undefined) return null;
-    if (isSymlinkMode(child.node.mode) && (followFinal || !last)) return undefined;
-    if (last) return child;
-    current = child;
-    start = slash + 1;
-  }
-  return undefined;
+  if (path === '/') return coreOf(volume).root;
+  const directory = lookUpParent(volume, path);
+  if (directory === undefined || directory === null) return directory;
+  return childNamed(directory, path, followFinal);
+}
+
+/** The final name of a plain path in the directory lookUpParent found for it (null: no
+ *  such name; undefined: a symbolic link memfs must follow). */
+export function childNamed(directory: MemfsLink, path: string, followFinal: boolean): MemfsLink | null | undefined {
+  const child = directory.children.get(path.slice(path.lastIndexOf('/') + 1));
+  if (child === undefined) return null;
+  if (followFinal && isSymlinkMode(child.node.mode)) return undefined;
+  return child;
 }
 
 /** The inode behind an open descriptor, or undefined when memfs has no such descriptor. */
