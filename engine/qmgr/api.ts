@@ -19,7 +19,7 @@ import { QUEUE_STAT_EXPIRE } from '../global/queue/scan-dir.ts';
 import type { TriggerReason } from '../master/contracts.ts';
 import { assignRecipients, type AssignContext } from './assign.ts';
 import { buildRequest, deferAll, runDelivery } from './delivery.ts';
-import { TransportQueues, type QueueEntry } from './destinations.ts';
+import { TransportQueues, type DestinationQueue, type QueueEntry } from './destinations.ts';
 import type { ActiveMessage, QmgrEnvironment } from './environment.ts';
 import { finishMessage, moveMessage, saveCorrupt } from './finish.ts';
 import { handleSource, loadMessage } from './message.ts';
@@ -63,8 +63,10 @@ export class QueueManager {
   private readonly inFlight = new Set<Promise<void>>();
   private cancelDeferredRun: Cancel | undefined;
   private idleWaiters: Array<() => void> = [];
-  /** Entries not yet started, in the order they were made. */
-  private waiting: QueueEntry<ActiveMessage>[] = [];
+  /** QueueEntry.order of the next entry made. */
+  private entriesMade = 0;
+  /** The entries one dispatch starts (reused; empty between dispatches). */
+  private readonly startable: QueueEntry<ActiveMessage>[] = [];
   /** Deferred files' stored next attempt times, so that a scan need not re-read them. */
   private readonly nextAttempts = new NextAttemptCache();
   private readonly unregisterNextAttempts: () => void;
@@ -85,6 +87,7 @@ export class QueueManager {
       environment,
       transport: (name) => this.transport(name),
       hasRetryAgent: () => environment.deliveryAgent('retry') !== undefined,
+      nextEntryOrder: () => this.entriesMade++,
     };
   }
 
@@ -278,6 +281,7 @@ export class QueueManager {
       queueId: id, loaded: result.message, activeSinceMs, pendingEntries: 0, deferred: false,
       flushDeferTransports: scan.flushDeferTransports,
       forceExpire: (openable.stat.mode & QUEUE_STAT_EXPIRE) !== 0,
+      fedFile: { ino: openable.stat.ino, size: openable.stat.size },
     };
     this.messages.set(id, message);
     // qmgr_message_alloc: a force-expired message whose defer log has records returns
@@ -291,7 +295,6 @@ export class QueueManager {
     await removeIfPresent(environment.queue, 'defer', id);
     const entries = await assignRecipients(this.assignContext, message);
     message.pendingEntries = entries.length;
-    this.waiting.push(...entries);
     if (entries.length === 0) this.track(this.finish(message));
   }
 
@@ -330,22 +333,23 @@ export class QueueManager {
 
   /** qmgr_active_drain: start every waiting entry that its destination's window allows,
    *  oldest message first and, within one, in sorted recipient order (the job/peer order
-   *  of Postfix's scheduler). */
+   *  of Postfix's scheduler). Only the heads of ready destinations' lists are looked at,
+   *  as qmgr_transport_select/qmgr_queue_select look only at ready ones: the entries that
+   *  wait behind a busy or dead destination cost nothing per round. */
   private dispatch(): void {
     if (this.stopped) return;
-    const waiting = this.waiting;
-    if (waiting.length > 0) this.waiting = [];
-    for (const entry of waiting) {
+    const startable = this.startable;
+    this.transports.forEach(collectStartable, startable);
+    if (startable.length > 1) startable.sort(byOrder);
+    for (let index = 0; index < startable.length; index++) {
+      const entry = startable[index]!;
       const queue = entry.destination;
-      if (!queue.ready || queue.todo[0] !== entry) {
-        this.waiting.push(entry);
-        continue;
-      }
       queue.todo.shift();
       queue.busy++;
       queue.selectConnectionCache(Math.floor(this.environment.clock.nowMs() / 1000));
       this.track(this.deliver(entry));
     }
+    startable.length = 0;
     this.transports.forEach(pruneTransport);
   }
 
@@ -398,7 +402,6 @@ export class QueueManager {
       });
     }
     const waiting = destination.todo.splice(0, destination.todo.length);
-    this.waiting = this.waiting.filter((entry) => entry.destination !== destination);
     for (const other of waiting) {
       const request = buildRequest(this.environment, other.message, destination.transport.name, destination.nexthop, other.recipients);
       await deferAll(this.environment, request, dead.dsn, dead.reason);
@@ -425,6 +428,20 @@ export class QueueManager {
 function pruneTransport(transport: TransportQueues<ActiveMessage>): void {
   transport.prune();
 }
+
+/** Adds a transport's startable entries: the first (window - busy) entries of each live
+ *  destination's list (those the old one-by-one walk would have started). */
+function collectStartable(this: QueueEntry<ActiveMessage>[], transport: TransportQueues<ActiveMessage>): void {
+  transport.queues.forEach(collectQueueStartable, this);
+}
+
+function collectQueueStartable(this: QueueEntry<ActiveMessage>[], queue: DestinationQueue<ActiveMessage>): void {
+  if (queue.todo.length === 0 || !queue.ready) return;
+  const count = Math.min(queue.window - queue.busy, queue.todo.length);
+  for (let index = 0; index < count; index++) this.push(queue.todo[index]!);
+}
+
+const byOrder = (left: QueueEntry<ActiveMessage>, right: QueueEntry<ActiveMessage>): number => left.order - right.order;
 
 async function fileSizeOf(queue: MailQueue, queueName: string, id: string): Promise<number | undefined> {
   try {

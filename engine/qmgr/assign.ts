@@ -134,6 +134,8 @@ export interface AssignContext {
   transport(name: string): TransportQueues<ActiveMessage>;
   /** Retry agent present: dead destinations' recipients go there, else qmgr defers them. */
   hasRetryAgent(): boolean;
+  /** The next entry's QueueEntry.order. */
+  nextEntryOrder(): number;
 }
 
 function deliveryRecipient(recipient: QueueRecipient, address: string): DeliveryRecipient {
@@ -189,7 +191,7 @@ export async function assignRecipients(context: AssignContext, message: ActiveMe
   for (const { recipient, queue } of placed) {
     const limit = queue.transport.recipientLimit;
     if (last === undefined || last.destination !== queue || (limit !== 0 && last.recipients.length >= limit)) {
-      last = { message, destination: queue, recipients: [] };
+      last = { message, destination: queue, recipients: [], order: context.nextEntryOrder() };
       entries.push(last);
       queue.todo.push(last);
     }

@@ -16,6 +16,9 @@ export interface QueueEntry<Message> {
   message: Message;
   destination: DestinationQueue<Message>;
   recipients: DeliveryRecipient[];
+  /** When it was made, counted across all destinations: qmgr starts ready entries of
+   *  different destinations in this order. */
+  order: number;
 }
 
 /** Why a destination is dead, as the agent reported it. */

@@ -3,7 +3,7 @@
 // Called by api.ts and its helpers, service.ts and tests. Models the globals and the
 // QMGR_MESSAGE structure of src/qmgr/qmgr.h.
 
-import type { Clock, Timers } from '../platform/types.ts';
+import type { Clock, FileStat, Timers } from '../platform/types.ts';
 import type { MailQueue } from '../global/queue/mail-queue.ts';
 import type {
   BounceEndpoint, DeliveryAgentEndpoint, DeliveryRequest, RecipientStatus, Resolution, RewriteEndpoint, ServiceTraceInput,
@@ -52,4 +52,7 @@ export interface ActiveMessage {
   flushDeferTransports: boolean;
   /** postsuper -e/-f marked the file (MAIL_QUEUE_STAT_EXPIRE): QMGR_FORCE_EXPIRE. */
   forceExpire: boolean;
+  /** The file's inode and size as qmgr_active_feed's lstat saw them (a rename keeps both;
+   *  agents rewrite bytes in place), so that a deferral knows them without another stat. */
+  fedFile: Pick<FileStat, 'ino' | 'size'>;
 }

@@ -8,13 +8,15 @@
 // Models src/qmgr/qmgr_active.c (qmgr_active_done and its _2/_25/_3 continuations,
 // qmgr_active_defer, qmgr_active_corrupt) and qmgr_message_update_warn.
 
-import type { FileHandle, FileStat } from '../platform/types.ts';
+import type { FileHandle } from '../platform/types.ts';
 import { PlatformError } from '../platform/types.ts';
 import { queueFilePath, renameQueueFile } from '../global/queue/mail-queue.ts';
 import { RecordType } from '../global/queue/record.ts';
 import type { ActiveMessage, QmgrEnvironment } from './environment.ts';
 import { QMGR_READ_FLAG_NOTIFY_SUCCESS, TraceFlag } from './message.ts';
-import { backoffSeconds, mirrorFileTime, storeNextAttempt } from './retry-time.ts';
+import {
+  backoffSeconds, mirrorFileTime, NEXT_ATTEMPT_RECORD_BYTES, storedNextAttempt, storeNextAttempt, type FileIdentity,
+} from './retry-time.ts';
 
 /** Fixed width of the delay warning time record, rewritten in place (REC_TYPE_WARN_FORMAT). */
 const WARN_VALUE_WIDTH = 15;
@@ -114,7 +116,7 @@ async function markWarned(environment: QmgrEnvironment, message: ActiveMessage, 
  *  goes with, so that the deferred scan need not read the file to learn it. */
 export interface DeferredFile {
   nextAttemptSeconds: number;
-  stat: FileStat;
+  stat: FileIdentity;
 }
 
 /** qmgr_active_done and its continuations, in Postfix's order. Returns what it stored
@@ -157,22 +159,22 @@ export async function finishMessage(environment: QmgrEnvironment, message: Activ
 
 /** qmgr_active_defer: store the next attempt time, mirror it in the file times, move.
  *  The record offsets come from the load: records never move (agents, the delay warning
- *  and the trace flush rewrite bytes in place), so the file is not read again. */
+ *  and the trace flush rewrite bytes in place), so the file is not read again. What the
+ *  deferred scan's lstat will see is known without a stat: a rename keeps the inode and
+ *  size, the first deferral adds one record, and utime set the time (were any of it
+ *  otherwise, the scan would only read the file again). */
 async function deferMessage(environment: QmgrEnvironment, message: ActiveMessage, nowSeconds: number): Promise<DeferredFile | undefined> {
   const id = message.queueId;
   const path = queueFilePath(environment.queue, 'active', id);
   const delay = backoffSeconds(nowSeconds, message.loaded.createTimeSeconds, environment.settings());
   const nextAttempt = nowSeconds + delay;
-  const stored = await withQueueFile(environment, id, (handle) => storeNextAttempt(handle, message.loaded.file, nextAttempt));
+  const { file } = message.loaded;
+  const previous = storedNextAttempt(file);
+  const stored = await withQueueFile(environment, id, (handle) => storeNextAttempt(handle, file, nextAttempt, previous));
   if (stored !== 'stored') environment.warn(`${id}: cannot record the next attempt time: no end record`);
-  await mirrorFileTime(environment.queue.fs, path, nextAttempt);
-  // A rename keeps the inode, size and times: this stat is what the deferred scan will see.
-  let stat: FileStat | undefined;
-  try {
-    stat = stored === 'stored' ? await environment.queue.fs.lstat(path) : undefined;
-  } catch {
-    stat = undefined;
-  }
-  if (!(await moveMessage(environment, id, 'active', 'deferred')) || stat === undefined) return undefined;
+  const timed = await mirrorFileTime(environment.queue.fs, path, nextAttempt);
+  if (!(await moveMessage(environment, id, 'active', 'deferred')) || stored !== 'stored' || !timed) return undefined;
+  const { ino, size } = message.fedFile;
+  const stat = { ino, size: previous === undefined ? size + NEXT_ATTEMPT_RECORD_BYTES : size, mtimeMs: nextAttempt * 1000 };
   return { nextAttemptSeconds: nextAttempt, stat };
 }

@@ -85,15 +85,20 @@ function paddedValue(seconds: number): string {
 /** Why a time could not be stored (the file is then retried at every deferred scan). */
 export type StoreResult = 'stored' | 'no-end-record';
 
+/** Bytes the first deferral adds to a queue file: the attribute record (one type byte, one
+ *  length byte, "mtalab_next_attempt_time=" and 15 columns). */
+export const NEXT_ATTEMPT_RECORD_BYTES = encodeRecord(RecordType.attribute, `${NEXT_ATTEMPT_ATTRIBUTE}=${paddedValue(0)}`).length;
+
 /** Records the next attempt time in an open queue file (read by readQueueFile before).
+ *  `stored` is what storedNextAttempt(file) says, when the caller has it already.
  *  Crash-safe: the new bytes go after the end record's type byte first, and the single
  *  byte that turns the end record into the attribute record is written last. A later
  *  rewrite of the digits in place is not synced, as Postfix's utime() is not: a crash can
  *  only lose it, and a lost or torn value makes the message due early (a torn value is
  *  not digits and reads as absent), never late. */
-export async function storeNextAttempt(handle: FileHandle, file: QueueFile, seconds: number): Promise<StoreResult> {
+export async function storeNextAttempt(handle: FileHandle, file: QueueFile, seconds: number,
+  stored: StoredNextAttempt | undefined = storedNextAttempt(file)): Promise<StoreResult> {
   const value = paddedValue(seconds);
-  const stored = storedNextAttempt(file);
   if (stored !== undefined) {
     await handle.write(encoder.encode(value), stored.valueOffset);
     return 'stored';
@@ -115,14 +120,19 @@ export async function storeNextAttempt(handle: FileHandle, file: QueueFile, seco
 }
 
 /** Sets the file times as Postfix's utime() does (for mailq, qshape and people); a file
- *  that vanished meanwhile is no error. */
-export async function mirrorFileTime(fs: FileSystem, path: string, seconds: number): Promise<void> {
+ *  that vanished meanwhile is no error. False when the times were not set. */
+export async function mirrorFileTime(fs: FileSystem, path: string, seconds: number): Promise<boolean> {
   try {
     await fs.utimes(path, seconds * 1000, seconds * 1000);
+    return true;
   } catch {
     // Postfix ignores ENOENT here; other failures only lose the mirror, not the record.
+    return false;
   }
 }
+
+/** What tells whether a file may have changed: its inode, size and modification time. */
+export type FileIdentity = Pick<FileStat, 'ino' | 'size' | 'mtimeMs'>;
 
 /** What a queue scan saw of a deferred file when it read the stored time. */
 interface RememberedAttempt {
@@ -164,7 +174,7 @@ export class NextAttemptCache {
   }
 
   /** Remembers the time read from a file whose stat was taken before the read. */
-  remember(id: string, stat: FileStat, seconds: number | undefined): void {
+  remember(id: string, stat: FileIdentity, seconds: number | undefined): void {
     this.entries.set(id, { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, seconds });
   }
 
