@@ -150,14 +150,41 @@ export const DEFAULT_QUEUE_HASHING: QueueHashing = { hashQueueNames: ['deferred'
 
 /** Whether a queue name is acceptable (mail_queue_name_ok): letters and digits only. */
 export function isQueueNameOk(queueName: string): boolean {
-  return /^[A-Za-z0-9]{1,100}$/.test(queueName);
+  // Programs name the same few queues on every call: the names found good are kept.
+  if (goodQueueNames.has(queueName)) return true;
+  const good = /^[A-Za-z0-9]{1,100}$/.test(queueName);
+  if (good && goodQueueNames.size < QUEUE_NAMES_KEPT_MAX) goodQueueNames.add(queueName);
+  return good;
+}
+
+/** Good queue names kept by isQueueNameOk (Postfix has a dozen; the rest are typos). */
+const QUEUE_NAMES_KEPT_MAX = 256;
+const goodQueueNames = new Set<string>();
+
+/** Whether hash_queue_names lists a queue name (case-insensitively), kept per hashing
+ *  setting: a QueueHashing is made per configuration and never changed. */
+const hashedQueues = new WeakMap<QueueHashing, Map<string, boolean>>();
+
+function isHashedQueue(hashing: QueueHashing, queueName: string): boolean {
+  let known = hashedQueues.get(hashing);
+  if (known === undefined) {
+    known = new Map();
+    hashedQueues.set(hashing, known);
+  }
+  let hashed = known.get(queueName);
+  if (hashed === undefined) {
+    const lower = queueName.toLowerCase();
+    hashed = hashing.hashQueueNames.some((name) => name.toLowerCase() === lower);
+    if (known.size < QUEUE_NAMES_KEPT_MAX) known.set(queueName, hashed);
+  }
+  return hashed;
 }
 
 /** "deferred/7/" or "incoming/": the queue-relative directory that holds the id. */
 export function queueDirectoryOf(queueName: string, id: string, hashing: QueueHashing = DEFAULT_QUEUE_HASHING): string {
   if (!isQueueNameOk(queueName)) throw new RangeError(`bad queue name: ${queueName}`);
   if (!isQueueIdSyntaxOk(id)) throw new RangeError(`bad queue id: ${id}`);
-  const hashed = hashing.hashQueueNames.some((name) => name.toLowerCase() === queueName.toLowerCase());
+  const hashed = isHashedQueue(hashing, queueName);
   return hashed ? `${queueName}/${directoryForest(hashSource(id), hashing.hashQueueDepth)}` : `${queueName}/`;
 }
 
