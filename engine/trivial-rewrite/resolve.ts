@@ -14,6 +14,7 @@
 // src/trivial-rewrite/resolve.c (Postfix 3.7).
 
 import { checkHostAddress, checkHostname, checkMailhostLiteral } from '../global/address/domain.ts';
+import type { MatchList } from '../global/address/match-list.ts';
 import { MapError, type LookupTable } from '../global/maps/index.ts';
 import { virtualOrder } from '../global/maps/lookup-order.ts';
 import { canonicalRecipient } from './canonical.ts';
@@ -58,10 +59,12 @@ export interface ResolveOptions {
 
 class ResolverFailure extends Error {}
 
-/** A lookup that failed: Postfix warns "<name> lookup failure" and sets the fail flag. */
-async function orFail<T>(work: () => Promise<T>, tables: ResolverTables, parameter?: string): Promise<T> {
+/** A lookup that failed: Postfix warns "<name> lookup failure" and sets the fail flag.
+ *  Takes the lookup's promise (every lookup here is an async function, so nothing throws
+ *  before it is awaited). */
+async function orFail<T>(pending: Promise<T>, tables: ResolverTables, parameter?: string): Promise<T> {
   try {
-    return await work();
+    return await pending;
   } catch (error) {
     if (!(error instanceof MapError)) throw error;
     if (parameter !== undefined) tables.reporter.warn(`${parameter} lookup failure`);
@@ -90,7 +93,7 @@ async function checkDomain(recipient: string, settings: ResolveSettings, tables:
   if (checkHostname(domain, settings.smtputf8Enable).ok) return { recipient, domain, error: false, becameLocal: false };
   if (settings.resolveNumericDomain && checkHostAddress(domain).ok) {
     const literal = `[${domain}]`;
-    const becameLocal = await orFail(() => isLocalDomain(literal, tables), tables);
+    const becameLocal = await orFail(isLocalDomain(literal, tables), tables);
     return { recipient: `${recipient.slice(0, at + 1)}${literal}`, domain: literal, error: false, becameLocal };
   }
   return { recipient, domain, error: true, becameLocal: false };
@@ -102,15 +105,19 @@ function isRouted(recipient: string, domain: string): boolean {
   return recipient.slice(first + 1) !== domain;
 }
 
+/** The answer when a lookup failed: the fail flag on top of the flags found so far. */
+function failedResolution(recipient: string, flags: ResolveFlags): Resolution {
+  return { class: 'default', transport: '', nexthop: '', recipient, flags: { ...flags, fail: true } };
+}
+
 export async function resolveAddress(address: string, settings: ResolveSettings, tables: ResolverTables,
   options: ResolveOptions = {}): Promise<Resolution> {
   const flags: ResolveFlags = { fail: false, error: false, routed: false };
-  const failed = (recipient: string): Resolution => ({ class: 'default', transport: '', nexthop: '', recipient, flags: { ...flags, fail: true } });
   try {
-    const canonical = await orFail(() => canonicalRecipient(address, settings, tables), tables);
+    const canonical = await orFail(canonicalRecipient(address, settings, tables), tables);
     if (canonical.kind === 'gave-up') {
       tables.reporter.warn(`resolve_addr: <${address}>: giving up after ${canonical.rounds} iterations`);
-      return failed(address);
+      return failedResolution(address, flags);
     }
     const checked = await checkDomain(canonical.recipient, settings, tables);
     const isLocal = canonical.domainIsLocal || checked.becameLocal;
@@ -122,7 +129,7 @@ export async function resolveAddress(address: string, settings: ResolveSettings,
     const contextTables = options.verify ? tables.verify : tables.regular;
     return await classify(checked.recipient, checked.domain, isLocal, settings, context, contextTables, tables, flags, options);
   } catch (error) {
-    if (error instanceof ResolverFailure) return failed(address);
+    if (error instanceof ResolverFailure) return failedResolution(address, flags);
     throw error;
   }
 }
@@ -146,14 +153,14 @@ async function classify(recipient: string, domain: string, isLocal: boolean, set
   }
   const result: Resolution = { class: chosen.class, transport: route.transport, nexthop: route.nexthop, recipient, flags };
   if (chosen.class !== 'alias') {
-    const looked = await orFail(() => lookupTransport(contextTables.transportMaps, recipient, domain, route, {
+    const looked = await orFail(lookupTransport(contextTables.transportMaps, recipient, domain, route, {
       recipientDelimiter: settings.recipientDelimiter, parentMatchesSubdomains: tables.transportParentMatchesSubdomains,
     }), tables, context.transportMaps.name);
     result.transport = looked.route.transport;
     result.nexthop = looked.route.nexthop;
     if (looked.match) result.transportMatch = looked.match;
   }
-  const relocated = await orFail(() => findRelocated(recipient, settings, tables), tables, 'relocated_maps');
+  const relocated = await orFail(findRelocated(recipient, settings, tables), tables, 'relocated_maps');
   if (relocated !== undefined) {
     result.transport = 'error';
     result.nexthop = `5.1.6 User has moved to ${relocated}`;
@@ -173,6 +180,16 @@ async function findRelocated(recipient: string, settings: ResolveSettings, table
   return hit?.value;
 }
 
+/** Whether the domain is in the list; a lookup failure fails the resolution. */
+async function listed(list: MatchList, domain: string, tables: ResolverTables, name: string): Promise<boolean> {
+  return !list.isEmpty && await orFail(list.match(domain), tables, name);
+}
+
+/** The same where a failure only costs a warning: it counts as not listed. */
+async function quietlyListed(list: MatchList, domain: string): Promise<boolean> {
+  return !list.isEmpty && await list.match(domain).catch(() => false);
+}
+
 interface Chosen {
   class: AddressClass;
   route: Route;
@@ -184,37 +201,30 @@ async function localClass(domain: string, settings: ResolveSettings, context: Re
   tables: ResolverTables): Promise<Chosen> {
   if (settings.helpfulWarnings) {
     // Lookup failures here only cost a warning, as Postfix ignores the list's error.
-    const listed = async (list: typeof tables.virtualAliasDomains): Promise<boolean> => !list.isEmpty
-      && await list.match(domain).catch(() => false);
-    if (await listed(tables.virtualAliasDomains)) tables.reporter.warn(`do not list domain ${domain} in BOTH mydestination and virtual_alias_domains`);
-    if (await listed(tables.virtualMailboxDomains)) tables.reporter.warn(`do not list domain ${domain} in BOTH mydestination and virtual_mailbox_domains`);
+    if (await quietlyListed(tables.virtualAliasDomains, domain)) tables.reporter.warn(`do not list domain ${domain} in BOTH mydestination and virtual_alias_domains`);
+    if (await quietlyListed(tables.virtualMailboxDomains, domain)) tables.reporter.warn(`do not list domain ${domain} in BOTH mydestination and virtual_mailbox_domains`);
   }
   return { class: 'local', route: { transport: context.localTransport.value, nexthop: domain }, blame: context.localTransport.name };
 }
 
 async function remoteClass(domain: string, settings: ResolveSettings, context: ResolverContextSettings,
   contextTables: ContextTables, tables: ResolverTables, sender: string): Promise<Chosen> {
-  const inList = async (list: typeof tables.relayDomains, name: string): Promise<boolean> =>
-    !list.isEmpty && await orFail(() => list.match(domain), tables, name);
-  const quietly = async (list: typeof tables.relayDomains): Promise<boolean> =>
-    !list.isEmpty && await list.match(domain).catch(() => false);
-
-  if (await inList(tables.virtualAliasDomains, 'virtual_alias_domains')) {
+  if (await listed(tables.virtualAliasDomains, domain, tables, 'virtual_alias_domains')) {
     if (settings.helpfulWarnings) {
-      if (await quietly(tables.virtualMailboxDomains)) tables.reporter.warn(`do not list domain ${domain} in BOTH virtual_alias_domains and virtual_mailbox_domains`);
-      if (await quietly(tables.relayDomains)) tables.reporter.warn(`do not list domain ${domain} in BOTH virtual_alias_domains and relay_domains`);
+      if (await quietlyListed(tables.virtualMailboxDomains, domain)) tables.reporter.warn(`do not list domain ${domain} in BOTH virtual_alias_domains and virtual_mailbox_domains`);
+      if (await quietlyListed(tables.relayDomains, domain)) tables.reporter.warn(`do not list domain ${domain} in BOTH virtual_alias_domains and relay_domains`);
     }
     const text = `5.1.1 User unknown${settings.showUserUnknownTableName ? ' in virtual alias table' : ''}`;
     return { class: 'alias', route: { transport: 'error', nexthop: text }, blame: 'virtual_alias_domains' };
   }
-  if (await inList(tables.virtualMailboxDomains, 'virtual_mailbox_domains')) {
-    if (settings.helpfulWarnings && await quietly(tables.relayDomains)) {
+  if (await listed(tables.virtualMailboxDomains, domain, tables, 'virtual_mailbox_domains')) {
+    if (settings.helpfulWarnings && await quietlyListed(tables.relayDomains, domain)) {
       tables.reporter.warn(`do not list domain ${domain} in BOTH virtual_mailbox_domains and relay_domains`);
     }
     return { class: 'virtual', route: { transport: context.virtualTransport.value, nexthop: domain }, blame: context.virtualTransport.name };
   }
   let chosen: Chosen;
-  if (await inList(tables.relayDomains, 'relay_domains')) {
+  if (await listed(tables.relayDomains, domain, tables, 'relay_domains')) {
     chosen = { class: 'relay', route: { transport: context.relayTransport.value, nexthop: '' }, blame: context.relayTransport.name };
   } else {
     chosen = await defaultRoute(settings, context, contextTables, tables, sender);
@@ -227,7 +237,7 @@ async function defaultRoute(settings: ResolveSettings, context: ResolverContextS
   tables: ResolverTables, sender: string): Promise<Chosen> {
   const mapsName = context.senderDependentDefaultTransportMaps.name;
   const key = sender !== '' ? sender : settings.emptyAddressDefaultTransportMapsLookupKey;
-  let found = await orFail(() => findByAddress(contextTables.senderDependentDefaultTransportMaps, key, settings, tables), tables, mapsName);
+  let found = await orFail(findByAddress(contextTables.senderDependentDefaultTransportMaps, key, settings, tables), tables, mapsName);
   if (found === undefined) return { class: 'default', route: { transport: context.defaultTransport.value, nexthop: '' }, blame: context.defaultTransport.name };
   if (found === '') {
     tables.reporter.warn(`${mapsName}: ignoring null lookup result for ${key}`);
@@ -242,7 +252,7 @@ async function relayhostFor(settings: ResolveSettings, context: ResolverContextS
   tables: ResolverTables, sender: string): Promise<string | undefined> {
   const mapsName = context.senderDependentRelayhostMaps.name;
   const key = sender !== '' ? sender : settings.emptyAddressRelayhostMapsLookupKey;
-  const found = await orFail(() => findByAddress(contextTables.senderDependentRelayhostMaps, key, settings, tables), tables, mapsName);
+  const found = await orFail(findByAddress(contextTables.senderDependentRelayhostMaps, key, settings, tables), tables, mapsName);
   if (found === '') tables.reporter.warn(`${mapsName}: ignoring null lookup result for ${key}`);
   if (found !== undefined && found !== '' && found.toLowerCase() !== 'dunno') return found;
   return context.relayhost !== '' ? context.relayhost : undefined;
