@@ -19,7 +19,8 @@ import type { Host } from '../global/host.ts';
 import { createReporter, FatalExit, type Reporter } from '../global/msg.ts';
 import { mailQueue, type MailQueue } from '../global/queue/mail-queue.ts';
 import { hashingFromConfig } from './queue-hashing.ts';
-import { createMaillogWriter, type MaillogWriter } from '../global/maillog/index.ts';
+import { createMaillogWriter, type MaillogSettings, type MaillogWriter } from '../global/maillog/index.ts';
+import type { TraceEvent } from '../global/trace.ts';
 import { ensureMaillogDirectory, maillogPath, maillogSettings } from './host-maillog.ts';
 import type {
   BounceEndpoint, CleanupEndpoint, DeliveryAgentEndpoint, HostRuntime, RewriteEndpoint, RunningService,
@@ -307,15 +308,23 @@ class HostMaster implements HostMasterHandle {
   private async startMaillog(): Promise<void> {
     if (this.writer !== undefined) return;
     await ensureMaillogDirectory(this.host, maillogPath(this.host, this.config()));
+    // The writer asks for its settings on every trace event of the host: they are made once
+    // per configuration (the service of a pid is still looked up per line).
     const byPid = (pid: number): ServiceInstance | undefined => {
       for (const instance of this.instances.values()) if (instance.pid === pid) return instance;
       return undefined;
     };
+    const syslogNameOf = (event: TraceEvent): string | undefined => byPid(event.pid)?.syslogName;
+    let current: { config: MainConfig; settings: MaillogSettings } | undefined;
     this.writer = createMaillogWriter({
       fs: this.host.platform.fs,
       trace: this.host.platform.trace,
       hostName: this.host.name,
-      settings: () => maillogSettings(this.host, this.config(), (event) => byPid(event.pid)?.syslogName),
+      settings: () => {
+        const config = this.config();
+        if (current === undefined || current.config !== config) current = { config, settings: maillogSettings(this.host, config, syslogNameOf) };
+        return current.settings;
+      },
     });
   }
 

@@ -105,7 +105,7 @@ export class ConnectionCache {
 
   /** The most recently stored open connection to a server endpoint. */
   takeByEndpoint(endpoint: string): ClientSession | undefined {
-    return this.take((entry) => entry.endpoint === endpoint);
+    return this.take(endpoint);
   }
 
   /** scache_find_dest(): a connection to the endpoint the nexthop label is bound to. */
@@ -135,14 +135,16 @@ export class ConnectionCache {
     this.destinations.set(destination, binding);
   }
 
-  private take(matches: (entry: IdleEntry) => boolean): ClientSession | undefined {
+  /** The most recently stored open connection under `endpoint`; closed ones met on the
+   *  way are dropped. */
+  private take(endpoint: string): ClientSession | undefined {
     let found: IdleEntry | undefined;
     for (const entry of this.idle) {
       if (entry.session.stream.isClosed) {
         this.drop(entry);
         continue;
       }
-      if (matches(entry)) found = entry;
+      if (entry.endpoint === endpoint) found = entry;
     }
     if (found === undefined) return undefined;
     this.drop(found);
