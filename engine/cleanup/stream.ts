@@ -18,11 +18,16 @@ import { CleanupState } from './state.ts';
 export const RECIPIENTS_PER_SUBMISSION_MAX = 1_000_000;
 /** Content kept when message_size_limit is 0 (unlimited): a hard ceiling for the simulator. */
 export const CONTENT_BYTES_CEILING = 512 * 1024 * 1024;
+/** The content buffer's first size; it doubles up to the size limit that applies. */
+const CONTENT_BUFFER_BYTES_INITIAL = 4096;
 
 export class Submission implements CleanupStream {
   readonly queueId: string;
   private readonly state: CleanupState;
-  private readonly chunks: Uint8Array[] = [];
+  /** The content so far: bytes [0, contentLength) of a buffer that doubles as it fills
+   *  (one copy per call into it, instead of one small array per line and a concatenation). */
+  private content = new Uint8Array(CONTENT_BUFFER_BYTES_INITIAL);
+  private contentLength = 0;
   private done = false;
 
   constructor(private readonly core: CleanupCore, private readonly env: FinishEnvironment,
@@ -105,19 +110,23 @@ export class Submission implements CleanupStream {
       this.state.oversize = true;
       return;
     }
-    this.chunks.push(bytes.slice());
+    const needed = this.contentLength + bytes.length;
+    if (needed > this.content.length) {
+      let size = this.content.length * 2;
+      while (size < needed) size *= 2;
+      const grown = new Uint8Array(Math.min(size, Math.max(limit, needed)));
+      grown.set(this.content.subarray(0, this.contentLength), 0);
+      this.content = grown;
+    }
+    this.content.set(bytes, this.contentLength);
+    this.contentLength = needed;
   }
 
   async finish(): Promise<CleanupResult> {
     this.assertOpen();
     this.done = true;
-    const content = new Uint8Array(this.chunks.reduce((total, chunk) => total + chunk.length, 0));
-    let at = 0;
-    for (const chunk of this.chunks) {
-      content.set(chunk, at);
-      at += chunk.length;
-    }
-    this.chunks.length = 0;
+    const content = this.content.subarray(0, this.contentLength);
+    this.content = new Uint8Array(0);
     try {
       const lines = await processAll(this.core, this.state, content);
       return await finishMessage(this.core, this.state, lines, this.env);
