@@ -11,13 +11,16 @@
 //   4. peak heap (sampled every 50 ms, and retained after gc() with --expose-gc).
 // Figures are printed, never asserted; the issue's targets are printed beside them.
 // Run: `npm run bench:sim` (SIM_BENCH_MESSAGES, SIM_BENCH_DEFERRED, SIM_BENCH_BACK_EVENTS
-// scale the phases). Trusts engine/sim; every run is bounded in events.
+// scale the phases; MTALAB_BUNDLE=0 runs the engine's sources through tsx instead of the
+// esbuild bundle of engine/cli/sim-bundle.ts). Trusts engine/sim; every run is bounded in events.
 
-import { setImmediate as macrotask } from 'node:timers/promises';
-import { loadScenarioFromDisk } from '../scenarios/load-from-disk.ts';
-import { bootWorld, type World } from '../engine/sim/world.ts';
-import { createReplayer } from '../engine/sim/replay.ts';
+import type { World } from '../engine/sim/world.ts';
 import type { TraceEvent } from '../engine/global/trace.ts';
+import { loadSimRuntime } from '../engine/cli/sim-bundle.ts';
+
+// The world's code, from the same esbuild bundle `mtalab sim` uses (MTALAB_BUNDLE=0: the
+// TypeScript sources through tsx, as before).
+const { runtime: { loadScenarioFromDisk, bootWorld, createReplayer, macrotaskSettle }, source: runtimeSource } = await loadSimRuntime();
 
 const MESSAGES = positive('SIM_BENCH_MESSAGES', 10_000);
 const DEFERRED = positive('SIM_BENCH_DEFERRED', 1_000);
@@ -71,7 +74,7 @@ function stopwatch(): () => { wallMs: number; cpuMs: number } {
 const rate = (count: number, ms: number): string => Math.round((count / ms) * 1000).toLocaleString('en-US');
 
 async function openWorld(): Promise<World> {
-  return bootWorld(await loadScenarioFromDisk(SCENARIO, { settle: () => macrotask() }));
+  return bootWorld(await loadScenarioFromDisk(SCENARIO, { settle: macrotaskSettle }));
 }
 
 /** Schedules `count` messages from alice to bob with sendmail on a, one every ms from 2 s. */
@@ -163,7 +166,7 @@ async function stepBack(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  console.log(`mtalab sim benchmark: node ${process.version}, settle = one macrotask per event`);
+  console.log(`mtalab sim benchmark: node ${process.version}, settle = one macrotask per event, engine from ${runtimeSource === 'bundle' ? 'an esbuild bundle' : 'the sources (tsx)'}`);
   const phases: Array<[string, () => Promise<void>]> = [['throughput', throughput], ['fast-forward', fastForward], ['step back', stepBack]];
   const only = process.env.SIM_BENCH_ONLY;
   for (const [name, phase] of phases) {

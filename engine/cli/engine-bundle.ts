@@ -12,7 +12,8 @@
 // sources inlined) that node applies to stack traces (BUNDLE_NODE_FLAGS), so that they name
 // engine/*.ts lines as under tsx. When esbuild is missing or fails, or MTALAB_BUNDLE=0
 // (MTALAB_WORKER_BUNDLE=0 for workers alone), a process runs through bin/mtalab.mjs.
-// Called by postfix-daemon.ts and smtpd-workers.ts. Trusts esbuild's output.
+// Called by postfix-daemon.ts and smtpd-workers.ts, and by sim-bundle.ts for the simulated
+// world's runtime (`mtalab sim`, the sim benchmark). Trusts esbuild's output.
 
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ import { sourceRoot } from './source-root.ts';
 
 export const BUNDLE_DIRECTORY = `${sourceRoot}node_modules/.cache/mtalab`;
 /** The entry of each bundle, next to this file. */
-const ENTRIES = { master: 'master-entry.ts', 'smtpd-worker': 'smtpd-worker-entry.ts' } as const;
+const ENTRIES = { master: 'master-entry.ts', 'smtpd-worker': 'smtpd-worker-entry.ts', 'sim-runtime': 'sim-runtime.ts' } as const;
 export type BundleName = keyof typeof ENTRIES;
 /** Node flags for a process that runs a bundle: its stack traces through the source map. */
 export const BUNDLE_NODE_FLAGS: readonly string[] = ['--enable-source-maps'];
@@ -28,7 +29,7 @@ export const BUNDLE_NODE_FLAGS: readonly string[] = ['--enable-source-maps'];
  *  one re-forks a worker from it. */
 const STALE_BUNDLE_MS = 7 * 24 * 3600_000;
 const BUNDLES_MAX = 1000;
-const BUNDLE_FILE = /^(master|smtpd-worker)-[0-9a-f]+\.mjs(\.map)?$/;
+const BUNDLE_FILE = /^(master|smtpd-worker|sim-runtime)-[0-9a-f]+\.mjs(\.map)?$/;
 
 /** Removes this directory's bundles older than STALE_BUNDLE_MS, except `keep`. */
 function pruneStaleBundles(keep: ReadonlySet<string>): void {

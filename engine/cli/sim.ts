@@ -5,13 +5,14 @@
 // 10 s of virtual time -- and prints every host's maillog, each line prefixed with the host's
 // name, or with --trace the whole trace as JSON lines. Each scheduler event is followed by a
 // real macrotask turn so that the work it starts finishes at its virtual time, as in the
-// browser worker. Called by engine/cli/main.ts. Exit 0 after a normal run, 1 when the run
+// browser worker. The world's code comes from an esbuild bundle when one can be made
+// (sim-bundle.ts; MTALAB_BUNDLE=0 runs the sources through tsx). Called by engine/cli/main.ts. Exit 0 after a normal run, 1 when the run
 // stopped at its event limit (the "SEED=<n> scenario=<id>: stopped after N events" message on
 // stderr), 64 for a bad command line.
 
-import { setImmediate as macrotask } from 'node:timers/promises';
 import { exitUsage } from './usage.ts';
 import { processOutput } from './stdio.ts';
+import { loadSimRuntime } from './sim-bundle.ts';
 
 export const simUsage = 'usage: mtalab sim SCENARIO [--seed N] [--until MS] [--events-max N] [--trace]\n';
 
@@ -58,9 +59,7 @@ export function parseSimArguments(argv: readonly string[]): Parsed {
 export async function simMain(argv: readonly string[]): Promise<number> {
   const stdout = processOutput(process.stdout);
   const stderr = processOutput(process.stderr);
-  const [{ scenarioIds, scenarioDefinition }, { loadScenarioFromDisk }, { bootWorld }] = await Promise.all([
-    import('../sim/scenario.ts'), import('../../scenarios/load-from-disk.ts'), import('../sim/world.ts'),
-  ]);
+  const { scenarioIds, scenarioDefinition, loadScenarioFromDisk, bootWorld, macrotaskSettle } = (await loadSimRuntime()).runtime;
   const parsed = parseSimArguments(argv);
   const known = `scenarios: ${scenarioIds().join(', ')}\n`;
   if (!parsed.ok) {
@@ -73,7 +72,7 @@ export async function simMain(argv: readonly string[]): Promise<number> {
     return exitUsage;
   }
   const loaded = await loadScenarioFromDisk(options.scenario, {
-    settle: () => macrotask(), ...(options.seed === undefined ? {} : { seed: options.seed }),
+    settle: macrotaskSettle, ...(options.seed === undefined ? {} : { seed: options.seed }),
   });
   const world = await bootWorld(loaded);
   for (const report of world.boot) {

@@ -181,9 +181,14 @@ export class Scheduler implements Clock, Timers {
 
   /** The next live event, without firing it. */
   peek(): ScheduledEvent | undefined {
-    this.dropCancelled();
-    const top = this.heap.peek();
+    const top = this.nextEntry();
     return top === undefined ? undefined : { atMs: top.atMs, order: top.order, label: top.label };
+  }
+
+  /** The next live entry itself (no copy: the run loop asks twice per event). */
+  private nextEntry(): QueueEntry | undefined {
+    this.dropCancelled();
+    return this.heap.peek();
   }
 
   /** Fires the next event synchronously; false when there is none. */
@@ -209,7 +214,7 @@ export class Scheduler implements Clock, Timers {
    *  then sets the clock to untilMs when the queue runs dry earlier. */
   async runUntil(until: number | (() => boolean), options: RunOptions = {}): Promise<RunResult> {
     if (typeof until === 'number') {
-      const result = await this.runWhile(() => (this.peek()?.atMs ?? Infinity) <= until, options);
+      const result = await this.runWhile(() => (this.nextEntry()?.atMs ?? Infinity) <= until, options);
       if (result.reason === 'idle' || result.reason === 'until') {
         this.now = Math.max(this.now, until);
         return { ...result, reason: 'until', nowMs: this.now };
@@ -227,7 +232,7 @@ export class Scheduler implements Clock, Timers {
     await this.settle();
     for (;;) {
       if (!keepGoing()) return { events, reason: 'until', nowMs: this.now };
-      if (this.peek() === undefined) return { events, reason: 'idle', nowMs: this.now };
+      if (this.nextEntry() === undefined) return { events, reason: 'idle', nowMs: this.now };
       if (events >= eventsMax) return { events, reason: 'limit', nowMs: this.now };
       this.step();
       events++;
