@@ -14,7 +14,7 @@ import { PlatformError, quietPlatformError } from '../types.ts';
 import { toPlatformError } from './errors.ts';
 import { DiskState, type DiskFaults } from './durability.ts';
 import { childNamed, contentOfNode, directoryNames, fastOpen, fastRename, isDirectoryMode, isRegularMode, lookUp, lookUpParent, nodeOfDescriptor, statOfNode, type MemfsLink, type MemfsNode } from './lookup.ts';
-import { createFile, FileTimes, isWatched, renameFile, setInodeTimes, superblockOf, truncateInode, unlinkFile, writeInode, type FileClock, type LinkFields } from './inodes.ts';
+import { changeInodeMode, changeInodeOwner, createFile, FileTimes, isWatched, renameFile, setInodeTimes, superblockOf, truncateInode, unlinkFile, writeInode, type FileClock, type LinkFields } from './inodes.ts';
 import { grantRootAccess } from './root-access.ts';
 
 export interface SimFileSystem extends FileSystem {
@@ -34,6 +34,8 @@ export interface FileSystemSpace {
 
 /** The block size the simulated disk reports. */
 export const SIM_BLOCK_BYTES = 4096;
+/** The largest mode memfs's chmod accepts. */
+const UINT32_MAX = 0xffffffff;
 /** Free blocks a disk without a budget reports (4 TiB). */
 const UNLIMITED_FREE_BLOCKS = 2 ** 30;
 
@@ -372,6 +374,14 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     return true;
   };
 
+  /** The inode a plain path names (a final symbolic link followed) when nothing watches the
+   *  volume; undefined when memfs must answer (it also reports a missing name). */
+  const watchlessInode = (path: string): MemfsNode | undefined => {
+    if (isWatched(volume)) return undefined;
+    const link = lookUp(volume, path, true);
+    return link === undefined || link === null ? undefined : link.node;
+  };
+
   return {
     volume,
     faults: disk,
@@ -401,8 +411,17 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     open: (path, flags: OpenFlags, mode?: number) => attempt(disk, 'open', path, () => open(path, flags, mode ?? 0o666), flags !== 'r'),
     link: (existing, newPath) => attempt(disk, 'link', newPath, () => volume.linkSync(existing, newPath), true),
     symlink: (target, path) => attempt(disk, 'symlink', path, () => volume.symlinkSync(target, path), true),
-    chmod: (path, mode) => attempt(disk, 'chmod', path, () => volume.chmodSync(path, mode), true),
-    chown: (path, uid, gid) => attempt(disk, 'chown', path, () => volume.chownSync(path, uid, gid), true),
+    chmod: (path, mode) => attempt(disk, 'chmod', path, () => {
+      // memfs takes a uint32 mode; anything else is its error to give.
+      const node = Number.isInteger(mode) && mode >= 0 && mode <= UINT32_MAX ? watchlessInode(path) : undefined;
+      if (node === undefined) volume.chmodSync(path, mode);
+      else changeInodeMode(node, mode, times.now());
+    }, true),
+    chown: (path, uid, gid) => attempt(disk, 'chown', path, () => {
+      const node = typeof uid === 'number' && typeof gid === 'number' ? watchlessInode(path) : undefined;
+      if (node === undefined) volume.chownSync(path, uid, gid);
+      else changeInodeOwner(node, uid, gid, times.now());
+    }, true),
     statfs: (path) => attempt(disk, 'statfs', path, () => {
       if (existing(path, true, 'statfs') === undefined) volume.statSync(path);
       const limit = disk.bytesMax;

@@ -245,5 +245,21 @@ export function setInodeTimes(inode: MemfsNode, atime: Date, mtime: Date, now: D
   node._ctime = now;
 }
 
+/** chmod(2) as memfs's Node.chmod does it: the permission bits change, the file type stays,
+ *  and memfs moves the modification time as well. */
+export function changeInodeMode(inode: MemfsNode, mode: number, date: Date): void {
+  const node = inode as InodeFields;
+  node.mode = (node.mode & TYPE_BITS) | (mode & ~TYPE_BITS);
+  touchInode(node, date);
+}
+
+/** chown(2) as memfs's Node.chown does it (the modification time moves too). */
+export function changeInodeOwner(inode: MemfsNode, uid: number, gid: number, date: Date): void {
+  const node = inode as InodeFields;
+  node._uid = uid;
+  node._gid = gid;
+  touchInode(node, date);
+}
+
 /** Whether a mode is a regular file's. */
 export const isRegularInode = (node: MemfsNode): boolean => (node.mode & TYPE_BITS) === REGULAR_TYPE;

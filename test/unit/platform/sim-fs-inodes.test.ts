@@ -138,3 +138,18 @@ test('a crash reverts what inode handles wrote since the last fsync', async () =
   const again = await fs.open('/again', 'w');
   await again.close();
 });
+
+test('chmod and chown on inodes keep the file type and give memfs\'s errors for the rest', async () => {
+  const volume = createVolume();
+  const fs = createSimFileSystem({ volume });
+  await fs.mkdir('/q');
+  await fs.writeFile('/q/f', 'x', { mode: 0o600 });
+  await fs.chmod('/q/f', 0o4744);
+  await fs.chown('/q/f', 5000, 6000);
+  await fs.chmod('/q', 0o700);
+  const stat = volume.statSync('/q/f');
+  assert.deepEqual([stat.mode, stat.uid, stat.gid], [0o104744, 5000, 6000]);
+  assert.equal(volume.statSync('/q').mode, 0o40700);
+  await assert.rejects(fs.chmod('/q/none', 0o700), { code: 'ENOENT' });
+  await assert.rejects(fs.chown('/q/none', 1, 1), { code: 'ENOENT' });
+});
