@@ -22,17 +22,30 @@ type CidrRule =
 
 /** inet_pton(AF_INET): four decimal parts 0..255, no leading zeros. */
 export function parseIpv4(text: string): Uint8Array | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
+  // One pass over the text (called for every client address a matchlist looks at): each
+  // of the four parts 1-3 digits, no leading zero, at most 255.
+  if (text.length < 7 || text.length > 15) return undefined;
   const bytes = new Uint8Array(4);
+  let at = 0;
   for (let index = 0; index < 4; index++) {
-    const part = parts[index] ?? '';
-    if (!/^\d{1,3}$/.test(part) || (part.length > 1 && part.startsWith('0'))) return undefined;
-    const value = Number(part);
-    if (value > 255) return undefined;
+    const start = at;
+    let value = 0;
+    while (at < text.length && at - start <= 3) {
+      const code = text.charCodeAt(at);
+      if (code === 0x2e) break;
+      if (code < 0x30 || code > 0x39) return undefined;
+      value = value * 10 + (code - 0x30);
+      at++;
+    }
+    const digits = at - start;
+    if (digits < 1 || digits > 3 || (digits > 1 && text.charCodeAt(start) === 0x30) || value > 255) return undefined;
     bytes[index] = value;
+    if (index < 3) {
+      if (text.charCodeAt(at) !== 0x2e) return undefined;
+      at++;
+    }
   }
-  return bytes;
+  return at === text.length ? bytes : undefined;
 }
 
 /** inet_pton(AF_INET6): hex groups, at most one "::", an optional dotted IPv4 tail. */
