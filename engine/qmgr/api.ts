@@ -59,6 +59,9 @@ export class QueueManager {
   private firstScan = SCAN_INCOMING;
   private pumping = false;
   private pumpWanted = false;
+  /** Some destination's list, window, busy count or life changed since the last dispatch
+   *  (dispatch on unchanged state starts nothing and prunes nothing). */
+  private dispatchWanted = true;
   private stopped = false;
   private readonly inFlight = new Set<Promise<void>>();
   private cancelDeferredRun: Cancel | undefined;
@@ -121,6 +124,7 @@ export class QueueManager {
 
   /** qmgr_enable_all: every throttled destination works again. */
   private reviveAll(): void {
+    this.dispatchWanted = true;
     for (const transport of this.transports.values()) for (const queue of transport.queues.values()) queue.revive();
   }
 
@@ -164,6 +168,7 @@ export class QueueManager {
 
   private kick(): void {
     this.pumpWanted = true;
+    this.dispatchWanted = true;
     if (this.pumping || this.stopped) return;
     this.pumping = true;
     void this.pump().catch((error: unknown) => {
@@ -180,7 +185,7 @@ export class QueueManager {
     for (let round = 0; round < PUMP_ROUNDS_MAX && this.pumpWanted && !this.stopped; round++) {
       this.pumpWanted = false;
       const fed = await this.feedOne();
-      this.dispatch();
+      if (this.dispatchWanted) this.dispatch();
       if (fed) this.pumpWanted = true;
     }
   }
@@ -249,6 +254,7 @@ export class QueueManager {
   /** qmgr_active_feed: check, move to active/, read, log, assign. */
   private async feed(scan: QueueScan, id: string): Promise<void> {
     const { environment } = this;
+    this.dispatchWanted = true;
     if (this.messages.has(id)) return;
     const path = queueFilePath(environment.queue, scan.queueName, id);
     const openable = await checkOpenable(environment.queue.fs, path);
@@ -338,6 +344,7 @@ export class QueueManager {
    *  wait behind a busy or dead destination cost nothing per round. */
   private dispatch(): void {
     if (this.stopped) return;
+    this.dispatchWanted = false;
     const startable = this.startable;
     this.transports.forEach(collectStartable, startable);
     if (startable.length > 1) startable.sort(byOrder);
@@ -384,6 +391,7 @@ export class QueueManager {
       destination.noteSuccess();
     }
     destination.busy--;
+    this.dispatchWanted = true;
     destination.lastDoneSeconds = Math.floor(environment.clock.nowMs() / 1000);
     await this.entryDone(message);
   }
@@ -398,6 +406,7 @@ export class QueueManager {
       destination.cancelRevive = this.environment.timers.after(delayMs, () => {
         destination.cancelRevive = undefined;
         destination.revive();
+        this.dispatchWanted = true;
         this.kick();
       });
     }

@@ -20,10 +20,17 @@ const READY_OWNER_BITS = 0o700;
 
 /** The queue ids under queue_directory/queueName, hashed subdirectories included. */
 export async function listQueueIds(fs: FileSystem, queueDirectory: string, queueName: string): Promise<string[]> {
-  const entries = await walkQueue(fs, queueDirectory, queueName, {
-    recurse: true, entriesMax: SCAN_IDS_MAX, accept: (name) => isQueueIdSyntaxOk(name) && /^[A-Za-z0-9_]+$/.test(name),
-  });
-  return entries.map((entry) => entry.name);
+  const entries = await walkQueue(fs, queueDirectory, queueName, { recurse: true, entriesMax: SCAN_IDS_MAX, accept: isListedQueueId });
+  const ids = new Array<string>(entries.length);
+  for (let index = 0; index < entries.length; index++) ids[index] = entries[index]!.name;
+  return ids;
+}
+
+/** Letters, digits and '_' only (one expression for every name of every scan). */
+const QUEUE_ID_CHARACTERS = /^[A-Za-z0-9_]+$/;
+
+function isListedQueueId(name: string): boolean {
+  return isQueueIdSyntaxOk(name) && QUEUE_ID_CHARACTERS.test(name);
 }
 
 /** QueueScan.nextListed's answer when the scan must list its directory first. */
