@@ -63,22 +63,30 @@ function isPatternSpace(code: number): boolean {
     || code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff;
 }
 
-const isSpace = (character: string | undefined): boolean => character !== undefined && ' \t\n\r\f\v'.includes(character);
+/** split_nameval's white space: ' ', \t, \n, \r, \f, \v (by code unit). */
+function isNameValueSpace(code: number): boolean {
+  return code === 0x20 || (code >= 0x09 && code <= 0x0d);
+}
 
 /** "name = value" split as Postfix's split_nameval: the error text, or the pair. */
 export function splitNameValue(text: string): { name: string; value: string } | string {
+  const length = text.length;
   let at = 0;
-  while (isSpace(text[at])) at++;
-  if (at >= text.length || text[at] === '=') return 'missing attribute name';
+  while (at < length && isNameValueSpace(text.charCodeAt(at))) at++;
+  if (at >= length || text.charCodeAt(at) === 0x3d) return 'missing attribute name';
   const nameStart = at;
-  while (at < text.length && !isSpace(text[at]) && text[at] !== '=') at++;
+  while (at < length) {
+    const code = text.charCodeAt(at);
+    if (isNameValueSpace(code) || code === 0x3d) break;
+    at++;
+  }
   const name = text.slice(nameStart, at);
-  while (isSpace(text[at])) at++;
-  if (text[at] !== '=') return "missing '=' after attribute name";
+  while (at < length && isNameValueSpace(text.charCodeAt(at))) at++;
+  if (at >= length || text.charCodeAt(at) !== 0x3d) return "missing '=' after attribute name";
   at++;
-  while (isSpace(text[at])) at++;
-  let end = text.length;
-  while (end > at && isSpace(text[end - 1])) end--;
+  while (at < length && isNameValueSpace(text.charCodeAt(at))) at++;
+  let end = length;
+  while (end > at && isNameValueSpace(text.charCodeAt(end - 1))) end--;
   return { name, value: text.slice(at, end) };
 }
 

@@ -258,7 +258,7 @@ export async function readQueueFile(source: ByteSource, path: string): Promise<Q
   let pending: Partial<QueueRecipient> = {};
   for (let count = 0; count < QUEUE_FILE_RECORDS_MAX; count++) {
     const record = await reader.next();
-    if (record === null) return file;
+    if (record === null) return ownRecords(file);
     if (segment === 'content') {
       if (record.type === RecordType.extractedStart) {
         file.extractedOffset = record.offset;
@@ -270,7 +270,7 @@ export async function readQueueFile(source: ByteSource, path: string): Promise<Q
     }
     if (record.type === RecordType.end) {
       file.complete = true;
-      return file;
+      return ownRecords(file);
     }
     if (record.type === RecordType.messageContentStart) {
       if (segment !== 'envelope') throw new QueueFileError(`${path}: out-of-order message content marker`);
@@ -301,11 +301,11 @@ function recipientStatusOf(type: number): RecipientStatus | undefined {
 
 /** Folds one envelope record into the typed structure; returns the DSN attributes that
  *  wait for the next recipient (`pending` itself, filled in, until a recipient takes it).
- *  The record's payload may be borrowed: a record kept in file.records gets a copy. */
+ *  The record's payload may be borrowed: readQueueFile copies the kept ones at the end. */
 function absorbRecord(file: QueueFile, record: QueueRecord, pending: Partial<QueueRecipient>, segment: 'envelope' | 'extracted'): Partial<QueueRecipient> {
   const type = record.type;
   if (type === RecordType.size) {
-    file.records.push(ownRecord(record));
+    file.records.push(record);
     file.size ??= parseSizeRecord(latin1(record.payload));
     return pending;
   }
@@ -325,21 +325,21 @@ function absorbRecord(file: QueueFile, record: QueueRecord, pending: Partial<Que
     if (attribute !== undefined) {
       if (attribute.name === Attribute.dsnOriginalRecipient) {
         pending.dsnOriginalRecipient = attribute.value;
-        file.records.push(ownRecord(record));
+        file.records.push(record);
         return pending;
       }
       if (attribute.name === Attribute.dsnNotify) {
         pending.dsnNotify = Number(attribute.value);
-        file.records.push(ownRecord(record));
+        file.records.push(record);
         return pending;
       }
       if (attribute.name === Attribute.createTime) file.createTimeSeconds ??= Number(attribute.value);
       file.attributes.push(attribute);
     }
-    file.records.push(ownRecord(record));
+    file.records.push(record);
     return pending;
   }
-  file.records.push(ownRecord(record));
+  file.records.push(record);
   switch (type) {
     case RecordType.time: {
       const match = /^(\d+)\D*(\d*)/.exec(text);
@@ -353,9 +353,20 @@ function absorbRecord(file: QueueFile, record: QueueRecord, pending: Partial<Que
   return pending;
 }
 
-/** A record whose payload is its own (the reader may lend views into its chunk). */
-function ownRecord(record: QueueRecord): QueueRecord {
-  return { type: record.type, payload: record.payload.slice(), offset: record.offset };
+/** Gives the kept records payloads of their own (the reader lent views into its chunk):
+ *  copies of them, side by side in one new array, so that the file keeps no chunk alive. */
+function ownRecords(file: QueueFile): QueueFile {
+  let total = 0;
+  for (const record of file.records) total += record.payload.length;
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const record of file.records) {
+    const length = record.payload.length;
+    bytes.set(record.payload, at);
+    record.payload = bytes.subarray(at, at + length);
+    at += length;
+  }
+  return file;
 }
 
 /** Upper bound on the content readContent assembles (message_size_limit's default x 5). */
