@@ -109,7 +109,8 @@ export interface Lookup {
 }
 
 function traceDns(lookup: Lookup, name: string, type: 'MX' | 'A' | 'AAAA', answers: string[], error?: string): void {
-  lookup.context.trace({ kind: 'smtp-client.dns', queueId: lookup.queueId, name, type, answers, ...(error !== undefined ? { error } : {}) });
+  if (error === undefined) lookup.context.trace({ kind: 'smtp-client.dns', queueId: lookup.queueId, name, type, answers });
+  else lookup.context.trace({ kind: 'smtp-client.dns', queueId: lookup.queueId, name, type, answers, error });
 }
 
 function isNumeric(host: string): boolean { return parseAddress(host) !== undefined; }

@@ -59,12 +59,12 @@ export class DeliveryState {
   isMarked(recipient: DeliveryRecipient): boolean { return this.marks.has(recipient); }
 
   timings(): DeliveryTimings {
-    return {
-      agentHandoffMs: this.handoffMs,
-      ...(this.setupDoneMs > 0 ? { connectionSetupDoneMs: this.setupDoneMs } : {}),
-      ...(this.deliverDoneMs > 0 ? { deliverDoneMs: this.deliverDoneMs } : {}),
-      ...(this.reuseCount > 0 ? { extra: `, conn_use=${this.reuseCount + 1}` } : {}),
-    };
+    // Keys set in this order, present only when known (a spread of each would give the same).
+    const timings: DeliveryTimings = { agentHandoffMs: this.handoffMs };
+    if (this.setupDoneMs > 0) timings.connectionSetupDoneMs = this.setupDoneMs;
+    if (this.deliverDoneMs > 0) timings.deliverDoneMs = this.deliverDoneMs;
+    if (this.reuseCount > 0) timings.extra = `, conn_use=${this.reuseCount + 1}`;
+    return timings;
   }
 
   /** Sets the reason: with a server reply it carries the Remote-MTA and the diagnostic;
@@ -81,11 +81,10 @@ export class DeliveryState {
 
   private status(recipient: DeliveryRecipient, action: RecipientStatus['action']): RecipientStatus {
     const why = this.why;
-    return {
-      recipient, dsn: why.dsn, action, reason: why.reason, relay: this.session?.namaddrport ?? NO_RELAY,
-      ...(why.mta !== undefined ? { remoteMta: why.mta } : {}),
-      ...(why.reply !== undefined ? { diagnosticCode: `smtp; ${why.reply}` } : {}),
-    };
+    const status: RecipientStatus = { recipient, dsn: why.dsn, action, reason: why.reason, relay: this.session?.namaddrport ?? NO_RELAY };
+    if (why.mta !== undefined) status.remoteMta = why.mta;
+    if (why.reply !== undefined) status.diagnosticCode = `smtp; ${why.reply}`;
+    return status;
   }
 
   private async report(recipient: DeliveryRecipient): Promise<void> {
