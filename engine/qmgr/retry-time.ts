@@ -46,7 +46,6 @@ export interface StoredNextAttempt {
   valueOffset: number;
 }
 
-const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 const ATTRIBUTE_PREFIX = `${NEXT_ATTEMPT_ATTRIBUTE}=`;
 const ATTRIBUTE_PREFIX_BYTES = encoder.encode(ATTRIBUTE_PREFIX);
@@ -63,17 +62,35 @@ function hasAttributePrefix(payload: Uint8Array): boolean {
 
 /** The stored next attempt time of a file read by readQueueFile, if any. */
 export function storedNextAttempt(file: QueueFile): StoredNextAttempt | undefined {
-  const prefix = ATTRIBUTE_PREFIX;
   for (const record of file.records) {
     if (record.type !== RecordType.attribute || !hasAttributePrefix(record.payload)) continue;
-    const text = decoder.decode(record.payload);
-    if (!text.startsWith(prefix)) continue;
-    const value = text.slice(prefix.length);
-    if (value.length !== NEXT_ATTEMPT_VALUE_WIDTH || !/^ *\d+$/.test(value)) continue;
+    const seconds = paddedSeconds(record.payload, ATTRIBUTE_PREFIX_BYTES.length);
+    if (seconds === undefined) continue;
     // One type byte and one length byte: the payload is shorter than 128 bytes.
-    return { seconds: Number(value.trim()), valueOffset: record.offset + 2 + prefix.length };
+    return { seconds, valueOffset: record.offset + 2 + ATTRIBUTE_PREFIX_BYTES.length };
   }
   return undefined;
+}
+
+const SPACE = 0x20;
+const DIGIT_ZERO = 0x30;
+const DIGIT_NINE = 0x39;
+
+/** The number in the 15 columns from `start` to the payload's end: spaces, then at least one
+ *  digit and nothing else (/^ *\d+$/ over exactly NEXT_ATTEMPT_VALUE_WIDTH characters, read
+ *  from the bytes: any other byte, or another width, makes it absent). */
+function paddedSeconds(payload: Uint8Array, start: number): number | undefined {
+  if (payload.length - start !== NEXT_ATTEMPT_VALUE_WIDTH) return undefined;
+  let index = start;
+  while (index < payload.length && payload[index] === SPACE) index++;
+  if (index === payload.length) return undefined;
+  let seconds = 0;
+  for (; index < payload.length; index++) {
+    const byte = payload[index]!;
+    if (byte < DIGIT_ZERO || byte > DIGIT_NINE) return undefined;
+    seconds = seconds * 10 + (byte - DIGIT_ZERO);
+  }
+  return seconds;
 }
 
 function paddedValue(seconds: number): string {
@@ -140,6 +157,8 @@ interface RememberedAttempt {
   size: number;
   mtimeMs: number;
   seconds: number | undefined;
+  /** The number of the last listing that held the id (retain). */
+  listing: number;
 }
 
 /** The stored next attempt times of deferred files, kept by one qmgr so that a deferred
@@ -151,6 +170,10 @@ interface RememberedAttempt {
  *  are dropped at each scan, so it holds at most one scan's ids. */
 export class NextAttemptCache {
   private readonly entries = new Map<string, RememberedAttempt>();
+  private listings = 0;
+
+  /** The number of the latest listing (retain). */
+  get currentListing(): number { return this.listings; }
 
   /** The remembered time, when the file still looks as it did; undefined if unknown. */
   lookup(id: string, stat: FileStat): { seconds: number | undefined } | undefined {
@@ -175,15 +198,24 @@ export class NextAttemptCache {
 
   /** Remembers the time read from a file whose stat was taken before the read. */
   remember(id: string, stat: FileIdentity, seconds: number | undefined): void {
-    this.entries.set(id, { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, seconds });
+    this.entries.set(id, { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, seconds, listing: this.listings });
   }
 
   /** Keeps only the ids of the latest listing. */
   retain(ids: readonly string[]): void {
     if (this.entries.size === 0) return;
-    const listed = new Set(ids);
-    for (const id of [...this.entries.keys()]) if (!listed.has(id)) this.entries.delete(id);
+    const listing = ++this.listings;
+    for (let index = 0; index < ids.length; index++) {
+      const entry = this.entries.get(ids[index]!);
+      if (entry !== undefined) entry.listing = listing;
+    }
+    this.entries.forEach(dropUnlisted, this);
   }
+}
+
+/** retain's test: an entry no longer listed goes (deleting the current key in forEach is safe). */
+function dropUnlisted(this: NextAttemptCache, entry: RememberedAttempt, id: string): void {
+  if (entry.listing !== this.currentListing) this.forget(id);
 }
 
 /** The caches of the queue managers running on each file system, so that a writer of the

@@ -287,3 +287,12 @@ test('the j reference log, second by second: attempts at +0, +21, +51, +81, +111
   assert.ok(expired > 0);
   assert.equal(host.events.filter((event) => event.kind === 'qmgr.active').length, 5);
 });
+
+test('a stored time is 15 columns of spaces then digits; a torn, blank or odd-width value is absent', () => {
+  const fileWith = (value: string) => ({ records: [{ type: RecordType.attribute, offset: 100, payload: new TextEncoder().encode(`${NEXT_ATTEMPT_ATTRIBUTE}=${value}`) }] }) as never;
+  assert.deepEqual(storedNextAttempt(fileWith('     1795340000')), { seconds: 1_795_340_000, valueOffset: 100 + 2 + NEXT_ATTEMPT_ATTRIBUTE.length + 1 });
+  assert.equal(storedNextAttempt(fileWith('000000000000042'))?.seconds, 42);
+  for (const bad of ['               ', '     17953x0000', '    1795340000', '      1795340000', ' 1795340000    ', '     1795\u00e940000']) {
+    assert.equal(storedNextAttempt(fileWith(bad)), undefined, JSON.stringify(bad));
+  }
+});
