@@ -122,17 +122,16 @@ const GREATER_THAN = encoder.encode('>');
 /** The bytes mail_copy() writes for one delivery. */
 export function mailCopy(message: MessageContent, envelope: CopyEnvelope, options: CopyOptions): Uint8Array {
   const parts: Uint8Array[] = [];
-  const text = (value: string): void => { parts.push(encoder.encode(value)); };
   const quotedSender = quoteLocalPart(envelope.sender);
   if (options.fromLine) {
     const stamp = asctime(Math.floor(envelope.nowMs / 1000)).slice(0, 24);
-    text(`From ${envelope.sender === '' ? 'MAILER-DAEMON' : quotedSender}  ${stamp}\n`);
+    parts.push(encoder.encode(`From ${envelope.sender === '' ? 'MAILER-DAEMON' : quotedSender}  ${stamp}\n`));
   }
-  if (options.returnPath) text(`Return-Path: <${envelope.sender === '' ? '' : quotedSender}>\n`);
+  if (options.returnPath) parts.push(encoder.encode(`Return-Path: <${envelope.sender === '' ? '' : quotedSender}>\n`));
   if (options.originalRecipient && (options.enableOriginalRecipient ?? true) && envelope.originalRecipient !== '') {
-    text(`X-Original-To: ${quoteLocalPart(envelope.originalRecipient)}\n`);
+    parts.push(encoder.encode(`X-Original-To: ${quoteLocalPart(envelope.originalRecipient)}\n`));
   }
-  if (options.delivered) text(`Delivered-To: ${quoteLocalPart(envelope.delivered)}\n`);
+  if (options.delivered) parts.push(encoder.encode(`Delivered-To: ${quoteLocalPart(envelope.delivered)}\n`));
   let previousContinued = false;
   for (const line of message.lines) {
     if (!previousContinued && options.quote && startsWithFrom(line.bytes)) parts.push(GREATER_THAN);

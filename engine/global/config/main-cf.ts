@@ -269,9 +269,6 @@ export function createMainConfig(directory: string, path: string, entries: Reado
     if (warningsPrinted === before && typed.size < EXPANDED_CACHE_MAX) typed.set(key, result);
     return result;
   };
-  const toBool = (name: string, value: string): boolean => parseBoolean(name, value);
-  const toInt = (name: string, value: string): number => parseInteger(name, value, bounds(name));
-  const toSize = (name: string, value: string): number => parseLong(name, value, bounds(name));
   const toSeconds = (name: string, value: string): number =>
     parseTimeSeconds(name, value, timeUnitOf(name, expandWith), bounds(name));
   return {
@@ -299,6 +296,10 @@ export function createMainConfig(directory: string, path: string, entries: Reado
     entries: () => entries,
   };
 }
+
+function toBool(name: string, value: string): boolean { return parseBoolean(name, value); }
+function toInt(name: string, value: string): number { return parseInteger(name, value, bounds(name)); }
+function toSize(name: string, value: string): number { return parseLong(name, value, bounds(name)); }
 
 /** A parameter's bounds from the table (none for names it does not know). */
 function bounds(name: string): { min?: number; max?: number } {

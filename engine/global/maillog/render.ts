@@ -92,7 +92,6 @@ function renderContentAction(event: EventOf<'cleanup.content-action'>): string {
  *  (conn_use=N), delay, delays, dsn, status (text). */
 function renderDeliveryStatus(event: EventOf<'delivery.status'>, options: RenderOptions): string {
   const digits = options.delayResolutionDigits ?? DELAY_RESOLUTION_DIGITS_DEFAULT;
-  const delay = (seconds: number): string => formatDelay(seconds, undefined, digits);
   let text = `to=<${event.recipient}>`;
   const original = event.originalRecipient;
   if (original !== undefined && original !== '' && original.toLowerCase() !== event.recipient.toLowerCase()) {
@@ -101,8 +100,9 @@ function renderDeliveryStatus(event: EventOf<'delivery.status'>, options: Render
   text += `, relay=${event.relay}`;
   if (event.extra !== undefined && event.extra !== '') text += event.extra;
   const { beforeActiveSeconds, inActiveSeconds, connectionSetupSeconds, transmissionSeconds } = event.delays;
-  text += `, delay=${delay(event.delaySeconds)}`;
-  text += `, delays=${delay(beforeActiveSeconds)}/${delay(inActiveSeconds)}/${delay(connectionSetupSeconds)}/${delay(transmissionSeconds)}`;
+  text += `, delay=${formatDelay(event.delaySeconds, undefined, digits)}`;
+  text += `, delays=${formatDelay(beforeActiveSeconds, undefined, digits)}/${formatDelay(inActiveSeconds, undefined, digits)}`
+    + `/${formatDelay(connectionSetupSeconds, undefined, digits)}/${formatDelay(transmissionSeconds, undefined, digits)}`;
   text += `, dsn=${event.dsn}, status=${event.status} (${event.text})`;
   return text;
 }

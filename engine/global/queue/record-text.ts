@@ -21,9 +21,12 @@ export function asctime(seconds: number): string {
   const secondsOfDay = Math.floor((ms - days * MS_PER_DAY) / 1000);
   const { year, month, day } = civilFromDays(days);
   const weekday = DAYS[(((days + 4) % 7) + 7) % 7] ?? '';
-  const two = (value: number): string => String(value).padStart(2, '0');
   const clock = `${two(Math.floor(secondsOfDay / 3600))}:${two(Math.floor(secondsOfDay / 60) % 60)}:${two(secondsOfDay % 60)}`;
   return `${weekday} ${MONTHS[month - 1] ?? ''}${String(day).padStart(3, ' ')} ${clock} ${year}\n`;
+}
+
+function two(value: number): string {
+  return String(value).padStart(2, '0');
 }
 
 /** Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm). */
