@@ -23,9 +23,6 @@ const REGULAR_TYPE = 0o100000;
 const CAPACITY_MIN_BYTES = 64;
 const EMPTY_BUFFER = bufferAllocUnsafe(0);
 
-/** The Date class, used only for times read from the platform's (simulated) clock. */
-const SimulatedDate: new (timeMs: number) => Date = Date;
-
 /** A source of file times: the platform's clock, or a fixed epoch for a bare volume. */
 export interface FileClock {
   nowMs(): number;
@@ -79,7 +76,7 @@ export function isWatched(volume: Volume): boolean {
 /** Hands out one Date per distinct millisecond of the clock (Dates are never mutated). */
 export class FileTimes {
   private lastMs = Number.NaN;
-  private lastDate: Date = new SimulatedDate(0);
+  private lastDate: Date = new Date(0);
 
   constructor(private readonly clock: FileClock | undefined) {}
 
@@ -88,7 +85,7 @@ export class FileTimes {
   at(timeMs: number): Date {
     if (timeMs !== this.lastMs) {
       this.lastMs = timeMs;
-      this.lastDate = new SimulatedDate(timeMs);
+      this.lastDate = new Date(timeMs);
     }
     return this.lastDate;
   }
