@@ -30,6 +30,10 @@ import { freeLoopbackPort, RealPostfixInstance, type InstanceSpec } from '../tes
 import { MtalabInstance } from '../test/interop/mtalab-instance.ts';
 
 const MESSAGES = positive(process.env.BENCH_MESSAGES, 2000);
+/** Messages each side gets (same source, same sink) before the measured run, unmeasured:
+ *  BENCH_WARMUP=N gives steady-state figures (mtalab's JIT compiles ~900 functions in its
+ *  first thousands of messages; Postfix forks and keeps its smtpd and cleanup processes). */
+const WARMUP = Number.parseInt(process.env.BENCH_WARMUP ?? '0', 10) || 0;
 const SESSIONS = positive(process.env.BENCH_SESSIONS, 10);
 const ROUNDS = positive(process.env.BENCH_ROUNDS, 2);
 const MESSAGE_SIZE = 1024;
@@ -261,9 +265,9 @@ async function startSink(address: string): Promise<{ port: number; messages: () 
 }
 
 /** smtp-source; resolves with its exit status. */
-function runSource(address: string, port: number): Promise<number> {
+function runSource(address: string, port: number, messages = MESSAGES): Promise<number> {
   return new Promise((done, fail) => {
-    const child = spawn(SMTP_SOURCE, ['-m', String(MESSAGES), '-s', String(SESSIONS), '-l', String(MESSAGE_SIZE),
+    const child = spawn(SMTP_SOURCE, ['-m', String(messages), '-s', String(SESSIONS), '-l', String(MESSAGE_SIZE),
       '-f', 'bench@source.example.test', '-t', 'sink@remote.example.test', `${address}:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     children.add(child);
     let stderr = '';
@@ -314,17 +318,23 @@ async function benchSide(side: SideName): Promise<Result> {
     // BENCH_PERF=FILE: `perf record` of the master's main thread (CPU time, not wall time;
     // with BENCH_NODE_FLAGS=--perf-basic-prof JavaScript frames get names).
     const perf = process.env.BENCH_PERF && side === 'mtalab'
-      ? spawn('perf', ['record', '-e', 'cpu-clock', '-F', '2000', '-g', '-t', String(root), '-o', process.env.BENCH_PERF], { stdio: 'ignore' })
+      ? spawn('perf', ['record', '-e', 'cpu-clock', '-F', '2000', '-g', process.env.BENCH_PERF_ALL === '1' ? '-p' : '-t', String(root), '-o', process.env.BENCH_PERF], { stdio: 'ignore' })
       : undefined;
     if (perf !== undefined) children.add(perf);
     if (process.env.BENCH_STRACE || perf !== undefined) await sleep(300);
+    if (WARMUP > 0) {
+      if (await runSource(listenAddress, port, WARMUP) !== 0) throw new Error(`${side}: warm-up smtp-source failed`);
+      for (let waited = 0; sink.messages() < WARMUP && waited < TIMEOUT_MS; waited += POLL_MS) await sleep(POLL_MS);
+    }
+    const sinkBefore = sink.messages();
+    const sessionsBefore = sink.sessions();
     const cpuBefore = treeCpu(root);
     const threadsBefore = threadCpu(root);
     const started = performance.now();
     const status = await runSource(listenAddress, port);
     const acceptedSeconds = (performance.now() - started) / 1000;
     if (status !== 0) throw new Error(`${side}: smtp-source failed`);
-    for (let waited = 0; sink.messages() < MESSAGES && waited < TIMEOUT_MS; waited += POLL_MS) await sleep(POLL_MS);
+    for (let waited = 0; sink.messages() - sinkBefore < MESSAGES && waited < TIMEOUT_MS; waited += POLL_MS) await sleep(POLL_MS);
     const endToEndSeconds = (performance.now() - started) / 1000;
     const cpuAfter = treeCpu(root);
     if (process.env.BENCH_THREADS === '1') reportThreads(threadsBefore, threadCpu(root));
@@ -338,7 +348,7 @@ async function benchSide(side: SideName): Promise<Result> {
     const cpuSeconds = cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system;
     const systemSeconds = cpuAfter.system - cpuBefore.system;
     const figures = await memory.stop();
-    return { side, acceptedSeconds, endToEndSeconds, received: sink.messages(), sinkSessions: sink.sessions(), cpuSeconds, systemSeconds, ...figures };
+    return { side, acceptedSeconds, endToEndSeconds, received: sink.messages() - sinkBefore, sinkSessions: sink.sessions() - sessionsBefore, cpuSeconds, systemSeconds, ...figures };
   } finally {
     try {
       await instance.stop();
@@ -360,7 +370,7 @@ const mb = (kb: number): string => `${(kb / 1024).toFixed(1)} MB`;
 const rate = (seconds: number): string => `${(MESSAGES / seconds).toFixed(0)} msgs/s (${seconds.toFixed(2)} s)`;
 
 function report(results: Result[]): void {
-  console.log(`\nsmtp-source -m ${MESSAGES} -s ${SESSIONS} -l ${MESSAGE_SIZE} -> smtpd -> queue (fsync) -> smtp -> smtp-sink, on loopback`);
+  console.log(`\n${WARMUP > 0 ? `after ${WARMUP} warm-up messages per side: ` : ''}smtp-source -m ${MESSAGES} -s ${SESSIONS} -l ${MESSAGE_SIZE} -> smtpd -> queue (fsync) -> smtp -> smtp-sink, on loopback`);
   for (const result of results) {
     console.log(`${result.side.padEnd(8)} accepted ${rate(result.acceptedSeconds).padEnd(26)} end to end ${rate(result.endToEndSeconds).padEnd(26)}`
       + ` received ${result.received}/${MESSAGES} in ${result.sinkSessions} sessions; peak memory: ${result.side === 'mtalab' ? 'daemon' : 'master'} VmHWM ${mb(result.mainHwmKb)},`
@@ -394,6 +404,7 @@ async function main(): Promise<number> {
   const order = (process.env.BENCH_SIDES ?? process.env.BENCH_ORDER ?? 'mtalab,postfix').split(',')
     .filter((name): name is SideName => name === 'mtalab' || name === 'postfix');
   const results: Result[] = [];
+  if (WARMUP > 0) console.log(`warm-up: ${WARMUP} messages to each side before each measured run`);
   console.log(`load average before: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (${ROUNDS} rounds, sides alternating)`);
   try {
     for (let round = 1; round <= ROUNDS; round++) {

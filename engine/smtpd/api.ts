@@ -310,7 +310,7 @@ export class SmtpdProtocol {
       let bytes = line.bytes;
       const nul = bytes.indexOf(0);
       if (nul >= 0) bytes = bytes.subarray(0, nul);
-      const latin1 = String.fromCharCode(...bytes.subarray(0, 4096));
+      const latin1 = latin1Prefix(bytes, COMMAND_TEXT_BYTES_MAX);
       if (!line.ended) {
         this.env.log.warn(`${session.namaddr}: request longer than ${settings.lineLengthLimit}: ${printableExcerpt(latin1, 30)}...`);
       }
@@ -418,6 +418,16 @@ export class SmtpdProtocol {
     }, undefined);
     this.output.close();
   }
+}
+
+/** Bytes of a command that become its text (a longer one is cut here). */
+const COMMAND_TEXT_BYTES_MAX = 4096;
+
+/** The first `lengthMax` bytes as latin1 text, one character per byte (apply takes the
+ *  typed array as its argument list without the iterator a spread would run). */
+function latin1Prefix(bytes: Uint8Array, lengthMax: number): string {
+  const prefix = bytes.length > lengthMax ? bytes.subarray(0, lengthMax) : bytes;
+  return String.fromCharCode.apply(null, prefix as unknown as number[]);
 }
 
 /** printable() of a log excerpt: non-printable characters become '?'. */

@@ -36,7 +36,7 @@ class ContentWriter {
     if (this.first) {
       // A leading "From " line becomes a header; leading white space would be a header
       // continuation, so an empty header line goes first.
-      if (/^>*From /.test(String.fromCharCode(...bytes.subarray(0, 64)))) {
+      if (/^>*From /.test(String.fromCharCode.apply(null, (bytes.length > 64 ? bytes.subarray(0, 64) : bytes) as unknown as number[]))) {
         if (transaction.receiveErrors === 0) {
           this.emit(encoder.encode('X-Mailbox-Line: '), false);
           this.emit(bytes, ended);
