@@ -61,20 +61,17 @@ export interface TraceSink {
   subscribe(listener: (event: TraceEvent) => void): () => void;
 }
 
-/** A sink that numbers events in emission order and fans them out to subscribers. The
- *  input becomes the event: every emitter hands over a fresh object (an object literal, or
- *  one a relay such as master/service-instance.ts made for this call) and keeps no use of
- *  it, so seq and atMs are added to it in place -- after its own keys, in the order a copy
- *  `{ ...input, seq, atMs }` would have, so JSON lines are the same -- instead of copying
- *  every event (a megamorphic clone per event, and one more object for the collector). */
+/** A sink that numbers events in emission order and fans them out to subscribers. */
 export function createTraceSink(clock: Clock, firstSeq = 1): TraceSink {
   let seq = firstSeq;
   const listeners = new Set<(event: TraceEvent) => void>();
   return {
     emit(input) {
-      const event = input as TraceInput & { seq: number; atMs: number };
-      event.seq = seq++;
-      event.atMs = clock.nowMs();
+      // A copy, not the input with seq and atMs added in place: the copy is laid out
+      // compactly (the emitters' objects are often built by spreads and grow out-of-object
+      // property arrays), and a world keeps every event: in place measured 244 instead of
+      // 173 bytes retained per event in two-hosts for the same CPU.
+      const event = { ...input, seq: seq++, atMs: clock.nowMs() } as TraceEvent;
       for (const listener of listeners) listener(event);
       return event;
     },
