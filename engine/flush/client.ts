@@ -87,15 +87,28 @@ export function flushRefresh(client: FlushClient, purge = false): Promise<FlushS
 
 /** The client a running service uses: its own configuration and master's flush service. */
 export function serviceFlushClient(context: Pick<ServiceContext, 'config' | 'host' | 'log' | 'runtime'>): FlushClient {
-  return {
-    config: () => context.config(),
-    fs: context.host.platform.fs,
-    reporter: context.log,
-    endpoint: () => {
-      const service = context.runtime.service(context.config().get('flush_service_name') ?? 'flush');
-      return isFlushEndpoint(service) ? service : undefined;
-    },
-  };
+  return new ServiceFlushClient(context);
+}
+
+/** serviceFlushClient's object (a class, so that no functions are made per deferred
+ *  recipient). */
+class ServiceFlushClient implements FlushClient {
+  readonly fs: FileSystem;
+  readonly reporter: Reporter;
+
+  constructor(private readonly context: Pick<ServiceContext, 'config' | 'host' | 'log' | 'runtime'>) {
+    this.fs = context.host.platform.fs;
+    this.reporter = context.log;
+  }
+
+  config(): MainConfig {
+    return this.context.config();
+  }
+
+  endpoint(): FlushEndpoint | undefined {
+    const service = this.context.runtime.service(this.context.config().get('flush_service_name') ?? 'flush');
+    return isFlushEndpoint(service) ? service : undefined;
+  }
 }
 
 /** defer.c after defer_append(): tell the flush service about a deferred recipient's

@@ -68,15 +68,20 @@ const SALVAGE_RECORDS_MAX = 100_000;
 
 /** A file handle as a byte source; a read error ends the data, as for a VSTREAM. */
 export function handleSource(handle: FileHandle): ByteSource {
-  return {
-    read: async (length, position) => {
-      try {
-        return await handle.read(length, position);
-      } catch {
-        return new Uint8Array(0);
-      }
-    },
-  };
+  return new HandleSource(handle);
+}
+
+/** handleSource's object (a class, so that no function is made per file read). */
+class HandleSource implements ByteSource {
+  constructor(private readonly handle: FileHandle) {}
+
+  async read(length: number, position?: number): Promise<Uint8Array> {
+    try {
+      return await this.handle.read(length, position);
+    } catch {
+      return new Uint8Array(0);
+    }
+  }
 }
 
 /** The payload of the last record of a type (qmgr_message_read keeps the last one). */
