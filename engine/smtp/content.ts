@@ -52,9 +52,19 @@ class ByteSink {
     this.buffer.set(bytes, this.length);
     this.length += bytes.length;
   }
-  /** The bytes, in an array of their own size. */
+  /** `count` bytes of `bytes` from `start`, then CR LF when `lineEnd`. */
+  pushRange(bytes: Uint8Array, start: number, count: number, lineEnd: boolean): void {
+    this.room(count + 2);
+    this.buffer.set(start === 0 && count === bytes.length ? bytes : bytes.subarray(start, start + count), this.length);
+    this.length += count;
+    if (lineEnd) {
+      this.buffer[this.length++] = CR;
+      this.buffer[this.length++] = LF;
+    }
+  }
+  /** The bytes (a view of the buffer, which nothing writes after this). */
   result(): Uint8Array {
-    return this.buffer.slice(0, this.length);
+    return this.buffer.subarray(0, this.length);
   }
 }
 
@@ -74,9 +84,7 @@ class LineWriter {
     for (let guard = 0; guard <= data.length + 1; guard++) {
       if (this.atLineStart && left > 0 && data[start] === DOT) this.sink.push(DOT);
       if (this.limit > 0 && left >= this.spaceLeft) {
-        this.sink.pushAll(data.subarray(start, start + this.spaceLeft));
-        this.sink.push(CR);
-        this.sink.push(LF);
+        this.sink.pushRange(data, start, this.spaceLeft, true);
         start += this.spaceLeft;
         left -= this.spaceLeft;
         this.spaceLeft = this.limit;
@@ -88,12 +96,10 @@ class LineWriter {
         if (left > 0) continue;
         return;
       }
-      this.sink.pushAll(data.subarray(start, start + left));
+      this.sink.pushRange(data, start, left, !continued);
       if (continued) {
         this.spaceLeft -= left;
       } else {
-        this.sink.push(CR);
-        this.sink.push(LF);
         this.spaceLeft = this.limit;
       }
       return;
