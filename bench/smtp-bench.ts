@@ -314,6 +314,10 @@ async function benchSide(side: SideName): Promise<Result> {
       root = masterPidOf(instance);
     }
     const memory = sampleMemory(root);
+    if (WARMUP > 0) {
+      if (await runSource(listenAddress, port, WARMUP) !== 0) throw new Error(`${side}: warm-up smtp-source failed`);
+      for (let waited = 0; sink.messages() < WARMUP && waited < TIMEOUT_MS; waited += POLL_MS) await sleep(POLL_MS);
+    }
     const strace = traceSyscalls(root, process.env.BENCH_STRACE === undefined ? undefined : `${process.env.BENCH_STRACE}.${side}`);
     // BENCH_PERF=FILE: `perf record` of the master's main thread (CPU time, not wall time;
     // with BENCH_NODE_FLAGS=--perf-basic-prof JavaScript frames get names).
@@ -322,10 +326,6 @@ async function benchSide(side: SideName): Promise<Result> {
       : undefined;
     if (perf !== undefined) children.add(perf);
     if (process.env.BENCH_STRACE || perf !== undefined) await sleep(300);
-    if (WARMUP > 0) {
-      if (await runSource(listenAddress, port, WARMUP) !== 0) throw new Error(`${side}: warm-up smtp-source failed`);
-      for (let waited = 0; sink.messages() < WARMUP && waited < TIMEOUT_MS; waited += POLL_MS) await sleep(POLL_MS);
-    }
     const sinkBefore = sink.messages();
     const sessionsBefore = sink.sessions();
     const cpuBefore = treeCpu(root);
