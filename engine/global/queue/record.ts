@@ -301,9 +301,34 @@ export class RecordReader {
     return byte;
   }
 
-  /** The next record, or null at end of file; throws RecordError on damage. */
-  async next(): Promise<QueueRecord | null> {
-    for (let hops = 0; hops <= REVERSE_JUMPS_MAX + 1; hops++) {
+  /** The next record, or null at end of file; rejects with RecordError on damage.
+   *  While the buffer holds the records, no async function runs: the answer is a settled
+   *  promise, which its caller's await takes in the same one turn as an async function's
+   *  that never awaited. Once bytes must be read, nextFrom() goes on exactly as this loop
+   *  did in one async function, so every caller resumes after as many turns as before. */
+  next(): Promise<QueueRecord | null> {
+    try {
+      for (let hops = 0; hops <= REVERSE_JUMPS_MAX + 1; hops++) {
+        const record = this.decodeBuffered();
+        if (record === undefined) return this.nextFrom(hops);
+        if (!this.transparent) return Promise.resolve(record);
+        if (record.type === RecordType.pointer) {
+          this.follow(record);
+          continue;
+        }
+        if (record.type === RecordType.padding) continue;
+        if (record.type === RecordType.end) this.seekEnd();
+        return Promise.resolve(record);
+      }
+      throw new RecordError('pointer-loop', `${this.path}: too many reverse jump records`, this.offset);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** next()'s loop from hop `firstHop` on, reading bytes when the buffer runs out. */
+  private async nextFrom(firstHop: number): Promise<QueueRecord | null> {
+    for (let hops = firstHop; hops <= REVERSE_JUMPS_MAX + 1; hops++) {
       const record = this.decodeBuffered() ?? await this.nextRaw();
       if (record === null || !this.transparent) return record;
       if (record.type === RecordType.pointer) {
