@@ -16,11 +16,12 @@ import { DsnReturn } from '../global/dsn/compose.ts';
 import { PlatformError, type FileHandle, type FileSystem } from '../platform/types.ts';
 import { buildNotice, planDelayNotice, planFailureNotice, planTraceNotice, submitNotice, type NoticePlan } from './notify.ts';
 import { readOriginal, TraceFlag } from './original.ts';
-import { loadBounceTemplates, type BounceTemplates } from './templates.ts';
+import { builtInTemplates, loadBounceTemplates, type BounceTemplates } from './templates.ts';
+import { ProcessStarts } from './process-start.ts';
 import type { MainConfig } from '../global/config/main-cf.ts';
 
 /** What the core needs of its service context (a subset, so tests can build one). */
-export type BounceContext = Pick<ServiceContext, 'host' | 'runtime' | 'config' | 'log' | 'trace'>;
+export type BounceContext = Pick<ServiceContext, 'host' | 'runtime' | 'config' | 'log' | 'trace' | 'pid' | 'program' | 'entry'>;
 
 /** A per-message log file is created with this mode, as bounce_append_service() does. */
 const LOG_FILE_MODE = 0o600;
@@ -80,21 +81,36 @@ async function removeIfPresent(context: BounceContext, path: string): Promise<vo
 }
 
 export class BounceCore implements BounceEndpoint {
-  /** The templates of the configuration they were loaded under (reloaded with it). */
-  private templates: { config: MainConfig; loaded: Promise<BounceTemplates> } | undefined;
+  /** The templates a process read under this configuration (read again after a reload). */
+  private loaded: { config: MainConfig; templates: BounceTemplates } | undefined;
+  /** Spawns and throttling of the bounce, defer and trace services' processes. */
+  private readonly starts: ProcessStarts<BounceTemplates>;
 
-  constructor(private readonly context: BounceContext) {}
+  constructor(private readonly context: BounceContext) {
+    this.starts = new ProcessStarts<BounceTemplates>(context,
+      (config, log) => loadBounceTemplates(context.host.platform.fs, config, log),
+      (templates, config) => { this.loaded = { config, templates }; });
+  }
 
-  /** bounce_template_file as of the current configuration, read once per configuration. */
-  private templatesFor(config: MainConfig): Promise<BounceTemplates> {
-    if (this.templates?.config !== config) {
-      const loaded = loadBounceTemplates(this.context.host.platform.fs, config, this.context.log);
-      this.templates = { config, loaded };
-      // A fatal load ends Postfix's bounce process; the next request starts a new one that
-      // reads the file again (and logs the fatal again).
-      loaded.catch(() => { if (this.templates?.loaded === loaded) this.templates = undefined; });
+  /** A running process of the service behind this log (bounce, defer, trace): Postfix's
+   *  bounce reads bounce_template_file before its first request of any kind, so a broken
+   *  file holds up appends as well as notices (process-start.ts). */
+  private process(log: RecipientLogName): BounceTemplates | Promise<BounceTemplates> {
+    const config = this.context.config();
+    if (this.loaded?.config === config) return this.loaded.templates;
+    if ((config.get('bounce_template_file') ?? '') === '') {
+      // Nothing to read: a process always starts (no timers, no extra turn of the loop).
+      this.loaded = { config, templates: builtInTemplates(this.context.log) };
+      return this.loaded.templates;
     }
-    return this.templates.loaded;
+    const service = log === 'bounce' ? config.get('bounce_service_name') ?? 'bounce'
+      : log === 'defer' ? config.get('defer_service_name') ?? 'defer' : config.get('trace_service_name') ?? 'trace';
+    return this.starts.request(service);
+  }
+
+  /** Master is stopping: no more spawns; clients still waiting fail. */
+  stop(): void {
+    this.starts.stop();
   }
 
   private logPath(log: RecipientLogName, queueId: string): string {
@@ -104,6 +120,8 @@ export class BounceCore implements BounceEndpoint {
   /** bounce_append_service(): one record appended and synced; on a failed write the file
    *  is cut back to its old length so that no half record stays behind. */
   async append(log: RecipientLogName, queueId: string, status: RecipientStatus): Promise<void> {
+    const ready = this.process(log);
+    if (ready instanceof Promise) await ready;
     const fs = this.context.host.platform.fs;
     const path = this.logPath(log, queueId);
     const handle = await openCreatingDirectory(fs, path);
@@ -145,6 +163,8 @@ export class BounceCore implements BounceEndpoint {
   private async sendNotices(log: RecipientLogName, kind: NoticeKind, queueId: string, queueName: string,
     returnContent?: number): Promise<string | undefined> {
     const context = this.context;
+    const ready = this.process(log);
+    const templates = ready instanceof Promise ? await ready : ready;
     const config = context.config();
     const fs = context.host.platform.fs;
     const logPath = this.logPath(log, queueId);
@@ -160,14 +180,13 @@ export class BounceCore implements BounceEndpoint {
     if (plan.warning !== undefined) context.log.warn(plan.warning);
     if (plan.info !== undefined) context.log.info(plan.info);
     const nowSeconds = Math.floor(context.host.platform.clock.nowMs() / 1000);
-    const templates = plan.notices.length > 0 ? await this.templatesFor(config) : undefined;
     let firstId: string | undefined;
     let senderNoticeOk = true;
     for (const [index, addressing] of plan.notices.entries()) {
       // The postmaster copy of a single bounce or delay goes out only after the sender's.
       if (index > 0 && !senderNoticeOk) break;
       const notice = buildNotice({ config, kind: noticeKind, queueId, nowSeconds, entries: parsed.entries, original, addressing,
-        ...(templates !== undefined ? { template: templates.get(noticeKind) } : {}) });
+        template: templates.get(noticeKind) });
       for (const warning of notice.warnings) context.log.warn(warning);
       if (notice.recipientCount === 0) continue;
       const sent = await submitNotice(context.runtime.cleanup(), addressing.sender, addressing.recipient, notice.bytes);

@@ -6,7 +6,8 @@
 // Reads: queue_directory (through runtime.queue()), notify_classes, bounce_notice_recipient,
 // 2bounce_notice_recipient, delay_notice_recipient, double_bounce_sender, bounce_size_limit,
 // maximal_queue_lifetime, delay_warning_time, myhostname, mail_name, smtputf8_enable, bounce_template_file
-// (engine/bounce/templates.ts).
+// (engine/bounce/templates.ts), read when a process starts, as bounce's pre_jail_init; a
+// broken file kills each start and master throttles the service (process-start.ts).
 // Models src/bounce/bounce.c.
 
 import type { BounceEndpoint, RunningService, ServiceContext, ServiceProgram } from '../master/contracts.ts';
@@ -33,6 +34,7 @@ export const bounceProgram: ServiceProgram & {
       warnDelayed: (queueId, queueName) => track(() => core.warnDelayed(queueId, queueName)),
       flushTrace: (queueId, queueName) => track(() => core.flushTrace(queueId, queueName)),
       stop: async () => {
+        core.stop();
         await Promise.allSettled([...inFlight]);
       },
     };

@@ -1,9 +1,10 @@
 // The bounce service's templates: the built-in ones, replaced kind by kind by those of
-// bounce_template_file. As Postfix's bounce daemon does, the file is read once when the
-// service (re)starts -- here, on the first notice after a start or a reload -- and a file
-// that cannot be opened or has a malformed line is fatal; each template is parsed on its
-// first use, and a malformed one is logged once and replaced by the built-in template.
-// After a fatal load the next notice reads the file again, as a new bounce process would.
+// bounce_template_file. As Postfix's bounce daemon does, the file is read when a process
+// starts, before its first request of any kind -- here, on the first request after a start
+// or a reload -- and a file that cannot be opened or has a malformed line is fatal (the
+// process dies; process-start.ts models master's throttled respawns); each template is
+// parsed on its first use, and a malformed one is logged once and replaced by the
+// built-in template.
 // Called by engine/bounce/api.ts. Trusts nothing in the template file.
 // Models src/bounce/bounce.c (pre_jail_init, load_helper) and bounce_templates.c.
 
@@ -31,10 +32,15 @@ export class BounceTemplates {
   }
 }
 
+/** The built-in templates only (bounce_template_file is empty). */
+export function builtInTemplates(reporter: Pick<Reporter, 'warn'>): BounceTemplates {
+  return new BounceTemplates('', new Map(), reporter);
+}
+
 /** Reads bounce_template_file (latin1, byte for byte) or gives the built-in templates. */
 export async function loadBounceTemplates(fs: FileSystem, config: MainConfig, reporter: Pick<Reporter, 'warn' | 'fatal'>): Promise<BounceTemplates> {
   const file = config.get('bounce_template_file') ?? '';
-  if (file === '') return new BounceTemplates('', new Map(), reporter);
+  if (file === '') return builtInTemplates(reporter);
   let text: string;
   try {
     text = latin1Text(await fs.readFile(file));

@@ -128,13 +128,21 @@ function logDelivery(context: ServiceContext, request: DeliveryRequest, status: 
   });
 }
 
+/** A service that never answered (engine/bounce/process-start.ts) gives the warning the
+ *  client library logs, e.g. "write private/bounce socket: Connection timed out". */
+function logClientWarning(context: ServiceContext, error: unknown): void {
+  const warning = (error as { clientWarning?: unknown } | undefined)?.clientWarning;
+  if (typeof warning === 'string') context.log.warn(warning);
+}
+
 /** Appends to trace/ID (trace_append()): the reason says which relay delivered. */
 async function appendTrace(context: ServiceContext, request: DeliveryRequest, status: RecipientStatus): Promise<boolean> {
   const reason = status.relay === NO_RELAY_AGENT ? status.reason : `delivery via ${status.relay}: ${status.reason}`;
   try {
     await context.runtime.bounce().append('trace', request.queueId, { ...status, reason });
     return true;
-  } catch {
+  } catch (error) {
+    logClientWarning(context, error);
     context.log.warn(`${request.queueId}: trace service failure`);
     return false;
   }
@@ -213,7 +221,8 @@ async function reportDeferredChecked(context: ServiceContext, request: DeliveryR
   const delayed: RecipientStatus = { ...status, action: 'delayed' };
   try {
     await context.runtime.bounce().append('defer', request.queueId, delayed);
-  } catch {
+  } catch (error) {
+    logClientWarning(context, error);
     context.log.warn(`${request.queueId}: defer service failure`);
   }
   logDelivery(context, request, delayed, logStatus, timings);
@@ -223,9 +232,11 @@ async function reportDeferredChecked(context: ServiceContext, request: DeliveryR
 
 /** bounce_append() + deliver_completed(): the recipient failed for good and bounce/ID
  *  gets its record for the non-delivery notice. With soft_bounce = yes the failure is
- *  logged as SOFTBOUNCE and kept for retry (defer/ID, the code's class turned 5 -> 4). */
+ *  logged as SOFTBOUNCE and kept for retry (defer/ID, the code's class turned 5 -> 4).
+ *  False when the bounce or trace service failed and the recipient was deferred instead
+ *  (bounce_append's non-zero result): the agent must leave it queued. */
 export async function reportBounced(context: ServiceContext, request: DeliveryRequest, status: RecipientStatus,
-  timings?: DeliveryTimings, queueFile?: FileHandle): Promise<void> {
+  timings?: DeliveryTimings, queueFile?: FileHandle): Promise<boolean> {
   const dsn = checkedDsn(context, 'bounce_append', status.dsn, '5');
   if (request.flags?.verify === true) {
     const unverified: RecipientStatus = { ...status, dsn, action: 'undeliverable' };
@@ -233,7 +244,7 @@ export async function reportBounced(context: ServiceContext, request: DeliveryRe
       logDelivery(context, request, unverified, 'undeliverable', timings);
       await markDone(context, request, status, queueFile);
     }
-    return;
+    return true;
   }
   const softBounce = context.config().getBool('soft_bounce');
   const failed: RecipientStatus = softBounce
@@ -242,17 +253,19 @@ export async function reportBounced(context: ServiceContext, request: DeliveryRe
   let appended = true;
   try {
     await context.runtime.bounce().append(softBounce ? 'defer' : 'bounce', request.queueId, failed);
-  } catch {
+  } catch (error) {
+    logClientWarning(context, error);
     appended = false;
   }
   if (appended && request.flags?.record === true) appended = await appendTrace(context, request, failed);
   if (!appended) {
     await reportDeferredChecked(context, request,
       { ...status, dsn: '4.3.0', reason: 'bounce or trace service failure' }, timings);
-    return;
+    return false;
   }
   logDelivery(context, request, failed, softBounce ? 'SOFTBOUNCE' : 'bounced', timings);
   if (!softBounce) await markDone(context, request, status, queueFile);
+  return true;
 }
 
 /** The message outlived maximal_queue_lifetime (bounce_queue_lifetime for the null sender):

@@ -56,7 +56,8 @@ export interface DeliverAttr {
 export interface StatusSink {
   sent(request: DeliveryRequest, status: RecipientStatus): Promise<void>;
   deferred(request: DeliveryRequest, status: RecipientStatus): Promise<void>;
-  bounced(request: DeliveryRequest, status: RecipientStatus): Promise<void>;
+  /** False when the bounce could not be recorded and the recipient was deferred instead. */
+  bounced(request: DeliveryRequest, status: RecipientStatus): Promise<boolean | void>;
   /** Marks a top-level recipient done in the queue file (deliver_completed). */
   completed(request: DeliveryRequest, recipient: DeliveryRecipient): Promise<void>;
 }

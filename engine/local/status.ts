@@ -36,8 +36,8 @@ export async function reportSent(state: LocalState, why: Why, action: RecipientS
 export async function reportBounced(state: LocalState, why: Why): Promise<DeliveryStatus> {
   const { deps, request } = state.shared;
   try {
-    await deps.status.bounced(request, recipientStatus(state, why, 'failed'));
-    return STATUS_OK;
+    const recorded = await deps.status.bounced(request, recipientStatus(state, why, 'failed'));
+    return recorded === false ? STATUS_DEFER : STATUS_OK;
   } catch (error) {
     deps.log.warn(`${request.queueId}: cannot record bounce: ${String(error)}`);
     return STATUS_DEFER;
