@@ -95,13 +95,13 @@ export async function readMaildropFile(bytes: Uint8Array, path: string, recordLe
 
 /** Folds one record into the message; returns the DSN data waiting for the next recipient. */
 function absorb(message: MaildropMessage, segment: Segment, item: QueueRecord, pending: PendingRecipient): PendingRecipient {
-  const text = decoder.decode(item.payload);
   if (segment === 'content') {
     message.firstContentByte ??= item.payload[0] ?? 0x0a;
     message.content.push(item.payload);
     if (item.type === RecordType.normalText) message.content.push(LINE_FEED);
     return pending;
   }
+  const text = decoder.decode(item.payload);
   switch (item.type) {
     case RecordType.time: {
       const [seconds = 0, microseconds = 0] = latin1(item.payload).trim().split(/\s+/).map((part) => Number.parseInt(part, 10) || 0);

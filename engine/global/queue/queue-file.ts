@@ -375,7 +375,8 @@ export const CONTENT_BYTES_MAX = 51_200_000;
 /** The message text (header and body) with LF line ends, as delivery agents copy it. */
 export async function readContent(source: ByteSource, file: QueueFile, bytesMax = CONTENT_BYTES_MAX): Promise<Uint8Array> {
   if (file.contentOffset === undefined) throw new QueueFileError(`${file.path}: no message content`);
-  const reader = new RecordReader(source, { path: file.path, transparent: true });
+  // Payloads are views into the chunk read: each is copied into the content below.
+  const reader = new RecordReader(source, { path: file.path, transparent: true, borrowPayloads: true });
   reader.seek(file.contentOffset);
   const parts: Uint8Array[] = [];
   let total = 0;

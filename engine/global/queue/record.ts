@@ -454,7 +454,13 @@ export function cString(payload: Uint8Array): string {
 
 /** Bytes as text one byte per character (lossless; for parsing numbers and names). */
 export function latin1(payload: Uint8Array): string {
+  if (payload.length <= LATIN1_SLICE_BYTES) return String.fromCharCode.apply(null, payload as unknown as number[]);
   let text = '';
-  for (let index = 0; index < payload.length; index++) text += String.fromCharCode(payload[index] ?? 0);
+  for (let start = 0; start < payload.length; start += LATIN1_SLICE_BYTES) {
+    text += String.fromCharCode.apply(null, payload.subarray(start, start + LATIN1_SLICE_BYTES) as unknown as number[]);
+  }
   return text;
 }
+
+/** Bytes turned into characters per fromCharCode call (its arguments go on the stack). */
+const LATIN1_SLICE_BYTES = 4096;
