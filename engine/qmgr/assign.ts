@@ -166,7 +166,9 @@ export async function assignRecipients(context: AssignContext, message: ActiveMe
     const target = deliveryRecipient(recipient, route.address);
     if (isDoubleBounce(route, settings.doubleBounceSender)) {
       const request = buildRequest(environment, message, route.transport, route.nexthop, [target]);
-      await environment.report.sent(request, { ...qmgrStatus(target, '2.0.0', 'undeliverable postmaster notification discarded', false), action: 'delivered' });
+      const status = { ...qmgrStatus(target, '2.0.0', 'undeliverable postmaster notification discarded', false), action: 'delivered' as const };
+      // sent() failed (trace service): the recipient stays to do and the message deferred.
+      if ((await environment.report.sent(request, status)) === false) message.deferred = true;
       continue;
     }
     let transport = context.transport(route.transport);

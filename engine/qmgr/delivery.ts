@@ -70,10 +70,14 @@ export async function deferAll(environment: QmgrEnvironment, request: DeliveryRe
 async function deliverBuiltIn(environment: QmgrEnvironment, request: DeliveryRequest): Promise<DeliveryResult> {
   const { dsn, reason } = splitDsnText(request.nexthop);
   if (request.transport === 'error' && dsn.startsWith('5')) {
+    // A bounce the bounce service could not record was deferred instead and its recipient
+    // left unmarked (qmgr_bounce_recipient: message->flags |= status): the message must
+    // go to deferred/, not be removed.
+    let deferred = false;
     for (const recipient of request.recipients) {
-      await environment.report.bounced(request, qmgrStatus(recipient, dsn, reason, true));
+      if (!(await environment.report.bounced(request, qmgrStatus(recipient, dsn, reason, true)))) deferred = true;
     }
-    return { deferred: false };
+    return { deferred };
   }
   await deferAll(environment, request, dsn.startsWith('5') ? `4${dsn.slice(1)}` : dsn, reason);
   return { deferred: true };

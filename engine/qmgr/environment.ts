@@ -15,8 +15,11 @@ import type { QmgrSettings } from './settings.ts';
  *  running host: reportDeferred, reportBounced, reportSent, reportExpired). */
 export interface RecipientReporter {
   deferred(request: DeliveryRequest, status: RecipientStatus): Promise<void>;
-  bounced(request: DeliveryRequest, status: RecipientStatus): Promise<void>;
-  sent(request: DeliveryRequest, status: RecipientStatus): Promise<void>;
+  /** False when the bounce (or trace) service could not record the failure and the
+   *  recipient was deferred instead (bounce_append's non-zero status): it stays queued. */
+  bounced(request: DeliveryRequest, status: RecipientStatus): Promise<boolean>;
+  /** False when the trace service could not record it (engine/global/delivery-status.ts). */
+  sent(request: DeliveryRequest, status: RecipientStatus): Promise<boolean | void>;
   /** Logs "status=expired, returned to sender" and flushes defer/ID as a non-delivery
    *  notice; throws when the bounce service fails. */
   expired(message: { queueId: string; queueName: string; sender: string; forced?: boolean }): Promise<string | undefined>;

@@ -56,7 +56,7 @@ export function qmgrEnvironment(context: ServiceContext): QmgrEnvironment {
     },
     report: {
       deferred: (request, status) => reportDeferred(context, request, status),
-      bounced: async (request, status) => { await reportBounced(context, request, status); },
+      bounced: (request, status) => reportBounced(context, request, status),
       sent: (request, status) => reportSent(context, request, status),
       expired: (message) => (message.forced === true ? reportForceExpired(context, message) : reportExpired(context, message)),
     },

@@ -141,7 +141,7 @@ export async function createTestHost(options: {
     },
     report: {
       deferred: async (request, status) => { record(request, status, 'deferred'); await appendLog('defer', request.queueId, status); },
-      bounced: async (request, status) => { record(request, status, 'bounced'); await appendLog('bounce', request.queueId, status); await markDone(request, status); },
+      bounced: async (request, status) => { record(request, status, 'bounced'); await appendLog('bounce', request.queueId, status); await markDone(request, status); return true; },
       sent: async (request, status) => { record(request, status, 'sent'); await markDone(request, status); },
       expired: async (message) => {
         events.push({ kind: 'qmgr.expired', queueId: message.queueId, sender: message.sender, ...(message.forced === true ? { forced: true } : {}) });
