@@ -15,7 +15,6 @@ import type { PreciseTime } from '../global/queue/mail-queue.ts';
 import { queueFilePath, renameQueueFile, QueueName, type MailQueue } from '../global/queue/mail-queue.ts';
 import { writeQueueFile, commitQueueFile, type EnvelopeEntry, type QueueFileInput, type RecipientEntry } from '../global/queue/queue-file.ts';
 import { RecordType } from '../global/queue/record.ts';
-import { latin1Bytes } from '../global/queue/record-text.ts';
 import type { CleanupCore } from './core.ts';
 import { addAccessBcc, addExtractedBcc, processRecipient, processSender } from './envelope.ts';
 import { processMessage } from './message.ts';
@@ -58,8 +57,15 @@ export function contentLines(content: Uint8Array, replaceStrayCrLf = false): str
   let text = latin1Text(content);
   if (text.endsWith('\n')) text = text.slice(0, -1);
   if (text === '') return [];
-  const lines = text.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
-  return replaceStrayCrLf ? lines.map((line) => line.replaceAll('\r', ' ')) : lines;
+  // One array, its lines changed in place (split's own lines, no second array per step).
+  const lines = text.split('\n');
+  for (let index = 0; index < lines.length; index++) {
+    let line = lines[index] as string;
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (replaceStrayCrLf) line = line.replaceAll('\r', ' ');
+    lines[index] = line;
+  }
+  return lines;
 }
 
 /** The WHATWG "latin1" decoder is windows-1252, which differs from ISO 8859-1 only in
@@ -120,7 +126,7 @@ function queueFileInput(core: CleanupCore, state: CleanupState, lines: readonly 
     leading: state.leadingRecords,
     envelope: envelopeEntries(state),
     recipients: state.recipients,
-    contentLines: lines.map((line) => latin1Bytes(line)),
+    contentLines: lines,
     extracted,
     extractedRecipients: state.extractedRecipients,
     lineLengthLimit: core.settings.lineLengthLimit,

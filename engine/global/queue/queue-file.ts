@@ -66,8 +66,9 @@ export interface QueueFileInput {
   /** delay_warning_time: when the first "delayed mail" notice is due. */
   warningTimeSeconds?: number;
   recipients: readonly RecipientEntry[];
-  /** Header and body as lines without their line ends. */
-  contentLines: readonly Uint8Array[];
+  /** Header and body as lines without their line ends; a string is latin1 text (one byte
+   *  per character, its low 8 bits). */
+  contentLines: readonly (Uint8Array | string)[];
   /** Records of the extracted segment other than recipients (e.g. encoding=8bit). */
   extracted?: readonly EnvelopeEntry[];
   extractedRecipients?: readonly RecipientEntry[];
@@ -99,6 +100,11 @@ class RecordWriter {
   get position(): number { return this.written + this.records.length; }
   async put(type: number, value: string | Uint8Array): Promise<void> {
     this.records.put(type, value);
+    if (this.records.length >= WRITE_CHUNK_BYTES) await this.flush();
+  }
+  /** put() of latin1 text from start to end (see RecordBuffer.putLatin1). */
+  async putLatin1(type: number, text: string, start: number, end: number): Promise<void> {
+    this.records.putLatin1(type, text, start, end);
     if (this.records.length >= WRITE_CHUNK_BYTES) await this.flush();
   }
   async flush(): Promise<void> {
@@ -139,6 +145,16 @@ async function putLine(writer: RecordWriter, line: Uint8Array, lineLengthLimit: 
   await writer.put(RecordType.normalText, rest);
 }
 
+/** putLine of a latin1 text line: the same records with the same awaits. */
+async function putTextLine(writer: RecordWriter, line: string, lineLengthLimit: number): Promise<void> {
+  let start = 0;
+  while (line.length - start > lineLengthLimit) {
+    await writer.putLatin1(RecordType.continuedText, line, start, start + lineLengthLimit);
+    start += lineLengthLimit;
+  }
+  await writer.putLatin1(RecordType.normalText, line, start, line.length);
+}
+
 /** Writes a whole queue file from offset 0 and rewrites its size record; the caller then
  *  commits it (commitQueueFile). The handle must be open for writing on an empty file. */
 export async function writeQueueFile(handle: FileHandle, input: QueueFileInput): Promise<QueueFileLayout> {
@@ -162,7 +178,10 @@ export async function writeQueueFile(handle: FileHandle, input: QueueFileInput):
   }
   await writer.put(RecordType.messageContentStart, '');
   const dataOffset = writer.position;
-  for (const line of input.contentLines) await putLine(writer, line, lineLengthLimit);
+  for (const line of input.contentLines) {
+    if (typeof line === 'string') await putTextLine(writer, line, lineLengthLimit);
+    else await putLine(writer, line, lineLengthLimit);
+  }
   const extractedOffset = writer.position;
   await writer.put(RecordType.extractedStart, '');
   for (const entry of input.extracted ?? []) await putEntry(writer, entry);

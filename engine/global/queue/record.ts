@@ -191,6 +191,21 @@ export class RecordBuffer {
     this.used += header + written;
   }
 
+  /** Appends one record whose payload is `text` from `start` to `end` as latin1 bytes (one
+   *  byte per character, its low 8 bits, as latin1Bytes makes them): cleanup's content
+   *  lines go in without a byte array of their own. */
+  putLatin1(type: number, text: string, start: number, end: number): void {
+    if (!Number.isInteger(type) || type < 0 || type > 255) throw new RangeError(`bad record type ${type}`);
+    const length = end - start;
+    const headerBytes = 1 + lengthByteCount(length);
+    this.reserve(headerBytes + length);
+    const bytes = this.bytes;
+    bytes[this.used] = type;
+    let at = putLengthBytes(bytes, this.used + 1, length);
+    for (let index = start; index < end; index++) bytes[at++] = text.charCodeAt(index) & 0xff;
+    this.used = at;
+  }
+
   /** The bytes appended so far, in a buffer of their own; the buffer starts empty again. */
   take(): Uint8Array {
     const taken = this.bytes.subarray(0, this.used);

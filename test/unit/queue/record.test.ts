@@ -125,3 +125,23 @@ test('record type names are postcat\'s', () => {
   assert.equal(recordTypeName(RecordType.dsnOriginalRecipient), 'dsn_original_recipient');
   assert.equal(recordTypeName(0x21), 'unknown_record_type');
 });
+
+test('RecordBuffer.putLatin1 writes the bytes put() writes for latin1Bytes of the same text', async () => {
+  const { RecordBuffer } = await import('../../../engine/global/queue/record.ts');
+  const { latin1Bytes } = await import('../../../engine/global/queue/record-text.ts');
+  // Deterministic texts: empty, short, 127/128/16383/16384 characters (length byte
+  // boundaries), characters above 0xff (their low 8 bits), at every start/end split.
+  const texts = ['', 'a', 'Subject: t\u00e9st', 'x'.repeat(127), 'y'.repeat(128), 'z'.repeat(16383), 'w'.repeat(16384), 'caf\u00e9 \u20ac \u0100\u01ff'];
+  for (const text of texts) {
+    const cuts = text.length > 200 ? [[0, text.length], [1, text.length - 1], [0, 128]] : [[0, text.length], [0, Math.floor(text.length / 2)], [Math.floor(text.length / 2), text.length]];
+    for (const [start, end] of cuts as Array<[number, number]>) {
+      const viaBytes = new RecordBuffer(16);
+      viaBytes.put(0x4e, latin1Bytes(text.slice(start, end)));
+      viaBytes.put(0x4c, latin1Bytes(text));
+      const viaText = new RecordBuffer(16);
+      viaText.putLatin1(0x4e, text, start, end);
+      viaText.putLatin1(0x4c, text, 0, text.length);
+      assert.deepEqual(viaText.take(), viaBytes.take(), `${text.slice(0, 20)} ${start}-${end}`);
+    }
+  }
+});
