@@ -2,9 +2,9 @@
 // pipe) shares: each recipient's outcome goes through the delivery-status library
 // (reportSent/reportDeferred/reportBounced, which log, append to the defer/bounce/trace
 // logs and mark the recipient done), and the request's DeliveryResult says "deferred" when
-// any recipient is still to do afterwards. That is read back from the queue file, so a
-// soft_bounce, a failed bounce/trace append or a verify-mode deferral all keep the message
-// queued, as Postfix's qmgr keeps it when a defer log exists.
+// any recipient is still to do afterwards: sent or bounce answered false (a bounce, defer
+// or trace service failure, as Postfix's non-zero status), or the recipient record read
+// back from the queue file is still to do (soft_bounce, a verify-mode deferral).
 // Called by engine/error, engine/discard, engine/virtual and engine/pipe. Trusts
 // engine/global/delivery-status.ts. Models the status bits the agents OR together
 // (DEL_STAT_DEFER) and deliver_request_done().
@@ -26,7 +26,7 @@ export class RequestOutcome {
 
   /** sent(): "status=sent (reason)". */
   async sent(status: RecipientStatus): Promise<void> {
-    await reportSent(this.context, this.request, status, this.timings);
+    if (!(await reportSent(this.context, this.request, status, this.timings))) this.anyDeferred = true;
     await this.noteUnfinished(status);
   }
 
@@ -38,7 +38,7 @@ export class RequestOutcome {
 
   /** bounce_append(): final failure (or SOFTBOUNCE, which stays queued). */
   async bounced(status: RecipientStatus): Promise<void> {
-    await reportBounced(this.context, this.request, status, this.timings);
+    if (!(await reportBounced(this.context, this.request, status, this.timings))) this.anyDeferred = true;
     await this.noteUnfinished(status);
   }
 

@@ -2,8 +2,10 @@
 // outcome: it logs the "to=<...>, relay=..., delay=..., delays=a/b/c/d, dsn=..., status=..."
 // line (as a 'delivery.status' trace event), appends to the per-message defer/bounce/trace
 // log through the bounce service, and marks a finished recipient done in the queue file.
-// Called by engine/local, engine/virtual, engine/error, engine/discard, engine/pipe (and
-// later smtp) from inside deliver(), and by qmgr for recipients it fails itself. Trusts
+// Called by engine/local, engine/virtual, engine/error, engine/discard, engine/pipe and
+// engine/smtp from inside deliver(), and by qmgr for recipients it fails itself; sent and
+// bounce answer false when a bounce/defer/trace service failure left the recipient to do,
+// and the agent then reports the request deferred (Postfix's non-zero status). Trusts
 // the request qmgr built; the DSN code is checked and replaced when its class is wrong.
 // Models Postfix's src/global/sent.c, defer.c (defer_append), bounce.c (bounce_append),
 // trace.c (trace_append), log_adhoc.c (the delays) and deliver_completed.c.
@@ -177,18 +179,20 @@ function checkedDsn(context: ServiceContext, caller: string, code: string, wante
   return `${wantedClass}.0.0`;
 }
 
-/** sent() + deliver_completed(): the recipient was delivered (or, for sendmail -bv, would be). */
+/** sent() + deliver_completed(): the recipient was delivered (or, for sendmail -bv, would be).
+ *  False, as sent()'s non-zero result, when the trace service could not record it (sendmail
+ *  -bv, -v, DSN NOTIFY=SUCCESS): the recipient was deferred or left as it was, and the
+ *  agent must report the request deferred so that qmgr keeps the message. */
 export async function reportSent(context: ServiceContext, request: DeliveryRequest, status: RecipientStatus,
-  timings?: DeliveryTimings, queueFile?: FileHandle): Promise<void> {
+  timings?: DeliveryTimings, queueFile?: FileHandle): Promise<boolean> {
   const flags = request.flags ?? {};
   const dsn = checkedDsn(context, 'sent', status.dsn, '2');
   if (flags.verify === true) {
     const verified: RecipientStatus = { ...status, dsn, action: 'deliverable' };
-    if (await appendTrace(context, request, verified)) {
-      logDelivery(context, request, verified, 'deliverable', timings);
-      await markDone(context, request, status, queueFile);
-    }
-    return;
+    if (!(await appendTrace(context, request, verified))) return false;
+    logDelivery(context, request, verified, 'deliverable', timings);
+    await markDone(context, request, status, queueFile);
+    return true;
   }
   const delivered: RecipientStatus = { ...status, dsn };
   const notify = status.recipient.dsnNotify;
@@ -198,10 +202,11 @@ export async function reportSent(context: ServiceContext, request: DeliveryReque
   if (wantsTrace && !(await appendTrace(context, request, delivered))) {
     await reportDeferredChecked(context, request,
       { ...status, dsn: '4.3.0', reason: `${request.queueId}: trace service failed` }, timings);
-    return;
+    return false;
   }
   logDelivery(context, request, delivered, 'sent', timings);
   await markDone(context, request, status, queueFile);
+  return true;
 }
 
 /** defer_append(): the recipient stays in the queue; defer/ID says why. */
@@ -233,17 +238,18 @@ async function reportDeferredChecked(context: ServiceContext, request: DeliveryR
 /** bounce_append() + deliver_completed(): the recipient failed for good and bounce/ID
  *  gets its record for the non-delivery notice. With soft_bounce = yes the failure is
  *  logged as SOFTBOUNCE and kept for retry (defer/ID, the code's class turned 5 -> 4).
- *  False when the bounce or trace service failed and the recipient was deferred instead
- *  (bounce_append's non-zero result): the agent must leave it queued. */
+ *  False when the bounce or trace service failed and the recipient was deferred instead,
+ *  or (sendmail -bv) its trace record could not be written: bounce_append's non-zero
+ *  result, and the agent must report the request deferred so that qmgr keeps it. */
 export async function reportBounced(context: ServiceContext, request: DeliveryRequest, status: RecipientStatus,
   timings?: DeliveryTimings, queueFile?: FileHandle): Promise<boolean> {
   const dsn = checkedDsn(context, 'bounce_append', status.dsn, '5');
   if (request.flags?.verify === true) {
+    // bounce_append() answers with trace_append()'s result here.
     const unverified: RecipientStatus = { ...status, dsn, action: 'undeliverable' };
-    if (await appendTrace(context, request, unverified)) {
-      logDelivery(context, request, unverified, 'undeliverable', timings);
-      await markDone(context, request, status, queueFile);
-    }
+    if (!(await appendTrace(context, request, unverified))) return false;
+    logDelivery(context, request, unverified, 'undeliverable', timings);
+    await markDone(context, request, status, queueFile);
     return true;
   }
   const softBounce = context.config().getBool('soft_bounce');

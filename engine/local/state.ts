@@ -54,7 +54,8 @@ export interface DeliverAttr {
  *  a recorder in tests. Each returns when the outcome is logged (and, for the library,
  *  recorded in the bounce/defer logs). */
 export interface StatusSink {
-  sent(request: DeliveryRequest, status: RecipientStatus): Promise<void>;
+  /** False when the trace service failed (sendmail -bv, -v, NOTIFY=SUCCESS). */
+  sent(request: DeliveryRequest, status: RecipientStatus): Promise<boolean | void>;
   deferred(request: DeliveryRequest, status: RecipientStatus): Promise<void>;
   /** False when the bounce could not be recorded and the recipient was deferred instead. */
   bounced(request: DeliveryRequest, status: RecipientStatus): Promise<boolean | void>;

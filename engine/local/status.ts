@@ -20,12 +20,12 @@ function recipientStatus(state: LocalState, why: Why, action: RecipientStatus['a
   return { recipient: { ...state.attr.recipient, offset: -1 }, dsn: why.dsn, action, reason: why.reason, relay: state.attr.relay };
 }
 
-/** sent(): "status=sent (reason)". */
+/** sent(): "status=sent (reason)"; defer when the trace service could not record it. */
 export async function reportSent(state: LocalState, why: Why, action: RecipientStatus['action'] = 'delivered'): Promise<DeliveryStatus> {
   const { deps, request } = state.shared;
   try {
-    await deps.status.sent(request, recipientStatus(state, why, action));
-    return STATUS_OK;
+    const recorded = await deps.status.sent(request, recipientStatus(state, why, action));
+    return recorded === false ? STATUS_DEFER : STATUS_OK;
   } catch (error) {
     deps.log.warn(`${request.queueId}: cannot record delivery status: ${String(error)}`);
     return STATUS_DEFER;

@@ -6,7 +6,8 @@
 // ("KEEP") and logs why; at the final server it defers them. Timings follow Postfix's
 // msg_stats: connection set-up done when MAIL FROM is built, delivery done at the
 // end-of-data reply, conn_use= when a cached connection is reused. Delivered and bounced
-// recipients are marked done through the request's open queue file handle.
+// recipients are marked done through the request's open queue file handle; one that a
+// bounce or trace service failure left to do makes the request deferred (state->status).
 // Called by protocol.ts and api.ts. Reports through engine/global/delivery-status.ts.
 // Models src/smtp/smtp_trouble.c and smtp_rcpt.c.
 
@@ -87,14 +88,17 @@ export class DeliveryState {
     return status;
   }
 
-  private async report(recipient: DeliveryRecipient): Promise<void> {
+  /** defer_append() or bounce_append(); false when the recipient stays to do because the
+   *  bounce (or trace) service could not record it and it was deferred instead. */
+  private async report(recipient: DeliveryRecipient): Promise<boolean> {
     if (isSoft(this.why)) {
       this.deferredAny = true;
       await reportDeferred(this.context, this.request, this.status(recipient, 'delayed'), this.timings());
-    } else {
-      await reportBounced(this.context, this.request, this.status(recipient, 'failed'), this.timings(), this.queueFile);
-      if (this.context.config().getBool('soft_bounce')) this.deferredAny = true;
+      return true;
     }
+    const recorded = await reportBounced(this.context, this.request, this.status(recipient, 'failed'), this.timings(), this.queueFile);
+    if (!recorded || this.context.config().getBool('soft_bounce')) this.deferredAny = true;
+    return recorded;
   }
 
   private deferrable(): boolean {
@@ -119,8 +123,8 @@ export class DeliveryState {
     }
     let deferred = false;
     for (const recipient of this.unmarked()) {
-      await this.report(recipient);
-      if (isSoft(this.why)) deferred = true;
+      // Postfix throttles on the aggregate status, which a failed bounce makes non-zero too.
+      if (!(await this.report(recipient)) || isSoft(this.why)) deferred = true;
       this.marks.set(recipient, 'drop');
     }
     if (!this.sessionComplete && throttle && deferred && this.destinationDead === undefined) {
@@ -150,7 +154,8 @@ export class DeliveryState {
       reason: text, relay: session?.namaddrport ?? NO_RELAY, diagnosticCode: `smtp; ${text}`,
       ...(session !== undefined ? { remoteMta: session.hostName } : {}),
     };
-    await reportSent(this.context, this.request, status, this.timings(), this.queueFile);
+    // sent() fails when the trace service cannot record it (-bv, -v, NOTIFY=SUCCESS).
+    if (!(await reportSent(this.context, this.request, status, this.timings(), this.queueFile))) this.deferredAny = true;
     this.marks.set(recipient, 'drop');
   }
 
