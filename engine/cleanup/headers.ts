@@ -56,7 +56,9 @@ const KNOWN_BY_NAME = new Map(KNOWN.map(([name, flags]) => [name.toLowerCase(), 
 /** The header's name: the text before ':' without trailing blanks. */
 export function headerName(text: string): string {
   const colon = text.indexOf(':');
-  return (colon < 0 ? text : text.slice(0, colon)).replace(/[ \t]+$/, '');
+  let end = colon < 0 ? text.length : colon;
+  while (end > 0 && (text.charCodeAt(end - 1) === 0x20 || text.charCodeAt(end - 1) === 0x09)) end--;
+  return text.slice(0, end);
 }
 
 /** The header's value after "Name:", leading white space skipped. */
@@ -66,18 +68,25 @@ export function headerValue(text: string): string {
 }
 
 /** header_opts_find with message_drop_headers applied; undefined for an unknown header. */
-export function findHeaderOptions(text: string, dropHeaders: ReadonlySet<string>): HeaderOptions | undefined {
+export function findHeaderOptions(text: string, dropHeaders: ReadonlySet<string>): Readonly<HeaderOptions> | undefined {
   const name = headerName(text).toLowerCase();
-  const known = KNOWN_BY_NAME.get(name);
+  const known = KNOWN_OPTIONS.get(name);
   const drop = dropHeaders.has(name);
   if (known === undefined) {
     return drop ? { name, drop: true, sender: false, recipient: false, resent: false, mime: false } : undefined;
   }
-  return {
-    name: known.name, drop, sender: known.sender === true, recipient: known.recipient === true,
-    resent: known.resent === true, mime: known.mime === true,
-  };
+  return drop ? known.dropped : known.kept;
 }
+
+/** The options of each known header, made once (callers only read them): as kept, and as
+ *  message_drop_headers drops it. */
+const KNOWN_OPTIONS = new Map([...KNOWN_BY_NAME].map(([lower, known]) => {
+  const kept: Readonly<HeaderOptions> = Object.freeze({
+    name: known.name, drop: false, sender: known.sender === true, recipient: known.recipient === true,
+    resent: known.resent === true, mime: known.mime === true,
+  });
+  return [lower, { kept, dropped: Object.freeze({ ...kept, drop: true }) }] as const;
+}));
 
 /** is_header: printable non-blank ASCII name, optional blanks, then ':'. */
 export function isHeaderText(text: string): boolean {

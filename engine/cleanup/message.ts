@@ -17,7 +17,7 @@ import { rewriteHeaderAddresses, headerOutputLines } from './header-rewrite.ts';
 import { findHeaderOptions, headerValue, isHeaderText, receivedHeader } from './headers.ts';
 import { addMissingHeaders } from './missing-headers.ts';
 import { BoundaryStack, blockEnd, parseContentType, type ContentType, type LineClass } from './mime.ts';
-import type { CleanupState } from './state.ts';
+import type { CleanupState, HeaderOptions } from './state.ts';
 
 /** A message's text as cleanup writes it. */
 export interface ContentOutput {
@@ -40,6 +40,16 @@ class MessagePass {
   write(lines: readonly string[]): void {
     if (!this.state.outputOk) return;
     for (const line of lines) this.output.lines.push(line);
+  }
+
+  /** write() of one line, or of a header's lines (headerOutputLines) without arrays when it
+   *  is a single line. */
+  writeLine(line: string): void {
+    if (this.state.outputOk) this.output.lines.push(line);
+  }
+  writeHeader(text: string): void {
+    if (text.includes('\n')) this.write(headerOutputLines(text));
+    else this.writeLine(text);
   }
 
   private tablesFor(lineClass: LineClass | 'primary', mimeHeader: boolean): { tables: readonly LookupTable[]; parameter: string } {
@@ -74,14 +84,14 @@ class MessagePass {
       state.attributes.set('encoding', '8bit');
     }
     if (options === undefined || lineClass !== 'primary') {
-      this.write(headerOutputLines(text));
+      this.writeHeader(text);
       return contentType;
     }
     await this.primaryHeader(text, options);
     return contentType;
   }
 
-  private async primaryHeader(text: string, options: NonNullable<ReturnType<typeof findHeaderOptions>>): Promise<void> {
+  private async primaryHeader(text: string, options: Readonly<HeaderOptions>): Promise<void> {
     const { core, state } = this;
     state.headersSeen.add(options.name.toLowerCase());
     if (options.name === 'Message-Id' || options.name === 'Resent-Message-Id') {
@@ -96,9 +106,9 @@ class MessagePass {
     if (options.resent) state.resent = 'Resent-';
     if ((options.sender || options.recipient) && state.headerRewriteContext !== undefined) {
       const rewritten = await rewriteHeaderAddresses(core, state, options, text);
-      if (!options.drop) this.write(headerOutputLines(rewritten));
+      if (!options.drop) this.writeHeader(rewritten);
     } else if (!options.drop) {
-      this.write(headerOutputLines(text));
+      this.writeHeader(text);
     }
   }
 
@@ -117,11 +127,11 @@ class MessagePass {
       });
       if (outcome.kind === 'drop') return;
       if (outcome.kind === 'replace') {
-        this.write([outcome.text]);
+        this.writeLine(outcome.text);
         return;
       }
     }
-    this.write([line]);
+    this.writeLine(line);
   }
 
   /** Reads logical headers from `lines` at `start`; returns the index after them and the
