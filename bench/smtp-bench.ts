@@ -18,7 +18,7 @@
 // `postfix start` runs it, see startProfiled). BENCH_STRACE=FILE attaches
 // `strace -c -f` to each side's master (and its children) for the run and writes the counts
 // there (FILE.mtalab, FILE.postfix). BENCH_THREADS=1 prints each side's master's CPU per
-// thread. CPU is shown split into user and system time.
+// thread (mtalab's smtpd workers' threads too, as "worker PID:..."). CPU is shown split into user and system time.
 // BENCH_SMTPD_PROCESSES (0) sets mtalab_smtpd_processes, mtalab's smtpd worker processes.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -129,18 +129,26 @@ async function startProfiled(instance: MtalabInstance, directory: string): Promi
 
 /** Per-thread CPU seconds of one process, by thread name (BENCH_THREADS=1): how much of
  *  the daemon's CPU is its main thread, and how much V8's and libuv's helper threads. */
-function threadCpu(pid: number): Map<string, number> {
-  const byName = new Map<string, number>();
+function threadCpu(pid: number, byName = new Map<string, number>(), label = ''): Map<string, number> {
   try {
     for (const task of readdirSync(`/proc/${pid}/task`).slice(0, PROCESSES_MAX)) {
       const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
-      const name = `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}/${task === String(pid) ? 'main' : task}`;
+      const name = `${label}${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}/${task === String(pid) ? 'main' : task}`;
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
       byName.set(name, (byName.get(name) ?? 0) + (fields[11]! + fields[12]!) / TICKS_PER_SECOND);
     }
   } catch {
     // Gone meanwhile.
   }
+  return byName;
+}
+
+/** threadCpu of mtalab's master and its smtpd workers (theirs labelled worker PID:); of
+ *  Postfix's master alone (its ~150 processes would make too long a line). */
+function sideThreadCpu(side: SideName, root: number): Map<string, number> {
+  const byName = threadCpu(root);
+  if (side !== 'mtalab') return byName;
+  for (const pid of processTree(root)) if (pid !== root) threadCpu(pid, byName, `worker ${pid}:`);
   return byName;
 }
 
@@ -329,7 +337,7 @@ async function benchSide(side: SideName): Promise<Result> {
     const sinkBefore = sink.messages();
     const sessionsBefore = sink.sessions();
     const cpuBefore = treeCpu(root);
-    const threadsBefore = threadCpu(root);
+    const threadsBefore = sideThreadCpu(side, root);
     const started = performance.now();
     const status = await runSource(listenAddress, port);
     const acceptedSeconds = (performance.now() - started) / 1000;
@@ -337,7 +345,7 @@ async function benchSide(side: SideName): Promise<Result> {
     for (let waited = 0; sink.messages() - sinkBefore < MESSAGES && waited < TIMEOUT_MS; waited += POLL_MS) await sleep(POLL_MS);
     const endToEndSeconds = (performance.now() - started) / 1000;
     const cpuAfter = treeCpu(root);
-    if (process.env.BENCH_THREADS === '1') reportThreads(threadsBefore, threadCpu(root));
+    if (process.env.BENCH_THREADS === '1') reportThreads(threadsBefore, sideThreadCpu(side, root));
     await strace.stop();
     if (perf !== undefined) {
       const ended = new Promise<void>((done) => perf.once('close', () => done()));

@@ -3,8 +3,8 @@
 // with their own cleanup and trivial-rewrite, as Postfix's master runs smtpd and cleanup as
 // processes of their own. The listening socket is master's, shared by the kernel among the
 // workers (cluster SCHED_NONE). Queue files go into incoming/ as from master's own cleanup,
-// synced before the 250; qmgr in master's process is woken through public/qmgr, as
-// postdrop and cleanup wake Postfix's; anvil requests go to master's anvil over the IPC
+// synced before the 250; qmgr in master's process is woken with the trigger bytes cleanup
+// writes to Postfix's public/qmgr, sent over the cluster channel; anvil requests go to master's anvil over the IPC
 // channel so that the limits stay global. Each worker appends its own maillog lines
 // (O_APPEND, one write per batch), as each Postfix process talks to syslog itself; a
 // trigger waits until the lines before it are written, so that qmgr's lines come after
@@ -44,7 +44,9 @@ export type ToWorker =
 export type FromWorker =
   | { kind: 'ready' }
   | { kind: 'failed'; text: string }
-  | { kind: 'anvil'; id?: number; request: AnvilRequest };
+  | { kind: 'anvil'; id?: number; request: AnvilRequest }
+  /** Trigger requests for a service of master's process, in Postfix's codes ("I", "W"). */
+  | { kind: 'trigger'; service: string; bytes: string };
 
 /** The master.cf entries a worker runs itself: master leaves them to the workers. */
 export function isWorkerSmtpd(entry: MasterEntry): boolean {
@@ -85,8 +87,12 @@ function ipcAnvilTransport(): { transport: AnvilTransport; answer(id: number, an
   };
 }
 
-/** Triggers to services in master's process: merged while one is on its way, written after
- *  the worker's maillog lines so far. */
+/** Triggers to services in master's process: merged while one is on its way, sent after the
+ *  worker's maillog lines so far are written (so qmgr's lines come after cleanup's). They go
+ *  over the cluster channel that is open anyway, in the bytes a trigger client writes to
+ *  public/SERVICE: a connection to that socket per queued message cost a socket, a connect,
+ *  an accept and a close in both processes. Without a channel (master gone) they go to the
+ *  socket, as postdrop's do. */
 function remoteTriggers(runtime: () => RunningHost | undefined): (service: string, reason: TriggerReason) => void {
   const states = new Map<string, { busy: boolean; reasons: Set<TriggerReason> }>();
   const drain = async (service: string, state: { busy: boolean; reasons: Set<TriggerReason> }): Promise<void> => {
@@ -94,9 +100,14 @@ function remoteTriggers(runtime: () => RunningHost | undefined): (service: strin
       for (let round = 0; state.reasons.size > 0 && round < TRIGGER_ROUNDS_MAX; round++) {
         const host = runtime();
         if (host === undefined) return;
-        const bytes = [...state.reasons].map(triggerBytes).join('');
+        let bytes = '';
+        for (const reason of state.reasons) bytes += triggerBytes(reason);
         state.reasons.clear();
         await host.flushLog();
+        if (process.send !== undefined && process.connected) {
+          send({ kind: 'trigger', service, bytes });
+          continue;
+        }
         const queueDirectory = host.config().get('queue_directory') ?? '/var/spool/postfix';
         await writeTrigger(`${queueDirectory}/public/${service}`, bytes, TRIGGER_WAIT_MS);
       }

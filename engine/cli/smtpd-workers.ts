@@ -1,7 +1,8 @@
 // master's side of real mode's smtpd worker processes (mtalab_smtpd_processes = N > 0):
 // forks N node:cluster workers (smtpd-worker.ts) that run master.cf's inet smtpd services,
 // shares each listening socket with them (SCHED_NONE: the kernel hands each connection to
-// one worker's accept), answers their anvil requests with the host's one anvil, passes
+// one worker's accept), hands their triggers (cleanup's wake-ups of qmgr) to the runtime,
+// answers their anvil requests with the host's one anvil, passes
 // `postfix reload` on, and ends them at stop. A worker that dies is forked again with
 // master's warning line ("process .../smtpd pid N exit status 1" or "killed by signal 9"),
 // and one that dies before it is up throttles for service_throttle_time as Postfix's
@@ -18,6 +19,7 @@ import { isAnvilEndpoint } from '../anvil/service.ts';
 import { answerAnvilRequest, type AnvilRequest } from '../anvil/client.ts';
 import { BUNDLE_NODE_FLAGS, workerBundle } from './engine-bundle.ts';
 import { binPath } from './source-root.ts';
+import { reasonsOfTrigger, TRIGGER_REQUEST_BYTES_MAX } from './control-channel.ts';
 import { smtpdProcessCount, WORKER_PID_BASE_VARIABLE, type FromWorker, type ToWorker } from './smtpd-worker.ts';
 
 /** How long start waits for a worker to listen, and stop for it to end. */
@@ -129,7 +131,9 @@ export function createSmtpdWorkerPool(runtime: RunningHost, configDirectory: str
     return new Promise((done) => {
       const timer = setTimeout(() => done(slot), WORKER_START_WAIT_MS);
       worker.on('message', (message: FromWorker) => {
-        if (message.kind === 'anvil') void anvil(slot, message.id, message.request);
+        if (message.kind === 'trigger') {
+          for (const reason of reasonsOfTrigger(textBytes(message.bytes))) runtime.trigger(message.service, reason);
+        } else if (message.kind === 'anvil') void anvil(slot, message.id, message.request);
         else if (message.kind === 'ready') {
           slot.ready = true;
           clearTimeout(timer);
@@ -187,6 +191,15 @@ export function createSmtpdWorkerPool(runtime: RunningHost, configDirectory: str
       await Promise.all(all.map(endSlot));
     },
   };
+}
+
+/** A worker's trigger text as the bytes a trigger client would have written (bounded as
+ *  a trigger connection's read is). */
+function textBytes(text: string): Uint8Array {
+  const length = Math.min(text.length, TRIGGER_REQUEST_BYTES_MAX);
+  const bytes = new Uint8Array(length);
+  for (let index = 0; index < length; index++) bytes[index] = text.charCodeAt(index) & 0xff;
+  return bytes;
 }
 
 /** A signal's name as the number master logs. */
