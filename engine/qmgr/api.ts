@@ -21,7 +21,7 @@ import { assignRecipients, type AssignContext } from './assign.ts';
 import { buildRequest, deferAll, runDelivery } from './delivery.ts';
 import { TransportQueues, type DestinationQueue, type QueueEntry } from './destinations.ts';
 import type { ActiveMessage, QmgrEnvironment } from './environment.ts';
-import { finishMessage, moveMessage, saveCorrupt } from './finish.ts';
+import { finishMessage, releaseHandle, SETTLED_TURN, moveMessage, saveCorrupt } from './finish.ts';
 import { handleSource, loadMessage } from './message.ts';
 import { checkOpenable, listQueueIds, LISTING_NEEDED, QueueScan } from './queue-scan.ts';
 import {
@@ -265,13 +265,19 @@ export class QueueManager {
     if (scan.queueName === 'deferred' && !scan.all && !(await this.isDueNow(id, path, openable.stat))) return;
     if (!(await moveMessage(environment, id, scan.queueName, 'active'))) return;
     const activeSinceMs = environment.clock.nowMs();
-    const handle = await environment.queue.fs.open(queueFilePath(environment.queue, 'active', id), 'r');
+    // Opened read-write, as qmgr_message_open does, and kept while the message is in core:
+    // the deferral writes its next attempt time through it (finish.ts).
+    const handle = await environment.queue.fs.open(queueFilePath(environment.queue, 'active', id), 'r+');
     let result;
     try {
       result = await loadMessage(handle, queueFilePath(environment.queue, 'active', id), id);
-    } finally {
+    } catch (error) {
       await handle.close();
+      throw error;
     }
+    // A loaded message keeps the file open: a settled turn in place of the close.
+    if (result.kind !== 'loaded') await handle.close();
+    else await SETTLED_TURN;
     const opened = result.kind === 'loaded'
       ? { sender: result.message.sender, contentLength: result.message.contentLength, recipientCount: result.message.recipientCount }
       : result.opened;
@@ -288,6 +294,7 @@ export class QueueManager {
       flushDeferTransports: scan.flushDeferTransports,
       forceExpire: (openable.stat.mode & QUEUE_STAT_EXPIRE) !== 0,
       fedFile: { ino: openable.stat.ino, size: openable.stat.size },
+      handle,
     };
     this.messages.set(id, message);
     // qmgr_message_alloc: a force-expired message whose defer log has records returns
@@ -430,6 +437,7 @@ export class QueueManager {
       if (deferred !== undefined) this.nextAttempts.remember(message.queueId, deferred.stat, deferred.nextAttemptSeconds);
     } finally {
       this.messages.delete(message.queueId);
+      releaseHandle(message); // finishMessage failed part way (its own paths close the file)
     }
   }
 }

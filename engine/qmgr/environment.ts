@@ -3,7 +3,7 @@
 // Called by api.ts and its helpers, service.ts and tests. Models the globals and the
 // QMGR_MESSAGE structure of src/qmgr/qmgr.h.
 
-import type { Clock, FileStat, Timers } from '../platform/types.ts';
+import type { Clock, FileHandle, FileStat, Timers } from '../platform/types.ts';
 import type { MailQueue } from '../global/queue/mail-queue.ts';
 import type {
   BounceEndpoint, DeliveryAgentEndpoint, DeliveryRequest, RecipientStatus, Resolution, RewriteEndpoint, ServiceTraceInput,
@@ -58,4 +58,9 @@ export interface ActiveMessage {
   /** The file's inode and size as qmgr_active_feed's lstat saw them (a rename keeps both;
    *  agents rewrite bytes in place), so that a deferral knows them without another stat. */
   fedFile: Pick<FileStat, 'ino' | 'size'>;
+  /** The active file, opened read-write when it was fed (qmgr_message_open's O_RDWR) and
+   *  kept until the message is done, so that the next attempt time, the delay warning mark
+   *  and the trace flag kill go through it instead of another open and close each;
+   *  undefined once closed (finish.ts). */
+  handle: FileHandle | undefined;
 }

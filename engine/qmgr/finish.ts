@@ -30,8 +30,32 @@ async function fileSize(environment: QmgrEnvironment, queueName: string, id: str
   }
 }
 
-async function withQueueFile<T>(environment: QmgrEnvironment, id: string, work: (handle: FileHandle) => Promise<T>): Promise<T> {
-  const handle = await environment.queue.fs.open(queueFilePath(environment.queue, 'active', id), 'r+');
+/** An already settled promise: awaited where an open or close of the active file is saved,
+ *  so that qmgr takes the same turns as before and other daemons' events keep their places. */
+export const SETTLED_TURN: Promise<void> = Promise.resolve();
+
+/** Closes the active file kept open since the feed (qmgr_message_close). Not awaited: qmgr
+ *  takes no turn for it (it took one at the feed instead), and nothing waits on a close. */
+export function releaseHandle(message: ActiveMessage): void {
+  const { handle } = message;
+  if (handle === undefined) return;
+  message.handle = undefined;
+  void handle.close().catch(() => undefined);
+}
+
+/** Runs `work` on the message's active file, open since the feed (a settled turn each in
+ *  place of the open and the close it saves), or on one opened for it. */
+async function withQueueFile<T>(environment: QmgrEnvironment, message: ActiveMessage, work: (handle: FileHandle) => Promise<T>): Promise<T> {
+  const held = message.handle;
+  if (held !== undefined) {
+    await SETTLED_TURN;
+    try {
+      return await work(held);
+    } finally {
+      await SETTLED_TURN;
+    }
+  }
+  const handle = await environment.queue.fs.open(queueFilePath(environment.queue, 'active', message.queueId), 'r+');
   try {
     return await work(handle);
   } finally {
@@ -94,7 +118,7 @@ async function flushTraceLog(environment: QmgrEnvironment, message: ActiveMessag
     return false;
   }
   const offset = loaded.traceFlagsOffset;
-  if (offset !== undefined) await withQueueFile(environment, message.queueId, (handle) => handle.write(new Uint8Array([RecordType.killed]), offset));
+  if (offset !== undefined) await withQueueFile(environment, message, (handle) => handle.write(new Uint8Array([RecordType.killed]), offset));
   return true;
 }
 
@@ -106,7 +130,7 @@ function lifetimeSeconds(environment: QmgrEnvironment, message: ActiveMessage): 
 /** After a delay warning the W record becomes -1 (qmgr_message_update_warn). */
 async function markWarned(environment: QmgrEnvironment, message: ActiveMessage, offset: number): Promise<void> {
   const value = new TextEncoder().encode('-1'.padStart(WARN_VALUE_WIDTH, ' '));
-  await withQueueFile(environment, message.queueId, async (handle) => {
+  await withQueueFile(environment, message, async (handle) => {
     await handle.write(value, offset + 2);
     await handle.sync();
   });
@@ -146,6 +170,7 @@ export async function finishMessage(environment: QmgrEnvironment, message: Activ
     }
   }
   if (message.deferred) return deferMessage(environment, message, nowSeconds);
+  releaseHandle(message);
   try {
     await environment.queue.fs.unlink(queueFilePath(environment.queue, 'active', id));
   } catch (error) {
@@ -170,7 +195,8 @@ async function deferMessage(environment: QmgrEnvironment, message: ActiveMessage
   const nextAttempt = nowSeconds + delay;
   const { file } = message.loaded;
   const previous = storedNextAttempt(file);
-  const stored = await withQueueFile(environment, id, (handle) => storeNextAttempt(handle, file, nextAttempt, previous));
+  const stored = await withQueueFile(environment, message, (handle) => storeNextAttempt(handle, file, nextAttempt, previous));
+  releaseHandle(message);
   if (stored !== 'stored') environment.warn(`${id}: cannot record the next attempt time: no end record`);
   const timed = await mirrorFileTime(environment.queue.fs, path, nextAttempt);
   if (!(await moveMessage(environment, id, 'active', 'deferred')) || stored !== 'stored' || !timed) return undefined;
