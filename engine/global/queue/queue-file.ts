@@ -90,32 +90,50 @@ export interface QueueFileLayout {
 const WRITE_CHUNK_BYTES = 64 * 1024;
 
 /** Appends records to a file handle from offset 0, buffering writes. Records are encoded
- *  into one growing buffer (RecordBuffer); the functions stay async with their awaits as
- *  they were, so that a writer takes the same turns among concurrent daemons as before
- *  (the sim's trace order depends on it). */
+ *  into one growing buffer (RecordBuffer) with no promise per record: each time the buffer
+ *  reaches WRITE_CHUNK_BYTES its bytes are cut into one write, made at the next drain(),
+ *  so the file gets the same writes at the same offsets as before, and the writer awaits
+ *  only real writes (Postfix's VSTREAM likewise writes when its buffer fills, not per
+ *  record). */
 class RecordWriter {
   private readonly records = new RecordBuffer();
-  private written = 0;
+  /** Bytes already cut into writes. */
+  private cut = 0;
+  private readonly writes: Array<{ bytes: Uint8Array; offset: number }> = [];
   constructor(private readonly handle: FileHandle) {}
-  get position(): number { return this.written + this.records.length; }
-  async put(type: number, value: string | Uint8Array): Promise<void> {
+  get position(): number { return this.cut + this.records.length; }
+  /** True when cut writes wait for drain(). */
+  get due(): boolean { return this.writes.length > 0; }
+  put(type: number, value: string | Uint8Array): void {
     this.records.put(type, value);
-    if (this.records.length >= WRITE_CHUNK_BYTES) await this.flush();
+    if (this.records.length >= WRITE_CHUNK_BYTES) this.cutWrite();
   }
   /** put() of latin1 text from start to end (see RecordBuffer.putLatin1). */
-  async putLatin1(type: number, text: string, start: number, end: number): Promise<void> {
+  putLatin1(type: number, text: string, start: number, end: number): void {
     this.records.putLatin1(type, text, start, end);
-    if (this.records.length >= WRITE_CHUNK_BYTES) await this.flush();
+    if (this.records.length >= WRITE_CHUNK_BYTES) this.cutWrite();
   }
+  /** Makes the cut writes, in order. */
+  async drain(): Promise<void> {
+    for (let index = 0; index < this.writes.length; index++) {
+      const write = this.writes[index] as { bytes: Uint8Array; offset: number };
+      await this.handle.write(write.bytes, write.offset);
+    }
+    this.writes.length = 0;
+  }
+  /** Cuts what is buffered into a write and makes every waiting write. */
   async flush(): Promise<void> {
-    if (this.records.length === 0) return;
+    if (this.records.length > 0) this.cutWrite();
+    await this.drain();
+  }
+  private cutWrite(): void {
     const bytes = this.records.take();
-    await this.handle.write(bytes, this.written);
-    this.written += bytes.length;
+    this.writes.push({ bytes, offset: this.cut });
+    this.cut += bytes.length;
   }
 }
 
-async function putEntry(writer: RecordWriter, entry: EnvelopeEntry): Promise<void> {
+function putEntry(writer: RecordWriter, entry: EnvelopeEntry): void {
   switch (entry.kind) {
     case 'attribute': return writer.put(RecordType.attribute, `${entry.name}=${entry.value}`);
     case 'fullName': return writer.put(RecordType.fullName, entry.value);
@@ -125,34 +143,33 @@ async function putEntry(writer: RecordWriter, entry: EnvelopeEntry): Promise<voi
 }
 
 /** The four records cleanup_out_recipient writes per recipient; returns the R offset. */
-async function putRecipient(writer: RecordWriter, recipient: RecipientEntry): Promise<number> {
-  if (recipient.dsnNotify) await writer.put(RecordType.attribute, `${Attribute.dsnNotify}=${recipient.dsnNotify}`);
-  if (recipient.dsnOriginalRecipient) await writer.put(RecordType.attribute, `${Attribute.dsnOriginalRecipient}=${recipient.dsnOriginalRecipient}`);
-  await writer.put(RecordType.originalRecipient, recipient.originalRecipient ?? recipient.address);
+function putRecipient(writer: RecordWriter, recipient: RecipientEntry): number {
+  if (recipient.dsnNotify) writer.put(RecordType.attribute, `${Attribute.dsnNotify}=${recipient.dsnNotify}`);
+  if (recipient.dsnOriginalRecipient) writer.put(RecordType.attribute, `${Attribute.dsnOriginalRecipient}=${recipient.dsnOriginalRecipient}`);
+  writer.put(RecordType.originalRecipient, recipient.originalRecipient ?? recipient.address);
   const offset = writer.position;
-  await writer.put(RecordType.recipient, recipient.address);
+  writer.put(RecordType.recipient, recipient.address);
   return offset;
 }
 
 /** Text lines as records: pieces of lineLengthLimit bytes as continued text, the rest
- *  (possibly empty) as a normal record, as cleanup_out does. */
-async function putLine(writer: RecordWriter, line: Uint8Array, lineLengthLimit: number): Promise<void> {
+ *  (possibly empty) as a normal record, as cleanup_out does. A string is latin1 text. */
+function putLine(writer: RecordWriter, line: Uint8Array | string, lineLengthLimit: number): void {
+  if (typeof line === 'string') {
+    let start = 0;
+    while (line.length - start > lineLengthLimit) {
+      writer.putLatin1(RecordType.continuedText, line, start, start + lineLengthLimit);
+      start += lineLengthLimit;
+    }
+    writer.putLatin1(RecordType.normalText, line, start, line.length);
+    return;
+  }
   let rest = line;
   while (rest.length > lineLengthLimit) {
-    await writer.put(RecordType.continuedText, rest.subarray(0, lineLengthLimit));
+    writer.put(RecordType.continuedText, rest.subarray(0, lineLengthLimit));
     rest = rest.subarray(lineLengthLimit);
   }
-  await writer.put(RecordType.normalText, rest);
-}
-
-/** putLine of a latin1 text line: the same records with the same awaits. */
-async function putTextLine(writer: RecordWriter, line: string, lineLengthLimit: number): Promise<void> {
-  let start = 0;
-  while (line.length - start > lineLengthLimit) {
-    await writer.putLatin1(RecordType.continuedText, line, start, start + lineLengthLimit);
-    start += lineLengthLimit;
-  }
-  await writer.putLatin1(RecordType.normalText, line, start, line.length);
+  writer.put(RecordType.normalText, rest);
 }
 
 /** Writes a whole queue file from offset 0 and rewrites its size record; the caller then
@@ -162,34 +179,39 @@ export async function writeQueueFile(handle: FileHandle, input: QueueFileInput):
   if (!Number.isInteger(lineLengthLimit) || lineLengthLimit < 1) throw new RangeError(`bad line length limit ${lineLengthLimit}`);
   const writer = new RecordWriter(handle);
   const placeholder: SizeRecord = { contentSize: 0, dataOffset: 0, recipientCount: 0, qmgrFlags: 0, contentLength: 0, smtputf8: 0 };
-  await writer.put(RecordType.size, sizeRecordPayload(placeholder));
-  for (const entry of input.leading ?? []) await putEntry(writer, entry);
-  await writer.put(RecordType.time, `${input.arrivalTime.seconds} ${input.arrivalTime.microseconds}`);
-  await writer.put(RecordType.attribute, `${Attribute.createTime}=${input.createTimeSeconds}`);
-  for (const entry of input.envelope) await putEntry(writer, entry);
+  writer.put(RecordType.size, sizeRecordPayload(placeholder));
+  for (const entry of input.leading ?? []) putEntry(writer, entry);
+  writer.put(RecordType.time, `${input.arrivalTime.seconds} ${input.arrivalTime.microseconds}`);
+  writer.put(RecordType.attribute, `${Attribute.createTime}=${input.createTimeSeconds}`);
+  for (const entry of input.envelope) {
+    putEntry(writer, entry);
+    if (writer.due) await writer.drain();
+  }
   if (input.warningTimeSeconds !== undefined) {
-    await writer.put(RecordType.warningTime, String(input.warningTimeSeconds).padStart(15, ' '));
+    writer.put(RecordType.warningTime, String(input.warningTimeSeconds).padStart(15, ' '));
   }
   const recipientOffsets: number[] = [];
   let qmgrFlags = 0;
   for (const recipient of input.recipients) {
-    recipientOffsets.push(await putRecipient(writer, recipient));
+    recipientOffsets.push(putRecipient(writer, recipient));
+    if (writer.due) await writer.drain();
     qmgrFlags |= qmgrFlagsFromDsnNotify(recipient.dsnNotify ?? 0);
   }
-  await writer.put(RecordType.messageContentStart, '');
+  writer.put(RecordType.messageContentStart, '');
   const dataOffset = writer.position;
   for (const line of input.contentLines) {
-    if (typeof line === 'string') await putTextLine(writer, line, lineLengthLimit);
-    else await putLine(writer, line, lineLengthLimit);
+    putLine(writer, line, lineLengthLimit);
+    if (writer.due) await writer.drain();
   }
   const extractedOffset = writer.position;
-  await writer.put(RecordType.extractedStart, '');
-  for (const entry of input.extracted ?? []) await putEntry(writer, entry);
+  writer.put(RecordType.extractedStart, '');
+  for (const entry of input.extracted ?? []) putEntry(writer, entry);
   for (const recipient of input.extractedRecipients ?? []) {
-    recipientOffsets.push(await putRecipient(writer, recipient));
+    recipientOffsets.push(putRecipient(writer, recipient));
+    if (writer.due) await writer.drain();
     qmgrFlags |= qmgrFlagsFromDsnNotify(recipient.dsnNotify ?? 0);
   }
-  await writer.put(RecordType.end, '');
+  writer.put(RecordType.end, '');
   await writer.flush();
   const size: SizeRecord = {
     contentSize: extractedOffset - dataOffset,

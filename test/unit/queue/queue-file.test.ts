@@ -134,3 +134,52 @@ test('a bad record type inside the content is reported', async () => {
   const broken = await readQueueFile(bytesSource(damaged), path);
   await assert.rejects(readContent(bytesSource(damaged), broken), QueueFileError);
 });
+
+test('a large message is written in 64 KB writes at consecutive offsets, byte lines and latin1 text lines alike', async () => {
+  // Deterministic content: 3,000 lines of 0-299 bytes plus a few longer than
+  // line_length_limit, so the records cross several 64 KB write boundaries.
+  const textLines: string[] = [];
+  for (let index = 0; index < 3000; index++) textLines.push(String.fromCharCode(0x41 + (index % 26), 0xe9).repeat(index % 150));
+  textLines.push('L'.repeat(5000), 'M'.repeat(2048), 'N'.repeat(2049), '');
+  const byteLines = textLines.map((line) => Uint8Array.from(line, (character) => character.charCodeAt(0)));
+  const record = async (contentLines: ReadonlyArray<string | Uint8Array>) => {
+    const writes: Array<{ offset: number; length: number }> = [];
+    let bytes = new Uint8Array(0);
+    const handle = {
+      async write(data: Uint8Array, offset: number) {
+        writes.push({ offset, length: data.length });
+        if (offset + data.length > bytes.length) { const grown = new Uint8Array(offset + data.length); grown.set(bytes); bytes = grown; }
+        bytes.set(data, offset);
+        return data.length;
+      },
+    };
+    const layout = await writeQueueFile(handle as never, {
+      arrivalTime: { seconds: 1704067200, microseconds: 5 }, createTimeSeconds: 1704067200,
+      envelope: [{ kind: 'sender', address: 'alice@example.test' }], recipients: [{ address: 'bob@example.test' }],
+      contentLines, lineLengthLimit: 2048,
+    });
+    return { writes, bytes, layout };
+  };
+  const fromBytes = await record(byteLines);
+  const fromText = await record(textLines);
+  assert.deepEqual(fromText.bytes, fromBytes.bytes);
+  assert.deepEqual(fromText.writes, fromBytes.writes);
+  assert.deepEqual(fromText.layout, fromBytes.layout);
+  // Every write but the last of the records is at least 64 KB and starts where the previous
+  // ended; then the size record is rewritten at 0.
+  const { writes, bytes, layout } = fromBytes;
+  assert.ok(writes.length >= 5, `${writes.length} writes`);
+  let next = 0;
+  for (const [index, write] of writes.slice(0, -1).entries()) {
+    assert.equal(write.offset, next);
+    if (index < writes.length - 2) assert.ok(write.length >= 64 * 1024, `write ${index}: ${write.length}`);
+    next += write.length;
+  }
+  assert.equal(next, layout.length);
+  assert.deepEqual(writes.at(-1)?.offset, 0);
+  const file = await readQueueFile(bytesSource(bytes), 'large');
+  assert.equal(file.complete, true);
+  const content = await readContent(bytesSource(bytes), file);
+  const expected = byteLines.reduce((total, line) => total + line.length + 1, 0);
+  assert.equal(content.length, expected);
+});
