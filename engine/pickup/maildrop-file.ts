@@ -79,7 +79,8 @@ export async function readMaildropFile(bytes: Uint8Array, path: string, recordLe
     for (let count = 0; ; count++) {
       let item: QueueRecord | null;
       try {
-        item = count < MAILDROP_RECORDS_MAX ? await reader.next() : null;
+        // The file is in memory: every record is buffered, no await per record.
+        item = count < MAILDROP_RECORDS_MAX ? reader.nextBuffered() ?? await reader.next() : null;
       } catch (error) {
         if (!(error instanceof RecordError)) throw error;
         return { message, failure: { segment, type: RECORD_ERROR, detail: error.message } };

@@ -422,7 +422,7 @@ export async function readContent(source: ByteSource, file: QueueFile, bytesMax 
   const parts: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const record = await reader.next();
+    const record = reader.nextBuffered() ?? await reader.next();
     if (record === null || record.type === RecordType.extractedStart) break;
     if (record.type !== RecordType.normalText && record.type !== RecordType.continuedText) {
       throw new QueueFileError(`${file.path}: unexpected record type ${record.type} in message content`);

@@ -341,6 +341,27 @@ export class RecordReader {
     }
   }
 
+  /** next() without a promise when the read buffer already holds the record (and any
+   *  padding or pointers before it); undefined when bytes must be read first, and then
+   *  next() goes on from where this stopped. Throws RecordError where next() rejects. For
+   *  readers whose caller may resume without a turn per record (Postfix's rec_get takes a
+   *  buffered record without a system call); a daemon whose turns order its file
+   *  operations against other daemons' keeps next(). */
+  nextBuffered(): QueueRecord | undefined {
+    for (let hops = 0; hops <= REVERSE_JUMPS_MAX + 1; hops++) {
+      const record = this.decodeBuffered();
+      if (record === undefined || !this.transparent) return record;
+      if (record.type === RecordType.pointer) {
+        this.follow(record);
+        continue;
+      }
+      if (record.type === RecordType.padding) continue;
+      if (record.type === RecordType.end) this.seekEnd();
+      return record;
+    }
+    throw new RecordError('pointer-loop', `${this.path}: too many reverse jump records`, this.offset);
+  }
+
   /** next()'s loop from hop `firstHop` on, reading bytes when the buffer runs out. */
   private async nextFrom(firstHop: number): Promise<QueueRecord | null> {
     for (let hops = firstHop; hops <= REVERSE_JUMPS_MAX + 1; hops++) {
