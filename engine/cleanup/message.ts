@@ -59,39 +59,61 @@ class MessagePass {
     return { tables: tables.headerChecks, parameter: 'header_checks' };
   }
 
-  /** cleanup_header_callback for one logical header (continuation lines joined by "\n"). */
-  async header(input: string, lineClass: LineClass | 'primary'): Promise<ContentType | undefined> {
+  /** cleanup_header_callback for one logical header (continuation lines joined by "\n").
+   *  The Content-Type found, at once when nothing had to be waited for (no header_checks,
+   *  no address rewriting: Postfix's callback is a plain call), else a promise of it. */
+  header(input: string, lineClass: LineClass | 'primary'): ContentType | undefined | Promise<ContentType | undefined> {
     const { core, state } = this;
-    let text = input.length > core.settings.headerSizeLimit ? input.slice(0, core.settings.headerSizeLimit) : input;
-    let options = findHeaderOptions(text, core.settings.dropHeaders);
+    const text = input.length > core.settings.headerSizeLimit ? input.slice(0, core.settings.headerSizeLimit) : input;
+    const options = findHeaderOptions(text, core.settings.dropHeaders);
     if (options?.name === 'Received') state.hopCount += 1;
-    if (state.contentChecks && state.outputOk) {
-      const { tables, parameter } = this.tablesFor(lineClass, options?.mime === true);
-      const outcome = await checkLine(core, state, {
-        tables, parameter, context: 'header', line: text,
-        emitHeader: async (prepended) => this.write(headerOutputLines(prepended)),
-        emitBody: (prepended) => this.write([prepended]),
-      });
-      if (outcome.kind === 'drop') return undefined;
-      if (outcome.kind === 'replace') {
-        text = outcome.text;
-        options = findHeaderOptions(text, core.settings.dropHeaders);
-      }
+    if (state.contentChecks && state.outputOk) return this.checkedHeader(text, options, lineClass);
+    return this.checkedHeaderOut(text, options, lineClass);
+  }
+
+  /** header() with header_checks (or their MIME/nested variants) first. */
+  private async checkedHeader(input: string, found: Readonly<HeaderOptions> | undefined, lineClass: LineClass | 'primary'): Promise<ContentType | undefined> {
+    const { core, state } = this;
+    let text = input;
+    let options = found;
+    const { tables, parameter } = this.tablesFor(lineClass, options?.mime === true);
+    const outcome = await checkLine(core, state, {
+      tables, parameter, context: 'header', line: text,
+      emitHeader: async (prepended) => this.write(headerOutputLines(prepended)),
+      emitBody: (prepended) => this.write([prepended]),
+    });
+    if (outcome.kind === 'drop') return undefined;
+    if (outcome.kind === 'replace') {
+      text = outcome.text;
+      options = findHeaderOptions(text, core.settings.dropHeaders);
     }
+    const result = this.checkedHeaderOut(text, options, lineClass);
+    return result instanceof Promise ? await result : result;
+  }
+
+  /** The rest of header() once the checks passed: MIME facts, then the output. */
+  private checkedHeaderOut(text: string, options: Readonly<HeaderOptions> | undefined, lineClass: LineClass | 'primary'): ContentType | undefined | Promise<ContentType | undefined> {
     const contentType = options?.name === 'Content-Type' ? parseContentType(headerValue(text)) : undefined;
     // 8-bit type information overrides 7-bit (auto_8bit_encoding_header... is always on).
     if (options?.name === 'Content-Transfer-Encoding' && EIGHT_BIT_ENCODINGS.has(headerValue(text).trim().toLowerCase())) {
-      state.attributes.set('encoding', '8bit');
+      this.state.attributes.set('encoding', '8bit');
     }
     if (options === undefined || lineClass !== 'primary') {
       this.writeHeader(text);
       return contentType;
     }
-    await this.primaryHeader(text, options);
+    const rewriting = this.primaryHeader(text, options);
+    return rewriting === undefined ? contentType : this.afterRewrite(rewriting, contentType);
+  }
+
+  private async afterRewrite(rewriting: Promise<void>, contentType: ContentType | undefined): Promise<ContentType | undefined> {
+    await rewriting;
     return contentType;
   }
 
-  private async primaryHeader(text: string, options: Readonly<HeaderOptions>): Promise<void> {
+  /** A primary header's effects and output; a promise only while its addresses are being
+   *  rewritten. */
+  private primaryHeader(text: string, options: Readonly<HeaderOptions>): Promise<void> | undefined {
     const { core, state } = this;
     state.headersSeen.add(options.name.toLowerCase());
     if (options.name === 'Message-Id' || options.name === 'Resent-Message-Id') {
@@ -102,36 +124,41 @@ class MessagePass {
       core.log.warn(`${state.queueId}: message rejected: hopcount exceeded`);
       state.fail(CleanupStatus.hops);
     }
-    if (!state.outputOk) return;
+    if (!state.outputOk) return undefined;
     if (options.resent) state.resent = 'Resent-';
-    if ((options.sender || options.recipient) && state.headerRewriteContext !== undefined) {
-      const rewritten = await rewriteHeaderAddresses(core, state, options, text);
-      if (!options.drop) this.writeHeader(rewritten);
-    } else if (!options.drop) {
-      this.writeHeader(text);
-    }
+    if ((options.sender || options.recipient) && state.headerRewriteContext !== undefined) return this.rewriteHeader(text, options);
+    if (!options.drop) this.writeHeader(text);
+    return undefined;
   }
 
-  /** cleanup_body_callback. */
-  async body(line: string): Promise<void> {
+  private async rewriteHeader(text: string, options: Readonly<HeaderOptions>): Promise<void> {
+    const rewritten = await rewriteHeaderAddresses(this.core, this.state, options, text);
+    if (!options.drop) this.writeHeader(rewritten);
+  }
+
+  /** cleanup_body_callback. A line no body_checks look at is written at once, without a
+   *  promise (Postfix's callback is a plain call); one they look at returns the check's
+   *  promise, which the caller awaits. */
+  body(line: string): Promise<void> | undefined {
     const { core, state } = this;
-    if (!state.outputOk) return;
+    if (!state.outputOk) return undefined;
     const offset = this.bodyOffset;
     this.bodyOffset += line.length + 1;
     const limit = core.settings.bodyChecksSizeLimit;
-    if (state.contentChecks && (limit === 0 || offset < limit)) {
-      const outcome = await checkLine(core, state, {
-        tables: core.tables.bodyChecks, parameter: 'body_checks', context: 'body', line,
-        emitHeader: async (prepended) => this.write([prepended]),
-        emitBody: (prepended) => this.write([prepended]),
-      });
-      if (outcome.kind === 'drop') return;
-      if (outcome.kind === 'replace') {
-        this.writeLine(outcome.text);
-        return;
-      }
-    }
+    if (state.contentChecks && (limit === 0 || offset < limit)) return this.checkedBody(line);
     this.writeLine(line);
+    return undefined;
+  }
+
+  private async checkedBody(line: string): Promise<void> {
+    const { core, state } = this;
+    const outcome = await checkLine(core, state, {
+      tables: core.tables.bodyChecks, parameter: 'body_checks', context: 'body', line,
+      emitHeader: async (prepended) => this.write([prepended]),
+      emitBody: (prepended) => this.write([prepended]),
+    });
+    if (outcome.kind === 'drop') return;
+    this.writeLine(outcome.kind === 'replace' ? outcome.text : line);
   }
 
   /** Reads logical headers from `lines` at `start`; returns the index after them and the
@@ -145,7 +172,8 @@ class MessagePass {
       let text = first;
       index++;
       while (index < lines.length && isContinuation(lines[index] ?? '')) text += `\n${lines[index++] ?? ''}`;
-      const found = await this.header(text, lineClass);
+      const step = this.header(text, lineClass);
+      const found = step instanceof Promise ? await step : step;
       if (found !== undefined) contentType = found;
     }
     return contentType === undefined ? { next: index } : { next: index, contentType };
@@ -170,7 +198,8 @@ class MessagePass {
     while (index < lines.length) {
       const line = lines[index] ?? '';
       const boundary = this.boundaries.match(line);
-      await this.body(line);
+      const checked = this.body(line);
+      if (checked !== undefined) await checked;
       index++;
       if (boundary !== 'open') continue;
       const block = await this.headerBlock(lines, index, 'mime-header');
@@ -195,7 +224,8 @@ export async function processMessage(core: CleanupCore, state: CleanupState, lin
     myhostname: core.settings.myhostname, queueId: state.queueId, time: state.createdAt,
     recipients: state.submittedRecipients.map((recipient) => recipient.address),
   });
-  await pass.header(received, 'primary');
+  const receivedStep = pass.header(received, 'primary');
+  if (receivedStep instanceof Promise) await receivedStep;
   const block = await pass.headerBlock(lines, 0, 'primary');
   if (state.outputOk) {
     const added = await addMissingHeaders(core, state);
