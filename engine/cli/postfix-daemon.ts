@@ -88,7 +88,13 @@ async function masterCommand(configDirectory: string): Promise<{ argv: string[];
   if (bundles.master === undefined) return { argv: [binPath, MASTER_COMMAND, '-c', configDirectory], env: process.env };
   const env = { ...process.env };
   if (bundles['smtpd-worker'] !== undefined) env[WORKER_BUNDLE_VARIABLE] = bundles['smtpd-worker'];
-  return { argv: [...BUNDLE_NODE_FLAGS, bundles.master, '-c', configDirectory], env };
+  return { argv: [...BUNDLE_NODE_FLAGS, ...masterNodeFlags(), bundles.master, '-c', configDirectory], env };
+}
+
+/** MTALAB_MASTER_NODE_FLAGS: node flags for the bundled master (measurements, e.g. V8's GC
+ *  options), as MTALAB_WORKER_NODE_FLAGS are for the workers. */
+function masterNodeFlags(): string[] {
+  return (process.env.MTALAB_MASTER_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
 }
 
 /** Spawns the background master and waits for its report. */
