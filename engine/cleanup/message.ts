@@ -52,7 +52,7 @@ class MessagePass {
     else this.writeLine(text);
   }
 
-  private tablesFor(lineClass: LineClass | 'primary', mimeHeader: boolean): { tables: readonly LookupTable[]; parameter: string } {
+  private tablesFor(lineClass: LineClass | 'primary', mimeHeader: boolean): { readonly tables: readonly LookupTable[]; readonly parameter: string } {
     const { tables } = this.core;
     if (mimeHeader || lineClass === 'mime-header') return { tables: tables.mimeHeaderChecks, parameter: 'mime_header_checks' };
     if (lineClass === 'nested-header') return { tables: tables.nestedHeaderChecks, parameter: 'nested_header_checks' };
@@ -67,7 +67,10 @@ class MessagePass {
     const text = input.length > core.settings.headerSizeLimit ? input.slice(0, core.settings.headerSizeLimit) : input;
     const options = findHeaderOptions(text, core.settings.dropHeaders);
     if (options?.name === 'Received') state.hopCount += 1;
-    if (state.contentChecks && state.outputOk) return this.checkedHeader(text, options, lineClass);
+    // With no table to consult, checkLine keeps the line: no need to ask it.
+    if (state.contentChecks && state.outputOk && this.tablesFor(lineClass, options?.mime === true).tables.length > 0) {
+      return this.checkedHeader(text, options, lineClass);
+    }
     return this.checkedHeaderOut(text, options, lineClass);
   }
 
@@ -145,7 +148,7 @@ class MessagePass {
     const offset = this.bodyOffset;
     this.bodyOffset += line.length + 1;
     const limit = core.settings.bodyChecksSizeLimit;
-    if (state.contentChecks && (limit === 0 || offset < limit)) return this.checkedBody(line);
+    if (state.contentChecks && core.tables.bodyChecks.length > 0 && (limit === 0 || offset < limit)) return this.checkedBody(line);
     this.writeLine(line);
     return undefined;
   }
