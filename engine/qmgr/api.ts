@@ -135,6 +135,9 @@ export class QueueManager {
     this.cancelDeferredRun?.();
     for (const transport of this.transports.values()) for (const queue of transport.queues.values()) queue.cancelRevive?.();
     await Promise.all([...this.inFlight]);
+    // Messages still waiting for a delivery agent keep their file in active/ (the next qmgr
+    // feeds it again); the descriptors qmgr held for them go, as at Postfix's qmgr exit.
+    for (const message of this.messages.values()) releaseHandle(message);
   }
 
   /** Messages in the active queue (for tests and the UI). */
