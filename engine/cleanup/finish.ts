@@ -237,8 +237,11 @@ async function bounce(core: CleanupCore, state: CleanupState, env: FinishEnviron
   }
   await removeQuietly(env, core);
   if (!ok) {
-    core.log.warn(`${state.queueId}: bounce message failure`);
-    return { status: CleanupStatus.write, queueId: state.queueId, reason: '4.3.0 queue file write error' };
+    // cleanup_bounce() keeps only the write bit, and cleanup answers with it and its own
+    // reason, if it had one ("" otherwise): the client keeps its copy (pickup leaves the
+    // maildrop file for its next scan; local defers the forwarding).
+    core.trace(state.queueId, { kind: 'cleanup.rejected', status: CleanupStatus.write, reason: state.reason ?? '' });
+    return { status: CleanupStatus.write, queueId: state.queueId, ...(state.reason === undefined ? {} : { reason: state.reason }) };
   }
   return { status: 0, queueId: state.queueId };
 }

@@ -10,7 +10,7 @@
 
 import type { MainConfig } from '../global/config/main-cf.ts';
 import type { PipelineTraceDetail } from '../global/trace-pipeline.ts';
-import { reportBounced } from '../global/delivery-status.ts';
+import { flushBouncesByCleanup, reportBouncedByCleanup } from '../global/delivery-status.ts';
 import type {
   CleanupEndpoint, DeliveryRequest, RunningService, ServiceContext, ServiceProgram, ServiceTraceInput,
 } from '../master/contracts.ts';
@@ -18,7 +18,10 @@ import { createCleanupEndpoint, openCleanupCore, SERVICE_NAME, type CleanupCore,
 
 export interface CleanupService extends RunningService, CleanupEndpoint {}
 
-/** cleanup_bounce: bounce records for every recipient, then the notice. */
+/** cleanup_bounce: a bounce record for each recipient, then the notice, all with
+ *  BOUNCE_FLAG_CLEAN. The first record the bounce service does not take ends the loop and
+ *  no notice is asked for; a notice that fails gets cleanup's own warning. False means
+ *  CLEANUP_STAT_WRITE: nothing was deferred, and the client keeps its copy. */
 async function bounceRejected(context: ServiceContext, message: RejectedMessage): Promise<boolean> {
   const request: DeliveryRequest = {
     queueName: message.queueName, queueId: message.queueId, queuePath: message.queuePath,
@@ -30,12 +33,16 @@ async function bounceRejected(context: ServiceContext, message: RejectedMessage)
       ...(recipient.dsnOriginalRecipient === undefined ? {} : { dsnOriginalRecipient: recipient.dsnOriginalRecipient }),
     })),
   };
-  for (const recipient of request.recipients) {
-    await reportBounced(context, request, { recipient, dsn: message.dsn, action: 'failed', reason: message.reason, relay: 'none' });
+  // cleanup_bounce() appends for "unknown" when the file has no recipient at all.
+  const recipients = request.recipients.length > 0 ? request.recipients
+    : [{ address: 'unknown', originalRecipient: '', offset: 0, dsnNotify: 0 }];
+  for (const recipient of recipients) {
+    const status = { recipient, dsn: message.dsn, action: 'failed', reason: message.reason, relay: 'none' } as const;
+    if (!(await reportBouncedByCleanup(context, request, status))) return false;
   }
-  if (message.sender === '') return true;
-  await context.runtime.bounce().flushBounces(message.queueId, message.queueName, { headersOnly: message.headersOnly });
-  return true;
+  if (await flushBouncesByCleanup(context, message.queueId, message.queueName, message.headersOnly)) return true;
+  context.log.warn(`${message.queueId}: bounce message failure`);
+  return false;
 }
 
 export function startCleanupService(context: ServiceContext): CleanupService {

@@ -283,3 +283,38 @@ export async function reportExpired(context: ServiceContext, message: { queueId:
   context.trace({ kind: 'qmgr.expired', queueId: message.queueId, sender: message.sender });
   return context.runtime.bounce().flushDeferred(message.queueId, message.queueName);
 }
+
+/** bounce_append() with BOUNCE_FLAG_CLEAN, as cleanup calls it for a message it rejected
+ *  itself (cleanup_bounce.c): the recipient is logged "bounced" once bounce/ID has its
+ *  record. False, with nothing recorded or logged but the client library's warning, when
+ *  the bounce service failed; and at once, silently, with soft_bounce = yes (there is no
+ *  queue file to defer: the client keeps its copy). No done mark: cleanup removes its file. */
+export async function reportBouncedByCleanup(context: ServiceContext, request: DeliveryRequest,
+  status: RecipientStatus): Promise<boolean> {
+  const dsn = checkedDsn(context, 'bounce_append', status.dsn, '5');
+  if (context.config().getBool('soft_bounce')) return false;
+  const failed: RecipientStatus = { ...status, dsn, action: 'failed' };
+  try {
+    await context.runtime.bounce().append('bounce', request.queueId, failed);
+  } catch (error) {
+    logClientWarning(context, error);
+    return false;
+  }
+  logDelivery(context, request, failed, 'bounced', undefined);
+  return true;
+}
+
+/** bounce_flush() with BOUNCE_FLAG_CLEAN: the non-delivery notice for cleanup's bounce/ID.
+ *  False (after the client library's warning, without bounce_flush's "status=deferred
+ *  (bounce failed)" line) when the bounce service failed, and with soft_bounce = yes. */
+export async function flushBouncesByCleanup(context: ServiceContext, queueId: string, queueName: string,
+  headersOnly: boolean): Promise<boolean> {
+  if (context.config().getBool('soft_bounce')) return false;
+  try {
+    await context.runtime.bounce().flushBounces(queueId, queueName, { headersOnly });
+    return true;
+  } catch (error) {
+    logClientWarning(context, error);
+    return false;
+  }
+}

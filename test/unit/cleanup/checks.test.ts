@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { makeRig, SMTPD, QUEUE_DIRECTORY } from './harness.ts';
+import { CleanupStatus } from '../../../engine/master/contracts.ts';
 
 const REFERENCE_LOG = readFileSync('/work/shared/reference/postfix-3.7/logs/q-header-checks.log', 'utf8');
 const HEADER_CHECKS = '/^Subject:.*viagra/     REJECT Spam subject not allowed\n'
@@ -64,6 +65,21 @@ test('a bounced local submission returns only the headers for a size error, the 
   const looping = await rig.submit({ sender: 'bob', recipients: ['alice'], content: `${received}Subject: loop\n\nx\n`, flags: { bounceOnReject: true } });
   assert.equal(looping.status, 0);
   assert.deepEqual(rig.bounced.map((message) => [message.dsn, message.headersOnly]), [['5.3.4', true], ['5.4.0', false]]);
+});
+
+test('a cleanup bounce the bounce service did not take answers CLEANUP_STAT_WRITE with the reject reason (or none), and the file goes', async () => {
+  const rig = await makeRig({ bounce: 'fail', main: 'header_checks = regexp:/etc/postfix/header_checks\nmessage_size_limit = 2048\n', files: { '/etc/postfix/header_checks': HEADER_CHECKS } });
+  const rejected = await rig.submit({ sender: 'bob', recipients: ['alice'], content: 'Subject: cheap viagra\n\nx\n', flags: { bounceOnReject: true } });
+  assert.equal(rejected.status, CleanupStatus.write);
+  assert.equal(rejected.reason, '5.7.1 Spam subject not allowed');
+  const body = `${'x'.repeat(76)}\n`.repeat(40);
+  const big = await rig.submit({ sender: 'bob', recipients: ['alice'], content: `Subject: too big\n\n${body}`, flags: { bounceOnReject: true } });
+  assert.equal(big.status, CleanupStatus.write);
+  assert.equal(big.reason ?? '', '', 'no reason of its own: the client (pickup) logs the status text itself');
+  assert.equal(rig.bounced.length, 2);
+  assert.deepEqual(await rig.host.platform.fs.readdir(`${QUEUE_DIRECTORY}/incoming`), []);
+  assert.deepEqual(rig.queued, []);
+  assert.ok(!rig.warnings().some((line) => line.includes('bounce message failure')), rig.warnings().join('\n'));
 });
 
 test('HOLD puts the file in hold/ without waking qmgr; DISCARD removes it and answers 0', async () => {

@@ -64,7 +64,8 @@ export interface Rig {
 export interface RigOptions {
   main?: string;
   files?: Record<string, string>;
-  bounce?: boolean;
+  /** Install a bounce hook; 'fail' makes it answer false (the bounce service failed). */
+  bounce?: boolean | 'fail';
 }
 
 export async function makeRig(options: RigOptions = {}): Promise<Rig> {
@@ -90,7 +91,7 @@ export async function makeRig(options: RigOptions = {}): Promise<Rig> {
   const endpoint = createCleanupEndpoint({
     core: async () => core, queue: () => queue, clock: platform.clock, random: platform.random.fork('cleanup'), pid: 4711,
     notifyQueued: (id) => queued.push(id),
-    ...(options.bounce ? { bounceRejected: async (message: RejectedMessage) => { bounced.push(message); return true; } } : {}),
+    ...(options.bounce ? { bounceRejected: async (message: RejectedMessage) => { bounced.push(message); return options.bounce !== 'fail'; } } : {}),
   });
   const rig: Rig = {
     host, queue, endpoint, events, queued, bounced,
