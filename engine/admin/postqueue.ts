@@ -9,10 +9,9 @@
 // real mode's sockets, engine/cli/mail-system-link.ts) when it has one, else the
 // simulation's per-host master registry.
 // Called through the command table (engine/admin/index.ts) and by sendmail -bp.
-// -s and -i ask the flush service (engine/flush/) when the link reaches one (the
-// simulation's); a link that cannot (real mode's, until public/flush is served) falls back
-// to doing the server's work here, searching the deferred queue for the site's recipients
-// instead of reading a per-site log.
+// -s and -i ask the flush service (engine/flush/) through the link: the simulation's
+// in-process service, or real mode's public/flush socket (engine/flush/protocol.ts), so
+// that the site's per-site log in flush/ is read and its messages moved as Postfix does.
 // Models src/postqueue/postqueue.c and the flush client (src/global/flush_clnt.c).
 
 import type { CommandContext, CommandMain } from './command.ts';
@@ -23,18 +22,15 @@ import { createReporter, type Reporter } from '../global/msg.ts';
 import { parseOptions } from '../global/maps/command-support.ts';
 import { PlatformError, describeCode } from '../platform/types.ts';
 import { isQueueIdSyntaxOk } from '../global/queue/queue-id.ts';
-import { mailQueue, renameQueueFile, type MailQueue } from '../global/queue/mail-queue.ts';
-import { readQueueFile } from '../global/queue/queue-file.ts';
-import { checkHostname, checkMailhostLiteral, openMatchList } from '../global/address/index.ts';
+import { mailQueue, type MailQueue } from '../global/queue/mail-queue.ts';
+import { checkHostname, checkMailhostLiteral } from '../global/address/index.ts';
 import { hashingFromConfig } from '../master/queue-hashing.ts';
 import { withHostMaillog } from '../master/host-maillog.ts';
 import { runningHost } from '../master/registry.ts';
-import type { TriggerReason } from '../master/contracts.ts';
 import { showQueue, type ShowqEndpoint } from '../showq/api.ts';
 import { isFlushEndpoint, type FlushEndpoint, type FlushStatus } from '../flush/api.ts';
 import { flushSendFile, flushSendSite } from '../flush/client.ts';
 import { showqSettings } from '../showq/service.ts';
-import { walkQueue, checkQueueFileOpenable } from '../global/queue/scan-dir.ts';
 import { formatJson, formatMailq } from '../showq/format.ts';
 
 /** EX_UNAVAILABLE: postqueue's exit status for every fatal error. */
@@ -203,42 +199,20 @@ async function flushQueue(call: Invocation): Promise<void> {
   }
 }
 
-/** flush_site(): only for destinations in fast_flush_domains; the deferred mail for the
- *  site moves to incoming and qmgr is told to scan it. */
+/** flush_site(): only for destinations in fast_flush_domains (the flush client screens,
+ *  the server reads the site's log); its deferred mail moves and qmgr is told to scan. */
 async function flushSite(call: Invocation, site: string): Promise<void> {
-  const { context, config, reporter, link } = call;
   const verdict = site.startsWith('[') ? checkMailhostLiteral(site) : checkHostname(site);
-  if (!verdict.ok) reporter.fatal(`Cannot flush mail queue - invalid destination: "${echo(site)}"`);
-  if (link.flush !== undefined) return reportFlushStatus(call, site, await flushSendSite(await flushClientOf(call), site), true);
-  const list = await openMatchList({
-    parameterName: 'fast_flush_domains', value: config.get('fast_flush_domains') ?? '', kind: 'domain',
-    parentMatchesSubdomains: config.getList('parent_domain_matches_subdomains').includes('fast_flush_domains'),
-    context: { fs: context.host.platform.fs, reporter, cwd: context.cwd },
-  });
-  let eligible: boolean;
-  try {
-    eligible = await list.match(site);
-  } catch {
-    return reporter.fatal('Cannot flush mail queue - mail system is down');
-  }
-  if (!eligible) reporter.fatal(`Flush service is not configured for destination "${site}"`);
-  await requireFlushService(call);
-  const queue = queueOf(context, config);
-  let moved = 0;
-  for (const id of await deferredIdsFor(queue, site)) moved += await moveToIncoming(queue, id) ? 1 : 0;
-  if (moved > 0) await link.trigger(context.host, config, config.get('queue_service_name') ?? 'qmgr', 'scan-incoming');
+  if (!verdict.ok) call.reporter.fatal(`Cannot flush mail queue - invalid destination: "${echo(site)}"`);
+  const warned = call.base.warnings;
+  return reportFlushStatus(call, site, await flushSendSite(await flushClientOf(call), site), true, warned);
 }
 
 /** flush_file(): one deferred message moves to incoming and qmgr scans it. */
 async function flushFile(call: Invocation, id: string): Promise<void> {
-  const { context, config, reporter, link } = call;
-  if (!isQueueIdSyntaxOk(id)) reporter.fatal(`Cannot flush queue ID - invalid name: "${echo(id)}"`);
-  if (link.flush !== undefined) return reportFlushStatus(call, id, await flushSendFile(await flushClientOf(call), id), false);
-  await requireFlushService(call);
-  const queue = queueOf(context, config);
-  if (await moveToIncoming(queue, id)) {
-    await link.trigger(context.host, config, config.get('queue_service_name') ?? 'qmgr', 'scan-incoming');
-  }
+  if (!isQueueIdSyntaxOk(id)) call.reporter.fatal(`Cannot flush queue ID - invalid name: "${echo(id)}"`);
+  const warned = call.base.warnings;
+  return reportFlushStatus(call, id, await flushSendFile(await flushClientOf(call), id), false, warned);
 }
 
 /** A flush client over the link's flush service (looked up once per command). */
@@ -249,13 +223,15 @@ async function flushClientOf(call: Invocation) {
 }
 
 /** flush_site()/flush_file(): what postqueue says for each flush status. */
-async function reportFlushStatus(call: Invocation, name: string, status: FlushStatus, site: boolean): Promise<void> {
+async function reportFlushStatus(call: Invocation, name: string, status: FlushStatus, site: boolean, warned: number): Promise<void> {
   const { reporter, base } = call;
   switch (status) {
     case 'ok': return;
     case 'bad': return base.fatal(`Invalid request: "${name}"`, POSTQUEUE_EXIT_USAGE);
     case 'fail':
-      if (!await call.link.running(call.context.host, call.config)) await requireFlushService(call);
+      // The client has warned about a connection it could not make (real mode's socket);
+      // the simulation's in-process service says nothing of its own when master is down.
+      if (call.base.warnings === warned && !await call.link.running(call.context.host, call.config)) await requireFlushService(call);
       return reporter.fatal('Cannot flush mail queue - mail system is down');
     case 'deny':
       if (site) return reporter.fatal(`Flush service is not configured for destination "${name}"`);
@@ -275,47 +251,6 @@ async function requireFlushService(call: Invocation): Promise<void> {
   const service = config.get('flush_service_name') ?? 'flush';
   reporter.warn(`connect to public/${service}: ${describeCode('ENOENT')}`);
   reporter.fatal('Cannot flush mail queue - mail system is down');
-}
-
-/** flush_one_file(): deferred -> incoming; a file already gone (delivered, or moved by
- *  someone else) is no error. */
-async function moveToIncoming(queue: MailQueue, id: string): Promise<boolean> {
-  try {
-    await renameQueueFile(queue, id, 'deferred', 'incoming');
-    return true;
-  } catch (error) {
-    if (error instanceof PlatformError && error.code === 'ENOENT') return false;
-    throw error;
-  }
-}
-
-/** Deferred messages with an undelivered recipient in `site` (what the site's flush log
- *  would list: mtalab keeps no per-site logs). */
-async function deferredIdsFor(queue: MailQueue, site: string): Promise<string[]> {
-  const wanted = site.toLowerCase();
-  const ids: string[] = [];
-  for (const entry of await walkQueue(queue.fs, queue.queueDirectory, 'deferred', { recurse: true })) {
-    if (!isQueueIdSyntaxOk(entry.name)) continue;
-    const verdict = await checkQueueFileOpenable(queue.fs, entry.path, entry.name);
-    if (!verdict.ok) continue;
-    let handle;
-    try {
-      handle = await queue.fs.open(entry.path, 'r');
-    } catch {
-      continue;
-    }
-    try {
-      const file = await readQueueFile(handle, entry.path);
-      const domains = file.recipients.filter((recipient) => recipient.status === 'todo')
-        .map((recipient) => recipient.address.slice(recipient.address.lastIndexOf('@') + 1).toLowerCase());
-      if (domains.includes(wanted)) ids.push(entry.name);
-    } catch {
-      // A damaged file is qmgr's to move to corrupt/; flushing skips it.
-    } finally {
-      await handle.close();
-    }
-  }
-  return ids;
 }
 
 /** The link a command on `host` uses: the Host's own, else the simulation's registry. */

@@ -8,6 +8,9 @@
 //   trigger server does. Postfix's own clients (postdrop, postqueue -f) accept a socket
 //   there in place of a FIFO (mail_trigger), so they can wake an mtalab host too.
 // - showq: the queue listing in Postfix's attribute stream (showq-protocol.ts).
+// - flush: flush(8)'s requests (add, send_site, send_file, rfrsh, purge) in its attribute
+//   protocol (engine/flush/protocol.ts), handed to the running flush service; so postqueue
+//   -s/-i and sendmail -qR in another process go through flush as in the simulation.
 // Sockets follow reloads (added and removed with master.cf) and are removed at stop.
 // Called by engine/cli/postfix-daemon.ts in the background process. Trusts the runtime;
 // every client byte is bounded. Models src/master/master_listen.c, src/util/
@@ -19,6 +22,8 @@ import type { RunningHost } from '../master/runtime.ts';
 import type { TriggerReason } from '../master/contracts.ts';
 import type { ShowqEndpoint } from '../showq/api.ts';
 import { encodeShowqEnd, encodeShowqGreeting, encodeShowqMessage } from './showq-protocol.ts';
+import { isFlushEndpoint } from '../flush/api.ts';
+import { decodeFlushServerInput, encodeFlushGreeting, encodeFlushStatus, runFlushRequest } from '../flush/protocol.ts';
 
 /** Bytes one trigger connection may send before it is cut off (Postfix reads 1024). */
 export const TRIGGER_REQUEST_BYTES_MAX = 1024;
@@ -49,7 +54,7 @@ export function triggerBytes(reason: TriggerReason): string {
   }
 }
 
-type Kind = 'trigger' | 'showq';
+type Kind = 'trigger' | 'showq' | 'flush';
 
 interface Listener {
   kind: Kind;
@@ -85,7 +90,8 @@ function wanted(runtime: RunningHost): Map<string, { kind: Kind; service: string
     if (entry.type !== 'unix' && entry.type !== 'fifo') continue;
     const endpoint = instance.running as (typeof instance.running & Partial<ShowqEndpoint>) | undefined;
     const kind: Kind | undefined = typeof endpoint?.showQueue === 'function' ? 'showq'
-      : typeof instance.running?.wake === 'function' ? 'trigger' : undefined;
+      : isFlushEndpoint(instance.running) ? 'flush'
+        : typeof instance.running?.wake === 'function' ? 'trigger' : undefined;
     if (kind === undefined) continue;
     const path = `${queueDirectory}/${entry.private === 'n' ? 'public' : 'private'}/${name}`;
     found.set(path, { kind, service: name });
@@ -116,10 +122,49 @@ async function serveShowq(runtime: RunningHost, service: string, socket: Socket)
   }
 }
 
+/** flush_service(): the announcement, one request, its status; then the server closes.
+ *  An unknown request name gets no answer; a malformed one status 3 and a warning in the
+ *  flush service's name (its log), as attr_scan's strict mode logs it. */
+function serveFlush(runtime: RunningHost, service: string, socket: Socket): void {
+  socket.setTimeout(TRIGGER_IDLE_MS, () => socket.destroy());
+  socket.on('error', () => socket.destroy());
+  socket.write(encodeFlushGreeting());
+  const chunks: Buffer[] = [];
+  let done = false;
+  const answer = async (ended: boolean): Promise<void> => {
+    if (done) return;
+    const input = decodeFlushServerInput(new Uint8Array(Buffer.concat(chunks)), ended);
+    if (input.kind === 'incomplete') return;
+    done = true;
+    const endpoint = runtime.service(service);
+    const warn = (endpoint as { warnProtocol?: (text: string) => void } | undefined)?.warnProtocol;
+    if (!isFlushEndpoint(endpoint)) return void socket.end();
+    if (input.kind === 'bad') {
+      if (input.warning !== undefined) warn?.(input.warning);
+      return void socket.end(encodeFlushStatus('bad'));
+    }
+    if (input.kind === 'unknown') return void socket.end();
+    if (input.kind === 'trigger') {
+      // master's wakeup ("W"): a refresh; any other short request has no answer.
+      if (input.text !== 'W') return void socket.end();
+      return void socket.end(encodeFlushStatus(await endpoint.flushRefresh().catch(() => 'fail' as const)));
+    }
+    const status = await runFlushRequest(endpoint, input.request).catch(() => 'fail' as const);
+    socket.end(encodeFlushStatus(status));
+  };
+  socket.on('data', (chunk: Buffer) => {
+    if (done) return;
+    chunks.push(chunk);
+    void answer(false);
+  });
+  socket.once('end', () => { void answer(true); });
+}
+
 function listen(runtime: RunningHost, path: string, kind: Kind, service: string): Promise<Listener> {
   removeStaleSocket(path);
   const server = createServer((socket) => {
     if (kind === 'trigger') serveTrigger(runtime, service, socket);
+    else if (kind === 'flush') serveFlush(runtime, service, socket);
     else void serveShowq(runtime, service, socket);
   });
   return new Promise((done, fail) => {

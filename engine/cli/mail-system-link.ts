@@ -2,7 +2,8 @@
 // mail-system.ts) that reaches a host running in another process through the UNIX-domain
 // sockets under its queue_directory (control-channel.ts). sendmail's postdrop writes "W" to
 // public/pickup, postqueue -f "FA" to public/qmgr, postqueue -p and mailq read
-// public/showq. A socket that is missing or refuses the connection means the mail system
+// public/showq, postqueue -s/-i (and sendmail -qR) talk flush(8)'s protocol on public/flush
+// (engine/flush/protocol.ts). A socket that is missing or refuses the connection means the mail system
 // is down, and the commands say so as Postfix's do. The engine/cli Host carries this link
 // as host.mailSystem. Called by engine/cli/main.ts. Trusts node:net; every wait is bounded
 // by trigger_timeout / ipc_timeout and every response by a size limit.
@@ -16,6 +17,11 @@ import type { TriggerReason } from '../master/contracts.ts';
 import { masterPidPath, parseMasterPid } from '../master/queue-directories.ts';
 import { decodeShowqListing } from './showq-protocol.ts';
 import { triggerBytes } from './control-channel.ts';
+import type { FlushEndpoint, FlushStatus } from '../flush/api.ts';
+import {
+  FLUSH_RESPONSE_BYTES_MAX, FlushConnectError, decodeFlushResponse, encodeFlushRequest, hasFlushGreeting, type FlushRequest,
+} from '../flush/protocol.ts';
+import type { PlatformErrorCode } from '../platform/types.ts';
 
 /** The most a showq listing may be (named limit; the queue tools' own is in messages). */
 export const SHOWQ_RESPONSE_BYTES_MAX = 512 * 1024 * 1024;
@@ -83,6 +89,54 @@ export function readShowq(path: string, waitMs: number): Promise<Uint8Array | un
   });
 }
 
+/** The errno texts a failed connect may carry (mail_connect's %m); others read as refused. */
+const CONNECT_CODES: readonly PlatformErrorCode[] = ['ENOENT', 'ECONNREFUSED', 'EACCES', 'ENOTDIR', 'EPERM', 'ELOOP'];
+
+/** mail_command_client(): connect, read the announcement, write the request, read the
+ *  status. A failed connect throws FlushConnectError (the client warns); anything else
+ *  that goes wrong is 'fail'. */
+export function flushRequest(path: string, request: FlushRequest, waitMs: number): Promise<FlushStatus> {
+  return new Promise((done, fail) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let connected = false;
+    let written = false;
+    let settled = false;
+    const socket = createConnection(path);
+    const finish = (outcome: FlushStatus | Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (outcome instanceof Error) fail(outcome); else done(outcome);
+    };
+    const timer = setTimeout(() => finish('fail'), waitMs);
+    const look = (ended: boolean): void => {
+      const bytes = new Uint8Array(Buffer.concat(chunks));
+      if (!written) {
+        if (!hasFlushGreeting(bytes)) return ended ? finish('fail') : undefined;
+        written = true;
+        socket.write(encodeFlushRequest(request));
+      }
+      const status = decodeFlushResponse(bytes, ended);
+      if (status !== 'incomplete') finish(status);
+    };
+    socket.once('connect', () => { connected = true; });
+    socket.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > FLUSH_RESPONSE_BYTES_MAX) return finish('fail');
+      chunks.push(chunk);
+      look(false);
+    });
+    socket.once('end', () => look(true));
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      if (connected) return finish('fail');
+      const code = CONNECT_CODES.find((known) => known === error.code) ?? 'ECONNREFUSED';
+      finish(new FlushConnectError(code));
+    });
+  });
+}
+
 function masterIsAlive(config: MainConfig): boolean {
   let pid: number | undefined;
   try {
@@ -113,5 +167,17 @@ export const socketMailSystemLink: MailSystemLink = {
   },
   async running(_host, config) {
     return masterIsAlive(config);
+  },
+  async flush(_host, config): Promise<FlushEndpoint> {
+    const path = `${queueDirectoryOf(config)}/public/${config.get('flush_service_name') ?? 'flush'}`;
+    const waitMs = timeoutMs(config, 'ipc_timeout', IPC_TIMEOUT_MS_DEFAULT);
+    const send = (request: FlushRequest): Promise<FlushStatus> => flushRequest(path, request, waitMs);
+    return {
+      flushAdd: (site, queueId) => send({ request: 'add', site, queueId }),
+      flushSendSite: (site) => send({ request: 'send_site', site }),
+      flushSendFile: (queueId) => send({ request: 'send_file', queueId }),
+      flushRefresh: () => send({ request: 'rfrsh' }),
+      flushPurge: () => send({ request: 'purge' }),
+    };
   },
 };

@@ -2,7 +2,9 @@
 // defer_append), smtpd's ETRN and postqueue -s/-i call to reach the flush service. As
 // Postfix's client does, it asks the server only about sites that fast_flush_domains lists
 // (others are 'deny' at once, a failing table is 'fail'), and a service that is not there
-// is 'fail'. The domain list is opened once per configuration (a reload makes a new one).
+// is 'fail' (a connection that could not be made, as real mode's socket link reports it,
+// is warned about as mail_command_client does: "connect to public/flush: ...").
+// The domain list is opened once per configuration (a reload makes a new one).
 // Called by engine/global/delivery-status.ts, engine/smtpd/commands-session.ts (ETRN) and
 // engine/admin/postqueue.ts. Trusts the endpoint it is given.
 // Models src/global/flush_clnt.c (flush_add, flush_send_site, flush_send_file,
@@ -14,6 +16,8 @@ import type { FileSystem } from '../platform/types.ts';
 import type { Reporter } from '../global/msg.ts';
 import type { ServiceContext } from '../master/contracts.ts';
 import { isFlushEndpoint, type FlushEndpoint, type FlushStatus } from './api.ts';
+import { FlushConnectError } from './protocol.ts';
+import { describeCode } from '../platform/types.ts';
 
 /** What a client needs: the configuration, where tables are read, and the service. */
 export interface FlushClient {
@@ -59,7 +63,11 @@ async function ask(client: FlushClient, request: (endpoint: FlushEndpoint) => Pr
   if (endpoint === undefined) return 'fail';
   try {
     return await request(endpoint);
-  } catch {
+  } catch (error) {
+    if (error instanceof FlushConnectError) {
+      const service = client.config().get('flush_service_name') ?? 'flush';
+      client.reporter.warn(`connect to public/${service}: ${describeCode(error.code)}`);
+    }
     return 'fail';
   }
 }

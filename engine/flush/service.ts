@@ -30,6 +30,8 @@ export function flushSettings(config: MainConfig): FlushSettings {
 export type FlushService = RunningService & FlushEndpoint & {
   /** The core, for tests (refresh() resolves when the refresh is done). */
   readonly core: FlushCore;
+  /** Logs a malformed request's complaint (real mode's public/flush socket). */
+  warnProtocol(text: string): void;
 };
 
 export const flushProgram: ServiceProgram & { start(context: ServiceContext): Promise<FlushService> } = {
@@ -66,6 +68,7 @@ export const flushProgram: ServiceProgram & { start(context: ServiceContext): Pr
     };
     return Promise.resolve({
       core,
+      warnProtocol: (text) => context.log.warn(text),
       flushAdd: (site, queueId) => track(() => core.flushAdd(site, queueId)),
       flushSendSite: (site) => track(() => core.flushSendSite(site)),
       flushSendFile: (queueId) => track(() => core.flushSendFile(queueId)),

@@ -22,7 +22,7 @@ export interface MailSystemLink {
   trigger(host: Host, config: MainConfig, service: string, reason: TriggerReason): Promise<boolean>;
   /** Whether the mail system runs (the flush service's requests need it). */
   running(host: Host, config: MainConfig): Promise<boolean>;
-  /** The flush service (public/flush), or undefined when it does not run. A link without
-   *  this method cannot reach one: postqueue -s/-i then act on the queue themselves. */
+  /** The flush service (public/flush), or undefined when it does not run (postqueue -s/-i
+   *  then fail as with no flush server). */
   flush?(host: Host, config: MainConfig): Promise<FlushEndpoint | undefined>;
 }
