@@ -88,8 +88,10 @@ export class DeliveryState {
     return status;
   }
 
-  /** defer_append() or bounce_append(); false when the recipient stays to do because the
-   *  bounce (or trace) service could not record it and it was deferred instead. */
+  /** defer_append() or bounce_append(), answering as bounce_append() does: false when the
+   *  recipient stays to do, because the bounce (or trace) service could not record it and it
+   *  was deferred instead, or because soft_bounce = yes made the bounce a deferral (bounce.c
+   *  returns -1 then even when the defer record was written). defer_append() answers 0. */
   private async report(recipient: DeliveryRecipient): Promise<boolean> {
     if (isSoft(this.why)) {
       this.deferredAny = true;
@@ -97,8 +99,9 @@ export class DeliveryState {
       return true;
     }
     const recorded = await reportBounced(this.context, this.request, this.status(recipient, 'failed'), this.timings(), this.queueFile);
-    if (!recorded || this.context.config().getBool('soft_bounce')) this.deferredAny = true;
-    return recorded;
+    const bounced = recorded && !this.context.config().getBool('soft_bounce');
+    if (!bounced) this.deferredAny = true;
+    return bounced;
   }
 
   private deferrable(): boolean {
@@ -123,7 +126,8 @@ export class DeliveryState {
     }
     let deferred = false;
     for (const recipient of this.unmarked()) {
-      // Postfix throttles on the aggregate status, which a failed bounce makes non-zero too.
+      // Postfix throttles on the aggregate status, which a failed bounce or a soft-bounced
+      // one (bounce_append() -1) makes non-zero too (smtp_trouble.c, smtp_bulk_fail).
       if (!(await this.report(recipient)) || isSoft(this.why)) deferred = true;
       this.marks.set(recipient, 'drop');
     }
