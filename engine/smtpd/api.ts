@@ -25,7 +25,7 @@ import { connectLimits, disconnectLimits } from './limits.ts';
 import { saslLogFields } from './auth.ts';
 import type { TraceDetail } from '../global/trace.ts';
 import { COMMAND_NAMES, lookupCommand } from './commands.ts';
-import { ClientInput, InputClosed, InputTimeout } from './input.ts';
+import { ClientInput, InputClosed, InputTimeout, LocalDataError } from './input.ts';
 import { replies, replyLines, type Reply } from './replies.ts';
 import { formatCommandCounts, Session, Transaction, type Client } from './session.ts';
 import type { SmtpdSettings } from './settings.ts';
@@ -261,6 +261,10 @@ export class SmtpdProtocol {
         await this.reply(replies.timeout(this.settings.myhostname));
       } else if (error instanceof InputClosed) {
         session.reason = 'lost connection';
+      } else if (error instanceof LocalDataError) {
+        const reply = replies.localError(this.settings.myhostname);
+        this.env.log.info(`${session.transaction?.queueId ?? 'NOQUEUE'}: reject: ${session.where} from ${session.namaddr}: ${replyLines(reply).join(' ')}`);
+        await this.reply(reply);
       } else {
         throw error;
       }

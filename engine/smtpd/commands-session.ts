@@ -14,7 +14,7 @@ import { announcesStartTls } from './starttls.ts';
 import { authEhloKeywords } from './auth.ts';
 import type { Word } from './tokens.ts';
 import { flushSendSite } from '../flush/client.ts';
-import { XFORWARD_EHLO_KEYWORD } from './xforward.ts';
+import { XFORWARD_EHLO_KEYWORD, xforwardUndecided } from './xforward.ts';
 
 /** collapse_args(): the words after the verb as one argument. */
 export function collapse(words: readonly Word[], from = 1): string {
@@ -88,6 +88,7 @@ export async function ehloCommand(protocol: SmtpdProtocol, words: readonly Word[
   if (discarded.size > 0 && !discarded.has('silent-discard') && !discarded.has('enhancedstatuscodes')) {
     protocol.env.log.info(`discarding EHLO keywords: ${[...discarded].map((word) => word.toUpperCase()).join(' ')}`);
   }
+  if (!discarded.has('xforward')) xforwardUndecided(protocol, false);
   await protocol.reply(replies.ehlo(ehloKeywords(protocol)));
   return true;
 }

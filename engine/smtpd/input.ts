@@ -2,7 +2,8 @@
 // core awaits one line (readLine, with a length bound) or a counted block (readBytes, for
 // BDAT). A wait that lasts smtpd_timeout fails with InputTimeout; a closed stream fails with
 // InputClosed once the buffered bytes are used up, like Postfix's vstream longjmp on
-// timeout and EOF. Line ends follow smtp_get(): LF ends a line, CRLF is stripped, a bare LF
+// timeout and EOF (LocalDataError is the third such exit, SMTP_ERR_DATA, thrown by a
+// command that cannot go on). Line ends follow smtp_get(): LF ends a line, CRLF is stripped, a bare LF
 // is reported (for smtpd_forbid_bare_newline); a line longer than the bound is returned in
 // pieces (ended = false).
 // Called by the protocol core (api.ts, data.ts). Trusts the timers it is given.
@@ -20,6 +21,11 @@ export class InputClosed extends Error {
 
 export class InputTimeout extends Error {
   constructor() { super('timeout'); this.name = 'InputTimeout'; }
+}
+
+/** SMTP_ERR_DATA: the session ends with "421 4.3.0 <myhostname> Server local data error". */
+export class LocalDataError extends Error {
+  constructor() { super('local data error'); this.name = 'LocalDataError'; }
 }
 
 export interface Line {

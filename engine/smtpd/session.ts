@@ -113,6 +113,8 @@ export class Session {
   saslExcepted = false;
   /** smtpd_authorized_xforward_hosts lists this client (decided at connect). */
   xforwardAllowed = false;
+  /** That decision failed: a table of the list could not be read (xforward_hosts->error). */
+  xforwardLookupFailed = false;
   /** What XFORWARD told about the original client; dropped with the transaction. */
   xforward: Xforward | undefined;
   /** anvil counted this connection in (limits.ts); it is counted out at the end. */

@@ -8,6 +8,16 @@ import type { MainConfig } from '../global/config/main-cf.ts';
 
 export type BareNewlineMode = 'no' | 'normalize' | 'yes' | 'reject';
 
+/** The address families of inet_protocols. */
+export interface InetProtocols { ipv4: boolean; ipv6: boolean }
+
+/** inet_protocols' words ("all", "ipv4", "ipv6") as families. */
+export function readInetProtocols(value: readonly string[]): InetProtocols {
+  const words = value.map((word) => word.toLowerCase());
+  const all = words.includes('all');
+  return { ipv4: all || words.includes('ipv4'), ipv6: all || words.includes('ipv6') };
+}
+
 export interface SmtpdSettings {
   /** content_filter: sent to cleanup with every message ("" for none). */
   contentFilter: string;
@@ -35,6 +45,9 @@ export interface SmtpdSettings {
   forbiddenCommands: string;
   /** smtpd_client_port_logging: "name[addr]:port" where Postfix builds a client's namaddr. */
   clientPortLogging?: boolean;
+  /** inet_protocols as the address families smtpd accepts in XFORWARD ADDR (inet_proto_info();
+   *  "all" counts as both, as on a host with IPv6); absent: both. */
+  inetProtocols?: InetProtocols;
   noopCommands: string[];
   rejectUnlistedRecipient: boolean;
   rejectUnlistedSender: boolean;
@@ -116,6 +129,7 @@ export function readSmtpdSettings(config: MainConfig): SmtpdSettings {
     forbidBareNewlineRejectCode: int('smtpd_forbid_bare_newline_reject_code'),
     forbiddenCommands: text(config, 'smtpd_forbidden_commands'),
     clientPortLogging: config.getBool('smtpd_client_port_logging'),
+    inetProtocols: readInetProtocols(config.getList('inet_protocols')),
     noopCommands: config.getList('smtpd_noop_commands'),
     rejectUnlistedRecipient: config.getBool('smtpd_reject_unlisted_recipient'),
     rejectUnlistedSender: config.getBool('smtpd_reject_unlisted_sender'),

@@ -2,7 +2,9 @@
 // smtpd_authorized_xforward_hosts lists) tells it who the original client was, so that the
 // queue file's log_* attributes and the "client=" log line name that client instead of the
 // filter. Only logging changes: restrictions still see the real client. The forwarded
-// values hold until the transaction ends (mail_reset), as in Postfix.
+// values hold until the transaction ends (mail_reset), as in Postfix. ADDR takes only the
+// address families of inet_protocols. When the host list's table fails at connect, EHLO and
+// XFORWARD end the session with 421, as Postfix's cant_announce_feature/cant_permit_command.
 // Called by the command table (commands.ts), ehloKeywords() (the EHLO keyword), the core's
 // greeting (the access decision), resetTransaction() (api.ts), and stream-attributes.ts and
 // commands-mail.ts (the forwarded values). Trusts nothing in the command's words.
@@ -15,6 +17,8 @@ import { parseIpv6 } from '../global/maps/cidr.ts';
 import { xtextDecode } from './commands-mail.ts';
 import type { Session } from './session.ts';
 import type { Word } from './tokens.ts';
+import type { InetProtocols } from './settings.ts';
+import { LocalDataError } from './input.ts';
 
 /** What smtpd stores for an attribute the client knows nothing about. */
 const UNKNOWN = 'unknown';
@@ -28,6 +32,9 @@ const PROTOCOL_LENGTH_MAX = 64;
 const PORT_DIGITS_MAX = 5;
 /** Characters that would confuse log parsers or header syntax (NEUTER_CHARACTERS). */
 const NEUTER_CHARACTERS = ' <>()\\";@';
+
+/** inet_protocols = all on a host with IPv6. */
+const BOTH_FAMILIES: InetProtocols = { ipv4: true, ipv6: true };
 
 /** The EHLO line an authorized client sees. */
 export const XFORWARD_EHLO_KEYWORD = 'XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT';
@@ -57,12 +64,33 @@ function presetXforward(): Xforward {
 }
 
 /** At connect: whether this client may send XFORWARD (never in stand-alone mode, whose
- *  environment lists no hosts). A table that fails counts as no match. */
+ *  environment lists no hosts). A table that fails leaves it not allowed and marks the
+ *  lookup failed: EHLO and XFORWARD then end the session (xforwardUndecided). */
 export async function decideXforwardAccess(protocol: SmtpdProtocol): Promise<void> {
   const hosts = protocol.env.tables.xforwardHosts;
-  const client = protocol.session.client;
-  protocol.session.xforwardAllowed = hosts !== undefined && !hosts.isEmpty
-    && await hosts.match(client.name, client.address).catch(() => false);
+  const session = protocol.session;
+  const client = session.client;
+  session.xforwardAllowed = false;
+  session.xforwardLookupFailed = false;
+  if (hosts === undefined || hosts.isEmpty) return;
+  try {
+    session.xforwardAllowed = await hosts.match(client.name, client.address);
+  } catch {
+    session.xforwardLookupFailed = true;
+  }
+}
+
+/** cant_announce_feature() / cant_permit_command(): when smtpd_authorized_xforward_hosts
+ *  failed at connect, the warning and the end of the session ("421 4.3.0 ... Server local
+ *  data error", written by the core on LocalDataError). `command`: XFORWARD itself, else the
+ *  EHLO keyword. */
+export function xforwardUndecided(protocol: SmtpdProtocol, command: boolean): void {
+  const session = protocol.session;
+  if (session.xforwardAllowed || !session.xforwardLookupFailed) return;
+  protocol.env.log.warn(command
+    ? `don't know if command XFORWARD should be allowed from ${session.namaddr}`
+    : `don't know if EHLO feature XFORWARD should be announced to ${session.namaddr}`);
+  throw new LocalDataError();
 }
 
 /** printable(value, '?') then neuter(): control characters and header specials become '?'. */
@@ -76,8 +104,10 @@ function censor(value: string, neuter: boolean): string {
   return result;
 }
 
-/** inet_ntop()'s text of an IPv6 address: the longest run of two or more zero groups as "::". */
-function formatIpv6(bytes: Uint8Array): string {
+/** inet_ntop()'s text of an IPv6 address (glibc): the first longest run of two or more zero
+ *  groups as "::", and an address whose first five groups are zero and sixth 0 or ffff
+ *  ("::a.b.c.d", "::ffff:a.b.c.d") with its last four bytes as a dotted quad. */
+export function formatIpv6(bytes: Uint8Array): string {
   const groups: number[] = [];
   for (let index = 0; index < 16; index += 2) groups.push(((bytes[index] ?? 0) << 8) | (bytes[index + 1] ?? 0));
   let bestStart = -1;
@@ -91,32 +121,40 @@ function formatIpv6(bytes: Uint8Array): string {
   }
   const hex = (list: number[]): string => list.map((group) => group.toString(16)).join(':');
   if (bestStart < 0) return hex(groups);
+  if (bestStart === 0 && (bestLength === 6 || (bestLength === 5 && groups[5] === 0xffff))) {
+    return `::${bestLength === 5 ? 'ffff:' : ''}${[...bytes.slice(12, 16)].join('.')}`;
+  }
   return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLength))}`;
 }
 
-/** normalize_mailhost_addr(): the bare and the mailhost form of "1.2.3.4" or "IPv6:...",
- *  an IPv4-mapped IPv6 address as IPv4; undefined when it is no address. */
-export function normalizeMailhostAddress(text: string): { address: string; rfcAddress: string } | undefined {
+/** normalize_mailhost_addr(): the bare and the mailhost form of "1.2.3.4" or "IPv6:...";
+ *  undefined when it is no address or its family is not in inet_protocols. As getaddrinfo()
+ *  with inet_protocols' family does: an IPv4-only host takes an IPv4-mapped IPv6 address as
+ *  IPv4 and refuses every other IPv6 one; an IPv6-only host refuses IPv4 text and keeps a
+ *  mapped address as IPv6 ("IPv6:::ffff:1.2.3.4"); with both, a mapped address becomes IPv4. */
+export function normalizeMailhostAddress(text: string, protocols: InetProtocols = BOTH_FAMILIES):
+  { address: string; rfcAddress: string } | undefined {
   const parsed = mailhostAddress(text);
   if (!('address' in parsed)) return undefined;
   if (!parsed.address.includes(':')) {
-    const octets = parsed.address.split('.').map(Number);
-    const address = octets.join('.');
+    if (!protocols.ipv4) return undefined;
+    const address = parsed.address.split('.').map(Number).join('.');
     return { address, rfcAddress: address };
   }
   const bytes = parseIpv6(parsed.address);
   if (bytes === undefined) return undefined;
   const mapped = bytes.slice(0, 10).every((byte) => byte === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
-  if (mapped) {
+  if (mapped && protocols.ipv4) {
     const address = [...bytes.slice(12)].join('.');
     return { address, rfcAddress: address };
   }
+  if (!protocols.ipv6) return undefined;
   const address = formatIpv6(bytes);
   return { address, rfcAddress: `IPv6:${address}` };
 }
 
 /** One NAME=value pair applied to `state`; the error reply text, or undefined. */
-function applyAttribute(state: Xforward, name: string, value: string): string | undefined {
+function applyAttribute(state: Xforward, name: string, value: string, protocols: InetProtocols): string | undefined {
   const unavailable = value === UNAVAILABLE;
   const badSyntax = `501 5.5.4 Bad ${name} syntax: `;
   switch (name) {
@@ -132,7 +170,7 @@ function applyAttribute(state: Xforward, name: string, value: string): string | 
         return undefined;
       }
       const neutered = censor(value, true);
-      const normal = normalizeMailhostAddress(neutered);
+      const normal = normalizeMailhostAddress(neutered, protocols);
       if (normal === undefined) return badSyntax + neutered;
       state.address = normal.address;
       state.rfcAddress = normal.rfcAddress;
@@ -174,6 +212,7 @@ export async function xforwardCommand(protocol: SmtpdProtocol, words: readonly W
   };
   if (session.inTransaction) return fail('503 5.5.1 Error: MAIL transaction in progress');
   if (words.length < 2) return fail('501 5.5.4 Syntax: XFORWARD attribute=value...');
+  xforwardUndecided(protocol, true);
   if (!session.xforwardAllowed) return fail('550 5.7.0 Error: insufficient authorization');
   session.xforward ??= presetXforward();
   const state = session.xforward;
@@ -187,7 +226,7 @@ export async function xforwardCommand(protocol: SmtpdProtocol, words: readonly W
     const attributeName = word.text.slice(0, equals);
     const name = attributeName.toUpperCase();
     if (!ATTRIBUTE_NAMES.has(name)) return fail(`501 5.5.4 Bad XFORWARD attribute name: ${attributeName}`);
-    const error = applyAttribute(state, name, value);
+    const error = applyAttribute(state, name, value, protocol.settings.inetProtocols ?? BOTH_FAMILIES);
     if (error !== undefined) return fail(error);
     state.updated.add(name);
     if (name === 'NAME' || name === 'ADDR' || name === 'PORT') updatedAddress = true;

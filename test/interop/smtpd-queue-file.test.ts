@@ -8,9 +8,13 @@
 // the BODY= encoding, AUTH=) are checked against the real smtpd + cleanup. XFORWARD twice:
 // refused with smtpd_authorized_xforward_hosts empty, and (a second pair of instances with
 // smtpd_authorized_xforward_hosts = 127.0.0.0/8) accepted, its values in the log_* records,
-// log_ident and rewrite_context; SASL logins and IPv6 clients are covered by
-// test/unit/smtpd/stream-attributes.test.ts.
-// Prints "smtpd queue files: N/M equal" (both runs together). Needs root and the real Postfix. The sides run one
+// log_ident and rewrite_context; an XFORWARD ADDR checked against inet_protocols (ipv4 in
+// that pair, all in a third pair: IPv6, IPv4-compatible and IPv4-mapped addresses); and a
+// fourth pair whose smtpd_authorized_xforward_hosts names a missing hash: table (EHLO and
+// XFORWARD end the session with 421), where smtpd's log lines are compared too. SASL logins
+// and IPv6 clients are covered by test/unit/smtpd/stream-attributes.test.ts.
+// Prints "smtpd queue files: N/M equal" (the dialogs that leave a queue file on either side)
+// and "smtpd dialogs: N/M equal" (every dialog: replies, queue file, log lines where asked). Needs root and the real Postfix. The sides run one
 // after the other on the same loopback port; every process is stopped by its pid.
 
 import { test } from 'node:test';
@@ -37,6 +41,8 @@ interface Dialog {
   commands: string[];
   /** The client's own address (default 127.0.0.1, an inet interface of both servers). */
   from?: string;
+  /** Compare smtpd's log lines of this session too. */
+  log?: boolean;
 }
 
 const MESSAGE = 'Subject: queue file\r\nFrom: <sender@example.test>\r\n\r\nOne line of text.\r\n.';
@@ -122,7 +128,64 @@ const xforwardDialogs: Dialog[] = [
       'MAIL FROM:<sender@example.test>', 'RCPT TO:<postmaster@example.test>', 'DATA', MESSAGE, 'QUIT',
     ],
   },
+  {
+    name: 'XFORWARD ADDR with inet_protocols = ipv4: IPv6 refused, IPv4-mapped taken as IPv4',
+    commands: [
+      'EHLO filter.example.test',
+      'XFORWARD ADDR=IPv6:2001:db8::9', 'XFORWARD ADDR=IPv6:::192.0.2.8', 'XFORWARD ADDR=2001:db8::9',
+      'XFORWARD NAME=mapped.remote.test ADDR=IPv6:::ffff:192.0.2.8',
+      'MAIL FROM:<sender@example.test>', 'RCPT TO:<postmaster@example.test>', 'DATA', MESSAGE, 'QUIT',
+    ],
+  },
 ];
+
+/** Run with inet_protocols = all and smtpd_authorized_xforward_hosts = 127.0.0.0/8. */
+const allFamiliesDialogs: Dialog[] = [
+  {
+    name: 'XFORWARD ADDR with inet_protocols = all: an IPv6 address in inet_ntop form',
+    commands: [
+      'EHLO filter.example.test', 'XFORWARD NAME=six.remote.test ADDR=IPv6:2001:DB8:0:0::9 PORT=4711',
+      'MAIL FROM:<sender@example.test>', 'RCPT TO:<postmaster@example.test>', 'DATA', MESSAGE, 'QUIT',
+    ],
+  },
+  {
+    name: 'XFORWARD ADDR with inet_protocols = all: IPv4-compatible stays IPv6',
+    commands: [
+      'EHLO filter.example.test', 'XFORWARD NAME=compat.remote.test ADDR=IPv6:::c000:208',
+      'MAIL FROM:<sender@example.test>', 'RCPT TO:<postmaster@example.test>', 'DATA', MESSAGE, 'QUIT',
+    ],
+  },
+  {
+    name: 'XFORWARD ADDR with inet_protocols = all: IPv4-mapped becomes IPv4',
+    commands: [
+      'EHLO filter.example.test', 'XFORWARD NAME=mapped.remote.test ADDR=IPv6:::FFFF:0:1',
+      'MAIL FROM:<sender@example.test>', 'RCPT TO:<postmaster@example.test>', 'DATA', MESSAGE, 'QUIT',
+    ],
+  },
+];
+
+/** Run with smtpd_authorized_xforward_hosts naming a hash: table whose file is missing. */
+const failingTableDialogs: Dialog[] = [
+  {
+    name: 'XFORWARD hosts table fails: EHLO ends the session with 421',
+    log: true,
+    commands: ['EHLO filter.example.test', 'QUIT'],
+  },
+  {
+    name: 'XFORWARD hosts table fails: XFORWARD after HELO ends the session with 421',
+    log: true,
+    commands: ['HELO filter.example.test', 'XFORWARD NAME=client.remote.test', 'QUIT'],
+  },
+  {
+    name: 'XFORWARD hosts table fails: XFORWARD without attributes is a syntax error first',
+    log: true,
+    commands: ['XFORWARD', 'HELO filter.example.test', 'MAIL FROM:<sender@example.test>', 'RCPT TO:<postmaster@example.test>', 'DATA', MESSAGE, 'QUIT'],
+  },
+];
+
+/** Upper bound on the wait for a session's disconnect line in the maillog. */
+const DISCONNECT_WAIT_MS = 10_000;
+const POLL_MS = 100;
 
 /** Runs a dialog; the transcript of replies and the queue id from "queued as". */
 async function runDialog(port: number, dialog: Dialog): Promise<{ transcript: string[]; queueId: string | undefined }> {
@@ -151,6 +214,23 @@ interface SideInstance {
   stop(): Promise<void>;
   remove(): void;
   waitForQueue(): Promise<boolean>;
+  maillog(): string[];
+}
+
+/** smtpd's lines of the session that starts after line `from`, without the syslog prefix,
+ *  from its "connect from" line on (waits, bounded, for its disconnect line). Lines before
+ *  it belong to the process, not the session: the real smtpd is spawned on the first
+ *  connection and logs its start-up complaints ("error: open database ...") then, mtalab's
+ *  opens its tables when the service starts. */
+async function sessionLog(instance: SideInstance, from: number): Promise<string> {
+  const smtpdLines = (): string[] => instance.maillog().slice(from)
+    .map((line) => /\/smtpd\[\d+\]: (.*)$/.exec(line)?.[1]).filter((line): line is string => line !== undefined);
+  for (let waited = 0; waited < DISCONNECT_WAIT_MS && !smtpdLines().some((line) => line.startsWith('disconnect from ')); waited += POLL_MS) {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  const lines = smtpdLines();
+  const connect = lines.findIndex((line) => line.startsWith('connect from '));
+  return lines.slice(Math.max(connect, 0)).join('\n');
 }
 
 /** What one side shows for each dialog: the normalised transcript and postcat -v. */
@@ -159,15 +239,17 @@ async function runSide(instance: SideInstance, port: number, dialogs: readonly D
   try {
     await instance.start();
     for (const dialog of dialogs) {
+      const logStart = instance.maillog().length;
       const { transcript, queueId } = await runDialog(port, dialog);
       await instance.waitForQueue();
+      const log = dialog.log === true ? `\n[smtpd log]\n${await sessionLog(instance, logStart)}` : '';
       let postcat = '(no queue id)';
       if (queueId !== undefined) {
         const path = listTree(join(instance.queueDirectory, 'deferred')).find((entry) => entry.endsWith(`/${queueId}`) || entry === queueId);
         postcat = path === undefined ? `(${queueId} not in deferred)` : realPostcat(readFileSync(join(instance.queueDirectory, 'deferred', path)));
       }
       const ids = new Map(queueId === undefined ? [] : [[queueId, 'Q1']]);
-      const text = normaliseText(`${transcript.join('\n')}\n${postcat}`, { directories: [instance.directory], ids, maskSizes: true })
+      const text = normaliseText(`${transcript.join('\n')}\n${postcat}${log}`, { directories: [instance.directory], ids, maskSizes: true })
         .replace(/^((?:log_)?client_port|named_attribute: (?:log_)?client_port)(: +|=)\d+$/gm, '$1$2PORT')
         .replace(/^(named_attribute: (?:log_)?client_port=)\d+$/gm, '$1PORT')
         .replace(/^(message_arrival_time|create_time): .*$/gm, '$1: TIME')
@@ -192,13 +274,27 @@ test('smtpd + cleanup write the queue file that the real smtpd + cleanup write',
     mainCf: 'content_filter = retry:4.3.2 filter is away\n',
   };
   const xforwardSpec: InstanceSpec = { ...spec, mainCf: `${spec.mainCf ?? ''}smtpd_authorized_xforward_hosts = 127.0.0.0/8\n` };
-  const real = new Map([...await runSide(RealPostfixInstance.create(spec), port, plainDialogs),
-    ...await runSide(RealPostfixInstance.create(xforwardSpec), port, xforwardDialogs)]);
-  const mtalab = new Map([...await runSide(MtalabInstance.create(spec), port, plainDialogs),
-    ...await runSide(MtalabInstance.create(xforwardSpec), port, xforwardDialogs)]);
-  const dialogs = [...plainDialogs, ...xforwardDialogs];
+  const allFamiliesSpec: InstanceSpec = { ...spec, mainCf: `${xforwardSpec.mainCf ?? ''}inet_protocols = all\n` };
+  const failingSpec: InstanceSpec = {
+    ...spec, mainCf: `${spec.mainCf ?? ''}smtpd_authorized_xforward_hosts = hash:@DIR@/etc/missing-xforward-hosts\n`,
+  };
+  const runs: Array<[InstanceSpec, Dialog[]]> = [
+    [spec, plainDialogs], [xforwardSpec, xforwardDialogs], [allFamiliesSpec, allFamiliesDialogs], [failingSpec, failingTableDialogs],
+  ];
+  const real = new Map<string, string>();
+  const mtalab = new Map<string, string>();
+  for (const [runSpec, runDialogs] of runs) {
+    for (const [name, text] of await runSide(RealPostfixInstance.create(runSpec), port, runDialogs)) real.set(name, text);
+    for (const [name, text] of await runSide(MtalabInstance.create(runSpec), port, runDialogs)) mtalab.set(name, text);
+  }
+  const dialogs = runs.flatMap(([, runDialogs]) => runDialogs);
   const differing = dialogs.filter((dialog) => real.get(dialog.name) !== mtalab.get(dialog.name));
-  const lines = [`smtpd queue files: ${dialogs.length - differing.length}/${dialogs.length} equal`];
+  const queued = dialogs.filter((dialog) => [real, mtalab].some((side) => /^\*\*\* ENVELOPE RECORDS/m.test(side.get(dialog.name) ?? '')));
+  const queuedEqual = queued.filter((dialog) => real.get(dialog.name) === mtalab.get(dialog.name));
+  const lines = [
+    `smtpd queue files: ${queuedEqual.length}/${queued.length} equal`,
+    `smtpd dialogs: ${dialogs.length - differing.length}/${dialogs.length} equal`,
+  ];
   for (const dialog of dialogs) {
     const same = real.get(dialog.name) === mtalab.get(dialog.name);
     if (!same || process.env.MTALAB_INTEROP_VERBOSE === '1') {

@@ -1,14 +1,15 @@
 // A client list such as mynetworks: network/mask patterns ("127.0.0.0/8", "[::1]/128"),
 // addresses, host and domain names, "type:name" tables (looked up with the client name,
 // then its address), "/file" patterns and "!" negation; the first pattern that matches
-// decides. Called by tables.ts for mynetworks and smtpd_forbid_bare_newline_exclusions.
+// decides; a table that fails logs "<parameter>: type:name: table lookup problem" and throws
+// (MATCH_FLAG_RETURN). Called by tables.ts for mynetworks and smtpd_forbid_bare_newline_exclusions.
 // Trusts the cidr parser of engine/global/maps/cidr.ts. Models util/match_list.c with
 // match_hostname and match_hostaddr (namadr_list).
 
 import { cidrMatches, parseAddress, parseCidrPattern, type CidrPattern } from '../../global/maps/cidr.ts';
 import { splitListKeepingBraces } from '../../global/config/values.ts';
 import type { LookupTable, MapContext } from '../../global/maps/index.ts';
-import { openLookupTable } from '../../global/maps/index.ts';
+import { MapError, openLookupTable } from '../../global/maps/index.ts';
 
 /** The most patterns one list holds; files are read at most this deep. */
 export const NETWORK_PATTERNS_MAX = 10_000;
@@ -64,8 +65,15 @@ export async function openNetworkList(parameter: string, value: string, parentMa
         if (pattern.kind === 'network') {
           matched = parsed !== undefined && cidrMatches(pattern.cidr, parsed.family, parsed.bytes);
         } else if (pattern.kind === 'table') {
-          matched = (lowerName !== 'unknown' && await pattern.table.lookup(lowerName) !== undefined)
-            || await pattern.table.lookup(address) !== undefined;
+          const table = pattern.table;
+          try {
+            matched = (lowerName !== 'unknown' && await table.lookup(lowerName) !== undefined)
+              || await table.lookup(address) !== undefined;
+          } catch (error) {
+            // match_list's MATCH_FLAG_RETURN: the warning, then the caller sees the failure.
+            if (error instanceof MapError) context.reporter.warn(`${parameter}: ${table.type}:${table.name}: table lookup problem`);
+            throw error;
+          }
         } else {
           const text = pattern.text;
           matched = lowerName === text

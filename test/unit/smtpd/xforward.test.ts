@@ -2,7 +2,9 @@
 // smtpd_authorized_xforward_hosts lists, each attribute's parsing and validation with the
 // replies of Postfix 3.7's xforward_cmd(), the refusal inside a transaction, the reset after
 // each transaction, the "client=" line's orig_queue_id=/orig_client= parts, and the log_*
-// queue-file attributes taking the forwarded client while the real client_* ones do not.
+// queue-file attributes taking the forwarded client while the real client_* ones do not;
+// ADDR against inet_protocols, and a failing smtpd_authorized_xforward_hosts table ending
+// the session at EHLO or XFORWARD with 421 (cant_announce_feature, cant_permit_command).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +16,8 @@ import type { ServiceTraceInput } from '../../../engine/master/contracts.ts';
 import { createReporter } from '../../../engine/global/msg.ts';
 import { Session, Transaction } from '../../../engine/smtpd/session.ts';
 import { attributesAfterSender, attributesBeforeSender } from '../../../engine/smtpd/stream-attributes.ts';
-import { normalizeMailhostAddress } from '../../../engine/smtpd/xforward.ts';
+import { formatIpv6, normalizeMailhostAddress } from '../../../engine/smtpd/xforward.ts';
+import { parseIpv6 } from '../../../engine/global/maps/cidr.ts';
 
 const encoder = new TextEncoder();
 const KEYWORD = '250-XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT';
@@ -87,7 +90,9 @@ test('each attribute is checked as xforward_cmd() checks it', async () => {
     ['XFORWARD PORT=12a', '501 5.5.4 Bad PORT syntax: 12a'],
     [`XFORWARD PROTO=${'P'.repeat(65)}`, `501 5.5.4 Bad PROTO syntax: ${'P'.repeat(65)}`],
     ['XFORWARD SOURCE=nearby', '501 5.5.4 Bad SOURCE syntax: nearby'],
-    ['XFORWARD name=relay.example.test addr=IPv6:2001:DB8:0:0::7 port=[UNAVAILABLE] proto=ESMTP helo=[UNAVAILABLE] ident=ABC123 source=local', '250 2.0.0 Ok'],
+    ['XFORWARD ADDR=IPv6:2001:db8::9', '501 5.5.4 Bad ADDR syntax: IPv6:2001:db8::9'],
+    ['XFORWARD ADDR=IPv6:::192.0.2.8', '501 5.5.4 Bad ADDR syntax: IPv6:::192.0.2.8'],
+    ['XFORWARD name=relay.example.test addr=IPv6:::FFFF:192.0.2.8 port=[UNAVAILABLE] proto=ESMTP helo=[UNAVAILABLE] ident=ABC123 source=local', '250 2.0.0 Ok'],
     ['XFORWARD NAME=+5Bx', '501 5.5.4 Bad NAME syntax: [x'],
   ];
   for (const [line, reply] of cases) assert.deepEqual(await say(host, driven, line), [reply], line);
@@ -99,6 +104,60 @@ test('addresses are normalized as normalize_mailhost_addr() does', () => {
   assert.deepEqual(normalizeMailhostAddress('ipv6:2001:DB8:0:0:0:0:0:7'), { address: '2001:db8::7', rfcAddress: 'IPv6:2001:db8::7' });
   assert.deepEqual(normalizeMailhostAddress('IPv6:::ffff:192.0.2.8'), { address: '192.0.2.8', rfcAddress: '192.0.2.8' });
   assert.equal(normalizeMailhostAddress('mail.example.test'), undefined);
+  const ipv4 = { ipv4: true, ipv6: false };
+  const ipv6 = { ipv4: false, ipv6: true };
+  assert.equal(normalizeMailhostAddress('IPv6:2001:db8::7', ipv4), undefined);
+  assert.equal(normalizeMailhostAddress('IPv6:::192.0.2.8', ipv4), undefined);
+  assert.deepEqual(normalizeMailhostAddress('IPv6:::ffff:192.0.2.8', ipv4), { address: '192.0.2.8', rfcAddress: '192.0.2.8' });
+  assert.equal(normalizeMailhostAddress('192.0.2.7', ipv6), undefined);
+  assert.deepEqual(normalizeMailhostAddress('IPv6:::ffff:192.0.2.8', ipv6), { address: '::ffff:192.0.2.8', rfcAddress: 'IPv6:::ffff:192.0.2.8' });
+  assert.deepEqual(normalizeMailhostAddress('IPv6:::c000:208'), { address: '::192.0.2.8', rfcAddress: 'IPv6:::192.0.2.8' });
+  assert.deepEqual(normalizeMailhostAddress('IPv6:::ffff:0:1'), { address: '0.0.0.1', rfcAddress: '0.0.0.1' });
+});
+
+test('IPv6 text is written as glibc inet_ntop() writes it', () => {
+  // Expected values from Python's socket.inet_ntop on this host (glibc).
+  const cases: Array<[string, string]> = [
+    ['::ffff:0:1', '::ffff:0.0.0.1'], ['::c000:208', '::192.0.2.8'], ['::1.0.0.0', '::1.0.0.0'], ['::', '::'], ['::1', '::1'],
+    ['1::', '1::'], ['0:0:0:0:1:ffff:1:2', '::1:ffff:1:2'], ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'], ['1:0:2:3:4:5:6:7', '1:0:2:3:4:5:6:7'],
+  ];
+  for (const [input, expected] of cases) {
+    const bytes = parseIpv6(input);
+    assert.ok(bytes !== undefined, input);
+    assert.equal(formatIpv6(bytes), expected, input);
+  }
+});
+
+test('a failing smtpd_authorized_xforward_hosts table ends the session at EHLO or XFORWARD with 421', async () => {
+  const host = await createSmtpHost({ settings: { smtpd_authorized_xforward_hosts: 'hash:/etc/postfix/missing-xforward' } });
+  const local = '421 4.3.0 mail.example.com Server local data error';
+  const byEhlo = await drive(host);
+  assert.deepEqual(await say(host, byEhlo, 'EHLO filter.example.test'), [local]);
+  const byCommand = await drive(host);
+  assert.deepEqual(await say(host, byCommand, 'HELO filter.example.test'), ['250 mail.example.com']);
+  assert.deepEqual(await say(host, byCommand, 'XFORWARD NAME=client.remote.test'), [local]);
+  const bySyntax = await drive(host);
+  assert.deepEqual(await say(host, bySyntax, 'XFORWARD'), ['501 5.5.4 Syntax: XFORWARD attribute=value...']);
+  assert.deepEqual(await say(host, bySyntax, 'QUIT'), ['221 2.0.0 Bye']);
+  const lines = (await smtpdLines(host)).filter((line) => !line.startsWith('error: ') && !line.startsWith('connect from'));
+  const table = 'hash:/etc/postfix/missing-xforward';
+  const lookupLines = [
+    `warning: ${table} is unavailable. open database /etc/postfix/missing-xforward.db: No such file or directory`,
+    `warning: smtpd_authorized_xforward_hosts: ${table}: table lookup problem`,
+  ];
+  assert.deepEqual(lines, [
+    ...lookupLines,
+    "warning: don't know if EHLO feature XFORWARD should be announced to localhost[127.0.0.1]",
+    `NOQUEUE: reject: EHLO from localhost[127.0.0.1]: ${local}`,
+    'disconnect from localhost[127.0.0.1] ehlo=0/1 commands=0/1',
+    ...lookupLines,
+    "warning: don't know if command XFORWARD should be allowed from localhost[127.0.0.1]",
+    `NOQUEUE: reject: XFORWARD from localhost[127.0.0.1]: ${local}`,
+    'disconnect from localhost[127.0.0.1] helo=1 xforward=0/1 commands=1/2',
+    ...lookupLines,
+    'disconnect from localhost[127.0.0.1] xforward=0/1 quit=1 commands=1/2',
+  ]);
+  await host.stop();
 });
 
 test('forwarded values go to the client= line and the log_* attributes, and are gone after the transaction', async () => {
