@@ -351,13 +351,8 @@ export class RecordReader {
     for (let hops = 0; hops <= REVERSE_JUMPS_MAX + 1; hops++) {
       const record = this.decodeBuffered();
       if (record === undefined || !this.transparent) return record;
-      if (record.type === RecordType.pointer) {
-        this.follow(record);
-        continue;
-      }
-      if (record.type === RecordType.padding) continue;
-      if (record.type === RecordType.end) this.seekEnd();
-      return record;
+      const kept = this.passThrough(record);
+      if (kept !== undefined) return kept;
     }
     throw new RecordError('pointer-loop', `${this.path}: too many reverse jump records`, this.offset);
   }
@@ -367,15 +362,22 @@ export class RecordReader {
     for (let hops = firstHop; hops <= REVERSE_JUMPS_MAX + 1; hops++) {
       const record = this.decodeBuffered() ?? await this.nextRaw();
       if (record === null || !this.transparent) return record;
-      if (record.type === RecordType.pointer) {
-        this.follow(record);
-        continue;
-      }
-      if (record.type === RecordType.padding) continue;
-      if (record.type === RecordType.end) this.seekEnd();
-      return record;
+      const kept = this.passThrough(record);
+      if (kept !== undefined) return kept;
     }
     throw new RecordError('pointer-loop', `${this.path}: too many reverse jump records`, this.offset);
+  }
+
+  /** A transparent reader's handling of one record: a pointer is followed and padding
+   *  skipped (undefined: read on), the end record also moves to the file's end. */
+  private passThrough(record: QueueRecord): QueueRecord | undefined {
+    if (record.type === RecordType.pointer) {
+      this.follow(record);
+      return undefined;
+    }
+    if (record.type === RecordType.padding) return undefined;
+    if (record.type === RecordType.end) this.seekEnd();
+    return record;
   }
 
   /** Jumps to a pointer record's target; a zero target is a dummy that goes nowhere. */

@@ -148,6 +148,16 @@ function touchInode(node: InodeFields, date: Date): void {
   node._ctime = date;
 }
 
+/** Grows a file's buffer to hold `size` bytes, doubling from its capacity as memfs does. */
+function growInode(node: InodeFields, size: number): void {
+  let capacity = Math.max(node.capacity * 2, CAPACITY_MIN_BYTES);
+  for (let doublings = 0; capacity < size && doublings < 64; doublings++) capacity *= 2;
+  const grown = bufferAllocUnsafe(capacity);
+  if (node.size > 0 && node.buf !== undefined) grown.set(node.buf.subarray(0, node.size), 0);
+  node.buf = grown;
+  node.capacity = capacity;
+}
+
 /** write(2) of `data` at byte `position` of a regular file, growing its buffer as memfs's
  *  Node.write does (zero-filling a hole); returns the bytes written. */
 export function writeInode(inode: MemfsNode, data: Uint8Array, position: number, date: Date): number {
@@ -155,14 +165,7 @@ export function writeInode(inode: MemfsNode, data: Uint8Array, position: number,
   const length = data.length;
   if (length === 0) return 0;
   const requiredSize = position + length;
-  if (requiredSize > node.capacity) {
-    let capacity = Math.max(node.capacity * 2, CAPACITY_MIN_BYTES);
-    for (let doublings = 0; capacity < requiredSize && doublings < 64; doublings++) capacity *= 2;
-    const grown = bufferAllocUnsafe(capacity);
-    if (node.size > 0 && node.buf !== undefined) grown.set(node.buf.subarray(0, node.size), 0);
-    node.buf = grown;
-    node.capacity = capacity;
-  }
+  if (requiredSize > node.capacity) growInode(node, requiredSize);
   const buffer = node.buf as Uint8Array;
   if (position > node.size) buffer.fill(0, node.size, position);
   buffer.set(data, position);
@@ -181,14 +184,7 @@ export function truncateInode(inode: MemfsNode, length: number, date: Date): voi
   } else if (length <= node.size) {
     node.size = length;
   } else {
-    if (length > node.capacity) {
-      let capacity = Math.max(node.capacity * 2, CAPACITY_MIN_BYTES);
-      for (let doublings = 0; capacity < length && doublings < 64; doublings++) capacity *= 2;
-      const grown = bufferAllocUnsafe(capacity);
-      if (node.size > 0 && node.buf !== undefined) grown.set(node.buf.subarray(0, node.size), 0);
-      node.buf = grown;
-      node.capacity = capacity;
-    }
+    if (length > node.capacity) growInode(node, length);
     (node.buf as Uint8Array).fill(0, node.size, length);
     node.size = length;
   }
