@@ -72,7 +72,7 @@ function makeInstance(root: string, name: string, extra: string): string {
 
 interface Outcome { status: number; stdout: string; stderr: string; files: string }
 
-const DATE = /(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4} \(\w+\)/g;
+const DATE = /(Mon|Tue|Wed|Thu|Fri|Sat|Sun), +\d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4} \(\w+\)/g;
 
 /** The maildrop files left by a run, shown by the real postcat in queue id order (the
  *  order of the "queued as" replies), then removed; every queue id becomes <IDn>. */
