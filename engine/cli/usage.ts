@@ -23,9 +23,10 @@ Configuration and lookup tables:
 
 Other commands:
   mtalab serve [--port N]       serve the teaching UI on 127.0.0.1
-  mtalab sim SCENARIO [--seed N] [--until MS] [--trace]
-                                run a simulated world (scenarios/: single-host, two-hosts)
-                                headless; print every host's maillog, or the trace as JSON
+  mtalab sim SCENARIO [--seed N] [--until MS] [--events-max N] [--trace]
+                                run a simulated world headless; print every host's
+                                maillog, or the trace as JSON lines. Scenarios:
+                                backup-mx, campus, dnsbl, hosting, single-host, two-hosts
   mtalab --help                 show this text
 
 These commands work on the real disk of this machine. The configuration directory is the

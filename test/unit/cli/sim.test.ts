@@ -2,7 +2,8 @@
 // maillogs, each line prefixed with its host, with a's smtp "queued as" id found in b's
 // lines, exit 0; --trace prints the same run as JSON lines, the same bytes for the same
 // seed; --until bounds virtual time; a runaway exits 1 with the SEED/scenario message; a
-// bad command line or unknown scenario exits 64 with the usage and the scenario list.
+// bad command line or unknown scenario exits 64 with the usage and the scenario list; the
+// top-level `mtalab --help` lists every shipped scenario.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseSimArguments } from '../../../engine/cli/sim.ts';
 import { scenarios } from '../../../scenarios/index.ts';
+import * as usageModule from '../../../engine/cli/usage.ts';
 
 const bin = fileURLToPath(new URL('../../../bin/mtalab.mjs', import.meta.url));
 
@@ -67,4 +69,12 @@ test('parseSimArguments: flags in either form; one scenario', () => {
   assert.deepEqual(parseSimArguments(['x', 'y']), { ok: false, message: 'unexpected argument: y' });
   assert.deepEqual(parseSimArguments(['--bogus']), { ok: false, message: 'unknown option: --bogus' });
   assert.deepEqual(parseSimArguments([]), { ok: false, message: 'no scenario given' });
+});
+
+test("mtalab's top-level usage names every shipped scenario and the sim's flags", () => {
+  const { usageText } = usageModule;
+  const simLines = usageText.slice(usageText.indexOf('mtalab sim '), usageText.indexOf('mtalab --help'));
+  assert.match(simLines, /mtalab sim SCENARIO \[--seed N\] \[--until MS\] \[--events-max N\] \[--trace\]/);
+  const listed = simLines.slice(simLines.indexOf('Scenarios:') + 'Scenarios:'.length).split(/[\s,]+/).filter((word) => word !== '');
+  assert.deepEqual(listed.sort(), Object.keys(scenarios).sort());
 });
