@@ -59,9 +59,16 @@ export async function lookupUser(fs: FileSystem, name: string): Promise<PasswdEn
   return undefined;
 }
 
-/** The first entry with `uid`, as getpwuid(3). */
+/** The first entry with `uid`, as getpwuid(3): only the row that matches becomes an
+ *  entry (a row whose uid field is not `uid` is passed over, as a malformed one is). */
 export async function lookupUid(fs: FileSystem, uid: number): Promise<PasswdEntry | undefined> {
-  return (await readPasswd(fs)).find((entry) => entry.uid === uid);
+  const uidText = String(uid);
+  for (const fields of await rowsOf(fs, PASSWD_PATH)) {
+    if (fields[2] !== uidText && parseId(fields[2] ?? '') !== uid) continue;
+    const entry = passwdEntryOf(fields);
+    if (entry !== undefined && entry.uid === uid) return entry;
+  }
+  return undefined;
 }
 
 /** Every well-formed entry of /etc/group in file order. */
@@ -94,9 +101,15 @@ export async function lookupGroup(fs: FileSystem, name: string): Promise<GroupEn
   return undefined;
 }
 
-/** getgrgid(3). */
+/** getgrgid(3); only the row that matches becomes an entry. */
 export async function lookupGid(fs: FileSystem, gid: number): Promise<GroupEntry | undefined> {
-  return (await readGroups(fs)).find((entry) => entry.gid === gid);
+  const gidText = String(gid);
+  for (const fields of await rowsOf(fs, GROUP_PATH)) {
+    if (fields[2] !== gidText && parseId(fields[2] ?? '') !== gid) continue;
+    const entry = groupEntryOf(fields);
+    if (entry !== undefined && entry.gid === gid) return entry;
+  }
+  return undefined;
 }
 
 /** The gids a user belongs to: the primary group and every group listing the name. */

@@ -153,8 +153,17 @@ export async function readMainConfig(options: ReadMainConfigOptions): Promise<Ma
   const path = `${options.directory.replace(/\/+$/, '') || ''}/${MAIN_CF}`;
   const text = await readTextFile(options.fs, path, options.reporter);
   const explicitDirectory = options.directoryIsExplicit ? options.directory : undefined;
-  const entries = parseMainCfOnce(text, path, options.reporter, explicitDirectory);
-  for (const [name, value] of options.overrides ?? []) entries.set(name, { name, value, line: 0 });
+  const parsed = parseMainCfOnce(text, path, options.reporter, explicitDirectory);
+  const overrides = options.overrides;
+  const hasOverrides = overrides !== undefined && overrides.size > 0;
+  let entries: ReadonlyMap<string, MainCfEntry>;
+  if (hasOverrides || parsed.file === undefined) {
+    const own = new Map(parsed.entries);
+    for (const [name, value] of overrides ?? []) own.set(name, { name, value, line: 0 });
+    entries = own;
+  } else {
+    entries = parsed.entries;
+  }
   const machine: MachineFacts = {
     hostName: options.machine?.hostName ?? options.host?.name ?? 'localhost',
     interfaces: options.machine?.interfaces ?? DEFAULT_INTERFACES,
@@ -162,7 +171,53 @@ export async function readMainConfig(options: ReadMainConfigOptions): Promise<Ma
     processName: options.machine?.processName ?? options.reporter.program,
     defaultConfigDirectory: options.machine?.defaultConfigDirectory ?? options.host?.defaultConfigDirectory ?? '/etc/postfix',
   };
-  return createMainConfig(options.directory, path, entries, machine, options.reporter);
+  const shared = hasOverrides || parsed.file === undefined ? undefined : sharedExpansionsOf(parsed.file, options.directory, machine);
+  return createMainConfig(options.directory, path, entries, machine, options.reporter, shared);
+}
+
+/** Values expanded by earlier MainConfigs over the same parsed file, directory and machine
+ *  facts (the pid aside): every sendmail run reads the same main.cf and asks the same
+ *  parameters. Only values whose computation printed nothing and never asked the process
+ *  id are kept here, so each MainConfig still answers what its own expansion would. */
+export interface SharedExpansions {
+  readonly expanded: Map<string, string | undefined>;
+  readonly typed: Map<string, number | boolean>;
+  readonly lists: Map<string, readonly string[]>;
+}
+
+interface SharedSlot {
+  readonly directory: string;
+  readonly hostName: string;
+  readonly interfaces: readonly string[];
+  readonly processName: string;
+  readonly defaultConfigDirectory: string;
+  readonly expansions: SharedExpansions;
+}
+
+/** Machine variants kept per parsed file (a world's hosts and their program names). */
+export const SHARED_SLOTS_MAX = 32;
+
+function sharedExpansionsOf(file: ParsedFile, directory: string, machine: MachineFacts): SharedExpansions {
+  for (const slot of file.slots) {
+    if (slot.directory === directory && slot.hostName === machine.hostName && slot.processName === machine.processName
+      && slot.defaultConfigDirectory === machine.defaultConfigDirectory && sameList(slot.interfaces, machine.interfaces)) {
+      return slot.expansions;
+    }
+  }
+  const expansions: SharedExpansions = { expanded: new Map(), typed: new Map(), lists: new Map() };
+  if (file.slots.length >= SHARED_SLOTS_MAX) file.slots.shift();
+  file.slots.push({
+    directory, hostName: machine.hostName, interfaces: machine.interfaces, processName: machine.processName,
+    defaultConfigDirectory: machine.defaultConfigDirectory, expansions,
+  });
+  return expansions;
+}
+
+function sameList(left: readonly string[], right: readonly string[]): boolean {
+  if (left === right) return true;
+  if (left.length !== right.length) return false;
+  for (let index = 0; index < left.length; index++) if (left[index] !== right[index]) return false;
+  return true;
 }
 
 /** Files parsed without a diagnostic, kept with the text they were parsed from. */
@@ -170,6 +225,7 @@ interface ParsedFile {
   readonly text: string;
   readonly explicitDirectory: string | undefined;
   readonly entries: ReadonlyMap<string, MainCfEntry>;
+  readonly slots: SharedSlot[];
 }
 
 /** Parsed files kept (a world's hosts, their services and commands read a few). */
@@ -178,10 +234,12 @@ const parsedFiles: ParsedFile[] = [];
 
 /** parseMainCf for text read from the file just now: the text is compared with texts
  *  parsed before, and one that parsed without a warning is not parsed again (any change
- *  of the bytes parses anew). A text that warned is parsed, and warns, every time. */
-function parseMainCfOnce(text: string, path: string, reporter: Reporter, explicitDirectory: string | undefined): Map<string, MainCfEntry> {
+ *  of the bytes parses anew). A text that warned is parsed, and warns, every time. The
+ *  entries of a kept file are shared: read them, never change them. */
+function parseMainCfOnce(text: string, path: string, reporter: Reporter, explicitDirectory: string | undefined):
+  { entries: ReadonlyMap<string, MainCfEntry>; file: ParsedFile | undefined } {
   for (const parsed of parsedFiles) {
-    if (parsed.explicitDirectory === explicitDirectory && parsed.text === text) return new Map(parsed.entries);
+    if (parsed.explicitDirectory === explicitDirectory && parsed.text === text) return { entries: parsed.entries, file: parsed };
   }
   const initial = new Map<string, string>();
   if (explicitDirectory !== undefined) initial.set('config_directory', explicitDirectory);
@@ -194,11 +252,11 @@ function parseMainCfOnce(text: string, path: string, reporter: Reporter, explici
     fatal: (problem) => reporter.fatal(problem),
   };
   const entries = parseMainCf(text, path, diagnostics, initial);
-  if (!warned) {
-    if (parsedFiles.length >= PARSED_FILES_MAX) parsedFiles.shift();
-    parsedFiles.push({ text, explicitDirectory, entries: new Map(entries) });
-  }
-  return entries;
+  if (warned) return { entries, file: undefined };
+  if (parsedFiles.length >= PARSED_FILES_MAX) parsedFiles.shift();
+  const file: ParsedFile = { text, explicitDirectory, entries, slots: [] };
+  parsedFiles.push(file);
+  return { entries, file };
 }
 
 const utf8Decoder = new TextDecoder();
@@ -216,9 +274,10 @@ export async function readTextFile(fs: FileSystem, path: string, reporter: Repor
 /** Expanded values one MainConfig keeps (parameter names: ~850 built-ins plus the user's). */
 export const EXPANDED_CACHE_MAX = 10_000;
 
-/** A MainConfig over already-parsed entries (also used by tests and postconf). */
+/** A MainConfig over already-parsed entries (also used by tests and postconf). `shared`:
+ *  values other MainConfigs over the same entries and machine facts expanded already. */
 export function createMainConfig(directory: string, path: string, entries: ReadonlyMap<string, MainCfEntry>,
-  machine: MachineFacts, reporter: Reporter): MainConfig {
+  machine: MachineFacts, reporter: Reporter, shared?: SharedExpansions): MainConfig {
   // Warnings this configuration's expansions have printed: a value whose computation
   // printed one is not kept, so asking again prints it again, as before.
   let warningsPrinted = 0;
@@ -226,10 +285,13 @@ export function createMainConfig(directory: string, path: string, entries: Reado
     warningsPrinted++;
     reporter.warn(text);
   };
+  // Whether the expansion under way asked for process_id (a value others must not share).
+  let askedPid = false;
   const explicitValue = (other: string): string | undefined => entries.get(other)?.value;
   const rawValue = (name: string): string | undefined => {
     const entry = entries.get(name);
     if (entry !== undefined) return entry.value;
+    if (name === 'process_id') askedPid = true;
     return computedDefault(name, machine, explicitValue, expandWith)
       ?? builtinParameter(name)?.defaultValue ?? serviceDefault(name);
   };
@@ -246,16 +308,36 @@ export function createMainConfig(directory: string, path: string, entries: Reado
   const expanded = new Map<string, string | undefined>();
   const typed = new Map<string, number | boolean>();
   const lists = new Map<string, readonly string[]>();
+  // Names whose value depends on this process's id: kept here only, never shared.
+  const ownNames = new Set<string>();
   const get = (name: string): string | undefined => {
     const known = expanded.get(name);
     if (known !== undefined || expanded.has(name)) return known;
+    if (shared !== undefined) {
+      const common = shared.expanded.get(name);
+      if (common !== undefined || shared.expanded.has(name)) return common;
+    }
+    const before = warningsPrinted;
+    const outerAskedPid = askedPid;
+    askedPid = false;
     const raw = rawValue(name);
     const value = raw === undefined || builtinParameter(name)?.details.raw ? raw : expandWith(raw);
+    const ownAskedPid = askedPid;
+    askedPid = outerAskedPid || ownAskedPid;
+    if (shared !== undefined && !ownAskedPid && warningsPrinted === before) {
+      if (shared.expanded.size < EXPANDED_CACHE_MAX) shared.expanded.set(name, value);
+      return value;
+    }
+    if (ownAskedPid) ownNames.add(name);
     if (expanded.size < EXPANDED_CACHE_MAX) expanded.set(name, value);
     return value;
   };
+  // Where a typed value or list of `name` may be kept: shared unless the value is this
+  // process's own.
+  const typedStore = (name: string): Map<string, number | boolean> =>
+    shared === undefined || ownNames.has(name) || expanded.has(name) ? typed : shared.typed;
   const convert = <T extends number | boolean>(key: string, name: string, conversion: (name: string, value: string) => T): T => {
-    const known = typed.get(key);
+    const known = typed.get(key) ?? shared?.typed.get(key);
     if (known !== undefined) return known as T;
     const before = warningsPrinted;
     const value = get(name) ?? '';
@@ -266,7 +348,8 @@ export function createMainConfig(directory: string, path: string, entries: Reado
       if (error instanceof ValueError) return reporter.fatal(error.message);
       throw error;
     }
-    if (warningsPrinted === before && typed.size < EXPANDED_CACHE_MAX) typed.set(key, result);
+    const store = typedStore(name);
+    if (warningsPrinted === before && store.size < EXPANDED_CACHE_MAX) store.set(key, result);
     return result;
   };
   const toSeconds = (name: string, value: string): number =>
@@ -282,11 +365,12 @@ export function createMainConfig(directory: string, path: string, entries: Reado
     getTimeSeconds: (name) => convert(`t:${name}`, name, toSeconds),
     getSize: (name) => convert(`s:${name}`, name, toSize),
     getList: (name) => {
-      let list = lists.get(name);
+      let list = lists.get(name) ?? shared?.lists.get(name);
       if (list === undefined) {
         const before = warningsPrinted;
         list = splitList(get(name) ?? '');
-        if (warningsPrinted === before && lists.size < EXPANDED_CACHE_MAX) lists.set(name, list);
+        const store = shared === undefined || ownNames.has(name) || expanded.has(name) ? lists : shared.lists;
+        if (warningsPrinted === before && store.size < EXPANDED_CACHE_MAX) store.set(name, list);
       }
       // Callers own the array they get.
       return list.slice();
