@@ -51,14 +51,17 @@ export const simMailSystemLink: MailSystemLink = {
   async showq(host, config) {
     const service = runningHost(host, config.configDirectory)?.service(config.get('showq_service_name') ?? 'showq');
     const endpoint = service as (typeof service & Partial<ShowqEndpoint>) | undefined;
-    return typeof endpoint?.showQueue === 'function' ? endpoint as ShowqEndpoint : undefined;
+    // The simulated master keeps no socket files: a master that is down has none to find.
+    return typeof endpoint?.showQueue === 'function' ? endpoint as ShowqEndpoint : { down: 'ENOENT' };
   },
   async trigger(host, config, service, reason) {
     const running = runningHost(host, config.configDirectory);
-    if (running === undefined) return false;
+    if (running === undefined) return { lookupError: 'ENOENT' };
     // A master.cf service whose program mtalab lacks (skipped at start) still has its
     // FIFO in Postfix: the write succeeds and nobody reads it.
-    if (running.service(service) === undefined) return running.skipped.some((entry) => entry.service === service);
+    if (running.service(service) === undefined) {
+      return running.skipped.some((entry) => entry.service === service) ? true : { lookupError: 'ENOENT' };
+    }
     running.trigger(service, reason);
     return true;
   },
@@ -174,13 +177,13 @@ async function listQueue(call: Invocation, mode: 'list' | 'json'): Promise<void>
   const mailName = config.get('mail_name') ?? 'Postfix';
   const endpoint = await link.showq(context.host, config);
   let messages;
-  if (endpoint !== undefined) {
+  if (!('down' in endpoint)) {
     messages = await endpoint.showQueue();
   } else if (isSuperuser(context)) {
-    reporter.warn(`Mail system is down -- accessing queue directly (Connect to the ${mailName} ${serviceName} service: ${describeCode('ENOENT')})`);
+    reporter.warn(`Mail system is down -- accessing queue directly (Connect to the ${mailName} ${serviceName} service: ${describeCode(endpoint.down)})`);
     messages = await showQueue({ ...showqSettings(config), queue: queueOf(context, config), warn: (text) => reporter.warn(text) });
   } else {
-    return reporter.fatal(`Queue report unavailable - mail system is down (Connect to the ${mailName} ${serviceName} service: ${describeCode('ENOENT')})`);
+    return reporter.fatal(`Queue report unavailable - mail system is down (Connect to the ${mailName} ${serviceName} service: ${describeCode(endpoint.down)})`);
   }
   context.stdout.write(mode === 'json' ? formatJson(messages) : formatMailq(messages, config.getBool('enable_long_queue_ids')));
 }
@@ -192,8 +195,9 @@ async function flushQueue(call: Invocation): Promise<void> {
     ['queue_service_name', 'qmgr', 'flush-deferred'], ['pickup_service_name', 'pickup', 'wakeup'],
   ] as const) {
     const service = config.get(parameter) ?? fallback;
-    if (!await link.trigger(context.host, config, service, reason)) {
-      reporter.warn(`unable to look up public/${service}: ${describeCode('ENOENT')}`);
+    const outcome = await link.trigger(context.host, config, service, reason);
+    if (outcome !== true) {
+      if (outcome.lookupError !== undefined) reporter.warn(`unable to look up public/${service}: ${describeCode(outcome.lookupError)}`);
       reporter.fatal('Cannot flush mail queue - mail system is down');
     }
   }

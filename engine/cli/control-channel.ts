@@ -11,13 +11,14 @@
 // - flush: flush(8)'s requests (add, send_site, send_file, rfrsh, purge) in its attribute
 //   protocol (engine/flush/protocol.ts), handed to the running flush service; so postqueue
 //   -s/-i and sendmail -qR in another process go through flush as in the simulation.
-// Sockets follow reloads (added and removed with master.cf) and are removed at stop.
+// Sockets follow reloads (added with master.cf); a dropped service's socket and, at stop,
+// all of them stay as files nobody listens on, as Postfix's master leaves them.
 // Called by engine/cli/postfix-daemon.ts in the background process. Trusts the runtime;
 // every client byte is bounded. Models src/master/master_listen.c, src/util/
 // trigger_server.c and the showq(8) service end point.
 
 import { createServer, type Server, type Socket } from 'node:net';
-import { lstatSync, unlinkSync } from 'node:fs';
+import { linkSync, lstatSync, renameSync, unlinkSync } from 'node:fs';
 import type { RunningHost } from '../master/runtime.ts';
 import type { TriggerReason } from '../master/contracts.ts';
 import type { ShowqEndpoint } from '../showq/api.ts';
@@ -176,8 +177,42 @@ function listen(runtime: RunningHost, path: string, kind: Kind, service: string)
   });
 }
 
+/** Stops listening and leaves the socket file, as Postfix's master closes its listeners
+ *  (at stop, and at a reload that drops a service) without unlinking them: a client then
+ *  gets "Connection refused", not "No such file or directory". Node's close() unlinks the
+ *  path, so a second link to the socket is kept across it and renamed back. */
 function closeListener(listener: Listener): Promise<void> {
-  return new Promise((done) => listener.server.close(() => done()));
+  const keeper = `${listener.path}.closing.${process.pid}`;
+  let kept = false;
+  try {
+    linkSync(listener.path, keeper);
+    kept = true;
+  } catch {
+    // The file is gone already (removed by hand): nothing to keep.
+  }
+  return new Promise((done) => listener.server.close(() => {
+    if (kept) putBack(keeper, listener.path);
+    done();
+  }));
+}
+
+/** Renames the kept link back, unless a new file has taken the name meanwhile (it wins). */
+function putBack(keeper: string, path: string): void {
+  try {
+    if (existsQuietly(path)) unlinkSync(keeper);
+    else renameSync(keeper, path);
+  } catch {
+    // Either way the name is in use or the keeper is gone: nothing more to do.
+  }
+}
+
+function existsQuietly(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Opens the sockets of `runtime`'s client-facing services. */

@@ -3,15 +3,16 @@
 // sockets under its queue_directory (control-channel.ts). sendmail's postdrop writes "W" to
 // public/pickup, postqueue -f "FA" to public/qmgr, postqueue -p and mailq read
 // public/showq, postqueue -s/-i (and sendmail -qR) talk flush(8)'s protocol on public/flush
-// (engine/flush/protocol.ts). A socket that is missing or refuses the connection means the mail system
-// is down, and the commands say so as Postfix's do. The engine/cli Host carries this link
+// (engine/flush/protocol.ts). A socket that is missing (never started) or refuses the
+// connection (a stopped master leaves its sockets, as Postfix's does) means the mail system
+// is down, and the commands say so as Postfix's do, with the connect's own errno. The engine/cli Host carries this link
 // as host.mailSystem. Called by engine/cli/main.ts. Trusts node:net; every wait is bounded
 // by trigger_timeout / ipc_timeout and every response by a size limit.
 // Models src/global/mail_trigger.c, src/util/unix_trigger.c and mail_connect.c.
 
 import { createConnection } from 'node:net';
-import { readFileSync } from 'node:fs';
-import type { MailSystemLink } from '../global/mail-system.ts';
+import { readFileSync, statSync } from 'node:fs';
+import type { MailSystemLink, ServiceDown, TriggerFailure } from '../global/mail-system.ts';
 import type { MainConfig } from '../global/config/main-cf.ts';
 import type { TriggerReason } from '../master/contracts.ts';
 import { masterPidPath, parseMasterPid } from '../master/queue-directories.ts';
@@ -62,15 +63,16 @@ export function writeTrigger(path: string, bytes: string, waitMs: number): Promi
   });
 }
 
-/** Reads one whole showq response; undefined when nothing listens at `path`. */
-export function readShowq(path: string, waitMs: number): Promise<Uint8Array | undefined> {
+/** Reads one whole showq response; when nothing listens at `path`, the connect's errno
+ *  (ENOENT: no socket file; ECONNREFUSED: a socket a stopped master left). */
+export function readShowq(path: string, waitMs: number): Promise<Uint8Array | ServiceDown> {
   return new Promise((done, fail) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let connected = false;
     let settled = false;
     const socket = createConnection(path);
-    const finish = (outcome: Uint8Array | undefined | Error): void => {
+    const finish = (outcome: Uint8Array | ServiceDown | Error): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -85,12 +87,27 @@ export function readShowq(path: string, waitMs: number): Promise<Uint8Array | un
       chunks.push(chunk);
     });
     socket.once('end', () => finish(new Uint8Array(Buffer.concat(chunks))));
-    socket.once('error', (error) => finish(connected ? error : undefined));
+    socket.once('error', (error: NodeJS.ErrnoException) => finish(connected ? error : { down: connectCode(error) }));
   });
 }
 
 /** The errno texts a failed connect may carry (mail_connect's %m); others read as refused. */
 const CONNECT_CODES: readonly PlatformErrorCode[] = ['ENOENT', 'ECONNREFUSED', 'EACCES', 'ENOTDIR', 'EPERM', 'ELOOP'];
+
+function connectCode(error: NodeJS.ErrnoException): PlatformErrorCode {
+  return CONNECT_CODES.find((known) => known === error.code) ?? 'ECONNREFUSED';
+}
+
+/** mail_trigger()'s stat of the end point before it writes: a missing one is what the
+ *  client warns about ("unable to look up"); one that is there but refuses is silent. */
+async function triggerEndpoint(path: string, bytes: string, waitMs: number): Promise<true | TriggerFailure> {
+  try {
+    statSync(path);
+  } catch (error) {
+    return { lookupError: connectCode(error as NodeJS.ErrnoException) };
+  }
+  return (await writeTrigger(path, bytes, waitMs)) ? true : {};
+}
 
 /** mail_command_client(): connect, read the announcement, write the request, read the
  *  status. A failed connect throws FlushConnectError (the client warns); anything else
@@ -131,8 +148,7 @@ export function flushRequest(path: string, request: FlushRequest, waitMs: number
     socket.once('end', () => look(true));
     socket.once('error', (error: NodeJS.ErrnoException) => {
       if (connected) return finish('fail');
-      const code = CONNECT_CODES.find((known) => known === error.code) ?? 'ECONNREFUSED';
-      finish(new FlushConnectError(code));
+      finish(new FlushConnectError(connectCode(error)));
     });
   });
 }
@@ -158,12 +174,12 @@ export const socketMailSystemLink: MailSystemLink = {
   async showq(_host, config) {
     const service = config.get('showq_service_name') ?? 'showq';
     const bytes = await readShowq(`${queueDirectoryOf(config)}/public/${service}`, timeoutMs(config, 'ipc_timeout', IPC_TIMEOUT_MS_DEFAULT));
-    if (bytes === undefined) return undefined;
+    if (!(bytes instanceof Uint8Array)) return bytes;
     const messages = decodeShowqListing(bytes);
     return { showQueue: async () => messages };
   },
   async trigger(_host, config, service, reason: TriggerReason) {
-    return writeTrigger(`${queueDirectoryOf(config)}/public/${service}`, triggerBytes(reason), timeoutMs(config, 'trigger_timeout', TRIGGER_TIMEOUT_MS_DEFAULT));
+    return triggerEndpoint(`${queueDirectoryOf(config)}/public/${service}`, triggerBytes(reason), timeoutMs(config, 'trigger_timeout', TRIGGER_TIMEOUT_MS_DEFAULT));
   },
   async running(_host, config) {
     return masterIsAlive(config);

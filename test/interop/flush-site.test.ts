@@ -7,12 +7,15 @@
 // and the maillog lines (normalised: queue ids, pids, times, delays). Before the first
 // start there is no public/flush on either side ("connect to public/flush: No such file or
 // directory", then "mail system is down", status 69); the maillog is compared from the start
-// on (Postfix's postlogd does not run before it). Every wait is bounded; both masters
-// are stopped by pid; the real one only ever runs with -c on its own directory.
+// on (Postfix's postlogd does not run before it). After `postfix stop` both leave their
+// public sockets behind, so postqueue -p/-f/-s/-i and sendmail -q/-bp/submission are refused
+// ("Connection refused", no lookup warning for -f) rather than told the file is missing:
+// compared status, stderr and the number of stdout lines. Every wait is bounded; both
+// masters are stopped by pid; the real one only ever runs with -c on its own directory.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   RealPostfixInstance, freeLoopbackPort, listTree, settleFile, waitFor, type InstanceSpec, type RunResult,
@@ -73,6 +76,19 @@ function shown(result: RunResult): string {
   return `status=${result.status}\nstdout=${JSON.stringify(result.stdout)}\nstderr=${JSON.stringify(result.stderr)}`;
 }
 
+/** Status and stderr as they are; stdout by its number of lines. */
+function shownCounted(result: RunResult): string {
+  return `status=${result.status}\nstdout lines=${result.stdout.split('\n').filter((line) => line !== '').length}\nstderr=${JSON.stringify(result.stderr)}`;
+}
+
+function socketThere(side: Side, name: string): string {
+  try {
+    return lstatSync(join(side.queueDirectory, 'public', name)).isSocket() ? 'socket' : 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
 /** One side's run: everything that is compared, step by step. */
 async function scenario(side: Side): Promise<Array<[string, string]>> {
   const steps: Array<[string, string]> = [];
@@ -107,13 +123,25 @@ async function scenario(side: Side): Promise<Array<[string, string]>> {
   } finally {
     await side.stop();
   }
+  // The maillog up to the stop: afterwards Postfix's postlogd is gone again (as before start).
+  const untilStop = side.maillog().length;
+  // Stopped: the master leaves its sockets, so the clients are refused, not told "no such
+  // file" (the queue listing's date and id differ between the sides; its lines are counted).
+  steps.push(['socket files after stop', ['pickup', 'qmgr', 'showq', 'flush'].map((name) => `${name}=${socketThere(side, name)}`).join(' ')]);
+  for (const argv of [['-p'], ['-f'], ['-s', SITE], ['-i', 'ABCDEF12345']]) {
+    steps.push([`postqueue ${argv.join(' ')} after stop`, shownCounted(side.postqueue(argv))]);
+  }
+  steps.push(['sendmail -q after stop', shownCounted(side.sendmail(['-q'], ''))]);
+  steps.push(['sendmail -bp after stop', shownCounted(side.sendmail(['-bp'], ''))]);
+  steps.push(['sendmail after stop', shownCounted(side.sendmail(['-f', 'sender@example.test', 'root'], 'Subject: while down\n\nbody\n'))]);
+  steps.push(['maildrop after stop', `${listTree(join(side.queueDirectory, 'maildrop')).length} file(s)`]);
   // mtalab's own note about master.cf services it does not have is no Postfix line.
-  const lines = side.maillog().slice(before).filter((line) => !line.includes('not implemented in mtalab yet'));
+  const lines = side.maillog().slice(before, untilStop).filter((line) => !line.includes('not implemented in mtalab yet'));
   steps.push(['maillog', maillogShapes(lines, { directories: [side.directory], ids: queueIdNames(lines) }).join('\n')]);
   return steps;
 }
 
-test('postqueue -s and -i go through public/flush in real mode as in Postfix', async () => {
+test('postqueue -s and -i go through public/flush in real mode as in Postfix; after a stop the clients are refused alike', async () => {
   if (!hasRealCommand('postfix') || !hasRealCommand('postqueue')) return;
   const port = await freeLoopbackPort();
   const spec: InstanceSpec = { mainCf: `fast_flush_domains = ${SITE}\nrelayhost = [127.0.0.1]:${port}\n` };

@@ -1,13 +1,13 @@
 // Real mode's control channel, in one process: the showq attribute stream byte for byte
 // (Postfix 3.7's record shape), the trigger codes, the daemon's sockets under
 // queue_directory/public served from a stand-in runtime, and the CLI's link
-// (socketMailSystemLink) writing triggers and reading showq through them; with the sockets
-// gone the link reports the mail system down, and postqueue/mailq on a Host that carries
-// the link say so as Postfix's do.
+// (socketMailSystemLink) writing triggers and reading showq through them; after stop the
+// socket files stay (as Postfix's master leaves them) and refuse, and with none at all they
+// are missing: postqueue/mailq on a Host that carries the link say each as Postfix's do.
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -123,11 +123,18 @@ test('the daemon listens at public/pickup, public/qmgr and public/showq; trigger
     assert.deepEqual(stand.triggers, [['pickup', 'wakeup'], ['qmgr', 'flush-deferred'], ['qmgr', 'scan-incoming']]);
     stand.setServices(['pickup', 'qmgr']);
     await channel.synchronise();
-    assert.equal(existsSync(join(publicDirectory, 'showq')), false, 'a service gone after reload loses its socket');
+    // Postfix's master closes a dropped service's listener and leaves the file.
+    assert.ok(lstatSync(join(publicDirectory, 'showq')).isSocket(), 'a service gone after reload keeps its socket file');
+    assert.deepEqual(channel.paths().sort(), ['pickup', 'qmgr'].map((name) => join(publicDirectory, name)));
+    assert.equal(await writeTrigger(join(publicDirectory, 'showq'), 'W', 5000), false, 'nobody listens there');
   } finally {
     await channel.close();
   }
-  assert.equal(existsSync(join(stand.queueDirectory, 'public', 'pickup')), false, 'stop removes the sockets');
+  for (const name of ['pickup', 'qmgr', 'showq']) {
+    assert.ok(lstatSync(join(stand.queueDirectory, 'public', name)).isSocket(), `stop leaves public/${name}`);
+  }
+  assert.deepEqual(readdirSync(join(stand.queueDirectory, 'public')).sort(), ['pickup', 'qmgr', 'showq'], 'no keeper link left');
+  assert.equal(await writeTrigger(join(stand.queueDirectory, 'public', 'pickup'), 'W', 5000), false, 'refused after stop');
 });
 
 test('a FIFO or socket left in public/ (a real Postfix queue, a killed daemon) is replaced at start', async () => {
@@ -155,7 +162,7 @@ test('the CLI link: triggers and showq through the sockets, and "down" once they
     assert.equal(await socketMailSystemLink.trigger(host, config, 'pickup', 'wakeup'), true);
     assert.deepEqual(stand.triggers, [['pickup', 'wakeup']]);
     const endpoint = await socketMailSystemLink.showq(host, config);
-    assert.ok(endpoint !== undefined);
+    assert.ok(!('down' in endpoint));
     assert.deepEqual(await endpoint.showQueue(), [deferred, held]);
     assert.equal(await socketMailSystemLink.running(host, config), false, 'no master.pid');
     mkdirSync(join(stand.queueDirectory, 'pid'), { recursive: true });
@@ -174,21 +181,31 @@ test('the CLI link: triggers and showq through the sockets, and "down" once they
   } finally {
     await channel.close();
   }
-  assert.equal(await socketMailSystemLink.trigger(host, config, 'pickup', 'wakeup'), false);
-  assert.equal(await socketMailSystemLink.showq(host, config), undefined);
+  // The stopped daemon left its sockets (as Postfix's master does): refused, not missing.
+  assert.deepEqual(await socketMailSystemLink.trigger(host, config, 'pickup', 'wakeup'), {});
+  assert.deepEqual(await socketMailSystemLink.showq(host, config), { down: 'ECONNREFUSED' });
   const stdout = new CapturedOutput(false);
   const stderr = new CapturedOutput(false);
   const status = await runCommand({
     argv: ['mailq'], stdin: emptyInput(), stdout, stderr, env: new Map([['USER', 'root']]), cwd: '/', host,
   });
   assert.equal(status, 0);
-  assert.equal(stderr.text(), 'mailq: warning: Mail system is down -- accessing queue directly (Connect to the Postfix showq service: No such file or directory)\n'.replace('mailq:', 'postqueue:'));
+  assert.equal(stderr.text(), 'postqueue: warning: Mail system is down -- accessing queue directly (Connect to the Postfix showq service: Connection refused)\n');
   assert.equal(stdout.text(), 'Mail queue is empty\n');
   const flushError = new CapturedOutput(false);
   const flushStatus = await runCommand({
     argv: ['postqueue', '-f'], stdin: emptyInput(), stdout, stderr: flushError, env: new Map(), cwd: '/', host,
   });
   assert.equal(flushStatus, 69);
-  assert.equal(flushError.text(), 'postqueue: warning: unable to look up public/qmgr: No such file or directory\n'
+  // unix_trigger() fails silently on a refused socket: only the fatal, as Postfix 3.7.11.
+  assert.equal(flushError.text(), 'postqueue: fatal: Cannot flush mail queue - mail system is down\n');
+  // With no socket file at all (never started there), mail_trigger()'s lookup warning.
+  rmSync(join(stand.queueDirectory, 'public'), { recursive: true });
+  assert.deepEqual(await socketMailSystemLink.showq(host, config), { down: 'ENOENT' });
+  const missingError = new CapturedOutput(false);
+  assert.equal(await runCommand({
+    argv: ['postqueue', '-f'], stdin: emptyInput(), stdout, stderr: missingError, env: new Map(), cwd: '/', host,
+  }), 69);
+  assert.equal(missingError.text(), 'postqueue: warning: unable to look up public/qmgr: No such file or directory\n'
     + 'postqueue: fatal: Cannot flush mail queue - mail system is down\n');
 });
