@@ -17,7 +17,7 @@
 
 import type { Volume } from 'memfs';
 import { PlatformError } from '../types.ts';
-import { contentOfNode, lookUp, nodeOfDescriptor } from './lookup.ts';
+import { contentOfNode, lookUp, nodeOfDescriptor, type MemfsNode } from './lookup.ts';
 
 /** How many entries a usage or inode walk visits before giving up: sim disks are small. */
 export const volumeWalkEntriesMax = 200_000;
@@ -82,7 +82,9 @@ export class DiskState implements DiskFaults {
   /** Bumped by crash(): handles opened before it are dead even if memfs reuses their fd. */
   private crashes = 0;
   private operationCount = 0;
-  private lastOperationText = '';
+  /** The last counted operation's syscall and path ("syscall path" is built when asked). */
+  private lastSyscall = '';
+  private lastPath: string | undefined;
   /** The operation count at which the armed crash fires. */
   private crashAtOperation: number | undefined;
   private down = false;
@@ -127,6 +129,19 @@ export class DiskState implements DiskFaults {
     }
   }
 
+  /** rememberInode() for an inode at hand: its size and content are read from it only
+   *  when they are needed (no reader closure per write). */
+  rememberNode(node: MemfsNode, fromOffset: number): void {
+    const ino = node.ino;
+    const durable = this.durableContent.get(ino);
+    if (durable === undefined) {
+      if (!this.durableContent.has(ino)) this.durableContent.set(ino, fromOffset >= node.size ? node.size : contentOfNode(node));
+    } else if (typeof durable === 'number' && fromOffset < durable) {
+      // Every change so far was past `durable` bytes: they are still the durable content.
+      this.durableContent.set(ino, contentOfNode(node, 0, durable));
+    }
+  }
+
   /** The whole content of an open file, read through its descriptor (its path may be stale). */
   contentOf(fd: number): Uint8Array {
     const node = nodeOfDescriptor(this.volume, fd);
@@ -143,8 +158,7 @@ export class DiskState implements DiskFaults {
     const link = lookUp(this.volume, path, true);
     if (link === null) return false;
     if (link !== undefined) {
-      const node = link.node;
-      this.rememberInode(node.ino, fromOffset, node.size, () => contentOfNode(node));
+      this.rememberNode(link.node, fromOffset);
       return true;
     }
     let stat;
@@ -198,7 +212,7 @@ export class DiskState implements DiskFaults {
   get openHandles(): number { return this.inodeHandles; }
 
   get operations(): number { return this.operationCount; }
-  get lastOperation(): string { return this.lastOperationText; }
+  get lastOperation(): string { return this.lastPath === undefined ? this.lastSyscall : `${this.lastSyscall} ${this.lastPath}`; }
   get halted(): boolean { return this.down; }
 
   crashAfterOperations(count: number | undefined): void {
@@ -215,7 +229,8 @@ export class DiskState implements DiskFaults {
    *  armed crash. */
   countOperation(syscall: string, path: string | undefined): void {
     this.operationCount++;
-    this.lastOperationText = path === undefined ? syscall : `${syscall} ${path}`;
+    this.lastSyscall = syscall;
+    this.lastPath = path;
     if (this.crashAtOperation !== undefined && this.operationCount >= this.crashAtOperation) this.halt();
   }
 

@@ -70,7 +70,9 @@ function bytesOf(data: Uint8Array | string): Uint8Array {
 }
 
 /** Runs a synchronous memfs call and turns its outcome into a settled promise. A halted
- *  disk (crashAfterOperations) fails it with EIO; `changes` counts it when it succeeds. */
+ *  disk (crashAfterOperations) fails it with EIO; `changes` counts it when it succeeds.
+ *  The hot calls below do the same inline (try, checkAlive, count, settle) without the
+ *  closure this takes. */
 function attempt<T>(disk: DiskState, syscall: string, path: string | undefined, operation: () => T, changes = false): Promise<T> {
   try {
     disk.checkAlive(syscall, path);
@@ -78,8 +80,17 @@ function attempt<T>(disk: DiskState, syscall: string, path: string | undefined, 
     if (changes) disk.countOperation(syscall, path);
     return Promise.resolve(result);
   } catch (error) {
-    return Promise.reject(toPlatformError(error, syscall, path));
+    return failed(error, syscall, path);
   }
+}
+
+/** What a call that answers nothing gives on success: one shared settled promise (awaiting
+ *  it takes the same microtask turns as awaiting a fresh one). */
+const DONE: Promise<void> = Promise.resolve();
+
+/** A thrown value as the rejected promise a call answers. */
+function failed(error: unknown, syscall: string, path: string | undefined): Promise<never> {
+  return Promise.reject(toPlatformError(error, syscall, path));
 }
 
 interface StatLike {
@@ -141,30 +152,38 @@ class SimFileHandle implements FileHandle {
   }
 
   write(data: Uint8Array, position?: number): Promise<number> {
-    return attempt(this.disk, 'write', this.path, () => {
+    const disk = this.disk;
+    try {
+      disk.checkAlive('write', this.path);
       const node = this.live('write');
       const size = node.size;
       const start = this.appending ? size : (position ?? this.offset);
-      this.disk.checkSpace(start + data.length - size, 'write', this.path);
-      this.disk.rememberInode(node.ino, start, size, () => contentOfNode(node));
+      disk.checkSpace(start + data.length - size, 'write', this.path);
+      disk.rememberNode(node, start);
       const written = this.fd === undefined
         ? writeInode(node, data, start, this.times.now())
         : this.volume.writeSync(this.fd, data, 0, data.length, this.appending ? null : start);
       if (position === undefined) this.offset = start + written;
-      return written;
-    }, true);
+      disk.countOperation('write', this.path);
+      return Promise.resolve(written);
+    } catch (error) {
+      return failed(error, 'write', this.path);
+    }
   }
 
   read(length: number, position?: number): Promise<Uint8Array> {
-    return attempt(this.disk, 'read', this.path, () => {
+    try {
+      this.disk.checkAlive('read', this.path);
       const node = this.live('read');
       const at = position ?? this.offset;
       // Readers ask for big chunks (64 KB) of small files: copy out what the file holds.
-      if (!isRegularMode(node.mode)) return this.readThroughMemfs(length, at, position === undefined);
+      if (!isRegularMode(node.mode)) return Promise.resolve(this.readThroughMemfs(length, at, position === undefined));
       const buffer = contentOfNode(node, at, at + Math.max(0, length));
       if (position === undefined) this.offset += buffer.length;
-      return buffer;
-    });
+      return Promise.resolve(buffer);
+    } catch (error) {
+      return failed(error, 'read', this.path);
+    }
   }
 
   /** read(2) of something that is not a regular file: memfs decides (EISDIR...). */
@@ -178,38 +197,54 @@ class SimFileHandle implements FileHandle {
   }
 
   sync(): Promise<void> {
-    return attempt(this.disk, 'fsync', this.path, () => {
+    const disk = this.disk;
+    try {
+      disk.checkAlive('fsync', this.path);
       const node = this.live('fsync');
       if (this.fd !== undefined) this.volume.fsyncSync(this.fd);
-      this.disk.markSynced(node.ino);
-    }, true);
+      disk.markSynced(node.ino);
+      disk.countOperation('fsync', this.path);
+      return DONE;
+    } catch (error) {
+      return failed(error, 'fsync', this.path);
+    }
   }
 
   truncate(length: number): Promise<void> {
     return attempt(this.disk, 'ftruncate', this.path, () => {
       const node = this.live('ftruncate');
       this.disk.checkSpace(length - node.size, 'ftruncate', this.path);
-      this.disk.rememberInode(node.ino, length, node.size, () => contentOfNode(node));
+      this.disk.rememberNode(node, length);
       if (this.fd === undefined) truncateInode(node, length, this.times.now());
       else this.volume.ftruncateSync(this.fd, length);
     }, true);
   }
 
   stat(): Promise<FileStat> {
-    return attempt(this.disk, 'fstat', this.path, () => statOfNode(this.live('fstat')));
+    try {
+      this.disk.checkAlive('fstat', this.path);
+      return Promise.resolve(statOfNode(this.live('fstat')));
+    } catch (error) {
+      return failed(error, 'fstat', this.path);
+    }
   }
 
   close(): Promise<void> {
-    return attempt(this.disk, 'close', this.path, () => {
+    const disk = this.disk;
+    try {
+      disk.checkAlive('close', this.path);
       this.live('close');
       this.closed = true;
       if (this.fd === undefined) {
-        this.disk.handleClosed();
+        disk.handleClosed();
       } else {
-        this.disk.descriptorClosed(this.fd);
+        disk.descriptorClosed(this.fd);
         this.volume.closeSync(this.fd);
       }
-    });
+      return DONE;
+    } catch (error) {
+      return failed(error, 'close', this.path);
+    }
   }
 }
 
@@ -281,7 +316,7 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     if (child !== null) {
       const node = child.node;
       if (!isRegularMode(node.mode)) return undefined;
-      if (facts.writes) disk.rememberInode(node.ino, rememberFrom, node.size, () => contentOfNode(node));
+      if (facts.writes) disk.rememberNode(node, rememberFrom);
       if (facts.exclusive) throw quietPlatformError('EEXIST', 'open', path);
       if (facts.truncate) truncateInode(node, 0, times.now());
       return node;
@@ -385,18 +420,58 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
   return {
     volume,
     faults: disk,
-    readFile: (path) => attempt(disk, 'open', path, () => readWhole(path)),
-    writeFile: (path, data, fileOptions) => attempt(disk, 'open', path, () => replaceContent(path, bytesOf(data), fileOptions, false), true),
-    appendFile: (path, data, fileOptions) => attempt(disk, 'open', path, () => replaceContent(path, bytesOf(data), fileOptions, true), true),
-    rename: (from, to) => attempt(disk, 'rename', from, () => {
-      if (!renameInode(from, to) && !fastRename(volume, from, to)) volume.renameSync(from, to);
-    }, true),
-    unlink: (path) => attempt(disk, 'unlink', path, () => {
-      if (unlinkInode(path)) return;
-      existing(path, false, 'unlink');
-      disk.forgetIfLastLink(path);
-      volume.unlinkSync(path);
-    }, true),
+    readFile: (path) => {
+      try {
+        disk.checkAlive('open', path);
+        return Promise.resolve(readWhole(path));
+      } catch (error) {
+        return failed(error, 'open', path);
+      }
+    },
+    writeFile: (path, data, fileOptions) => {
+      try {
+        disk.checkAlive('open', path);
+        replaceContent(path, bytesOf(data), fileOptions, false);
+        disk.countOperation('open', path);
+        return DONE;
+      } catch (error) {
+        return failed(error, 'open', path);
+      }
+    },
+    appendFile: (path, data, fileOptions) => {
+      try {
+        disk.checkAlive('open', path);
+        replaceContent(path, bytesOf(data), fileOptions, true);
+        disk.countOperation('open', path);
+        return DONE;
+      } catch (error) {
+        return failed(error, 'open', path);
+      }
+    },
+    rename: (from, to) => {
+      try {
+        disk.checkAlive('rename', from);
+        if (!renameInode(from, to) && !fastRename(volume, from, to)) volume.renameSync(from, to);
+        disk.countOperation('rename', from);
+        return DONE;
+      } catch (error) {
+        return failed(error, 'rename', from);
+      }
+    },
+    unlink: (path) => {
+      try {
+        disk.checkAlive('unlink', path);
+        if (!unlinkInode(path)) {
+          existing(path, false, 'unlink');
+          disk.forgetIfLastLink(path);
+          volume.unlinkSync(path);
+        }
+        disk.countOperation('unlink', path);
+        return DONE;
+      } catch (error) {
+        return failed(error, 'unlink', path);
+      }
+    },
     mkdir: (path, mkdirOptions?: MkdirOptions) => attempt(disk, 'mkdir', path, () => {
       volume.mkdirSync(path, { recursive: mkdirOptions?.recursive ?? false, mode: mkdirOptions?.mode ?? 0o777 });
     }, true),
@@ -406,9 +481,25 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
       if (link !== undefined && isDirectoryMode(link.node.mode)) return directoryNames(link);
       return (volume.readdirSync(path) as string[]).slice().sort();
     }),
-    stat: (path) => attempt(disk, 'stat', path, () => statPath(path, true)),
+    stat: (path) => {
+      try {
+        disk.checkAlive('stat', path);
+        return Promise.resolve(statPath(path, true));
+      } catch (error) {
+        return failed(error, 'stat', path);
+      }
+    },
     lstat: (path) => attempt(disk, 'lstat', path, () => statPath(path, false)),
-    open: (path, flags: OpenFlags, mode?: number) => attempt(disk, 'open', path, () => open(path, flags, mode ?? 0o666), flags !== 'r'),
+    open: (path, flags: OpenFlags, mode?: number) => {
+      try {
+        disk.checkAlive('open', path);
+        const handle = open(path, flags, mode ?? 0o666);
+        if (flags !== 'r') disk.countOperation('open', path);
+        return Promise.resolve<FileHandle>(handle);
+      } catch (error) {
+        return failed(error, 'open', path);
+      }
+    },
     link: (existing, newPath) => attempt(disk, 'link', newPath, () => volume.linkSync(existing, newPath), true),
     symlink: (target, path) => attempt(disk, 'symlink', path, () => volume.symlinkSync(target, path), true),
     chmod: (path, mode) => attempt(disk, 'chmod', path, () => {
@@ -428,8 +519,15 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
       const blocksFree = limit === undefined ? UNLIMITED_FREE_BLOCKS : Math.floor(Math.max(0, limit - disk.usedBytes()) / SIM_BLOCK_BYTES);
       return { blockSize: SIM_BLOCK_BYTES, blocksFree };
     }),
-    utimes: (path, atimeMs, mtimeMs) => attempt(disk, 'utime', path, () => {
-      if (!utimesInode(path, atimeMs, mtimeMs)) volume.utimesSync(path, atimeMs / 1000, mtimeMs / 1000);
-    }, true),
+    utimes: (path, atimeMs, mtimeMs) => {
+      try {
+        disk.checkAlive('utime', path);
+        if (!utimesInode(path, atimeMs, mtimeMs)) volume.utimesSync(path, atimeMs / 1000, mtimeMs / 1000);
+        disk.countOperation('utime', path);
+        return DONE;
+      } catch (error) {
+        return failed(error, 'utime', path);
+      }
+    },
   };
 }

@@ -6,7 +6,7 @@
 // callers to register addresses before using them. Models TCP/IP between Postfix hosts.
 
 import type { ConnectOptions, Connection, Listener, Network } from '../types.ts';
-import { PlatformError } from '../types.ts';
+import { PlatformError, quietPlatformError } from '../types.ts';
 import type { TraceSink } from '../../global/trace.ts';
 import type { Scheduler } from './scheduler.ts';
 import { SimConnection, type LinkView } from './connection.ts';
@@ -157,7 +157,7 @@ export class SimNetwork {
     return new Promise<Connection>((resolve, reject) => {
       const latency = target === undefined ? this.latencyDefaultMs : this.latencyBetween(hostName, target);
       const fail = (code: 'EHOSTUNREACH' | 'ETIMEDOUT' | 'ECONNREFUSED', delayMs: number) =>
-        this.scheduler.after(delayMs, () => reject(new PlatformError(code, 'connect', `${address}:${port}`)), 'net.connect');
+        this.scheduler.after(delayMs, () => reject(quietPlatformError(code, 'connect', `${address}:${port}`)), 'net.connect');
       if (target === undefined) return void fail('EHOSTUNREACH', latency);
       if (!this.isLinkUp(hostName, target)) return void fail('ETIMEDOUT', options.timeoutMs ?? this.connectTimeoutMs);
       this.scheduler.after(latency, () => {

@@ -6,7 +6,7 @@
 // dns_lookup(3) sees it: "Host not found" (NXDOMAIN) vs "Host not found, try again".
 
 import type { MxRecord, Resolver } from '../types.ts';
-import { PlatformError, type PlatformErrorCode } from '../types.ts';
+import { quietPlatformError, type PlatformErrorCode } from '../types.ts';
 import type { Scheduler } from './scheduler.ts';
 
 export type SimDnsFailure = 'NXDOMAIN' | 'SERVFAIL' | 'timeout';
@@ -127,7 +127,8 @@ export function createSimResolver(zone: SimZone, scheduler: Scheduler, options: 
       }
       const code: PlatformErrorCode = result.code === 'timeout' ? 'ETIMEDOUT' : result.code;
       const delayMs = result.code === 'timeout' ? timeoutMs : answerDelayMs;
-      const error = new PlatformError(code, `query${kind.toUpperCase()}`, queriedAs);
+      // An expected answer (a name that does not exist, a server down): no stack trace.
+      const error = quietPlatformError(code, `query${kind.toUpperCase()}`, queriedAs);
       if (delayMs === 0) reject(error);
       else scheduler.after(delayMs, () => reject(error), 'dns.answer');
     });
