@@ -10,7 +10,7 @@
 // Models Postfix's src/global/sent.c, defer.c (defer_append), bounce.c (bounce_append),
 // trace.c (trace_append), log_adhoc.c (the delays) and deliver_completed.c.
 
-import type { DeliveryRequest, RecipientStatus, ServiceContext } from '../master/contracts.ts';
+import type { DeliveryRequest, RecipientStatus, ServiceContext, ServiceTraceInput } from '../master/contracts.ts';
 import type { FileHandle } from '../platform/types.ts';
 import type { DeliveryDelays, DeliveryStatusName } from './trace-pipeline.ts';
 import { markRecipientDone } from './queue/queue-file.ts';
@@ -27,6 +27,9 @@ export interface DeliveryTimings {
   extra?: string;
 }
 
+/** The trace input of one kind, as a service hands it to context.trace(). */
+type TraceInputOf<K extends ServiceTraceInput['kind']> = Extract<ServiceTraceInput, { kind: K }>;
+
 /** Postfix's NO_RELAY_AGENT: trace records do not say "delivery via none". */
 const NO_RELAY_AGENT = 'none';
 
@@ -36,13 +39,16 @@ const DSN_NOTIFY_DELAY = 8;
 
 const MICROSECONDS_PER_SECOND = 1_000_000;
 
-/** When each request reached its agent (deliver_request_get() stamps agent_handoff). */
-const handoffTimes = new WeakMap<DeliveryRequest, number>();
+/** When a request reached its agent (deliver_request_get() stamps agent_handoff): a
+ *  property of the request under a private symbol (JSON, structured clones and key lists
+ *  do not see it), cheaper than a WeakMap entry per delivery attempt. */
+const AGENT_HANDOFF_MS: unique symbol = Symbol('agentHandoffMs');
+type StampedRequest = DeliveryRequest & { [AGENT_HANDOFF_MS]?: number };
 
 /** A delivery agent calls this as it starts on a request, so that delays= splits the time
  *  in the active queue (b) from the delivery itself (d). Without it, b covers both. */
 export function noteAgentHandoff(context: ServiceContext, request: DeliveryRequest): void {
-  handoffTimes.set(request, context.host.platform.clock.nowMs());
+  (request as StampedRequest)[AGENT_HANDOFF_MS] = context.host.platform.clock.nowMs();
 }
 
 /** Microseconds between two stamps, never negative (log_adhoc.c's DELTA). */
@@ -60,7 +66,7 @@ export function computeDelays(request: DeliveryRequest, nowMs: number, timings: 
   const arrival = request.arrivalTime.seconds * MICROSECONDS_PER_SECOND + request.arrivalTime.microseconds;
   const now = toMicroseconds(timings.deliverDoneMs ?? nowMs);
   const delays: DeliveryDelays = { beforeActiveSeconds: 0, inActiveSeconds: 0, connectionSetupSeconds: 0, transmissionSeconds: 0 };
-  const handoffMs = timings.agentHandoffMs ?? handoffTimes.get(request);
+  const handoffMs = timings.agentHandoffMs ?? (request as StampedRequest)[AGENT_HANDOFF_MS];
   if (request.activeSinceMs > 0) {
     const active = toMicroseconds(request.activeSinceMs);
     delays.beforeActiveSeconds = deltaSeconds(active, arrival);
@@ -115,19 +121,15 @@ function logDelivery(context: ServiceContext, request: DeliveryRequest, status: 
   const recipient = status.recipient;
   const original = recipient.originalRecipient;
   const differs = original !== '' && original.toLowerCase() !== recipient.address.toLowerCase();
-  context.trace({
-    kind: 'delivery.status',
-    queueId: request.queueId,
-    recipient: recipient.address,
-    ...(differs ? { originalRecipient: original } : {}),
-    relay: status.relay,
-    delaySeconds,
-    delays,
-    dsn: status.dsn,
-    status: statusName,
-    text: status.reason,
-    ...(timings?.extra !== undefined ? { extra: timings.extra } : {}),
-  });
+  // Two literals instead of conditional spreads (one event per recipient and attempt): the
+  // keys keep their order, originalRecipient after recipient and extra last.
+  const input: TraceInputOf<'delivery.status'> = differs
+    ? { kind: 'delivery.status', queueId: request.queueId, recipient: recipient.address, originalRecipient: original,
+      relay: status.relay, delaySeconds, delays, dsn: status.dsn, status: statusName, text: status.reason }
+    : { kind: 'delivery.status', queueId: request.queueId, recipient: recipient.address,
+      relay: status.relay, delaySeconds, delays, dsn: status.dsn, status: statusName, text: status.reason };
+  if (timings?.extra !== undefined) input.extra = timings.extra;
+  context.trace(input);
 }
 
 /** A service that never answered (engine/bounce/process-start.ts) gives the warning the
@@ -213,7 +215,7 @@ export async function reportSent(context: ServiceContext, request: DeliveryReque
 export async function reportDeferred(context: ServiceContext, request: DeliveryRequest, status: RecipientStatus,
   timings?: DeliveryTimings): Promise<void> {
   const dsn = checkedDsn(context, 'defer_append', status.dsn, '4');
-  await reportDeferredChecked(context, request, { ...status, dsn }, timings);
+  await reportDeferredChecked(context, request, dsn === status.dsn ? status : { ...status, dsn }, timings);
 }
 
 async function reportDeferredChecked(context: ServiceContext, request: DeliveryRequest, status: RecipientStatus,

@@ -58,27 +58,25 @@ function logAddress(address: string): string {
 /** Formats one entry exactly as bounce_append_service() appends it (with the backwards
  *  compatible "<rcpt>: reason" line, backwards_bounce_logfile_compatibility = yes). */
 export function formatRecipientLogEntry(entry: RecipientLogEntry): string {
-  const lines: string[] = [''];
+  // One string built in order (called for every deferral and bounce): no line array to join.
   const recipient = logAddress(entry.recipient);
-  lines.push(`<${recipient}>: ${entry.reason}`);
-  lines.push(`recipient=${recipient === '' ? '<>' : recipient}`);
+  let text = `\n<${recipient}>: ${entry.reason}\nrecipient=${recipient === '' ? '<>' : recipient}\n`;
   if (notEmpty(entry.originalRecipient) && entry.originalRecipient.toLowerCase() !== entry.recipient.toLowerCase()) {
-    lines.push(`original_recipient=${logAddress(entry.originalRecipient)}`);
+    text += `original_recipient=${logAddress(entry.originalRecipient)}\n`;
   }
-  if (entry.offset > 0) lines.push(`offset=${entry.offset}`);
-  if (notEmpty(entry.dsnOriginalRecipient)) lines.push(`dsn_orig_rcpt=${entry.dsnOriginalRecipient}`);
-  if (entry.dsnNotify !== 0) lines.push(`notify_flags=${entry.dsnNotify}`);
-  if (notEmpty(entry.status)) lines.push(`status=${entry.status}`);
-  if (notEmpty(entry.action)) lines.push(`action=${entry.action}`);
+  if (entry.offset > 0) text += `offset=${entry.offset}\n`;
+  if (notEmpty(entry.dsnOriginalRecipient)) text += `dsn_orig_rcpt=${entry.dsnOriginalRecipient}\n`;
+  if (entry.dsnNotify !== 0) text += `notify_flags=${entry.dsnNotify}\n`;
+  if (notEmpty(entry.status)) text += `status=${entry.status}\n`;
+  if (notEmpty(entry.action)) text += `action=${entry.action}\n`;
   if (notEmpty(entry.diagnosticType) && notEmpty(entry.diagnosticText)) {
-    lines.push(`diag_type=${entry.diagnosticType}`, `diag_text=${entry.diagnosticText}`);
+    text += `diag_type=${entry.diagnosticType}\ndiag_text=${entry.diagnosticText}\n`;
   }
   if (notEmpty(entry.mtaType) && notEmpty(entry.mtaName)) {
-    lines.push(`mta_type=${entry.mtaType}`, `mta_mname=${entry.mtaName}`);
+    text += `mta_type=${entry.mtaType}\nmta_mname=${entry.mtaName}\n`;
   }
-  if (notEmpty(entry.reason)) lines.push(`reason=${entry.reason}`);
-  lines.push('', '');
-  return lines.join('\n');
+  if (notEmpty(entry.reason)) text += `reason=${entry.reason}\n`;
+  return `${text}\n`;
 }
 
 /** DSN NOTIFY bits that make sense together (dsn_mask.h DSN_NOTIFY_OK): NEVER alone, or

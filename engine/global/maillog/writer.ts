@@ -33,6 +33,27 @@ const SHORT_WRITES_MAX = 16;
 
 const encoder = new TextEncoder();
 
+/** The scratch buffer's largest size; a longer batch gets bytes of its own. */
+const SCRATCH_BYTES_MAX = 256 * 1024;
+
+/** Encodes each batch of one writer into one reused buffer (no new ArrayBuffer per
+ *  batch). Safe because the writer appends one batch at a time: a batch's bytes are needed
+ *  only until its append settles (the sim's inode copies them in the write call; node's fs
+ *  holds them until its promise settles), and the writer's next batch is encoded after. */
+class BatchEncoder {
+  private scratch = new Uint8Array(4096);
+
+  encode(text: string): Uint8Array {
+    const bytesMax = text.length * 3;
+    if (bytesMax > SCRATCH_BYTES_MAX) return encoder.encode(text);
+    if (bytesMax > this.scratch.length) {
+      this.scratch = new Uint8Array(Math.min(SCRATCH_BYTES_MAX, Math.max(bytesMax, this.scratch.length * 2)));
+    }
+    const { written } = encoder.encodeInto(text, this.scratch);
+    return this.scratch.subarray(0, written);
+  }
+}
+
 /** Programs that never write to the maillog in Postfix (they do not call
  *  maillog_client_init): their diagnostics go to stderr only. */
 export const PROGRAMS_WITHOUT_MAILLOG: ReadonlySet<string> = new Set(['postconf', 'postcat', 'qshape', 'mtalab']);
@@ -73,11 +94,39 @@ export interface MaillogWriter {
 export function formatMaillogLine(event: TraceEvent, settings: MaillogSettings): string | undefined {
   // Most events (commands, replies, internal steps) have no line: the syslog name is
   // looked up only for those that do.
-  const text = renderLogText(event, { delayResolutionDigits: settings.delayResolutionDigits });
+  // (The settings carry delayResolutionDigits: they are the render options, no new object.)
+  const text = renderLogText(event, settings);
   if (text === undefined) return undefined;
   const syslogName = PROGRAMS_WITHOUT_SYSLOG_NAME.has(event.service) ? '' : settings.syslogNameFor(event);
-  return `${formatLogTime(event.atMs)} ${logHostName(settings.myhostname)} `
-    + `${logTag(syslogName, event.service)}[${event.pid}]: ${limitLogText(text)}`;
+  return `${formatLogTime(event.atMs)} ${lineOrigin(logHostName(settings.myhostname), syslogName, event.service, event.pid)}`
+    + limitLogText(text);
+}
+
+/** Processes whose "host tag[pid]: " text is kept; past this the table starts again. */
+const ORIGINS_KEPT_MAX = 512;
+
+interface KeptOrigin { hostLabel: string; syslogName: string; service: string; text: string }
+
+/** The "host tag[pid]: " part of a line by pid, rebuilt when any of its parts changes
+ *  (a reload's syslog_name, another host's writer in the same world). */
+const keptOrigins = new Map<number, KeptOrigin>();
+
+function lineOrigin(hostLabel: string, syslogName: string, service: string, pid: number): string {
+  const kept = keptOrigins.get(pid);
+  if (kept !== undefined && kept.hostLabel === hostLabel && kept.syslogName === syslogName && kept.service === service) {
+    return kept.text;
+  }
+  const text = `${hostLabel} ${logTag(syslogName, service)}[${pid}]: `;
+  if (kept !== undefined) {
+    kept.hostLabel = hostLabel;
+    kept.syslogName = syslogName;
+    kept.service = service;
+    kept.text = text;
+    return text;
+  }
+  if (keptOrigins.size >= ORIGINS_KEPT_MAX) keptOrigins.clear();
+  keptOrigins.set(pid, { hostLabel, syslogName, service, text });
+  return text;
 }
 
 /** The append descriptor of one maillog file, reopened when the file is replaced. */
@@ -95,7 +144,11 @@ class AppendTarget {
   async append(path: string, bytes: Uint8Array, atMs: number): Promise<void> {
     const kept = this.handle !== undefined;
     try {
-      await this.writeAll(await this.open(path, atMs), bytes);
+      // The kept descriptor needs no look (same path, checked less than REOPEN_CHECK_MS
+      // ago): written at once, without the open step's turn.
+      const handle = this.handle !== undefined && this.path === path && atMs - this.checkedAtMs < REOPEN_CHECK_MS
+        ? this.handle : await this.open(path, atMs);
+      await this.writeAll(handle, bytes);
     } catch (error) {
       await this.close();
       if (!kept) throw error;
@@ -119,7 +172,12 @@ class AppendTarget {
     if (this.handle !== undefined && this.path !== path) await this.close();
     if (this.handle !== undefined && atMs - this.checkedAtMs >= REOPEN_CHECK_MS) {
       this.checkedAtMs = atMs;
-      const current = await this.fs.stat(path).then((stat) => stat.ino, () => -1);
+      let current = -1;
+      try {
+        current = (await this.fs.stat(path)).ino;
+      } catch {
+        // No file at the path any more: reopened (created) below.
+      }
       if (current !== this.inode) await this.close();
     }
     if (this.handle !== undefined) return this.handle;
@@ -148,6 +206,7 @@ class AppendTarget {
 export function createMaillogWriter(options: MaillogWriterOptions): MaillogWriter {
   const pending: { path: string; line: string; atMs: number }[] = [];
   const target = new AppendTarget(options.fs);
+  const batchEncoder = new BatchEncoder();
   let dropped = 0;
   let stopped = false;
   let draining: Promise<void> | undefined;
@@ -163,7 +222,7 @@ export function createMaillogWriter(options: MaillogWriterOptions): MaillogWrite
       if (count === pending.length) pending.length = 0;
       else pending.splice(0, count);
       try {
-        await target.append(path, encoder.encode(text), lastAtMs);
+        await target.append(path, batchEncoder.encode(text), lastAtMs);
       } catch {
         dropped += count;
         await target.close();
