@@ -113,6 +113,14 @@ export function isValidUtf8(bytes: Uint8Array): boolean {
   return true;
 }
 
+/** Whether every byte is below 0x80. */
+function isAscii(bytes: Uint8Array): boolean {
+  for (let index = 0; index < bytes.length; index++) {
+    if ((bytes[index] as number) >= 0x80) return false;
+  }
+  return true;
+}
+
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8 = new TextDecoder();
 
@@ -178,7 +186,13 @@ export class SmtpdProtocol {
 
   /** Trace with this session's id and the current queue id. */
   trace(detail: TraceDetail, queueId = this.session.transaction?.queueId): void {
-    this.env.trace({ ...detail, sessionId: this.session.sessionId, ...(queueId === undefined ? {} : { queueId }) } as ServiceTraceInput);
+    // Every caller passes a fresh literal: the session's fields are stamped on it in place,
+    // in the key order a spread into a new object would give (an existing key keeps its
+    // place and takes the new value), without a copy and a spread per event.
+    const input = detail as TraceDetail & { sessionId: string; queueId?: string };
+    input.sessionId = this.session.sessionId;
+    if (queueId !== undefined) input.queueId = queueId;
+    this.env.trace(input as unknown as ServiceTraceInput);
   }
 
   /** log_whatsup() with the session's current names. */
@@ -323,13 +337,15 @@ export class SmtpdProtocol {
         await this.reply(replies.bareLf(settings.forbidBareNewlineRejectCode, settings.myhostname));
         return;
       }
-      if (settings.smtputf8Enable && !isValidUtf8(bytes)) {
+      // An all-ASCII command is valid UTF-8 and its UTF-8 text is its latin1 text.
+      const ascii = bytes.length <= COMMAND_TEXT_BYTES_MAX && isAscii(bytes);
+      if (settings.smtputf8Enable && !ascii && !isValidUtf8(bytes)) {
         this.trace({ kind: 'smtpd.command', line: latin1 });
         await this.reply(replies.badUtf8);
         session.errorCount++;
         continue;
       }
-      const text = settings.smtputf8Enable ? utf8.decode(bytes) : latin1;
+      const text = settings.smtputf8Enable && !ascii ? utf8.decode(bytes) : latin1;
       this.trace({ kind: 'smtpd.command', line: text });
       if (await this.dispatch(text) === 'quit') return;
     }

@@ -45,6 +45,15 @@ function now<T>(syscall: string, path: string | undefined, operation: () => T): 
   }
 }
 
+/** The answer of every synchronous call that succeeded with nothing to return: one settled
+ *  promise shared by all (awaiting it gives undefined each time). */
+const DONE: Promise<void> = Promise.resolve();
+
+/** A failed synchronous call as the seam reports it. */
+function failed(error: unknown, syscall: string, path: string | undefined): Promise<never> {
+  return Promise.reject(toPlatformError(error, syscall, path));
+}
+
 /** Error's V8 knob for the frames a new Error captures. */
 const errorConstructor = Error as unknown as { stackTraceLimit?: number };
 
@@ -114,15 +123,20 @@ class NodeFileHandle implements FileHandle {
 
   write(data: Uint8Array, position?: number): Promise<number> {
     const start = this.appending ? null : position ?? this.offset;
-    const advance = (written: number): number => {
+    if (data.length <= SMALL_IO_BYTES) {
+      try {
+        const written = fs.writeSync(this.live('write'), data, 0, data.length, start);
+        if (position === undefined && start !== null) this.offset = start + written;
+        return Promise.resolve(written);
+      } catch (error) {
+        return failed(error, 'write', this.path);
+      }
+    }
+    return attempt('write', this.path, async () => {
+      const written = await pooled<number>((done) => fs.write(this.live('write'), data, 0, data.length, start, done));
       if (position === undefined && start !== null) this.offset = start + written;
       return written;
-    };
-    if (data.length <= SMALL_IO_BYTES) {
-      return now('write', this.path, () => advance(fs.writeSync(this.live('write'), data, 0, data.length, start)));
-    }
-    return attempt('write', this.path, async () =>
-      advance(await pooled<number>((done) => fs.write(this.live('write'), data, 0, data.length, start, done))));
+    });
   }
 
   read(length: number, position?: number): Promise<Uint8Array> {
@@ -135,11 +149,13 @@ class NodeFileHandle implements FileHandle {
       // Into the one scratch buffer, then copied out at the size read: a queue file read
       // asks for 64 KB and gets ~2 KB, and a zeroed 64 KB array per read (calloc, memset,
       // external memory that V8 counts towards its next GC) cost more than the copy.
-      return now('read', this.path, () => {
+      try {
         const count = fs.readSync(this.live('read'), readScratch, 0, length, at);
         if (position === undefined) this.offset += count;
-        return readScratch.slice(0, count);
-      });
+        return Promise.resolve(readScratch.slice(0, count));
+      } catch (error) {
+        return failed(error, 'read', this.path);
+      }
     }
     return attempt('read', this.path, async () => {
       const buffer = new Uint8Array(length);
@@ -153,15 +169,24 @@ class NodeFileHandle implements FileHandle {
   }
 
   truncate(length: number): Promise<void> { return now('ftruncate', this.path, () => fs.ftruncateSync(this.live('ftruncate'), length)); }
-  stat(): Promise<FileStat> { return now('fstat', this.path, () => toFileStat(fs.fstatSync(this.live('fstat')))); }
+  stat(): Promise<FileStat> {
+    try {
+      return Promise.resolve(toFileStat(fs.fstatSync(this.live('fstat'))));
+    } catch (error) {
+      return failed(error, 'fstat', this.path);
+    }
+  }
 
   /** Closes the descriptor; a second close fails with EBADF, as any later use does. */
   close(): Promise<void> {
-    return now('close', this.path, () => {
+    try {
       const fd = this.live('close');
       this.closed = true;
       fs.closeSync(fd);
-    });
+      return DONE;
+    } catch (error) {
+      return failed(error, 'close', this.path);
+    }
   }
 }
 
@@ -193,7 +218,14 @@ export function createNodeFileSystem(): NodeFileSystem {
     appendFile: (path, data, options) => (data.length <= SMALL_IO_BYTES
       ? now('open', path, () => fs.appendFileSync(path, data, { mode: options?.mode ?? 0o666 }))
       : attempt('open', path, () => fs.promises.appendFile(path, data, { mode: options?.mode ?? 0o666 }))),
-    rename: (from, to) => now('rename', from, () => fs.renameSync(from, to)),
+    rename: (from, to) => {
+      try {
+        fs.renameSync(from, to);
+        return DONE;
+      } catch (error) {
+        return failed(error, 'rename', from);
+      }
+    },
     unlink: (path) => unlinkPath(path),
     mkdir: (path, options) => now('mkdir', path, () => {
       fs.mkdirSync(path, { recursive: options?.recursive ?? false, mode: options?.mode ?? 0o777 });
@@ -202,11 +234,23 @@ export function createNodeFileSystem(): NodeFileSystem {
     readdir: (path) => now('scandir', path, () => fs.readdirSync(path).sort()),
     stat: (path) => statPath('stat', path),
     lstat: (path) => statPath('lstat', path),
-    open: (path, flags: OpenFlags, mode?: number) => now('open', path, () =>
-      new NodeFileHandle(fs.openSync(path, flags, mode ?? 0o666), path, flags === 'a' || flags === 'ax')),
+    open: (path, flags: OpenFlags, mode?: number) => {
+      try {
+        return Promise.resolve<FileHandle>(new NodeFileHandle(fs.openSync(path, flags, mode ?? 0o666), path, flags === 'a' || flags === 'ax'));
+      } catch (error) {
+        return failed(error, 'open', path);
+      }
+    },
     link: (existing, newPath) => now('link', newPath, () => fs.linkSync(existing, newPath)),
     symlink: (target, path) => now('symlink', path, () => fs.symlinkSync(target, path)),
-    chmod: (path, mode) => now('chmod', path, () => fs.chmodSync(path, mode)),
+    chmod: (path, mode) => {
+      try {
+        fs.chmodSync(path, mode);
+        return DONE;
+      } catch (error) {
+        return failed(error, 'chmod', path);
+      }
+    },
     chown: (path, uid, gid) => now('chown', path, () => fs.chownSync(path, uid, gid)),
     utimes: (path, atimeMs, mtimeMs) => now('utime', path, () => fs.utimesSync(path, atimeMs / 1000, mtimeMs / 1000)),
   };

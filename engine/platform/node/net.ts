@@ -41,7 +41,9 @@ class NodeConnection implements Connection {
 
   constructor(socket: net.Socket, private readonly trace: TraceSink, private readonly hostName: string,
     /** Accepted by a listener (the server side of the session). */
-    private readonly accepted = false) {
+    private readonly accepted = false,
+    /** Told once when the socket has closed (the listener's set of open sockets). */
+    private readonly onSocketClosed?: (socket: net.Socket) => void) {
     this.socket = socket;
     this.localAddress = socket.localAddress ?? '';
     this.localPort = socket.localPort ?? 0;
@@ -54,6 +56,7 @@ class NodeConnection implements Connection {
     socket.on('data', (chunk: Buffer) => this.deliver(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     socket.on('error', (error) => { this.closeError ??= toPlatformError(error, 'socket'); });
     socket.on('close', () => {
+      this.onSocketClosed?.(socket);
       if (socket !== this.socket) return;
       this.closed = true;
       this.reportClose();
@@ -189,10 +192,10 @@ export function createNodeNetwork(trace: TraceSink, hostName: string): Network {
   return {
     listen: (address, port, onConnection) => new Promise<Listener>((resolve, reject) => {
       const sockets = new Set<net.Socket>();
+      const forget = (socket: net.Socket): void => { sockets.delete(socket); };
       const server = net.createServer((socket) => {
         sockets.add(socket);
-        socket.on('close', () => sockets.delete(socket));
-        onConnection(new NodeConnection(socket, trace, hostName, true));
+        onConnection(new NodeConnection(socket, trace, hostName, true, forget));
       });
       server.once('error', (error) => reject(toPlatformError(error, 'bind', `${address}:${port}`)));
       server.listen(port, address, () => {
