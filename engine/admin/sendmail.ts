@@ -19,7 +19,7 @@ import { parseSendmailOptions, prescanConfigDirectory, type SendmailOptions } fr
 import { readMainConfig, type MainConfig } from '../global/config/main-cf.ts';
 import { createReporter, FatalExit, type Reporter } from '../global/msg.ts';
 import { lookupGroup, lookupUid, lookupUser } from '../global/passwd.ts';
-import { parseAddressList } from '../global/address/index.ts';
+import { parseAddressListInternal } from '../global/address/index.ts';
 import { mailQueue } from '../global/queue/mail-queue.ts';
 import { hashingFromConfig } from '../master/queue-hashing.ts';
 import { runningHost } from '../master/registry.ts';
@@ -229,9 +229,9 @@ async function defaultFullName(context: CommandContext, uid: number): Promise<st
 
 /** The -f address in internal form: the first address of the argument ("" for none). */
 function parseSender(text: string, reporter: Reporter): string {
-  const addresses = parseAddressList(text);
+  const addresses = parseAddressListInternal(text);
   if (addresses.length > 1) reporter.warn(`-f option specified malformed sender: ${text}`);
-  return addresses[0]?.address ?? '';
+  return addresses[0] ?? '';
 }
 
 /** Standard input as rec_streamlf_get records: all of it from a pipe or file, line by line

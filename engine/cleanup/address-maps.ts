@@ -9,7 +9,7 @@
 // Models src/global/mail_addr_map.c, mail_addr_crunch.c, src/cleanup/cleanup_map11.c and
 // cleanup_masquerade.c.
 
-import { parseAddressList } from '../global/address/header-list.ts';
+import { parseAddressListInternal } from '../global/address/header-list.ts';
 import { quoteLocalPart, unquoteLocalPart } from '../global/address/quote.ts';
 import type { MatchList } from '../global/address/match-list.ts';
 import type { LookupTable } from '../global/maps/types.ts';
@@ -57,8 +57,8 @@ export async function mapAddress(mapper: AddressMapper, tables: readonly LookupT
   let value = hit.value;
   if (value.startsWith('@')) value = quoteLocalPart(`${user}${value}`, { eightBitClean: true });
   const results: string[] = [];
-  for (const entry of parseAddressList(value)) {
-    let mapped = await mapper.canonicalize(entry.address);
+  for (const found of parseAddressListInternal(value)) {
+    let mapped = await mapper.canonicalize(found);
     if (propagate && hit.extension !== undefined) mapped = withExtension(mapped, delimiter, hit.extension);
     results.push(mapped);
   }

@@ -53,7 +53,12 @@ export function startCleanupService(context: ServiceContext): CleanupService {
       const pending = openCleanupCore({
         config, host: context.host, reporter: context.log,
         rewrite: (rewriteContext, address) => context.runtime.rewrite().rewrite(rewriteContext, address),
-        trace: (queueId: string, detail: PipelineTraceDetail) => context.trace({ ...detail, queueId } as ServiceTraceInput),
+        // Every caller hands over a fresh object (cleanup's own literals): the queue id goes
+        // in place, where a spread into a new object would put it.
+        trace: (queueId: string, detail: PipelineTraceDetail) => {
+          (detail as PipelineTraceDetail & { queueId: string }).queueId = queueId;
+          context.trace(detail as ServiceTraceInput);
+        },
       });
       opened = { config, core: pending };
       pending.catch(() => { if (opened?.core === pending) opened = undefined; });

@@ -13,7 +13,7 @@
 
 import { RecordType } from '../global/queue/record.ts';
 import { isHeader } from '../global/queue/record-text.ts';
-import { parseAddressList } from '../global/address/index.ts';
+import { parseAddressListInternal } from '../global/address/index.ts';
 import { attributeRecord, record, SubmissionAttribute, TraceFlag, type SubmissionRecord } from './stream.ts';
 
 export type FixLineEndings = 'always' | 'strict' | 'never';
@@ -83,7 +83,7 @@ export function* inputRecords(bytes: Uint8Array, lineLengthLimit: number): Gener
 
 /** Internal-form addresses of one argument or header value; tok822 finds every address. */
 function addressesOf(text: string): string[] {
-  return parseAddressList(text).map((entry) => entry.address);
+  return parseAddressListInternal(text);
 }
 
 /** The envelope part of the stream, up to and including the message-content marker. */

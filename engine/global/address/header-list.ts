@@ -45,6 +45,16 @@ function commentText(token: Token): string | undefined {
   return inner === '' ? undefined : inner;
 }
 
+/** The internal forms of a value's addresses, in order: what parseAddressList(value)
+ *  gives as `address`, without the external forms and display names. */
+export function parseAddressListInternal(value: string, options?: ScanOptions): string[] {
+  const addresses: string[] = [];
+  for (const token of parseAddressTokens(value, options)) {
+    if (token.kind === 'address') addresses.push(internalize(token.tokens, undefined, true));
+  }
+  return addresses;
+}
+
 /** Parses a header value into its addresses, in order. */
 export function parseAddressList(value: string, options: ScanOptions = {}): HeaderAddress[] {
   const tokens = parseAddressTokens(value, options);

@@ -9,5 +9,5 @@ export { parseAddressTokens } from './parse.ts';
 export { internalize, externalize, externalizeAddress, printable, NON_ADDRESS_TEXT_LENGTH_MAX, type RenderOptions } from './render.ts';
 export { quoteLocalPart, unquoteLocalPart, isDotString, type QuoteOptions } from './quote.ts';
 export * from './domain.ts';
-export { parseAddressList, type HeaderAddress } from './header-list.ts';
+export { parseAddressList, parseAddressListInternal, type HeaderAddress } from './header-list.ts';
 export { openMatchList, parentStyleFor, type MatchList, type MatchListOptions, MATCH_LIST_FILE_DEPTH_MAX } from './match-list.ts';

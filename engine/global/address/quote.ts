@@ -18,6 +18,9 @@ export interface QuoteOptions {
 }
 
 const DOT_STRING_SPECIALS = '()<>,;:\\"[]';
+/** DOT_STRING_SPECIALS by character code (all are ASCII). */
+const DOT_STRING_SPECIAL_CODES = new Uint8Array(128);
+for (let index = 0; index < DOT_STRING_SPECIALS.length; index++) DOT_STRING_SPECIAL_CODES[DOT_STRING_SPECIALS.charCodeAt(index)] = 1;
 
 const isControl = (code: number): boolean => code < 32 || code === 127;
 
@@ -31,7 +34,7 @@ export function isDotString(localPart: string, options: QuoteOptions = {}): bool
     if (character === '.' && localPart.charAt(index + 1) === '.') return false;
     if (code > 127 && !eightBitClean) return false;
     if (character === ' ' || isControl(code)) return false;
-    if (DOT_STRING_SPECIALS.includes(character)) return false;
+    if (code < 128 && DOT_STRING_SPECIAL_CODES[code] === 1) return false;
     if (character === '@' && !options.exposeAt) return false;
   }
   return true;
@@ -68,6 +71,8 @@ export function quoteLocalPart(address: string, options: QuoteOptions = {}): str
 /** External form to internal form: removes quotes and backslash escapes from the local
  *  part; text after the last unquoted '@' is kept as it is. */
 export function unquoteLocalPart(address: string): string {
+  // Without a quote or a backslash every character is kept: the text is its own result.
+  if (address.indexOf('"') < 0 && address.indexOf('\\') < 0) return address;
   const start = localPartStart(address);
   let result = address.slice(0, start);
   let inQuote = false;

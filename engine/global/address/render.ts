@@ -38,27 +38,34 @@ function spaceAfter(tokens: readonly Token[], index: number, grouped: boolean): 
 
 const isComma = (token: Token): boolean => token.kind === 'operator' && token.text === ',';
 
+/** quoteLocalPart's options for header text (never changed). */
+const EIGHT_BIT_CLEAN = Object.freeze({ eightBitClean: true });
+
 /** Internal form: quoted strings lose their quotes, literals keep their brackets. */
-export function internalize(tokens: readonly Token[], options: RenderOptions = {}, grouped = false): string {
+export function internalize(tokens: readonly Token[], options: RenderOptions = NO_OPTIONS, grouped = false): string {
   let text = '';
-  tokens.forEach((token, index) => {
+  for (let index = 0; index < tokens.length; index++) {
+    const token = tokens[index]!;
     if (isComma(token)) {
       text += ',';
       if (options.lineBreaks) {
         text += '\n';
-        return;
+        continue;
       }
     } else if (token.kind === 'address') {
-      text += internalize(token.tokens, {}, true);
+      text += internalize(token.tokens, NO_OPTIONS, true);
     } else if (token.kind === 'literal') {
       text += `[${token.text}]`;
     } else {
       text += token.text;
     }
     if (spaceAfter(tokens, index, grouped)) text += ' ';
-  });
+  }
   return text;
 }
+
+/** The options of a call that gives none (never changed). */
+const NO_OPTIONS: RenderOptions = Object.freeze({});
 
 /** Backslash-escapes the characters of `set` in `text`. */
 function escapeCharacters(text: string, set: string): string {
@@ -79,7 +86,7 @@ export function printable(text: string): string {
 
 /** The external form of an address group: its internal form with the local part quoted. */
 export function externalizeAddress(node: AddressNode): string {
-  return quoteLocalPart(internalize(node.tokens, {}, true), { eightBitClean: true });
+  return quoteLocalPart(internalize(node.tokens, NO_OPTIONS, true), EIGHT_BIT_CLEAN);
 }
 
 /** External form: quoted strings and literals are re-escaped, addresses re-quoted. */

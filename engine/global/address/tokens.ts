@@ -47,13 +47,14 @@ export type Token = WordToken | OperatorToken | GroupStartToken | AddressNode;
 export const isSpaceTabCrLf = (character: string): boolean =>
   character === ' ' || character === '\t' || character === '\r' || character === '\n';
 
-export const isOperatorCharacter = (character: string): boolean =>
-  character.length === 1 && OPERATOR_CHARACTERS.includes(character);
+/** OPERATOR_CHARACTERS by character code (all are ASCII). */
+const OPERATOR_CODES = new Uint8Array(128);
+for (let index = 0; index < OPERATOR_CHARACTERS.length; index++) OPERATOR_CODES[OPERATOR_CHARACTERS.charCodeAt(index)] = 1;
 
-const isControl = (character: string): boolean => {
-  const code = character.charCodeAt(0);
-  return code < 32 || code === 127;
-};
+const isOperatorCode = (code: number): boolean => code < 128 && OPERATOR_CODES[code] === 1;
+
+export const isOperatorCharacter = (character: string): boolean =>
+  character.length === 1 && isOperatorCode(character.charCodeAt(0));
 
 /** Whether a token is a word (atom, quoted string, comment, literal) or an address group,
  *  the tokens between which the text forms put a space. */
@@ -69,16 +70,28 @@ export interface ScanOptions {
   tokensMax?: number;
 }
 
-/** Collects characters from `start` while `accept` holds; a backslash takes the next
- *  character literally; whitespace becomes a plain space. Returns the text and the index of
- *  the first character not taken. */
-function collect(text: string, start: number, accept: (character: string) => boolean): { value: string; end: number } {
+/** What collect() takes: up to a closing quote or bracket, or an atom's characters. */
+const enum Take { untilQuote, untilBracket, atom }
+
+/** Whether collect() takes `character` in mode `take` (the atom mode stops at whitespace
+ *  and operators). */
+function takes(take: Take, character: string): boolean {
+  if (take === Take.untilQuote) return character !== '"';
+  if (take === Take.untilBracket) return character !== ']';
+  return !isSpaceTabCrLf(character) && !isOperatorCode(character.charCodeAt(0));
+}
+
+/** Collects characters from `start` while `take` accepts them; a backslash takes the next
+ *  character literally; whitespace becomes a plain space. Returns the text and sets
+ *  `collectedEnd` to the index of the first character not taken. */
+let collectedEnd = 0;
+function collect(text: string, start: number, take: Take): string {
   // Plain characters are taken as one slice; the loop below goes on from the first
   // backslash or tab/CR/LF (which need rewriting), character by character.
   let index = start;
   while (index < text.length) {
     const character = text.charAt(index);
-    if (character === '\\' || character === '\t' || character === '\r' || character === '\n' || !accept(character)) break;
+    if (character === '\\' || character === '\t' || character === '\r' || character === '\n' || !takes(take, character)) break;
     index++;
   }
   let value = text.slice(start, index);
@@ -88,13 +101,14 @@ function collect(text: string, start: number, accept: (character: string) => boo
       index++;
       if (index >= text.length) break;
       character = text.charAt(index);
-    } else if (!accept(character)) {
+    } else if (!takes(take, character)) {
       break;
     }
     value += isSpaceTabCrLf(character) ? ' ' : character;
     index++;
   }
-  return { value, end: index };
+  collectedEnd = index;
+  return value;
 }
 
 /** A comment from just after its '(' to its matching ')', nested parentheses and
@@ -125,8 +139,9 @@ function collectComment(text: string, start: number): { value: string; end: numb
  *  escapes) must be quoted when written out, so it becomes a quoted string. 8-bit
  *  characters are left alone, as RFC 822 text is taken 8-bit clean. */
 function atomOrQuoted(value: string): WordToken {
-  for (const character of value) {
-    if (character === ' ' || isControl(character) || isOperatorCharacter(character)) return word('quoted', value);
+  for (let index = 0; index < value.length; index++) {
+    const code = value.charCodeAt(index);
+    if (code === 0x20 || code < 32 || code === 127 || isOperatorCode(code)) return word('quoted', value);
   }
   return word('atom', value);
 }
@@ -146,16 +161,15 @@ export function scanTokens(input: string, options: ScanOptions = {}): Token[] {
       tokens.push(word('comment', comment.value));
       index = comment.end;
     } else if (character === '[' || character === '"') {
-      const close = character === '[' ? ']' : '"';
-      const body = collect(text, index, (next) => next !== close);
-      tokens.push(word(character === '[' ? 'literal' : 'quoted', body.value));
-      index = body.end < text.length ? body.end + 1 : body.end;
-    } else if (character !== '\\' && isOperatorCharacter(character)) {
+      const value = collect(text, index, character === '[' ? Take.untilBracket : Take.untilQuote);
+      tokens.push(word(character === '[' ? 'literal' : 'quoted', value));
+      index = collectedEnd < text.length ? collectedEnd + 1 : collectedEnd;
+    } else if (character !== '\\' && isOperatorCode(character.charCodeAt(0))) {
       tokens.push(operator(character));
     } else {
-      const atom = collect(text, index - 1, (next) => !isSpaceTabCrLf(next) && !isOperatorCharacter(next));
-      tokens.push(atomOrQuoted(atom.value));
-      index = atom.end;
+      const value = collect(text, index - 1, Take.atom);
+      tokens.push(atomOrQuoted(value));
+      index = collectedEnd;
     }
   }
   return tokens;
