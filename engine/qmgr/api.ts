@@ -41,13 +41,19 @@ export const RECOVERY_FILES_MAX = 100_000;
  *  microtask turns as they did when each scan was asked with an await, so that the work
  *  of a fed message interleaves with other messages' work (and same-millisecond trace
  *  events and maillog lines come) as they always did. A deferred file passed over
- *  because its remembered time is still ahead takes one turn (it took six, for the scan,
- *  lstat, mail_open_ok, due check and returns): that is the deferred scan's common case,
- *  every file every queue_run_delay. */
+ *  because its remembered time is still ahead takes no turn (PASSED_OVER): that is the
+ *  deferred scan's common case, every file every queue_run_delay. */
 const MICROTASK_TURNS_MAX = 4;
 
 /** What a turn awaits: one settled promise for all of them. */
 const SETTLED: Promise<void> = Promise.resolve();
+/** feedOne's answer when the active queue is full: the pump's await of a settled promise
+ *  takes the same one turn as its await of a plain boolean did, without a new promise. */
+const SETTLED_FALSE: Promise<boolean> = Promise.resolve(false);
+/** feedOne's answer for a deferred id passed over because its remembered next attempt
+ *  time is still ahead (Postfix's qmgr looks at the file's mtime and goes on to the next
+ *  one in the same loop, with no other work in between): the pump takes no turn for it. */
+const PASSED_OVER = true;
 
 const SCAN_INCOMING = 0;
 const SCAN_DEFERRED = 1;
@@ -187,7 +193,9 @@ export class QueueManager {
   private async pump(): Promise<void> {
     for (let round = 0; round < PUMP_ROUNDS_MAX && this.pumpWanted && !this.stopped; round++) {
       this.pumpWanted = false;
-      const fed = await this.feedOne();
+      const feeding = this.feedOne();
+      // A deferred id passed over is no file operation: the round goes on without a turn.
+      const fed = feeding === PASSED_OVER ? true : await feeding;
       if (this.dispatchWanted) this.dispatch();
       if (fed) this.pumpWanted = true;
     }
@@ -196,15 +204,15 @@ export class QueueManager {
   /** Takes the next id from the scans, incoming and deferred in turn; true when one was
    *  looked at (fed or passed over), so that the caller goes on. The scans are asked
    *  without an await unless one must list its directory. */
-  private feedOne(): boolean | Promise<boolean> {
-    if (this.messages.size >= this.environment.settings().activeMessagesMax) return false;
+  private feedOne(): typeof PASSED_OVER | Promise<boolean> {
+    if (this.messages.size >= this.environment.settings().activeMessagesMax) return SETTLED_FALSE;
     for (let index = 0; index < this.scans.length; index++) {
       const scanIndex = (this.firstScan + index) % this.scans.length;
       const id = this.scans[scanIndex as 0 | 1].nextListed();
       if (id === LISTING_NEEDED) return this.feedOneListing(index);
       if (id === undefined) continue;
       const scan = this.take(scanIndex, id);
-      return scan === undefined ? true : this.feedAfterTurns(scan, id, index + 1);
+      return scan === undefined ? PASSED_OVER : this.feedAfterTurns(scan, id, index + 1);
     }
     return this.afterTurns(false, this.scans.length);
   }

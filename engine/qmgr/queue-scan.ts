@@ -10,7 +10,7 @@
 import type { FileStat, FileSystem } from '../platform/types.ts';
 import { PlatformError } from '../platform/types.ts';
 import { isQueueIdSyntaxOk } from '../global/queue/queue-id.ts';
-import { walkQueue } from '../global/queue/scan-dir.ts';
+import { walkQueueNames, type WalkOptions } from '../global/queue/scan-dir.ts';
 
 /** Queue ids one scan takes in; past this a scan ends and the next one picks up the rest. */
 export const SCAN_IDS_MAX = 100_000;
@@ -19,19 +19,12 @@ export const SCAN_IDS_MAX = 100_000;
 const READY_OWNER_BITS = 0o700;
 
 /** The queue ids under queue_directory/queueName, hashed subdirectories included. */
-export async function listQueueIds(fs: FileSystem, queueDirectory: string, queueName: string): Promise<string[]> {
-  const entries = await walkQueue(fs, queueDirectory, queueName, { recurse: true, entriesMax: SCAN_IDS_MAX, accept: isListedQueueId });
-  const ids = new Array<string>(entries.length);
-  for (let index = 0; index < entries.length; index++) ids[index] = entries[index]!.name;
-  return ids;
+export function listQueueIds(fs: FileSystem, queueDirectory: string, queueName: string): Promise<string[]> {
+  return walkQueueNames(fs, queueDirectory, queueName, LISTING_OPTIONS);
 }
 
-/** Letters, digits and '_' only (one expression for every name of every scan). */
-const QUEUE_ID_CHARACTERS = /^[A-Za-z0-9_]+$/;
-
-function isListedQueueId(name: string): boolean {
-  return isQueueIdSyntaxOk(name) && QUEUE_ID_CHARACTERS.test(name);
-}
+/** Only well-formed queue ids (mail_queue_id_ok: letters, digits and '_'). */
+const LISTING_OPTIONS: WalkOptions = { recurse: true, entriesMax: SCAN_IDS_MAX, accept: isQueueIdSyntaxOk };
 
 /** QueueScan.nextListed's answer when the scan must list its directory first. */
 export const LISTING_NEEDED = Symbol('listing needed');

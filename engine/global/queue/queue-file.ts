@@ -17,7 +17,7 @@ import {
   type ByteSource, type QueueRecord,
 } from './record.ts';
 import { QUEUE_FILE_MODE_READY, type PreciseTime } from './mail-queue.ts';
-import { parseAttribute, sizeRecordPayload, parseSizeRecord, type SizeRecord } from './queue-fields.ts';
+import { parseAttribute, sizeRecordPayload, parseSizeRecordBytes, type SizeRecord } from './queue-fields.ts';
 
 export { parseAttribute, parseSizeRecord, sizeRecordPayload, type SizeRecord } from './queue-fields.ts';
 
@@ -298,7 +298,18 @@ export async function readQueueFile(source: ByteSource, path: string): Promise<Q
   let segment: 'envelope' | 'content' | 'extracted' = 'envelope';
   let pending: Partial<QueueRecipient> = {};
   for (let count = 0; count < QUEUE_FILE_RECORDS_MAX; count++) {
-    const record = await reader.next();
+    // reader.next(), with a record already in the read buffer taken without a promise of
+    // its own: it is had after the one turn next()'s settled promise took (and a damaged
+    // one fails after that turn too).
+    let record: QueueRecord | null | undefined;
+    try {
+      record = reader.nextBuffered();
+    } catch (error) {
+      await SETTLED;
+      throw error;
+    }
+    if (record === undefined) record = await reader.next();
+    else await SETTLED;
     if (record === null) return ownRecords(file);
     if (segment === 'content') {
       if (record.type === RecordType.extractedStart) {
@@ -330,6 +341,9 @@ export async function readQueueFile(source: ByteSource, path: string): Promise<Q
 
 const utf8Decoder = new TextDecoder();
 
+/** What a turn awaits: one settled promise for all of them. */
+const SETTLED: Promise<void> = Promise.resolve();
+
 /** A recipient record's status by its type; undefined for any other record. */
 function recipientStatusOf(type: number): RecipientStatus | undefined {
   switch (type) {
@@ -347,7 +361,14 @@ function absorbRecord(file: QueueFile, record: QueueRecord, pending: Partial<Que
   const type = record.type;
   if (type === RecordType.size) {
     file.records.push(record);
-    file.size ??= parseSizeRecord(latin1(record.payload));
+    file.size ??= parseSizeRecordBytes(record.payload);
+    return pending;
+  }
+  if (type === RecordType.time) {
+    // The digits are the same bytes in the UTF-8 text (a decoder never takes an ASCII
+    // byte into a replacement character), so the time is read without decoding it.
+    file.records.push(record);
+    file.arrivalTime ??= arrivalTimeOf(record.payload);
     return pending;
   }
   const text = utf8Decoder.decode(record.payload);
@@ -382,16 +403,42 @@ function absorbRecord(file: QueueFile, record: QueueRecord, pending: Partial<Que
   }
   file.records.push(record);
   switch (type) {
-    case RecordType.time: {
-      const match = /^(\d+)\D*(\d*)/.exec(text);
-      file.arrivalTime ??= { seconds: Number(match?.[1] ?? 0), microseconds: Number(match?.[2] || 0) };
-      break;
-    }
     case RecordType.fullName: file.fullName ??= text; break;
     case RecordType.sender: file.sender ??= text; break;
     case RecordType.warningTime: file.warningTime = { seconds: Number.parseInt(text.trim(), 10) || 0, offset: record.offset }; break;
   }
   return pending;
+}
+
+/** Digits a field may have to be summed exactly (below 2^53); longer ones go through
+ *  Number() as the text did. */
+const EXACT_DIGITS_MAX = 15;
+
+/** The arrival time record /^(\d+)\D*(\d*)/ read from the bytes: seconds, then after any
+ *  non-digits the microseconds (0 when the record does not start with a digit). */
+function arrivalTimeOf(payload: Uint8Array): PreciseTime {
+  const length = payload.length;
+  // The decoder drops a leading byte order mark before the expression saw the text.
+  const first = payload[0] === 0xef && payload[1] === 0xbb && payload[2] === 0xbf ? 3 : 0;
+  let end = first;
+  while (end < length && isDigitByte(payload[end] as number)) end++;
+  if (end === first) return { seconds: 0, microseconds: 0 };
+  const seconds = digitsValue(payload, first, end);
+  let start = end;
+  while (start < length && !isDigitByte(payload[start] as number)) start++;
+  end = start;
+  while (end < length && isDigitByte(payload[end] as number)) end++;
+  return { seconds, microseconds: end === start ? 0 : digitsValue(payload, start, end) };
+}
+
+const isDigitByte = (byte: number): boolean => byte >= 0x30 && byte <= 0x39;
+
+/** Number() of a run of digit bytes. */
+function digitsValue(payload: Uint8Array, start: number, end: number): number {
+  if (end - start > EXACT_DIGITS_MAX) return Number(latin1(payload.subarray(start, end)));
+  let value = 0;
+  for (let index = start; index < end; index++) value = value * 10 + ((payload[index] as number) - 0x30);
+  return value;
 }
 
 /** Gives the kept records payloads of their own (the reader lent views into its chunk):

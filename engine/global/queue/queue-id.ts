@@ -95,7 +95,14 @@ function longSeparatorIndex(id: string): number {
 
 /** Whether a name may be a queue file name (mail_queue_id_ok): letters, digits, '_'. */
 export function isQueueIdSyntaxOk(id: string): boolean {
-  return id.length > 0 && id.length <= QUEUE_ID_LENGTH_MAX && /^[A-Za-z0-9_]+$/.test(id);
+  const length = id.length;
+  if (length === 0 || length > QUEUE_ID_LENGTH_MAX) return false;
+  // A plain loop: every queue path qmgr makes checks its id (no regular expression run).
+  for (let index = 0; index < length; index++) {
+    const code = id.charCodeAt(index);
+    if (!((code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || code === 0x5f)) return false;
+  }
+  return true;
 }
 
 /** Decodes an id of either form; undefined when it is neither. */

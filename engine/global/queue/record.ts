@@ -284,6 +284,9 @@ export class RecordReader {
   private atEndOfData = false;
   private reverseJumps = 0;
   private lastJumpTarget = 0;
+  /** Pointer and padding records nextBuffered() passed on its way to a record it could not
+   *  decode yet: the next() that goes on counts them, as one next() call would have. */
+  private hopsPassed = 0;
 
   constructor(source: ByteSource, options: RecordReaderOptions) {
     this.source = source;
@@ -300,6 +303,7 @@ export class RecordReader {
     if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`bad seek offset ${offset}`);
     this.offset = offset;
     this.atEndOfData = false;
+    this.hopsPassed = 0;
   }
 
   /** Seeks to the end of the data; reads after it find end of file. */
@@ -322,8 +326,11 @@ export class RecordReader {
    *  that never awaited. Once bytes must be read, nextFrom() goes on exactly as this loop
    *  did in one async function, so every caller resumes after as many turns as before. */
   next(): Promise<QueueRecord | null> {
+    // Pointers and padding nextBuffered() passed before it found no whole record count too.
+    const firstHop = this.hopsPassed;
+    this.hopsPassed = 0;
     try {
-      for (let hops = 0; hops <= REVERSE_JUMPS_MAX + 1; hops++) {
+      for (let hops = firstHop; hops <= REVERSE_JUMPS_MAX + 1; hops++) {
         const record = this.decodeBuffered();
         if (record === undefined) return this.nextFrom(hops);
         if (!this.transparent) return Promise.resolve(record);
@@ -348,12 +355,18 @@ export class RecordReader {
    *  buffered record without a system call); a daemon whose turns order its file
    *  operations against other daemons' keeps next(). */
   nextBuffered(): QueueRecord | undefined {
-    for (let hops = 0; hops <= REVERSE_JUMPS_MAX + 1; hops++) {
+    for (let hops = this.hopsPassed; hops <= REVERSE_JUMPS_MAX + 1; hops++) {
       const record = this.decodeBuffered();
-      if (record === undefined || !this.transparent) return record;
+      if (record === undefined) {
+        this.hopsPassed = hops;
+        return undefined;
+      }
+      this.hopsPassed = 0;
+      if (!this.transparent) return record;
       const kept = this.passThrough(record);
       if (kept !== undefined) return kept;
     }
+    this.hopsPassed = 0;
     throw new RecordError('pointer-loop', `${this.path}: too many reverse jump records`, this.offset);
   }
 

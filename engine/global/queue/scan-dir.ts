@@ -44,11 +44,29 @@ export interface WalkOptions {
  *  sorted order per directory. A missing queue directory lists as empty. */
 export async function walkQueue(fs: FileSystem, queueDirectory: string, queueName: string, options: WalkOptions): Promise<QueueEntry[]> {
   const entries: QueueEntry[] = [];
-  await walkDirectory(fs, `${queueDirectory}/${queueName}`, 0, options, entries);
+  await walkDirectory(fs, `${queueDirectory}/${queueName}`, 0, options, entries, true);
   return entries;
 }
 
-async function walkDirectory(fs: FileSystem, directory: string, depth: number, options: WalkOptions, entries: QueueEntry[]): Promise<void> {
+/** walkQueue's names only (qmgr's scans): the same walk, the same file system calls in the
+ *  same order, without a path string and an entry object per name. */
+export async function walkQueueNames(fs: FileSystem, queueDirectory: string, queueName: string, options: WalkOptions): Promise<string[]> {
+  const names: string[] = [];
+  await walkDirectory(fs, `${queueDirectory}/${queueName}`, 0, options, names, false);
+  return names;
+}
+
+/** Whether names are in code unit order already (the FileSystem contract's readdir). */
+function isSorted(names: readonly string[]): boolean {
+  for (let index = 1; index < names.length; index++) {
+    if ((names[index - 1] as string) > (names[index] as string)) return false;
+  }
+  return true;
+}
+
+/** Walks one directory into `found`: QueueEntry objects when `withEntries`, else names. */
+async function walkDirectory(fs: FileSystem, directory: string, depth: number, options: WalkOptions,
+  found: Array<QueueEntry | string>, withEntries: boolean): Promise<void> {
   const entriesMax = options.entriesMax ?? QUEUE_WALK_ENTRIES_MAX;
   let names: string[];
   try {
@@ -57,15 +75,21 @@ async function walkDirectory(fs: FileSystem, directory: string, depth: number, o
     if (error instanceof PlatformError && (error.code === 'ENOENT' || error.code === 'ENOTDIR')) return;
     throw error;
   }
-  for (const name of [...names].sort()) {
-    if (entries.length >= entriesMax) return;
+  // The platform lists in sorted order; a copy is sorted only when it did not.
+  const sorted = isSorted(names) ? names : [...names].sort();
+  for (let index = 0; index < sorted.length; index++) {
+    const name = sorted[index] as string;
+    if (found.length >= entriesMax) return;
     if (name === '.' || name === '..') continue;
-    const path = `${directory}/${name}`;
-    if (options.recurse && name.length === 1 && depth < HASH_QUEUE_DEPTH_MAX && await isDirectory(fs, path)) {
-      await walkDirectory(fs, path, depth + 1, options, entries);
-      continue;
+    if (options.recurse && name.length === 1 && depth < HASH_QUEUE_DEPTH_MAX) {
+      const path = `${directory}/${name}`;
+      if (await isDirectory(fs, path)) {
+        await walkDirectory(fs, path, depth + 1, options, found, withEntries);
+        continue;
+      }
     }
-    if (options.accept === undefined || options.accept(name)) entries.push({ name, path, directory, depth });
+    if (options.accept !== undefined && !options.accept(name)) continue;
+    found.push(withEntries ? { name, path: `${directory}/${name}`, directory, depth } : name);
   }
 }
 
