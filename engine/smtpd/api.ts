@@ -83,6 +83,9 @@ const encoder = new TextEncoder();
  *  I/O for longer than this. */
 export const REPLY_FLUSH_IDLE_MS = 10_000;
 
+/** What reply() answers when it did not sleep: one settled promise for all. */
+const REPLIED: Promise<void> = Promise.resolve();
+
 /** Replies waiting for the next flush; past this many the buffer is written at once. */
 const PENDING_REPLIES_MAX = 1000;
 
@@ -213,9 +216,24 @@ export class SmtpdProtocol {
   }
 
   /** smtpd_chat_reply(): the error sleep, soft_bounce, the write, and 421/521 hang-up. */
-  async reply(value: Reply): Promise<void> {
-    const slept = this.session.errorCount >= this.settings.softErrorLimit && this.settings.errorSleepMs > 0;
-    if (slept) await new Promise<void>((resolve) => { this.env.timers.after(this.settings.errorSleepMs, resolve); });
+  reply(value: Reply): Promise<void> {
+    if (this.session.errorCount >= this.settings.softErrorLimit && this.settings.errorSleepMs > 0) return this.sleepThenReply(value);
+    // Without the sleep nothing waits: the answer is a settled promise, as the async
+    // function's was, without making one per reply.
+    try {
+      this.writeReply(value, false);
+      return REPLIED;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private async sleepThenReply(value: Reply): Promise<void> {
+    await new Promise<void>((resolve) => { this.env.timers.after(this.settings.errorSleepMs, resolve); });
+    this.writeReply(value, true);
+  }
+
+  private writeReply(value: Reply, slept: boolean): void {
     let lines = replyLines(value);
     if (this.settings.softBounce) lines = lines.map((line) => (line.startsWith('5') ? `4${line.slice(1, 4)}${line.slice(4, 5) === '5' ? '4' : line.slice(4, 5)}${line.slice(5)}` : line));
     for (const line of lines) this.trace({ kind: 'smtpd.reply', text: line });
