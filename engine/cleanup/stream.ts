@@ -21,12 +21,30 @@ export const CONTENT_BYTES_CEILING = 512 * 1024 * 1024;
 /** The content buffer's first size; it doubles up to the size limit that applies. */
 const CONTENT_BUFFER_BYTES_INITIAL = 4096;
 
+/** A first-size content buffer a finished submission no longer reads, for the next one
+ *  (a typed array of this size has its own backing store: allocating and freeing one per
+ *  message cost more than the message's copy into it). Only bytes [0, contentLength)
+ *  written by the submission are ever read, so the old bytes need no clearing. */
+let spareContentBuffer: Uint8Array | undefined;
+const NO_CONTENT = new Uint8Array(0);
+
+function takeContentBuffer(): Uint8Array {
+  const spare = spareContentBuffer;
+  if (spare === undefined) return new Uint8Array(CONTENT_BUFFER_BYTES_INITIAL);
+  spareContentBuffer = undefined;
+  return spare;
+}
+
+function returnContentBuffer(buffer: Uint8Array): void {
+  if (buffer.length === CONTENT_BUFFER_BYTES_INITIAL) spareContentBuffer = buffer;
+}
+
 export class Submission implements CleanupStream {
   readonly queueId: string;
   private readonly state: CleanupState;
   /** The content so far: bytes [0, contentLength) of a buffer that doubles as it fills
    *  (one copy per call into it, instead of one small array per line and a concatenation). */
-  private content = new Uint8Array(CONTENT_BUFFER_BYTES_INITIAL);
+  private content = takeContentBuffer();
   private contentLength = 0;
   private done = false;
 
@@ -125,10 +143,17 @@ export class Submission implements CleanupStream {
   async finish(): Promise<CleanupResult> {
     this.assertOpen();
     this.done = true;
-    const content = this.content.subarray(0, this.contentLength);
-    this.content = new Uint8Array(0);
+    const buffer = this.content;
+    const content = buffer.subarray(0, this.contentLength);
+    this.content = NO_CONTENT;
     try {
-      const lines = await processAll(this.core, this.state, content);
+      // processAll decodes the content into lines of its own; after it the buffer is free.
+      let lines: string[];
+      try {
+        lines = await processAll(this.core, this.state, content);
+      } finally {
+        returnContentBuffer(buffer);
+      }
       return await finishMessage(this.core, this.state, lines, this.env);
     } catch (error) {
       // An environment failure (the file system) or a table that failed where no caller
@@ -142,6 +167,8 @@ export class Submission implements CleanupStream {
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;
+    returnContentBuffer(this.content);
+    this.content = NO_CONTENT;
     await this.remove();
   }
 

@@ -12,7 +12,7 @@
 
 import type { Host } from '../global/host.ts';
 import { FatalExit, type Reporter } from '../global/msg.ts';
-import { RecordType, encodeRecord, latin1 } from '../global/queue/record.ts';
+import { RecordBuffer, RecordType, latin1 } from '../global/queue/record.ts';
 import { enterQueueFile, QueueName, type MailQueue, type EnteredFile } from '../global/queue/mail-queue.ts';
 import { CleanupStatus } from '../master/contracts.ts';
 import { PlatformError, describeCode } from '../platform/types.ts';
@@ -187,6 +187,8 @@ async function giveToUser(request: Omit<PostdropRequest, 'records'>, entered: En
   await fs.chown(entered.path, request.uid, gid).catch(() => undefined);
 }
 
+const utf8Decoder = new TextDecoder();
+
 /** Raised for what postdrop treats as fatal input ("uid=N: unexpected record type: T"). */
 class MalformedSubmission extends Error {}
 
@@ -210,7 +212,7 @@ function copyRecords(request: PostdropRequest, buffer: FileBuffer): CopyOutcome 
     }
     if (item.type === RecordType.recipient) {
       outcome.recipients += 1;
-      outcome.recipientList.push(new TextDecoder().decode(item.payload));
+      outcome.recipientList.push(utf8Decoder.decode(item.payload));
     }
     if (item.type === RecordType.attribute) {
       copyAttribute(request, buffer, latin1(item.payload));
@@ -272,24 +274,20 @@ async function finishFile(request: PostdropRequest, entered: EnteredFile, buffer
   }
 }
 
-/** The file's bytes in memory, with the size limit that RLIMIT_FSIZE would enforce. */
+/** The file's bytes in memory, with the size limit that RLIMIT_FSIZE would enforce: the
+ *  records go into one growing buffer (no array per record and no concatenation). */
 class FileBuffer {
-  private parts: Uint8Array[] = [];
-  private length = 0;
+  private readonly records = new RecordBuffer();
   overLimit = false;
   constructor(private readonly limitBytes: number) {}
   put(type: number, payload: string | Uint8Array): void {
     if (this.overLimit) return;
-    const bytes = encodeRecord(type, payload);
-    this.parts.push(bytes);
-    this.length += bytes.length;
-    if (this.limitBytes > 0 && this.length > this.limitBytes) this.overLimit = true;
+    this.records.put(type, payload);
+    if (this.limitBytes > 0 && this.records.length > this.limitBytes) this.overLimit = true;
   }
+  /** The bytes put so far; once only (the buffer is handed over). */
   bytes(): Uint8Array {
-    const out = new Uint8Array(this.length);
-    let at = 0;
-    for (const part of this.parts) { out.set(part, at); at += part.length; }
-    return out;
+    return this.records.take();
   }
 }
 
