@@ -18,9 +18,21 @@ export interface LocalExpansion {
 
 function filtered(value: string | undefined, filter: string | undefined): string | undefined {
   if (value === undefined || filter === undefined) return value;
+  if (allAllowed(value, filter)) return value;
   let result = '';
   for (const character of value) result += filter.includes(character) ? character : '_';
   return result;
+}
+
+/** Whether every character of `value` is in `filter` (no surrogates: those go through
+ *  the code point loop of filtered()). The usual case: the value comes out unchanged. */
+function allAllowed(value: string, filter: string): boolean {
+  for (let index = 0; index < value.length; index++) {
+    const code = value.charCodeAt(index);
+    if (code >= 0xd800 && code <= 0xdfff) return false;
+    if (!filter.includes(value.charAt(index))) return false;
+  }
+  return true;
 }
 
 /** The value of one of local's names, or undefined for a name it does not know. */

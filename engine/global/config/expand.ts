@@ -40,8 +40,13 @@ const FALSE_VALUE = '';
 type Operator = '==' | '!=' | '<' | '<=' | '>=' | '>';
 const OPERATORS: readonly string[] = ['==', '!=', '<', '<=', '>=', '>'];
 
-const isWordCharacter = (character: string): boolean => /^[A-Za-z0-9_]$/.test(character);
-const isAlphanumeric = (character: string): boolean => /^[A-Za-z0-9]$/.test(character);
+/** One ASCII letter or digit (an empty or longer text is neither). */
+const isAlphanumeric = (character: string): boolean => {
+  if (character.length !== 1) return false;
+  const code = character.charCodeAt(0);
+  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+};
+const isWordCharacter = (character: string): boolean => character === '_' || isAlphanumeric(character);
 const isAllDigits = (text: string): boolean => /^[0-9]+$/.test(text);
 
 function spanOf(text: string, at: number, characters: string): number {
@@ -66,12 +71,14 @@ function parseValue(value: string, context: Context, action: (token: Token) => v
   let literal = '';
   let at = 0;
   while (at < value.length) {
-    const character = value.charAt(at);
-    if (character !== '$') {
-      literal += character;
-      at += 1;
-      continue;
+    // The text up to the next '$' is literal, taken as one slice.
+    const dollar = value.indexOf('$', at);
+    if (dollar < 0) {
+      literal += value.slice(at);
+      break;
     }
+    if (dollar > at) literal += value.slice(at, dollar);
+    at = dollar;
     if (value.charAt(at + 1) === '$') {
       literal += '$';
       at += 2;
