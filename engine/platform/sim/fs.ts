@@ -13,7 +13,7 @@ import type { FileHandle, FileStat, FileSystem, MkdirOptions, OpenFlags, WriteOp
 import { PlatformError, quietPlatformError } from '../types.ts';
 import { toPlatformError } from './errors.ts';
 import { DiskState, type DiskFaults } from './durability.ts';
-import { childNamed, contentOfNode, directoryNames, fastOpen, fastRename, isDirectoryMode, isRegularMode, lookUp, lookUpParent, nodeOfDescriptor, statOfNode, type MemfsLink, type MemfsNode } from './lookup.ts';
+import { childNamed, directoryNames, fastOpen, fastRename, isDirectoryMode, isRegularMode, lookUp, lookUpParent, nodeOfDescriptor, readOfNode, statOfNode, type MemfsLink, type MemfsNode } from './lookup.ts';
 import { changeInodeMode, changeInodeOwner, createFile, FileTimes, isWatched, renameFile, setInodeTimes, superblockOf, truncateInode, unlinkFile, writeInode, type FileClock, type LinkFields } from './inodes.ts';
 import { grantRootAccess } from './root-access.ts';
 
@@ -178,7 +178,7 @@ class SimFileHandle implements FileHandle {
       const at = position ?? this.offset;
       // Readers ask for big chunks (64 KB) of small files: copy out what the file holds.
       if (!isRegularMode(node.mode)) return Promise.resolve(this.readThroughMemfs(length, at, position === undefined));
-      const buffer = contentOfNode(node, at, at + Math.max(0, length));
+      const buffer = readOfNode(node, at, at + Math.max(0, length));
       if (position === undefined) this.offset += buffer.length;
       return Promise.resolve(buffer);
     } catch (error) {
@@ -282,7 +282,7 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
 
   const readWhole = (path: string): Uint8Array => {
     const link = existing(path, true, 'open');
-    if (link !== undefined && isRegularMode(link.node.mode)) return contentOfNode(link.node);
+    if (link !== undefined && isRegularMode(link.node.mode)) return readOfNode(link.node, 0, link.node.size);
     return copyOut(volume.readFileSync(path) as Uint8Array);
   };
 

@@ -3,7 +3,10 @@
 // with a wall-clock atime and, for a name that does not exist, builds and throws an Error
 // with a stack trace: most of the sim's CPU went there (issue 5's benchmark). This walks
 // memfs's own link tree (the Superblock behind the Volume) from the root with a plain loop
-// and reports an absent name without throwing.
+// and reports an absent name without throwing. The directories it found are remembered by
+// path and checked link by link from the root before each reuse, so no change to the tree
+// (by any route) is missed. Read results are copied into shared slabs rather than an
+// ArrayBuffer each.
 // Called by sim/fs.ts and sim/durability.ts. Trusts memfs's internal shapes (Superblock.root,
 // Link.children, Node fields, Superblock.getFileByFd), pinned by the memfs version in
 // package-lock.json and covered by test/unit/platform. Only the plain case is handled: an
@@ -72,22 +75,88 @@ function plainPath(path: string): boolean {
   return true;
 }
 
+/** Directories lookUpParent found lately, per volume, by their path (no trailing slash): the
+ *  names and links of its steps from the root. A queue round asks for the same few dozen
+ *  directories again and again (active/, deferred/X/, defer/X/...). When full, the cache
+ *  starts over. */
+const DIRECTORY_CACHE_ENTRIES_MAX = 256;
+
+interface CachedDirectory {
+  /** The step names from the root, and the link each one named when it was cached. */
+  names: string[];
+  links: MemfsLink[];
+}
+
+const directoryCaches = new WeakMap<MemfsCore, Map<string, CachedDirectory>>();
+
+function directoryCacheOf(core: MemfsCore): Map<string, CachedDirectory> {
+  let cache = directoryCaches.get(core);
+  if (cache === undefined) {
+    cache = new Map();
+    directoryCaches.set(core, cache);
+  }
+  return cache;
+}
+
+/** The cached directory at `directoryPath`, when the root still leads to it by the same
+ *  names through the same links (so a rename, rmdir, mkdir or symlink made by any route
+ *  since, memfs's own API included, is noticed; a link's type never changes, so each one
+ *  is still a directory and not a symbolic link); undefined otherwise. */
+function cachedDirectory(entry: CachedDirectory, root: MemfsLink): MemfsLink | undefined {
+  const { names, links } = entry;
+  let current: MemfsLink = root;
+  for (let step = 0; step < names.length; step++) {
+    const link = links[step] as MemfsLink;
+    if (current.children.get(names[step] as string) !== link) return undefined;
+    current = link;
+  }
+  return current;
+}
+
+/** Whether a path's final name (after `lastSlash`) passes plainPath()'s rules, for a path
+ *  whose directory part is a cached (so plain) directory. */
+function plainFinalName(path: string, lastSlash: number): boolean {
+  const nameLength = path.length - lastSlash - 1;
+  if (nameLength === 0 || path.length > PATH_BYTES_MAX || path.indexOf('\0', lastSlash) !== -1) return false;
+  if (path.charCodeAt(lastSlash + 1) !== 0x2e) return true;
+  return !(nameLength === 1 || (nameLength === 2 && path.charCodeAt(lastSlash + 2) === 0x2e));
+}
+
 /** The directory link that holds a plain path's final name (the caller takes the name after
  *  the last slash): null when a directory on the way does not exist; undefined when memfs
  *  must decide (an unusual path, the root itself, a symbolic link on the way, a step
  *  through something that is not a directory). */
 export function lookUpParent(volume: Volume, path: string): MemfsLink | null | undefined {
-  if (path.length <= 1 || !plainPath(path)) return undefined;
+  const core = coreOf(volume);
   const lastSlash = path.lastIndexOf('/');
-  let current = coreOf(volume).root;
+  const cache = directoryCacheOf(core);
+  const directoryPath = lastSlash > 0 ? path.slice(0, lastSlash) : '';
+  if (lastSlash > 0) {
+    const entry = cache.get(directoryPath);
+    const hit = entry === undefined ? undefined : cachedDirectory(entry, core.root);
+    if (hit !== undefined) return plainFinalName(path, lastSlash) ? hit : undefined;
+  }
+  if (path.length <= 1 || !plainPath(path)) return undefined;
+  let current = core.root;
   let start = 1;
+  const names: string[] = [];
+  const links: MemfsLink[] = [];
   for (let steps = 0; steps <= PATH_BYTES_MAX; steps++) {
     if (!isDirectoryMode(current.node.mode)) return undefined;
-    if (start > lastSlash) return current;
+    if (start > lastSlash) {
+      if (lastSlash > 0) {
+        if (cache.size >= DIRECTORY_CACHE_ENTRIES_MAX) cache.clear();
+        cache.set(directoryPath, { names, links });
+      }
+      return current;
+    }
     const slash = path.indexOf('/', start);
-    const child = current.children.get(path.slice(start, slash));
+    const name = path.slice(start, slash);
+    const child = current.children.get(name);
     if (child === undefined) return null;
     if (isSymlinkMode(child.node.mode)) return undefined;
+    names.push(name);
+    links.push(child);
     current = child;
     start = slash + 1;
   }
@@ -136,12 +205,49 @@ export function statOfNode(node: MemfsNode): FileStat {
   };
 }
 
-/** A copy of bytes [start, end) of a regular file's content, as a plain Uint8Array. */
+/** A copy of bytes [start, end) of a regular file's content, as a plain Uint8Array with an
+ *  ArrayBuffer of its own (for copies that may be kept a long time: the crash record). */
 export function contentOfNode(node: MemfsNode, start = 0, end = node.size): Uint8Array {
   const from = Math.max(0, Math.min(start, node.size));
   const to = Math.max(from, Math.min(end, node.size));
   const copy = new Uint8Array(to - from);
   if (node.buf !== undefined && to > from) copy.set(node.buf.subarray(from, to));
+  return copy;
+}
+
+/** Read results of up to this many bytes are carved out of a shared slab... */
+const SLAB_COPY_BYTES_MAX = 4096;
+/** ... of this size: one ArrayBuffer (which V8 must allocate, zero and later sweep) per
+ *  dozens of reads instead of one per read. A read result that is kept holds its slab. */
+const SLAB_BYTES = 32768;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsedBytes = 0;
+
+/** A fresh zeroed Uint8Array of `length` bytes for a read result: a view on the current
+ *  slab (at an 8-byte aligned offset) when it is small, else one of its own. */
+function readBuffer(length: number): Uint8Array {
+  if (length > SLAB_COPY_BYTES_MAX) return new Uint8Array(length);
+  if (slabUsedBytes + length > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsedBytes = 0;
+  }
+  const view = new Uint8Array(slab, slabUsedBytes, length);
+  slabUsedBytes += (length + 7) & ~7;
+  return view;
+}
+
+/** read(2)'s copy of bytes [start, end) of a regular file, as contentOfNode gives it but
+ *  from the read slab (no ArrayBuffer per read): for results a reader consumes and drops. */
+export function readOfNode(node: MemfsNode, start: number, end: number): Uint8Array {
+  const size = node.size;
+  const from = Math.max(0, Math.min(start, size));
+  const to = Math.max(from, Math.min(end, size));
+  const copy = readBuffer(to - from);
+  const buffer = node.buf;
+  if (buffer !== undefined && to > from) {
+    // A plain view of the inode's bytes (Buffer's own subarray goes through its species).
+    copy.set(new Uint8Array(buffer.buffer, buffer.byteOffset + from, to - from));
+  }
   return copy;
 }
 

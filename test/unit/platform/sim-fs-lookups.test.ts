@@ -1,0 +1,90 @@
+// The sim file system's path lookups (engine/platform/sim/lookup.ts) remember the directories
+// they found; these tests change the tree behind that memory, through the file system and
+// through memfs's own API on the same volume, and check that every later call sees the tree
+// as it is: renamed, removed and re-made directories, a symbolic link where a directory was,
+// odd final names. Read results are fresh copies a later write does not change.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSimFileSystem, createVolume } from '../../../engine/platform/sim/index.ts';
+import { PlatformError } from '../../../engine/platform/types.ts';
+
+const decoder = new TextDecoder();
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'ok';
+  } catch (error) {
+    assert.ok(error instanceof PlatformError);
+    return error.code;
+  }
+}
+
+test('a directory renamed or removed behind the file system is seen at the next call', async () => {
+  const volume = createVolume();
+  volume.mkdirSync('/q/a', { recursive: true });
+  const fs = createSimFileSystem({ volume });
+  await fs.writeFile('/q/a/f', 'one');
+  assert.equal(decoder.decode(await fs.readFile('/q/a/f')), 'one');
+  volume.renameSync('/q/a', '/q/b');
+  assert.equal(await codeOf(fs.stat('/q/a/f')), 'ENOENT');
+  assert.equal(decoder.decode(await fs.readFile('/q/b/f')), 'one');
+  volume.mkdirSync('/q/a');
+  assert.equal(await codeOf(fs.stat('/q/a/f')), 'ENOENT');
+  await fs.writeFile('/q/a/f', 'two');
+  assert.equal(decoder.decode(volume.readFileSync('/q/a/f') as Uint8Array), 'two');
+  assert.equal(decoder.decode(volume.readFileSync('/q/b/f') as Uint8Array), 'one');
+  // Swapped through the file system itself.
+  await fs.rename('/q/a', '/q/c');
+  await fs.rename('/q/b', '/q/a');
+  assert.equal(decoder.decode(await fs.readFile('/q/a/f')), 'one');
+  assert.equal(decoder.decode(await fs.readFile('/q/c/f')), 'two');
+  await fs.unlink('/q/c/f');
+  await fs.rmdir('/q/c');
+  assert.equal(await codeOf(fs.open('/q/c/f', 'w')), 'ENOENT');
+});
+
+test('a symbolic link put where a remembered directory was is followed as memfs follows it', async () => {
+  const volume = createVolume();
+  volume.mkdirSync('/q/real', { recursive: true });
+  volume.mkdirSync('/q/d');
+  const fs = createSimFileSystem({ volume });
+  await fs.writeFile('/q/d/f', 'in d');
+  await fs.writeFile('/q/real/f', 'in real');
+  volume.unlinkSync('/q/d/f');
+  volume.rmdirSync('/q/d');
+  volume.symlinkSync('/q/real', '/q/d');
+  assert.equal(decoder.decode(await fs.readFile('/q/d/f')), 'in real');
+  await fs.writeFile('/q/d/g', 'through the link');
+  assert.equal(decoder.decode(volume.readFileSync('/q/real/g') as Uint8Array), 'through the link');
+});
+
+test('odd final names in a remembered directory get memfs\'s answers', async () => {
+  const volume = createVolume();
+  volume.mkdirSync('/q/d', { recursive: true });
+  const fs = createSimFileSystem({ volume });
+  await fs.writeFile('/q/d/f', 'x');
+  assert.equal((await fs.stat('/q/d/.')).isDirectory, true);
+  assert.equal((await fs.stat('/q/d/..')).isDirectory, true);
+  assert.notEqual(await codeOf(fs.stat('/q/d/f\0')), 'ok');
+  assert.equal(await codeOf(fs.stat('/q/d/g')), 'ENOENT');
+  assert.equal((await fs.stat('/q/d/')).isDirectory, true);
+});
+
+test('a read gives a copy: a later write or truncate of the file does not change it', async () => {
+  const fs = createSimFileSystem();
+  await fs.mkdir('/q');
+  await fs.writeFile('/q/f', 'abcdef');
+  const handle = await fs.open('/q/f', 'r+');
+  const first = await handle.read(4, 0);
+  const whole = await fs.readFile('/q/f');
+  await handle.write(new TextEncoder().encode('XY'), 0);
+  await handle.truncate(1);
+  await handle.close();
+  assert.equal(decoder.decode(first), 'abcd');
+  assert.equal(decoder.decode(whole), 'abcdef');
+  assert.equal(decoder.decode(await fs.readFile('/q/f')), 'X');
+  first[0] = 0x7a;
+  assert.equal(decoder.decode(whole), 'abcdef');
+});
