@@ -37,12 +37,14 @@ interface InodeFields extends MemfsNode {
   del(): void;
 }
 
-/** A link as memfs keeps it. */
+/** A link as memfs keeps it (`_steps` and `_children` left undefined by the file links made
+ *  here until first asked for, see fileLinkPrototype). */
 export interface LinkFields extends MemfsLink {
   parent: LinkFields | undefined;
   name: string;
-  _steps: string[];
-  readonly steps: string[];
+  _steps: string[] | undefined;
+  _children?: Map<string, MemfsLink> | undefined;
+  steps: string[];
   ino: number;
   length: number;
   vol: unknown;
@@ -111,11 +113,48 @@ function InodeShape(this: InodeFields, ino: number, mode: number, date: Date): v
 }
 InodeShape.prototype = Node.prototype;
 
-/** A link built the way memfs's Link constructor leaves it. */
+/** The file links made here are memfs Links whose path as names (`steps`, which memfs reads
+ *  only for its own path calls) is worked out when first asked for rather than copied at
+ *  every create and rename, and whose children map (a file has none) is made when first
+ *  asked for: two allocations fewer per file made, one per rename. */
+const fileLinkPrototype: object = Object.create(Link.prototype, {
+  steps: {
+    get(this: LinkFields): string[] {
+      let steps = this._steps;
+      if (steps === undefined) {
+        steps = this.parent === undefined ? [this.name] : this.parent.steps.concat(this.name);
+        this._steps = steps;
+      }
+      return steps;
+    },
+    set(this: LinkFields, steps: string[]): void {
+      // memfs's own setter: the children's paths follow (a file has none, but stay exact).
+      this._steps = steps;
+      for (const [name, child] of this._children ?? []) {
+        if (name !== '.' && name !== '..') (child as unknown as { syncSteps(): void }).syncSteps();
+      }
+    },
+  },
+  children: {
+    get(this: LinkFields): Map<string, MemfsLink> {
+      let children = this._children;
+      if (children === undefined) {
+        children = new Map();
+        this._children = children;
+      }
+      return children;
+    },
+    set(this: LinkFields, children: Map<string, MemfsLink>): void {
+      this._children = children;
+    },
+  },
+});
+
+/** A file link built the way memfs's Link constructor leaves it (but see fileLinkPrototype). */
 function LinkShape(this: LinkFields, volume: unknown, parent: LinkFields, name: string, node: InodeFields): void {
   this.changes = quietFanOut;
-  this.children = new Map();
-  this._steps = parent.steps.concat(name);
+  this._children = undefined;
+  this._steps = undefined;
   this.ino = node.ino;
   this.length = 0;
   this.vol = volume;
@@ -123,7 +162,7 @@ function LinkShape(this: LinkFields, volume: unknown, parent: LinkFields, name: 
   this.name = name;
   this.node = node;
 }
-LinkShape.prototype = Link.prototype;
+LinkShape.prototype = fileLinkPrototype;
 
 const newInode = InodeShape as unknown as new (ino: number, mode: number, date: Date) => InodeFields;
 const newLink = LinkShape as unknown as new (volume: unknown, parent: LinkFields, name: string, node: InodeFields) => LinkFields;
@@ -223,7 +262,9 @@ export function renameFile(link: MemfsLink, directory: MemfsLink, name: string, 
   oldParent.length--;
   touchInode(oldParent.node, date);
   fields.name = name;
-  fields._steps = target.steps.concat(name);
+  // A file link made here works its steps out when asked; memfs's own links hold them.
+  if (Object.getPrototypeOf(fields) === fileLinkPrototype) fields._steps = undefined;
+  else fields._steps = target.steps.concat(name);
   target.children.set(name, fields);
   fields.parent = target;
   target.length++;

@@ -88,3 +88,21 @@ test('a read gives a copy: a later write or truncate of the file does not change
   first[0] = 0x7a;
   assert.equal(decoder.decode(whole), 'abcdef');
 });
+
+test('files made and renamed by the file system have the paths memfs expects', async () => {
+  const volume = createVolume();
+  volume.mkdirSync('/q/a', { recursive: true });
+  volume.mkdirSync('/q/b');
+  const fs = createSimFileSystem({ volume });
+  await fs.writeFile('/q/a/f', 'f');
+  await fs.writeFile('/q/a/g', 'g');
+  await fs.rename('/q/a/f', '/q/b/f2');
+  volume.renameSync('/q/b', '/q/c');
+  volume.renameSync('/q/a/g', '/q/c/g2');
+  assert.deepEqual(Object.keys(volume.toJSON()).sort(), ['/q/a', '/q/c/f2', '/q/c/g2']);
+  assert.equal(volume.realpathSync('/q/c/f2'), '/q/c/f2');
+  await fs.rename('/q/c/f2', '/q/a/f3');
+  volume.unlinkSync('/q/a/f3');
+  assert.deepEqual(Object.keys(volume.toJSON()).sort(), ['/q/a', '/q/c/g2']);
+  assert.deepEqual(await fs.readdir('/q/c'), ['g2']);
+});
