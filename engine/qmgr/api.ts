@@ -437,9 +437,11 @@ export class QueueManager {
     }
   }
 
-  private async entryDone(message: ActiveMessage): Promise<void> {
+  /** One of the message's entries is done; the last one finishes the message (finish's own
+   *  promise, with no function of its own to return from). */
+  private entryDone(message: ActiveMessage): Promise<void> {
     message.pendingEntries--;
-    if (message.pendingEntries === 0) await this.finish(message);
+    return message.pendingEntries === 0 ? this.finish(message) : SETTLED;
   }
 
   private async finish(message: ActiveMessage): Promise<void> {

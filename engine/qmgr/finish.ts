@@ -15,7 +15,7 @@ import { RecordType } from '../global/queue/record.ts';
 import type { ActiveMessage, QmgrEnvironment } from './environment.ts';
 import { QMGR_READ_FLAG_NOTIFY_SUCCESS, TraceFlag } from './message.ts';
 import {
-  backoffSeconds, mirrorFileTime, NEXT_ATTEMPT_RECORD_BYTES, storedNextAttempt, storeNextAttempt, type FileIdentity,
+  backoffSeconds, NEXT_ATTEMPT_RECORD_BYTES, storedNextAttempt, storeNextAttempt, type FileIdentity,
 } from './retry-time.ts';
 
 /** Fixed width of the delay warning time record, rewritten in place (REC_TYPE_WARN_FORMAT). */
@@ -110,13 +110,19 @@ async function flushBounceLog(environment: QmgrEnvironment, message: ActiveMessa
   }
 }
 
+/** Whether the message asked for a success/trace notice (flushTraceLog looks for a log
+ *  only then; without one, qmgr goes on with no call and no turn). */
+function isTraceLogWanted(message: ActiveMessage): boolean {
+  const { loaded } = message;
+  return (loaded.traceFlags & (TraceFlag.userVerify | TraceFlag.record | TraceFlag.recordDelayedSent)) !== 0
+    || (loaded.qmgrFlags & QMGR_READ_FLAG_NOTIFY_SUCCESS) !== 0;
+}
+
 /** Sends the success/trace notice when the message asked for one (sendmail -v/-bv,
  *  NOTIFY=SUCCESS) and a trace log exists. */
 async function flushTraceLog(environment: QmgrEnvironment, message: ActiveMessage): Promise<boolean> {
   const { loaded } = message;
-  const wanted = (loaded.traceFlags & (TraceFlag.userVerify | TraceFlag.record | TraceFlag.recordDelayedSent)) !== 0
-    || (loaded.qmgrFlags & QMGR_READ_FLAG_NOTIFY_SUCCESS) !== 0;
-  if (!wanted || await fileSize(environment, 'trace', message.queueId) === undefined) return true;
+  if (await fileSize(environment, 'trace', message.queueId) === undefined) return true;
   try {
     await environment.bounce.flushTrace(message.queueId, 'active');
   } catch {
@@ -153,7 +159,7 @@ export interface DeferredFile {
 export async function finishMessage(environment: QmgrEnvironment, message: ActiveMessage): Promise<DeferredFile | undefined> {
   const id = message.queueId;
   if (!(await flushBounceLog(environment, message))) message.deferred = true;
-  if (!(await flushTraceLog(environment, message))) message.deferred = true;
+  if (isTraceLogWanted(message) && !(await flushTraceLog(environment, message))) message.deferred = true;
   const nowSeconds = Math.floor(environment.clock.nowMs() / 1000);
   if (message.deferred) {
     const { loaded } = message;
@@ -203,8 +209,22 @@ async function deferMessage(environment: QmgrEnvironment, message: ActiveMessage
   const stored = await withQueueFile(environment, message, (handle) => storeNextAttempt(handle, file, nextAttempt, previous));
   releaseHandle(message);
   if (stored !== 'stored') environment.warn(`${id}: cannot record the next attempt time: no end record`);
-  const timed = await mirrorFileTime(environment.queue.fs, path, nextAttempt);
-  if (!(await moveMessage(environment, id, 'active', 'deferred')) || stored !== 'stored' || !timed) return undefined;
+  let timed = true;
+  try {
+    // mirrorFileTime() and moveMessage() inline: their system calls are awaited here.
+    await environment.queue.fs.utimes(path, nextAttempt * 1000, nextAttempt * 1000);
+  } catch {
+    timed = false;
+  }
+  try {
+    await renameQueueFile(environment.queue, id, 'active', 'deferred');
+  } catch (error) {
+    if (!(error instanceof PlatformError) || error.code !== 'ENOENT') throw error;
+    environment.warn(`qmgr_active_defer: rename ${id} from active to deferred: No such file or directory`);
+    return undefined;
+  }
+  environment.trace({ kind: 'queue.moved', queueId: id, from: 'active', to: 'deferred' });
+  if (stored !== 'stored' || !timed) return undefined;
   const { ino, size } = message.fedFile;
   const stat = { ino, size: previous === undefined ? size + NEXT_ATTEMPT_RECORD_BYTES : size, mtimeMs: nextAttempt * 1000 };
   return { nextAttemptSeconds: nextAttempt, stat };
