@@ -138,17 +138,19 @@ class AppendTarget {
 
   constructor(private readonly fs: FileSystem) {}
 
+  /** The kept descriptor when a batch for `path` written at `atMs` may go straight to it
+   *  (same path, looked at less than REOPEN_CHECK_MS ago), else undefined. */
+  keptFor(path: string, atMs: number): FileHandle | undefined {
+    return this.handle !== undefined && this.path === path && atMs - this.checkedAtMs < REOPEN_CHECK_MS ? this.handle : undefined;
+  }
+
   /** Appends `bytes` to `path` (written at `atMs` of platform time). A descriptor kept
    *  from an earlier batch that fails (closed under the writer, e.g. by a sim disk's
    *  crash) is replaced and the write tried once more on a fresh one. */
   async append(path: string, bytes: Uint8Array, atMs: number): Promise<void> {
     const kept = this.handle !== undefined;
     try {
-      // The kept descriptor needs no look (same path, checked less than REOPEN_CHECK_MS
-      // ago): written at once, without the open step's turn.
-      const handle = this.handle !== undefined && this.path === path && atMs - this.checkedAtMs < REOPEN_CHECK_MS
-        ? this.handle : await this.open(path, atMs);
-      await this.writeAll(handle, bytes);
+      await this.writeAll(this.keptFor(path, atMs) ?? await this.open(path, atMs), bytes);
     } catch (error) {
       await this.close();
       if (!kept) throw error;
@@ -156,9 +158,22 @@ class AppendTarget {
     }
   }
 
-  private async writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
-    let offset = 0;
-    for (let writes = 0; offset < bytes.length; writes++) {
+  /** The rest of append() after its first write on the kept descriptor (the writer makes
+   *  that write itself) gave `written` bytes of `bytes`, or failed (-1): a short write
+   *  goes on where it stopped, a failure gets a fresh descriptor and the whole batch. */
+  async finishKept(handle: FileHandle, path: string, bytes: Uint8Array, written: number, atMs: number): Promise<void> {
+    try {
+      if (written <= 0) throw new Error('short writes');
+      await this.writeAll(handle, bytes, written, 1);
+    } catch {
+      await this.close();
+      await this.writeAll(await this.open(path, atMs), bytes);
+    }
+  }
+
+  private async writeAll(handle: FileHandle, bytes: Uint8Array, writtenBefore = 0, writesBefore = 0): Promise<void> {
+    let offset = writtenBefore;
+    for (let writes = writesBefore; offset < bytes.length; writes++) {
       if (writes >= SHORT_WRITES_MAX) throw new Error('short writes');
       const written = await handle.write(offset === 0 ? bytes : bytes.subarray(offset));
       if (written <= 0) throw new Error('short writes');
@@ -211,33 +226,57 @@ export function createMaillogWriter(options: MaillogWriterOptions): MaillogWrite
   let stopped = false;
   let draining: Promise<void> | undefined;
 
+  // True while a drain runs (it has not reached its end): schedule() starts none then.
+  let running = false;
+
   const drain = async (): Promise<void> => {
-    // One batch per file at a time; appends stay in event order.
-    for (let batches = 0; pending.length > 0 && batches < MAILLOG_PENDING_LINES_MAX; batches++) {
-      const path = pending[0]!.path;
-      let count = 0;
-      let text = '';
-      while (count < pending.length && pending[count]!.path === path) text += `${pending[count++]!.line}\n`;
-      const lastAtMs = pending[count - 1]!.atMs;
-      if (count === pending.length) pending.length = 0;
-      else pending.splice(0, count);
-      try {
-        await target.append(path, batchEncoder.encode(text), lastAtMs);
-      } catch {
-        dropped += count;
-        await target.close();
+    running = true;
+    try {
+      // One batch per file at a time; appends stay in event order.
+      for (let batches = 0; pending.length > 0 && batches < MAILLOG_PENDING_LINES_MAX; batches++) {
+        const path = pending[0]!.path;
+        let count = 0;
+        let text = '';
+        while (count < pending.length && pending[count]!.path === path) text += `${pending[count++]!.line}\n`;
+        const lastAtMs = pending[count - 1]!.atMs;
+        if (count === pending.length) pending.length = 0;
+        else pending.splice(0, count);
+        const bytes = batchEncoder.encode(text);
+        try {
+          // Mostly one write on the kept descriptor, made here (no append/open/write
+          // steps of their own); the rest of append()'s cases when it is not whole.
+          const kept = target.keptFor(path, lastAtMs);
+          if (kept === undefined) {
+            await target.append(path, bytes, lastAtMs);
+          } else {
+            let written: number;
+            try {
+              written = await kept.write(bytes);
+            } catch {
+              written = -1;
+            }
+            if (written !== bytes.length) await target.finishKept(kept, path, bytes, written, lastAtMs);
+          }
+        } catch {
+          dropped += count;
+          await target.close();
+        }
       }
+      // A stopped writer lets go of its descriptor once everything is written.
+      if (stopped && pending.length === 0) await target.close();
+    } finally {
+      running = false;
+      draining = undefined;
+      if (pending.length > 0) schedule();
     }
-    // A stopped writer lets go of its descriptor once everything is written.
-    if (stopped && pending.length === 0) await target.close();
   };
 
   const schedule = (): void => {
-    if (draining !== undefined) return;
-    draining = drain().finally(() => {
-      draining = undefined;
-      if (pending.length > 0) schedule();
-    });
+    if (running) return;
+    const run = drain();
+    // (A drain that ended before returning has cleared `draining` itself, and one it
+    // started from its end has set it.)
+    if (running && draining === undefined) draining = run;
   };
 
   const unsubscribe = options.trace.subscribe((event) => {
