@@ -133,9 +133,10 @@ export class DiskState implements DiskFaults {
    *  when they are needed (no reader closure per write). */
   rememberNode(node: MemfsNode, fromOffset: number): void {
     const ino = node.ino;
+    // The map holds no undefined values: undefined is "no record yet".
     const durable = this.durableContent.get(ino);
     if (durable === undefined) {
-      if (!this.durableContent.has(ino)) this.durableContent.set(ino, fromOffset >= node.size ? node.size : contentOfNode(node));
+      this.durableContent.set(ino, fromOffset >= node.size ? node.size : contentOfNode(node));
     } else if (typeof durable === 'number' && fromOffset < durable) {
       // Every change so far was past `durable` bytes: they are still the durable content.
       this.durableContent.set(ino, contentOfNode(node, 0, durable));

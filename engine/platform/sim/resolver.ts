@@ -43,6 +43,22 @@ export function normalizeName(name: string): string {
   return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }
 
+/** Whether normalizeName(owner) === name, without making the normalized string when the
+ *  owner is ASCII (a zone's owners are searched once per query). */
+function ownerIs(owner: string, name: string): boolean {
+  const length = owner.length > 0 && owner.charCodeAt(owner.length - 1) === 0x2e ? owner.length - 1 : owner.length;
+  for (let index = 0; index < owner.length; index++) {
+    if (owner.charCodeAt(index) >= 0x80) return normalizeName(owner) === name;
+  }
+  if (length !== name.length) return false;
+  for (let index = 0; index < length; index++) {
+    let code = owner.charCodeAt(index);
+    if (code >= 0x41 && code <= 0x5a) code += 0x20;
+    if (code !== name.charCodeAt(index)) return false;
+  }
+  return true;
+}
+
 /** The in-addr.arpa / ip6.arpa name of an address, or undefined when it is not one. */
 export function reverseName(address: string): string | undefined {
   const octets = address.split('.');
@@ -75,16 +91,20 @@ export function createSimResolver(zone: SimZone, scheduler: Scheduler, options: 
   const answerDelayMs = options.answerDelayMs ?? 0;
   const timeoutMs = options.timeoutMs ?? defaultDnsTimeoutMs;
 
+  // The zone may change between queries (faults, the shell): it is searched afresh each time.
   const findRecords = (name: string): SimDnsRecords | undefined => {
-    for (const [owner, records] of Object.entries(zone.records)) {
-      if (normalizeName(owner) === name) return records;
+    const records = zone.records;
+    for (const owner of Object.keys(records)) {
+      if (ownerIs(owner, name)) return records[owner];
     }
     return undefined;
   };
 
   const findFailure = (name: string): SimDnsFailure | undefined => {
-    for (const [owner, failure] of Object.entries(zone.failures ?? {})) {
-      if (normalizeName(owner) === name) return failure;
+    const failures = zone.failures;
+    if (failures === undefined) return undefined;
+    for (const owner of Object.keys(failures)) {
+      if (ownerIs(owner, name)) return failures[owner];
     }
     return undefined;
   };

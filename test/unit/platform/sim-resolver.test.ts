@@ -73,3 +73,23 @@ test('reverse names for IPv4 and IPv6', () => {
   assert.equal(reverseName('not-an-address'), undefined);
   assert.equal(reverseName('300.1.1.1'), undefined);
 });
+
+test('owners match as their normalized names do: case, one trailing dot, non-ASCII, the first of two', async () => {
+  const scheduler = new Scheduler({ startMs: 0 });
+  const oddZone: SimZone = {
+    records: {
+      'TWIN.example.': { a: ['192.0.2.1'] },
+      'twin.example': { a: ['192.0.2.2'] },
+      'dots.example..': { a: ['192.0.2.3'] },
+      'ÜBER.example': { a: ['192.0.2.4'] },
+      'kelvin\u212A.example': { a: ['192.0.2.5'] },
+    },
+  };
+  const { dns } = createSimPlatform({ hostName: 'h', seed: 1, scheduler, dns: oddZone });
+  assert.deepEqual(await dns.a('twin.EXAMPLE'), ['192.0.2.1']);
+  assert.deepEqual(await dns.a('DOTS.example..'), ['192.0.2.3']);
+  await assert.rejects(dns.a('dots.example.'), (error: PlatformError) => error.code === 'NXDOMAIN');
+  assert.deepEqual(await dns.a('über.example'), ['192.0.2.4']);
+  assert.deepEqual(await dns.a('kelvink.example'), ['192.0.2.5']);
+  await assert.rejects(dns.a('kelvin.example'), (error: PlatformError) => error.code === 'NXDOMAIN');
+});
