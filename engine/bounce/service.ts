@@ -20,19 +20,18 @@ export const bounceProgram: ServiceProgram & {
   async start(context: ServiceContext): Promise<RunningService & BounceEndpoint> {
     const core = createBounceCore(context);
     const inFlight = new Set<Promise<unknown>>();
-    const track = <T>(work: () => Promise<T>): Promise<T> => {
-      const running = work();
+    const track = <T>(running: Promise<T>): Promise<T> => {
       inFlight.add(running);
       const forget = (): void => { inFlight.delete(running); };
       running.then(forget, forget);
       return running;
     };
     return {
-      append: (log, queueId, status) => track(() => core.append(log, queueId, status)),
-      flushBounces: (queueId, queueName, options) => track(() => core.flushBounces(queueId, queueName, options)),
-      flushDeferred: (queueId, queueName) => track(() => core.flushDeferred(queueId, queueName)),
-      warnDelayed: (queueId, queueName) => track(() => core.warnDelayed(queueId, queueName)),
-      flushTrace: (queueId, queueName) => track(() => core.flushTrace(queueId, queueName)),
+      append: (log, queueId, status) => track(core.append(log, queueId, status)),
+      flushBounces: (queueId, queueName, options) => track(core.flushBounces(queueId, queueName, options)),
+      flushDeferred: (queueId, queueName) => track(core.flushDeferred(queueId, queueName)),
+      warnDelayed: (queueId, queueName) => track(core.warnDelayed(queueId, queueName)),
+      flushTrace: (queueId, queueName) => track(core.flushTrace(queueId, queueName)),
       stop: async () => {
         core.stop();
         await Promise.allSettled([...inFlight]);

@@ -95,8 +95,17 @@ export function flushRefresh(client: FlushClient, purge = false): Promise<FlushS
 
 /** The client a running service uses: its own configuration and master's flush service. */
 export function serviceFlushClient(context: Pick<ServiceContext, 'config' | 'host' | 'log' | 'runtime'>): FlushClient {
-  return new ServiceFlushClient(context);
+  // One per service context (it only delegates to the context): made once, not per
+  // deferred recipient.
+  let client = serviceClients.get(context);
+  if (client === undefined) {
+    client = new ServiceFlushClient(context);
+    serviceClients.set(context, client);
+  }
+  return client;
 }
+
+const serviceClients = new WeakMap<object, ServiceFlushClient>();
 
 /** serviceFlushClient's object (a class, so that no functions are made per deferred
  *  recipient). */
