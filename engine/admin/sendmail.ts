@@ -234,15 +234,20 @@ function parseSender(text: string, reporter: Reporter): string {
   return addresses[0] ?? '';
 }
 
-/** Standard input as rec_streamlf_get records: all of it from a pipe or file, line by line
- *  from a terminal so that a lone "." returns at once. */
-async function* standardInput(context: CommandContext, lineLengthLimit: number, reporter: Reporter): AsyncGenerator<InputRecord> {
+/** Standard input as rec_streamlf_get records: all of it from a pipe or file (read first,
+ *  then taken record by record without a turn each), line by line from a terminal so that
+ *  a lone "." returns at once. */
+async function standardInput(context: CommandContext, lineLengthLimit: number, reporter: Reporter): Promise<Iterable<InputRecord> | AsyncIterable<InputRecord>> {
   if (!context.stdin.isTty) {
     const bytes = await context.stdin.readAll();
     if (bytes.length > SENDMAIL_INPUT_BYTES_MAX) reporter.fatal(`error reading input: input exceeds ${SENDMAIL_INPUT_BYTES_MAX} bytes`);
-    yield* inputRecords(bytes, lineLengthLimit);
-    return;
+    return inputRecords(bytes, lineLengthLimit);
   }
+  return terminalInput(context, lineLengthLimit);
+}
+
+/** A terminal's lines as records, read one at a time. */
+async function* terminalInput(context: CommandContext, lineLengthLimit: number): AsyncGenerator<InputRecord> {
   const encoder = new TextEncoder();
   for (let count = 0; count < TERMINAL_LINES_MAX; count++) {
     const line = await context.stdin.readLine();
@@ -293,7 +298,7 @@ async function enqueueMode(run: SendmailRun, traceFlags: number): Promise<number
     archaicEof: options.archaicEof, dsnEnvelopeId: options.dsnEnvelopeId, dsnReturn: options.dsnReturn,
     dsnNotify: options.dsnNotify, encoding: options.encoding, rewriteContext: options.rewriteContext,
     traceFlags, verpDelimiters, lineLengthLimit, fixLineEndings: fixLineEndings(config, reporter),
-  }, options.userVerify ? [] : standardInput(context, lineLengthLimit, reporter));
+  }, options.userVerify ? [] : await standardInput(context, lineLengthLimit, reporter));
   if (submission.recipientCount === 0) {
     reporter.fatal(options.extractRecipients
       ? `${sender}(${uid}): No recipient addresses found in message header`

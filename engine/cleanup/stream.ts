@@ -21,22 +21,23 @@ export const CONTENT_BYTES_CEILING = 512 * 1024 * 1024;
 /** The content buffer's first size; it doubles up to the size limit that applies. */
 const CONTENT_BUFFER_BYTES_INITIAL = 4096;
 
-/** A first-size content buffer a finished submission no longer reads, for the next one
- *  (a typed array of this size has its own backing store: allocating and freeing one per
+/** First-size content buffers finished submissions no longer read, for the next ones (a
+ *  typed array of this size has its own backing store: allocating and freeing one per
  *  message cost more than the message's copy into it). Only bytes [0, contentLength)
- *  written by the submission are ever read, so the old bytes need no clearing. */
-let spareContentBuffer: Uint8Array | undefined;
+ *  written by the submission are ever read, so old bytes need no clearing. A few are kept
+ *  because submissions overlap (pickup's and smtpd's, several smtpd sessions). */
+const spareContentBuffers: Uint8Array[] = [];
+const SPARE_CONTENT_BUFFERS_MAX = 8;
 const NO_CONTENT = new Uint8Array(0);
 
 function takeContentBuffer(): Uint8Array {
-  const spare = spareContentBuffer;
-  if (spare === undefined) return new Uint8Array(CONTENT_BUFFER_BYTES_INITIAL);
-  spareContentBuffer = undefined;
-  return spare;
+  return spareContentBuffers.pop() ?? new Uint8Array(CONTENT_BUFFER_BYTES_INITIAL);
 }
 
 function returnContentBuffer(buffer: Uint8Array): void {
-  if (buffer.length === CONTENT_BUFFER_BYTES_INITIAL) spareContentBuffer = buffer;
+  if (buffer.length === CONTENT_BUFFER_BYTES_INITIAL && spareContentBuffers.length < SPARE_CONTENT_BUFFERS_MAX) {
+    spareContentBuffers.push(buffer);
+  }
 }
 
 export class Submission implements CleanupStream {

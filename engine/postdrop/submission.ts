@@ -179,6 +179,42 @@ class RecipientExtractor {
 
 const CARRIAGE_RETURN = 0x0d;
 
+/** The message text part of enqueue(): leading "From " lines dropped, CRs stripped as
+ *  sendmail_fix_line_endings says, a lone "." ending the input unless -i. */
+class InputCopier {
+  private skipFromLines = true;
+  private stripCarriageReturns: boolean | undefined;
+  private previousType = 0;
+
+  constructor(private readonly options: EnqueueOptions, private readonly records: SubmissionRecord[],
+    private readonly extractor: RecipientExtractor | undefined) {
+    this.stripCarriageReturns = options.fixLineEndings === 'always' ? true : options.fixLineEndings === 'never' ? false : undefined;
+  }
+
+  /** Copies one input record; false when the input ends here (a lone "."). */
+  take(item: InputRecord): boolean {
+    const priorType = this.previousType;
+    this.previousType = item.type;
+    let payload = item.payload;
+    if (this.stripCarriageReturns === undefined && item.type === RecordType.normalText) {
+      this.stripCarriageReturns = payload.length > 0 && payload[payload.length - 1] === CARRIAGE_RETURN;
+    }
+    if (this.skipFromLines) {
+      if (item.type === RecordType.normalText && isFromLine(payload)) return true;
+      this.skipFromLines = false;
+    }
+    if (this.stripCarriageReturns === true && item.type === RecordType.normalText) {
+      let end = payload.length;
+      while (end > 0 && payload[end - 1] === CARRIAGE_RETURN) end -= 1;
+      payload = payload.subarray(0, end);
+    }
+    if (this.options.archaicEof && priorType !== RecordType.continuedText && payload.length === 1 && payload[0] === 0x2e) return false;
+    this.extractor?.feed({ type: item.type, payload });
+    this.records.push({ type: item.type, payload });
+    return true;
+  }
+}
+
 /** Builds the whole stream. `input` is consumed only as far as it is needed: a lone "."
  *  stops reading (an interactive sendmail returns there), and -bv reads nothing. */
 export async function buildSubmission(options: EnqueueOptions, input: AsyncIterable<InputRecord> | Iterable<InputRecord>): Promise<Submission> {
@@ -189,29 +225,12 @@ export async function buildSubmission(options: EnqueueOptions, input: AsyncItera
   if (options.traceFlags & TraceFlag.userVerify) {
     records.push(...probeRecords(options));
   } else {
-    let skipFromLines = true;
-    let stripCarriageReturns: boolean | undefined = options.fixLineEndings === 'always' ? true
-      : options.fixLineEndings === 'never' ? false : undefined;
-    let previousType = 0;
-    for await (const item of input) {
-      const priorType = previousType;
-      previousType = item.type;
-      let payload = item.payload;
-      if (stripCarriageReturns === undefined && item.type === RecordType.normalText) {
-        stripCarriageReturns = payload.length > 0 && payload[payload.length - 1] === CARRIAGE_RETURN;
-      }
-      if (skipFromLines) {
-        if (item.type === RecordType.normalText && isFromLine(payload)) continue;
-        skipFromLines = false;
-      }
-      if (stripCarriageReturns === true && item.type === RecordType.normalText) {
-        let end = payload.length;
-        while (end > 0 && payload[end - 1] === CARRIAGE_RETURN) end -= 1;
-        payload = payload.subarray(0, end);
-      }
-      if (options.archaicEof && priorType !== RecordType.continuedText && payload.length === 1 && payload[0] === 0x2e) break;
-      extractor?.feed({ type: item.type, payload });
-      records.push({ type: item.type, payload });
+    const copier = new InputCopier(options, records, extractor);
+    if (Symbol.iterator in input) {
+      // Input already in memory (a pipe or file read whole): no turn per record.
+      for (const item of input) if (!copier.take(item)) break;
+    } else {
+      for await (const item of input) if (!copier.take(item)) break;
     }
   }
   records.push(record(RecordType.extractedStart));
