@@ -62,7 +62,7 @@ export function contentLines(content: Uint8Array, replaceStrayCrLf = false): str
   for (let index = 0; index < lines.length; index++) {
     let line = lines[index] as string;
     if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (replaceStrayCrLf) line = line.replaceAll('\r', ' ');
+    if (replaceStrayCrLf && line.includes('\r')) line = line.replaceAll('\r', ' ');
     lines[index] = line;
   }
   return lines;
