@@ -84,12 +84,12 @@ export class SimConnection implements Connection {
       if (this.held.length < heldChunksMax) this.held.push(copy);
       return;
     }
-    this.send(() => this.peer.receive(copy));
+    this.sendChunk(copy);
   }
 
   /** Sends what was held while the link was down; the network calls this when it comes up. */
   flushHeld(): void {
-    for (const chunk of this.held.splice(0, this.held.length)) this.send(() => this.peer.receive(chunk));
+    for (const chunk of this.held.splice(0, this.held.length)) this.sendChunk(chunk);
   }
 
   end(): void {
@@ -171,13 +171,30 @@ export class SimConnection implements Connection {
 
   private send(deliver: () => void): void {
     const scheduler = this.link.scheduler;
-    const atMs = Math.max(scheduler.nowMs() + this.link.latencyMs(), this.lastDeliveryMs);
-    this.lastDeliveryMs = atMs;
+    const atMs = this.nextDeliveryMs(scheduler);
     const cancel = scheduler.at(atMs, () => {
       this.inFlight.delete(cancel);
       deliver();
     }, 'net.data');
     this.inFlight.add(cancel);
+  }
+
+  /** send() of bytes for the peer, with one closure fewer per chunk. */
+  private sendChunk(chunk: Uint8Array): void {
+    const scheduler = this.link.scheduler;
+    const atMs = this.nextDeliveryMs(scheduler);
+    const cancel = scheduler.at(atMs, () => {
+      this.inFlight.delete(cancel);
+      this.peer.receive(chunk);
+    }, 'net.data');
+    this.inFlight.add(cancel);
+  }
+
+  /** When bytes sent now arrive: one latency on, never before earlier ones. */
+  private nextDeliveryMs(scheduler: Scheduler): number {
+    const atMs = Math.max(scheduler.nowMs() + this.link.latencyMs(), this.lastDeliveryMs);
+    this.lastDeliveryMs = atMs;
+    return atMs;
   }
 
   /** Bytes from the peer (and, from the network, a client's earlyData at accept). */

@@ -174,10 +174,13 @@ export class SimNetwork {
   }
 
   private pair(clientHost: string, clientAddress: string, serverHost: string, serverAddress: string, serverPort: number, clientTrace: TraceSink): [SimConnection, SimConnection] {
+    // latencyBetween and isLinkUp with the link's key made once (each write asks both).
+    const key = linkKey(clientHost, serverHost);
+    const loopback = clientHost === serverHost;
     const link: LinkView = {
       scheduler: this.scheduler,
-      latencyMs: () => this.latencyBetween(clientHost, serverHost),
-      isUp: () => this.isLinkUp(clientHost, serverHost),
+      latencyMs: () => this.latencies.get(key) ?? this.latencyDefaultMs,
+      isUp: () => loopback || !this.downLinks.has(key),
     };
     const clientPort = this.ephemeralPort(clientHost);
     const serverTrace = this.traces.get(serverHost) ?? clientTrace;

@@ -6,13 +6,25 @@
 
 import type { Random } from '../types.ts';
 
-/** A 32-bit string hash (FNV-1a) mixed by a murmur-style finaliser. */
-function hash32(text: string, salt: number): number {
-  let hash = (0x811c9dc5 ^ salt) >>> 0;
+/** Three 32-bit string hashes (FNV-1a from a salted offset basis, mixed by a murmur-style
+ *  finaliser), one per salt, in one pass over the text (a fork per delivery hashes its
+ *  label path). */
+function seedWords(text: string, saltA: number, saltB: number, saltC: number): [number, number, number] {
+  let hashA = (0x811c9dc5 ^ saltA) >>> 0;
+  let hashB = (0x811c9dc5 ^ saltB) >>> 0;
+  let hashC = (0x811c9dc5 ^ saltC) >>> 0;
   for (let index = 0; index < text.length; index++) {
-    hash ^= text.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
+    const code = text.charCodeAt(index);
+    hashA = Math.imul(hashA ^ code, 0x01000193) >>> 0;
+    hashB = Math.imul(hashB ^ code, 0x01000193) >>> 0;
+    hashC = Math.imul(hashC ^ code, 0x01000193) >>> 0;
   }
+  return [finalise(hashA), finalise(hashB), finalise(hashC)];
+}
+
+/** The murmur-style finaliser of a hash. */
+function finalise(value: number): number {
+  let hash = value;
   hash ^= hash >>> 16;
   hash = Math.imul(hash, 0x85ebca6b) >>> 0;
   hash ^= hash >>> 13;
@@ -31,10 +43,10 @@ class Sfc32 implements Random {
   private d = 1;
 
   constructor(private readonly seed: number, private readonly path: string) {
-    const key = `${seed}/${path}`;
-    this.a = hash32(key, 0x9e3779b9);
-    this.b = hash32(key, 0x7f4a7c15);
-    this.c = hash32(key, 0x94d049bb);
+    const [a, b, c] = seedWords(`${seed}/${path}`, 0x9e3779b9, 0x7f4a7c15, 0x94d049bb);
+    this.a = a;
+    this.b = b;
+    this.c = c;
     for (let round = 0; round < warmUpRounds; round++) this.nextUint32();
   }
 
