@@ -66,6 +66,9 @@ export const REVERSE_JUMPS_MAX = 10_000;
 /** Bytes read from the source at a time. */
 const READ_CHUNK_BYTES = 64 * 1024;
 
+/** What a turn awaits: one settled promise for all of them. */
+const SETTLED: Promise<void> = Promise.resolve();
+
 /** The names postcat prints (rec_type_name); the first entry wins for 'L'. */
 const recordTypeNames: ReadonlyArray<readonly [number, string]> = [
   [RecordType.size, 'message_size'],
@@ -315,9 +318,20 @@ export class RecordReader {
   /** One byte, or -1 at end of data. */
   async readByte(): Promise<number> {
     if (!(await this.fill(1))) return -1;
+    return this.takeByte();
+  }
+
+  /** The buffered byte at the offset (-1 if none), and the offset moves past it. */
+  private takeByte(): number {
     const byte = this.buffer[this.offset - this.bufferStart] ?? -1;
     this.offset++;
     return byte;
+  }
+
+  /** Whether the read buffer holds the byte at `offset` (fill(1) would not read). */
+  private holds(offset: number): boolean {
+    const start = offset - this.bufferStart;
+    return start >= 0 && start + 1 <= this.buffer.length;
   }
 
   /** The next record, or null at end of file; rejects with RecordError on damage.
@@ -437,7 +451,28 @@ export class RecordReader {
     const buffered = this.decodeBuffered();
     if (buffered !== undefined) return buffered;
     const offset = this.offset;
-    const type = await this.readByte();
+    let type: number;
+    if (this.atEndOfData || this.holds(offset)) {
+      type = await this.readByte();
+    } else {
+      // The type byte's readByte() would read a chunk in fill(): that read is made here, at
+      // the same moment, and the turns fill() and readByte() took to return are taken here.
+      this.buffer = await this.source.read(READ_CHUNK_BYTES, offset);
+      this.bufferStart = offset;
+      // A record the chunk holds whole is decoded at once, and answered after the turns the
+      // byte-wise reads below would have taken (two per length byte, one for the payload).
+      const record = this.decodeBuffered();
+      if (record !== undefined) {
+        const length = record.payload.length;
+        const lengthBytes = this.offset - offset - 1 - length;
+        const turns = 3 + 2 * lengthBytes + (length > 0 ? 1 : 0);
+        for (let turn = 0; turn < turns; turn++) await SETTLED;
+        return record;
+      }
+      await SETTLED; // fill() returns to readByte()
+      type = this.buffer.length >= 1 ? this.takeByte() : -1;
+      await SETTLED; // readByte() returns here
+    }
     if (type < 0) return null;
     let length = 0;
     for (let shift = 0; ; shift += 7) {
