@@ -26,13 +26,26 @@ export function dsnLength(text: string): number {
 
 /** printable(): every byte outside printable ASCII becomes '?'. */
 export function censor(line: string): string {
-  return line.replace(/[^\x20-\x7e]/g, '?');
+  for (let index = 0; index < line.length; index++) {
+    const code = line.charCodeAt(index);
+    if (code < 0x20 || code > 0x7e) return line.replace(/[^\x20-\x7e]/g, '?');
+  }
+  return line;
+}
+
+/** How many ASCII digits `line` starts with (the regular expressions' \d), up to four. */
+function leadingDigits(line: string): number {
+  let count = 0;
+  for (; count < 4 && count < line.length; count++) {
+    const code = line.charCodeAt(count);
+    if (code < 0x30 || code > 0x39) break;
+  }
+  return count;
 }
 
 /** Whether a line continues the reply ("250-..."), ends it ("250 ..."/"250"), or is garbage. */
 export function lineKind(line: string): 'continue' | 'last' | 'garbage' {
-  const match = /^(\d+)/.exec(line);
-  if (match === null || match[1]!.length !== 3) return 'garbage';
+  if (leadingDigits(line) !== 3) return 'garbage';
   const next = line.charAt(3);
   if (next === '-') return 'continue';
   if (next === ' ' || next === '') return 'last';
@@ -41,14 +54,16 @@ export function lineKind(line: string): 'continue' | 'last' | 'garbage' {
 
 /** Builds the reply from the text gathered so far (`lines`, bounded) and its last line. */
 export function finishReply(lines: readonly string[], last: string, malformed: boolean): ServerReply {
-  const text = lines.join('\n');
-  const threeDigits = /^\d{3}(?![0-9])/.test(last);
+  const text = lines.length === 1 ? lines[0] as string : lines.join('\n');
+  const threeDigits = leadingDigits(last) === 3;
   if (!threeDigits) return { code: 0, dsn: '5.5.0', text, malformed: true };
   const code = Number(last.slice(0, 3));
   const first = last.charAt(0);
   let dsn = '5.5.0';
   if ('245'.includes(first)) {
-    const detail = last.slice(4).replace(/^ +/, '');
+    let from = 4;
+    while (from < last.length && last.charCodeAt(from) === 0x20) from++;
+    const detail = last.slice(from);
     const length = dsnLength(detail);
     dsn = length > 0 && detail.charAt(0) === first ? detail.slice(0, length) : `${first}.0.0`;
   }

@@ -57,6 +57,7 @@ export interface TransferInput {
 
 /** xtext (RFC 3461): '+', '=' (and `specials`) and bytes outside '!'..'~' as +HH. */
 export function xtext(text: string, specials = '+='): string {
+  if (isPlainXtext(text, specials)) return text;
   let out = '';
   for (const byte of new TextEncoder().encode(text)) {
     const character = String.fromCharCode(byte);
@@ -64,6 +65,16 @@ export function xtext(text: string, specials = '+='): string {
       ? `+${byte.toString(16).toUpperCase().padStart(2, '0')}` : character;
   }
   return out;
+}
+
+/** Whether xtext() leaves `text` as it is: every character in '!'..'~' and none of '+'
+ *  or `specials` (the common ORCPT=rfc822;user@domain). */
+function isPlainXtext(text: string, specials: string): boolean {
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 33 || code > 126 || code === 0x2b || specials.includes(text[index] as string)) return false;
+  }
+  return true;
 }
 
 /** dsn_notify_str(): NEVER, or SUCCESS,FAILURE,DELAY in that order. */

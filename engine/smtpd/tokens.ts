@@ -17,12 +17,40 @@ export const COMMAND_WORDS_MAX = 1024;
 const isSpace = (character: string): boolean => character === ' ' || character === '\t' || character === '\r'
   || character === '\n' || character === '\v' || character === '\f';
 
+/** Where the run of characters from `from` that no rule of quoted() looks at ends: none of
+ *  backslash, '"', '<' or '>' (text copied as it is, one slice instead of a character at a time). */
+function quotedRunEnd(line: string, from: number): number {
+  let end = from;
+  for (; end < line.length; end++) {
+    const code = line.charCodeAt(end);
+    if (code === 0x5c || code === 0x22 || code === 0x3c || code === 0x3e) break;
+  }
+  return end;
+}
+
+/** Where the run of plain word characters from `from` ends: none of the whitespace of
+ *  isSpace(), '<', '"', ':' or backslash. */
+function plainRunEnd(line: string, from: number): number {
+  let end = from;
+  for (; end < line.length; end++) {
+    const code = line.charCodeAt(end);
+    if (code === 0x20 || (code >= 0x09 && code <= 0x0d) || code === 0x3c || code === 0x22 || code === 0x3a || code === 0x5c) break;
+  }
+  return end;
+}
+
 /** smtp_quoted(): copies a quoted run starting at `from` (just after the opening character). */
 function quoted(line: string, from: number, opening: string, closing: string): { text: string; next: number; error: boolean } {
   const stack = [closing];
   let text = opening;
   let index = from;
   while (index < line.length) {
+    const runEnd = quotedRunEnd(line, index);
+    if (runEnd > index) {
+      text += line.slice(index, runEnd);
+      index = runEnd;
+      continue;
+    }
     const character = line[index++] as string;
     text += character;
     const wanted = stack[stack.length - 1];
@@ -68,7 +96,9 @@ export function tokenize(line: string): Word[] {
           text += line[index++];
           continue;
         }
-        text += character;
+        const runEnd = plainRunEnd(line, index);
+        text += runEnd === index ? character : line.slice(index - 1, runEnd);
+        index = runEnd;
       }
     }
     if (text.length === 0) break;
