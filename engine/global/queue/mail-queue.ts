@@ -69,8 +69,47 @@ export function mailQueue(fs: FileSystem, queueDirectory: string, hashing: Queue
 
 /** The absolute path of a queue file. */
 export function queueFilePath(queue: MailQueue, queueName: string, id: string): string {
-  return `${queue.queueDirectory}/${queuePathOf(queueName, id, queue.hashing)}`;
+  const known = knownPaths(queue, queueName);
+  const path = known.get(id);
+  if (path !== undefined) return path;
+  const made = `${queue.queueDirectory}/${queuePathOf(queueName, id, queue.hashing)}`;
+  if (known.size >= KNOWN_PATHS_MAX) known.clear();
+  known.set(id, made);
+  return made;
 }
+
+/** Paths kept per queue name; past this the names' map starts over (bounded memory). */
+const KNOWN_PATHS_MAX = 4096;
+
+/** The paths queueFilePath made, per queue and queue name: a path is a function of the
+ *  queue directory, the hashing settings, the queue name and the id alone (qmgr makes the
+ *  same dozen per deferred attempt). Made again when the queue's directory or hashing is
+ *  not the one they were made for. */
+interface KnownPaths {
+  queueDirectory: string;
+  hashing: QueueHashing;
+  byQueueName: Map<string, Map<string, string>>;
+}
+
+const knownPathsByQueue = new WeakMap<MailQueue, KnownPaths>();
+
+function knownPaths(queue: MailQueue, queueName: string): Map<string, string> {
+  let known = knownPathsByQueue.get(queue);
+  if (known === undefined || known.queueDirectory !== queue.queueDirectory || known.hashing !== queue.hashing) {
+    known = { queueDirectory: queue.queueDirectory, hashing: queue.hashing, byQueueName: new Map() };
+    knownPathsByQueue.set(queue, known);
+  }
+  let paths = known.byQueueName.get(queueName);
+  if (paths === undefined) {
+    // Bad queue names are not kept: queuePathOf throws for them on every call.
+    paths = new Map();
+    if (known.byQueueName.size < KNOWN_QUEUE_NAMES_MAX) known.byQueueName.set(queueName, paths);
+  }
+  return paths;
+}
+
+/** Queue names whose paths are kept (Postfix has a dozen queues). */
+const KNOWN_QUEUE_NAMES_MAX = 64;
 
 export interface EnterOptions {
   queueName: string;

@@ -281,7 +281,7 @@ export class RecordReader {
   private readonly recordLengthMax: number;
   private readonly transparent: boolean;
   private readonly borrowPayloads: boolean;
-  private buffer: Uint8Array = new Uint8Array(0);
+  private buffer: Uint8Array = EMPTY_BYTES;
   private bufferStart = 0;
   private offset = 0;
   private atEndOfData = false;
