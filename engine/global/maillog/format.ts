@@ -58,17 +58,27 @@ export function formatDelay(seconds: number, significantDigits = DELAY_SIGNIFICA
 
 const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
 
-const twoDigits = (value: number): string => String(value).padStart(2, '0');
+/** "00".."59": hours, minutes, seconds and days of the month as two digits. */
+const TWO_DIGITS: readonly string[] = Array.from({ length: 60 }, (_, value) => String(value).padStart(2, '0'));
+
+const SECONDS_PER_DAY = 86_400;
 
 /** strftime("%b %d %H:%M:%S") in UTC: "Nov 22 09:26:23" (the calendar arithmetic is the
  *  shell's, so the engine never needs the Date object). */
 export function formatLogTime(atMs: number): string {
-  // Lines come in bursts within one second: the text of the last second is kept.
+  // Lines come in bursts within one second: the text of the last second is kept; the
+  // "Mon DD " of the last day too (a retry days later needs the calendar again).
   const second = Math.floor(atMs / 1000);
   if (second === lastLogSecond && lastLogTime !== undefined) return lastLogTime;
-  const time = civilTime(atMs);
-  const text = `${MONTH_NAMES[time.month - 1]} ${twoDigits(time.day)} `
-    + `${twoDigits(time.hour)}:${twoDigits(time.minute)}:${twoDigits(time.second)}`;
+  const day = Math.floor(second / SECONDS_PER_DAY);
+  if (day !== lastLogDay || lastDayText === undefined) {
+    const time = civilTime(atMs);
+    lastDayText = `${MONTH_NAMES[time.month - 1]} ${TWO_DIGITS[time.day]} `;
+    lastLogDay = day;
+  }
+  const secondOfDay = second - day * SECONDS_PER_DAY;
+  const text = `${lastDayText}${TWO_DIGITS[Math.floor(secondOfDay / 3600)]}:`
+    + `${TWO_DIGITS[Math.floor((secondOfDay % 3600) / 60)]}:${TWO_DIGITS[secondOfDay % 60]}`;
   lastLogSecond = second;
   lastLogTime = text;
   return text;
@@ -76,6 +86,8 @@ export function formatLogTime(atMs: number): string {
 
 let lastLogSecond = Number.NaN;
 let lastLogTime: string | undefined;
+let lastLogDay = Number.NaN;
+let lastDayText: string | undefined;
 
 /** The host field of a log line: the first label of myhostname. */
 export function logHostName(myhostname: string): string {
