@@ -14,7 +14,7 @@
 
 import { Link, Node } from '@jsonjoy.com/fs-core';
 import { bufferAllocUnsafe } from '@jsonjoy.com/fs-node-builtins/lib/internal/buffer.js';
-import { coreOf, type MemfsLink, type MemfsNode } from './lookup.ts';
+import { coreOf, plainView, type MemfsLink, type MemfsNode } from './lookup.ts';
 import type { Volume } from 'memfs';
 
 const TYPE_BITS = 0o170000;
@@ -192,7 +192,7 @@ function growInode(node: InodeFields, size: number): void {
   let capacity = Math.max(node.capacity * 2, CAPACITY_MIN_BYTES);
   for (let doublings = 0; capacity < size && doublings < 64; doublings++) capacity *= 2;
   const grown = bufferAllocUnsafe(capacity);
-  if (node.size > 0 && node.buf !== undefined) grown.set(node.buf.subarray(0, node.size), 0);
+  if (node.size > 0 && node.buf !== undefined) grown.set(plainView(node.buf, 0, node.size), 0);
   node.buf = grown;
   node.capacity = capacity;
 }

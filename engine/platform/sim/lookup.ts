@@ -211,8 +211,14 @@ export function contentOfNode(node: MemfsNode, start = 0, end = node.size): Uint
   const from = Math.max(0, Math.min(start, node.size));
   const to = Math.max(from, Math.min(end, node.size));
   const copy = new Uint8Array(to - from);
-  if (node.buf !== undefined && to > from) copy.set(node.buf.subarray(from, to));
+  if (node.buf !== undefined && to > from) copy.set(plainView(node.buf, from, to));
   return copy;
+}
+
+/** Bytes [from, to) of an inode's buffer as a plain Uint8Array view: the Buffer's own
+ *  subarray would make a Buffer through its species constructor, for a view only copied. */
+export function plainView(buffer: Uint8Array, from: number, to: number): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset + from, to - from);
 }
 
 /** Read results of up to this many bytes are carved out of a shared slab... */
@@ -244,10 +250,7 @@ export function readOfNode(node: MemfsNode, start: number, end: number): Uint8Ar
   const to = Math.max(from, Math.min(end, size));
   const copy = readBuffer(to - from);
   const buffer = node.buf;
-  if (buffer !== undefined && to > from) {
-    // A plain view of the inode's bytes (Buffer's own subarray goes through its species).
-    copy.set(new Uint8Array(buffer.buffer, buffer.byteOffset + from, to - from));
-  }
+  if (buffer !== undefined && to > from) copy.set(plainView(buffer, from, to));
   return copy;
 }
 
