@@ -78,8 +78,10 @@ export function queueFilePath(queue: MailQueue, queueName: string, id: string): 
   return made;
 }
 
-/** Paths kept per queue name; past this the names' map starts over (bounded memory). */
-const KNOWN_PATHS_MAX = 4096;
+/** Paths kept per queue name; past this the names' map starts over. Small: what repeats is
+ *  one message's dozen paths within its attempt, and a long-lived world should not keep
+ *  thousands of strings alive for it. */
+const KNOWN_PATHS_MAX = 256;
 
 /** The paths queueFilePath made, per queue and queue name: a path is a function of the
  *  queue directory, the hashing settings, the queue name and the id alone (qmgr makes the
