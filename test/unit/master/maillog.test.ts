@@ -66,6 +66,19 @@ test('log time: "Mon DD HH:MM:SS" in UTC with a zero-padded day', () => {
   assert.equal(formatLogTime(Date.UTC(2024, 0, 2, 3, 4, 5)), 'Jan 02 03:04:05');
 });
 
+test('log time: the kept day and second give way to the next ones, and to earlier ones', () => {
+  // The writer keeps the last second's text and the last day's "Mon DD ": each must
+  // change exactly at its boundary, going forward (retries days later) and back.
+  assert.equal(formatLogTime(Date.UTC(2024, 1, 28, 23, 59, 59, 999)), 'Feb 28 23:59:59');
+  assert.equal(formatLogTime(Date.UTC(2024, 1, 29, 0, 0, 0)), 'Feb 29 00:00:00');
+  assert.equal(formatLogTime(Date.UTC(2024, 1, 29, 0, 0, 0, 500)), 'Feb 29 00:00:00');
+  assert.equal(formatLogTime(Date.UTC(2024, 1, 29, 13, 7, 9)), 'Feb 29 13:07:09');
+  assert.equal(formatLogTime(Date.UTC(2024, 2, 1, 0, 0, 1)), 'Mar 01 00:00:01');
+  assert.equal(formatLogTime(Date.UTC(2024, 1, 28, 23, 59, 59)), 'Feb 28 23:59:59');
+  assert.equal(formatLogTime(Date.UTC(2025, 11, 31, 23, 59, 59)), 'Dec 31 23:59:59');
+  assert.equal(formatLogTime(Date.UTC(2026, 0, 1, 0, 0, 0)), 'Jan 01 00:00:00');
+});
+
 test('pickup, cleanup, qmgr lines as Postfix 3.7.11 wrote them', () => {
   let line = reference('A0107168038: uid=1002 from=<bob>');
   assert.equal(rendered(line, { kind: 'pickup.accepted', uid: 1002, sender: 'bob', queueId: 'A0107168038' }), line);
