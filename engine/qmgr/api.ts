@@ -273,7 +273,13 @@ export class QueueManager {
       if (openable.warning !== undefined) environment.warn(openable.warning);
       return;
     }
-    if (scan.queueName === 'deferred' && !scan.all && !(await this.isDueNow(id, path, openable.stat))) return;
+    if (scan.queueName === 'deferred' && !scan.all) {
+      // A remembered time is known without reading the file: no function to return from.
+      const remembered = this.nextAttempts.lookup(id, openable.stat);
+      const due = remembered !== undefined ? isDue(remembered.seconds, Math.floor(environment.clock.nowMs() / 1000))
+        : await this.isDueNow(id, path, openable.stat);
+      if (!due) return;
+    }
     if (!(await moveMessage(environment, id, scan.queueName, 'active'))) return;
     const activeSinceMs = environment.clock.nowMs();
     // Opened read-write, as qmgr_message_open does, and kept while the message is in core:
