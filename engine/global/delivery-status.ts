@@ -120,7 +120,8 @@ function logDelivery(context: ServiceContext, request: DeliveryRequest, status: 
   const { delaySeconds, delays } = computeDelays(request, context.host.platform.clock.nowMs(), timings);
   const recipient = status.recipient;
   const original = recipient.originalRecipient;
-  const differs = original !== '' && original.toLowerCase() !== recipient.address.toLowerCase();
+  // (Mostly the very same text: compared as it is before both are lowercased.)
+  const differs = original !== '' && original !== recipient.address && original.toLowerCase() !== recipient.address.toLowerCase();
   // Two literals instead of conditional spreads (one event per recipient and attempt): the
   // keys keep their order, originalRecipient after recipient and extra last.
   const input: TraceInputOf<'delivery.status'> = differs

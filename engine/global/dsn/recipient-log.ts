@@ -49,6 +49,11 @@ export const RECIPIENT_LOG_LINES_MAX = 2_000_000;
 
 const notEmpty = (value: string | undefined): value is string => value !== undefined && value !== '';
 
+/** Equal apart from case (equal texts, the usual case, without lowercasing both). */
+function sameIgnoringCase(left: string, right: string): boolean {
+  return left === right || left.toLowerCase() === right.toLowerCase();
+}
+
 /** The external form of an address for the log: the local part quoted where needed, and
  *  the null address as "<>" in the recipient= line. */
 function logAddress(address: string): string {
@@ -61,7 +66,7 @@ export function formatRecipientLogEntry(entry: RecipientLogEntry): string {
   // One string built in order (called for every deferral and bounce): no line array to join.
   const recipient = logAddress(entry.recipient);
   let text = `\n<${recipient}>: ${entry.reason}\nrecipient=${recipient === '' ? '<>' : recipient}\n`;
-  if (notEmpty(entry.originalRecipient) && entry.originalRecipient.toLowerCase() !== entry.recipient.toLowerCase()) {
+  if (notEmpty(entry.originalRecipient) && !sameIgnoringCase(entry.originalRecipient, entry.recipient)) {
     text += `original_recipient=${logAddress(entry.originalRecipient)}\n`;
   }
   if (entry.offset > 0) text += `offset=${entry.offset}\n`;

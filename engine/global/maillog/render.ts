@@ -94,7 +94,8 @@ function renderDeliveryStatus(event: EventOf<'delivery.status'>, options: Render
   const digits = options.delayResolutionDigits ?? DELAY_RESOLUTION_DIGITS_DEFAULT;
   let text = `to=<${event.recipient}>`;
   const original = event.originalRecipient;
-  if (original !== undefined && original !== '' && original.toLowerCase() !== event.recipient.toLowerCase()) {
+  if (original !== undefined && original !== '' && original !== event.recipient
+    && original.toLowerCase() !== event.recipient.toLowerCase()) {
     text += `, orig_to=<${original}>`;
   }
   text += `, relay=${event.relay}`;
