@@ -34,6 +34,10 @@ export interface ServiceContext {
   /** Emits a trace event stamped with this service's host, program name and pid. The
    *  detail must be a fresh object the caller does not keep: the stamp goes into it. */
   trace(detail: ServiceTraceInput): void;
+  /** The service's process shows itself (Postfix starts one on demand): what its main.cf
+   *  read held back is logged now. trace() calls it before the first event; a service whose
+   *  events bypass trace() calls it when it first serves. */
+  active?(): void;
 }
 
 /** A trace event without the origin fields that ServiceContext fills in. */

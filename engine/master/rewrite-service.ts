@@ -28,6 +28,8 @@ export function startRewriteService(context: ServiceContext): RewriteService {
   const core = (): Promise<TrivialRewrite> => {
     const config = context.config();
     if (opened === undefined || opened.config !== config) {
+      // Its events go out through the core, not context.trace: the process shows itself here.
+      context.active?.();
       const pending = openTrivialRewrite({ config, host: context.host, reporter: context.log, pid: context.pid });
       opened = { config, core: pending };
       // A failed open is not cached: the next request tries again.

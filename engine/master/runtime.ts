@@ -28,10 +28,16 @@ import type {
 } from './contracts.ts';
 import { programs as defaultPrograms, lookupProgram } from './programs.ts';
 import { createQueueDirectories, masterPidPath, masterPidText } from './queue-directories.ts';
-import { nullOutput, readServiceConfig, ServiceInstance } from './service-instance.ts';
+import { heldStartupLines, nullOutput, readServiceConfig, ServiceInstance } from './service-instance.ts';
 
 /** How many master.cf entries one host runs at most. */
 export const SERVICES_MAX = 1000;
+
+/** master.cf's wakeup column in seconds (0 for none, "-" or unusable). */
+function wakeupSeconds(entry: MasterEntry): number {
+  const seconds = Number.parseInt(entry.wakeup.replace('?', ''), 10);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
+}
 
 /** A service the caller needs is not in master.cf (or its program is not implemented). */
 export class ServiceUnavailableError extends Error {
@@ -211,7 +217,9 @@ class HostMaster implements HostMasterHandle {
       if (entry === undefined || entry.command !== instance.entry.command || entry.text !== instance.entry.text) {
         await this.stopInstance(key, instance);
       } else {
-        instance.config = await this.readServiceConfig(entry, instance.pid);
+        const held = heldStartupLines(instance.context.log);
+        instance.config = await this.readServiceConfig(entry, instance.pid, held.reporter);
+        instance.holdStartupLines(held.lines);
         wanted.delete(key);
       }
     }
@@ -294,9 +302,12 @@ class HostMaster implements HostMasterHandle {
     });
   }
 
-  private readServiceConfig(entry: MasterEntry, pid: number): Promise<MainConfig> {
+  /** main.cf as the service's own process reads it: its warnings (an entry that overrides
+   *  an earlier one, say) are logged under the service's name and pid, as each Postfix
+   *  daemon logs them when it starts, not by master. */
+  private readServiceConfig(entry: MasterEntry, pid: number, log: Reporter): Promise<MainConfig> {
     return readServiceConfig(this.host, this.configDirectory, directoryIsExplicit(this.host, this.configDirectory),
-      entry, this.reporter, pid);
+      entry, log, pid);
   }
 
   private applyMain(config: MainConfig): void {
@@ -348,8 +359,17 @@ class HostMaster implements HostMasterHandle {
         continue;
       }
       const pid = this.options.pidFor?.(entry) ?? this.host.nextPid();
-      const config = await this.readServiceConfig(entry, pid);
-      const instance = new ServiceInstance({ host: this.host, runtime: this, entry, program, config, pid });
+      let config: MainConfig;
+      const held = heldStartupLines(createReporter({ program: entry.command, host: this.host, pid, stderr: nullOutput }));
+      try {
+        config = await this.readServiceConfig(entry, pid, held.reporter);
+      } catch (error) {
+        // The child dies reading main.cf: its fatal is logged under its name, then master's lines.
+        if (!(error instanceof FatalExit)) throw error;
+        this.reportExit(entry.command, pid);
+        continue;
+      }
+      const instance = new ServiceInstance({ host: this.host, runtime: this, entry, program, config, pid, startupLines: held.lines });
       this.instances.set(key, instance);
       try {
         instance.running = await program.start(instance.context);
@@ -358,6 +378,9 @@ class HostMaster implements HostMasterHandle {
         this.reportStartFailure(instance, error);
         continue;
       }
+      // A service with a wakeup timer is a process master starts at once (pickup, qmgr);
+      // a conditional one ("1000?", flush) only once something has used it.
+      if (wakeupSeconds(entry) > 0 && !entry.wakeup.endsWith('?')) instance.showStartupLines();
       if (!entry.wakeup.endsWith('?')) this.scheduleWakeup(instance, true);
     }
   }
@@ -368,15 +391,20 @@ class HostMaster implements HostMasterHandle {
     if (!(error instanceof FatalExit)) {
       instance.context.log.error(`panic: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const path = `${this.config().get('daemon_directory') ?? '/usr/libexec/postfix'}/${instance.entry.command}`;
-    this.reporter.warn(`process ${path} pid ${instance.pid} exit status 1`);
+    this.reportExit(instance.entry.command, instance.pid);
+  }
+
+  /** What master logs for a child that exits at once. */
+  private reportExit(command: string, pid: number): void {
+    const path = `${this.config().get('daemon_directory') ?? '/usr/libexec/postfix'}/${command}`;
+    this.reporter.warn(`process ${path} pid ${pid} exit status 1`);
     this.reporter.warn(`${path}: bad command startup -- throttling`);
   }
 
   /** master_wakeup: the first wakeup at once (unless conditional), then every N seconds. */
   private scheduleWakeup(instance: ServiceInstance, first = false): void {
-    const seconds = Number.parseInt(instance.entry.wakeup.replace('?', ''), 10);
-    if (!Number.isFinite(seconds) || seconds <= 0 || instance.cancelWakeup !== undefined) return;
+    const seconds = wakeupSeconds(instance.entry);
+    if (seconds <= 0 || instance.cancelWakeup !== undefined) return;
     const tick = (): void => {
       if (this.state !== 'running' || this.instances.get(serviceKey(instance.entry)) !== instance) return;
       instance.running?.wake?.('wakeup');

@@ -41,7 +41,40 @@ export interface ServiceInstanceOptions {
   program: ServiceProgram;
   config: MainConfig;
   pid: number;
+  /** What reading main.cf said (heldStartupLines), logged when the process first acts. */
+  startupLines?: HeldLine[];
 }
+
+/** One diagnostic line held back until its process shows itself. */
+export interface HeldLine {
+  severity: 'info' | 'warning' | 'error';
+  text: string;
+}
+
+/** A reporter for a service's main.cf read that holds its lines: a Postfix daemon process
+ *  starts on demand (its first connection or wakeup) and logs what main.cf made it say then,
+ *  under its own name and pid; a service nobody uses never says it. A fatal is logged at
+ *  once through `log` (the child dies at start). */
+export function heldStartupLines(log: Reporter): { reporter: Reporter; lines: HeldLine[] } {
+  const lines: HeldLine[] = [];
+  const hold = (severity: HeldLine['severity']) => (text: string): void => {
+    if (lines.length < HELD_LINES_MAX) lines.push({ severity, text });
+  };
+  return {
+    lines,
+    reporter: {
+      program: log.program,
+      info: hold('info'),
+      warn: hold('warning'),
+      error: hold('error'),
+      fatal: (text, exitCode) => log.fatal(text, exitCode),
+      get warnings() { return lines.length; },
+    },
+  };
+}
+
+/** Lines one main.cf read may hold for later (a main.cf with many repeated entries). */
+export const HELD_LINES_MAX = 1000;
 
 export class ServiceInstance {
   readonly entry: MasterEntry;
@@ -53,6 +86,7 @@ export class ServiceInstance {
   used = false;
   cancelWakeup: Cancel | undefined;
   private currentConfig: MainConfig;
+  private startupLines: HeldLine[];
 
   constructor(options: ServiceInstanceOptions) {
     const { host, entry, pid } = options;
@@ -60,6 +94,7 @@ export class ServiceInstance {
     this.program = options.program;
     this.pid = pid;
     this.currentConfig = options.config;
+    this.startupLines = options.startupLines ?? [];
     const programName = entry.command;
     this.context = {
       host,
@@ -73,7 +108,9 @@ export class ServiceInstance {
       // The detail is a fresh object from every caller (contracts.ts): it gets the origin
       // in place, in the key order a spread into a new object would give, and the sink
       // copies it once more into the numbered event.
+      active: () => { if (this.startupLines.length > 0) this.showStartupLines(); },
       trace: (detail) => {
+        if (this.startupLines.length > 0) this.showStartupLines();
         const input = detail as TraceInput & { host: string; service: string; pid: number };
         input.host = host.name;
         input.service = programName;
@@ -87,6 +124,24 @@ export class ServiceInstance {
 
   /** A reload hands the service its new configuration; config() returns it from now on. */
   set config(config: MainConfig) { this.currentConfig = config; }
+
+  /** A reload's main.cf read: its lines wait for the service's next act, as they would
+   *  for the fresh process Postfix starts after a reload. */
+  holdStartupLines(lines: HeldLine[]): void {
+    this.startupLines = lines;
+  }
+
+  /** Logs the held main.cf lines now: the service's process shows itself (its first
+   *  event, or a wakeup service that master starts at once). */
+  showStartupLines(): void {
+    const lines = this.startupLines;
+    this.startupLines = [];
+    for (const line of lines) {
+      if (line.severity === 'info') this.context.log.info(line.text);
+      else if (line.severity === 'error') this.context.log.error(line.text);
+      else this.context.log.warn(line.text);
+    }
+  }
 
   /** The service's own syslog_name (an -o override applies), for its log tag. */
   get syslogName(): string { return this.currentConfig.get('syslog_name') ?? 'postfix'; }

@@ -1,6 +1,7 @@
 // master runtime on a sim host: start (queue directories, pid file, "daemon started"),
 // services started from master.cf with their -o overrides and pids, skipped programs,
-// triggers and master.cf wakeups through the virtual clock, reload and stop.
+// triggers and master.cf wakeups through the virtual clock, reload and stop; a service's
+// main.cf warnings under its own name when its process first acts.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -165,5 +166,32 @@ test('a service that fails at start-up is left out with master\'s warnings; the 
   assert.ok(log.includes('postfix/pickup[PID]: fatal: parameter maximal_queue_lifetime: bad time value or unit: 5x'), log.join('\n'));
   assert.ok(log.some((line) => /^postfix\/master\[PID\]: warning: process \/usr\/lib\/postfix\/sbin\/pickup pid \d+ exit status 1$/.test(line)), log.join('\n'));
   assert.ok(log.includes('postfix/master[PID]: warning: /usr/lib/postfix/sbin/pickup: bad command startup -- throttling'));
+  await harness.stop();
+});
+
+test('main.cf warnings of a service: logged under its own name and pid when it first acts, never for an unused one', async () => {
+  const { DEFAULT_MAIN_CF } = await import('../../pipeline/harness.ts');
+  const { programs } = await import('../../../engine/master/programs.ts');
+  const harness = await createPipelineHost({
+    programs, mainCf: `${DEFAULT_MAIN_CF}mydestination = localhost\nmydestination = $myhostname, localhost, $mydomain\n`,
+  });
+  await harness.run();
+  const overriding = (lines: readonly string[]) => lines.filter((line) => line.includes('overriding earlier entry'))
+    .map((line) => /postfix\/([a-z-]+)\[\d+\]/.exec(line)?.[1]);
+  // At start: pickup and qmgr (master.cf wakeups, started by master at once), nobody else.
+  assert.deepEqual([...new Set(overriding(await harness.maillog()))], ['pickup', 'qmgr']);
+  await harness.sendmail(['alice'], 'Subject: twice\n\nbody\n');
+  const log = await harness.maillog();
+  const programsThatWarned = overriding(log);
+  for (const program of ['cleanup', 'trivial-rewrite', 'local']) {
+    assert.ok(programsThatWarned.includes(program), `${program} warns once used:\n${log.join('\n')}`);
+    const first = log.findIndex((line) => line.includes(`/${program}[`));
+    assert.match(log[first]!, /overriding earlier entry/, `${program}'s warning is its first line`);
+    const pids = new Set(log.filter((line) => line.includes(`/${program}[`)).map((line) => /\[(\d+)\]/.exec(line)![1]));
+    assert.equal(pids.size, 1, `${program}: one pid for its warning and its work`);
+  }
+  for (const unused of ['error', 'discard', 'virtual', 'showq', 'flush', 'master']) {
+    assert.ok(!programsThatWarned.includes(unused), `${unused} said nothing`);
+  }
   await harness.stop();
 });

@@ -1,0 +1,100 @@
+// A main.cf that sets a parameter twice, against a private real Postfix 3.7.11 and mtalab in
+// node real mode, both laid down from one spec: every Postfix process that reads main.cf
+// warns "overriding earlier entry" under its own name and pid when it starts, and its
+// processes start on demand (pickup and qmgr with master, cleanup, trivial-rewrite, smtp
+// and bounce when a message needs them); a daemon nobody uses says nothing. Compared: the
+// set of programs that logged the warnings (postlogd, which mtalab does not run, aside),
+// the warning texts per program, that each program's warnings come before its other
+// lines, and sendmail's own stderr lines, all up to `postfix stop` (whose helper commands, master
+// -t and postlog, warn as well in Postfix; mtalab does not model them). Every wait is
+// bounded; both masters are stopped by pid; the real one only ever runs with -c on its own
+// directory.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RealPostfixInstance, settleFile, waitFor, pendingQueueFiles, type InstanceSpec, type RunResult } from './real-instance.ts';
+import { MtalabInstance } from './mtalab-instance.ts';
+import { hasRealCommand } from './real-postfix.ts';
+import { stripLogPrefix } from './pipeline-normalise.ts';
+
+/** How long the one message (and its bounce) may take to leave the queue. */
+const DRAIN_WAIT_MS = 30_000;
+const SPEC: InstanceSpec = {
+  mainCf: 'mydestination = $myhostname, localhost\nmydestination = $myhostname, localhost.$mydomain, localhost\n',
+};
+
+interface Side {
+  directory: string;
+  queueDirectory: string;
+  maillogPath: string;
+  start(): Promise<unknown>;
+  stop(): Promise<void>;
+  remove(): void;
+  sendmail(argv: readonly string[], message: string): RunResult;
+  maillog(): string[];
+}
+
+interface Outcome {
+  /** "program: warning text" per warning line, directory as @DIR@, sorted. */
+  warnings: string[];
+  /** Programs whose warnings came after one of their other lines. */
+  late: string[];
+  sendmailStatus: number;
+  sendmailStderr: string;
+}
+
+async function run(side: Side): Promise<Outcome> {
+  await side.start();
+  let sent: RunResult;
+  let maillog: string[];
+  try {
+    // root@$myhostname: the base spec has no DNS, so the message and its bounce go through
+    // pickup, cleanup, trivial-rewrite, qmgr, smtp and bounce on both sides.
+    sent = side.sendmail(['-f', 'sender@example.test', 'root'], 'Subject: twice\n\nbody\n');
+    await waitFor(() => pendingQueueFiles(side.queueDirectory) === 0 && side.maillog().some((line) => line.includes(': removed')), DRAIN_WAIT_MS);
+    await settleFile(side.maillogPath);
+    // Up to here: `postfix stop` runs master -t and postlog, which warn too (not modelled).
+    maillog = side.maillog();
+  } finally {
+    await side.stop();
+  }
+  const warnings: string[] = [];
+  const late = new Set<string>();
+  const seen = new Set<string>();
+  for (const line of maillog) {
+    const match = /^[^/]+\/([a-z-]+)\[\d+\]: (.*)$/.exec(stripLogPrefix(line));
+    if (match === null) continue;
+    const [, program = '', text = ''] = match;
+    if (program === 'postlogd' || program === 'postfix-script') continue;
+    if (text.includes('overriding earlier entry')) {
+      warnings.push(`${program}: ${text.split(side.directory).join('@DIR@')}`);
+      if (seen.has(program)) late.add(program);
+    } else if (program !== 'master') {
+      seen.add(program);
+    }
+  }
+  return {
+    warnings: warnings.sort(), late: [...late].sort(),
+    sendmailStatus: sent.status,
+    // sendmail's own lines; Postfix's postdrop, a program of its own, reads main.cf again
+    // and repeats them as "postdrop: warning:", which mtalab's in-process postdrop does not.
+    sendmailStderr: sent.stderr.split('\n').filter((line) => line.startsWith('sendmail:')).join('\n').split(side.directory).join('@DIR@'),
+  };
+}
+
+test('a parameter set twice in main.cf: each daemon warns under its own name when it starts, as in Postfix', async () => {
+  if (!hasRealCommand('postfix')) return;
+  const real = RealPostfixInstance.create(SPEC);
+  const ours = MtalabInstance.create(SPEC, 'mtalab-warn-');
+  try {
+    const expected = await run(real);
+    const actual = await run(ours);
+    assert.ok(expected.warnings.length >= 8, `Postfix logged the warnings: ${expected.warnings.join('\n')}`);
+    assert.deepEqual(actual.warnings, expected.warnings);
+    assert.deepEqual(actual.late, expected.late);
+    assert.deepEqual([actual.sendmailStatus, actual.sendmailStderr], [expected.sendmailStatus, expected.sendmailStderr]);
+  } finally {
+    real.remove();
+    ours.remove();
+  }
+});
