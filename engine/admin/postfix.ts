@@ -21,14 +21,13 @@ import { createQueueDirectories } from '../master/queue-directories.ts';
 import { checkMailParameters } from '../master/mail-params-check.ts';
 import { withHostMaillog } from '../master/host-maillog.ts';
 import { simMasterController } from '../master/controller.ts';
+import { postqueueMain } from './postqueue.ts';
 import type { MasterController } from '../master/controller.ts';
 
 export type { MasterController } from '../master/controller.ts';
 
 const USAGE = 'usage: postfix [-c config_dir] [-Dv] command';
 const SCRIPT_USAGE = 'Usage: postfix start (or stop, reload, abort, flush, check, status, set-permissions, upgrade-configuration, logrotate)';
-/** postqueue's exit status when the mail system is down (EX_UNAVAILABLE). */
-const EX_UNAVAILABLE = 69;
 
 /** What postfix-script says: "syslog_name/postfix-script: text" on a terminal, and a
  *  maillog line tagged syslog_name/postfix-script[PID]. */
@@ -135,14 +134,10 @@ async function runScriptCommand(command: string, call: Invocation): Promise<numb
       return 0;
     }
     case 'flush':
-      if (await running() === undefined) {
-        // postfix-script runs postqueue -f, which cannot reach qmgr.
-        context.stderr.write('postqueue: warning: unable to look up public/qmgr: No such file or directory\n');
-        context.stderr.write('postqueue: fatal: Cannot flush mail queue - mail system is down\n');
-        return EX_UNAVAILABLE;
-      }
-      await controller.flush(host, directory, config);
-      return 0;
+      // postfix-script runs postqueue -f: its triggers to qmgr and pickup, its complaints
+      // when they cannot be written (a stopped master's sockets refuse, missing ones are
+      // looked up in vain), its exit status.
+      return postqueueMain({ ...context, argv: ['postqueue', '-c', directory, '-f'] });
     case 'check':
       await checkFatal(context, config, script);
       return 0;

@@ -2,9 +2,9 @@
 // machine, and the background process it starts. `start` spawns a detached Node process
 // (`mtalab __master -c DIR`, or its bundle) that runs the host from DIR with the node platform; the master
 // runtime writes queue_directory/pid/master.pid, and `start` returns once the child reports
-// that the host is up. stop/abort (SIGTERM), reload (SIGHUP) and flush (SIGUSR1) signal the
-// pid in that file; status checks that the process is alive. The background process also
-// listens on queue_directory/public/{pickup,qmgr,showq} (control-channel.ts), which is how
+// that the host is up. stop/abort (SIGTERM) and reload (SIGHUP) signal the pid in that file
+// (flush is postqueue -f, through the sockets); status checks that the process is alive.
+// The background process also listens on queue_directory/public/{pickup,qmgr,showq} (control-channel.ts), which is how
 // sendmail, postqueue and mailq in other processes wake and query it. Without -c and $MAIL_CONFIG the
 // directory is ~/.mtalab/postfix, created on first use: loopback only, smtpd on
 // 127.0.0.1:2525, mail for the host itself, and queue, mailboxes and maillog under it.
@@ -151,10 +151,6 @@ export const nodeMasterController: MasterController = {
     await letLogLinesLand();
     process.kill(pid, 'SIGHUP');
   },
-  async flush(_host, _directory, config) {
-    const pid = readPid(config);
-    if (pid !== undefined) process.kill(pid, 'SIGUSR1');
-  },
 };
 
 /** The -c operand of a postfix(1) argument list, if any (options end at the command). */
@@ -250,7 +246,6 @@ export async function masterDaemon(argv: string[]): Promise<number> {
   process.on('SIGTERM', () => { void stop(15); });
   process.on('SIGINT', () => { void stop(2); });
   process.on('SIGHUP', () => { void reloadWithWorkers(runtime, directory, workers).then(() => channel.synchronise()).catch(() => undefined); });
-  process.on('SIGUSR1', () => { runtime.trigger('qmgr', 'flush-deferred'); });
   report({ kind: 'ready', pid: process.pid });
   if (process.connected) process.disconnect();
   return new Promise<number>(() => undefined);

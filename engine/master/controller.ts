@@ -18,8 +18,6 @@ export interface MasterController {
   stop(host: Host, configDirectory: string, config: MainConfig): Promise<void>;
   /** SIGHUP. */
   reload(host: Host, configDirectory: string, config: MainConfig): Promise<void>;
-  /** postqueue -f: qmgr scans the deferred queue now. */
-  flush(host: Host, configDirectory: string, config: MainConfig): Promise<void>;
 }
 
 export const simMasterController: MasterController = {
@@ -34,8 +32,5 @@ export const simMasterController: MasterController = {
   },
   async reload(host, configDirectory) {
     await runningHost(host, configDirectory)?.reload();
-  },
-  async flush(host, configDirectory) {
-    runningHost(host, configDirectory)?.trigger('qmgr', 'flush-deferred');
   },
 };

@@ -8,7 +8,7 @@
 // start there is no public/flush on either side ("connect to public/flush: No such file or
 // directory", then "mail system is down", status 69); the maillog is compared from the start
 // on (Postfix's postlogd does not run before it). After `postfix stop` both leave their
-// public sockets behind, so postqueue -p/-f/-s/-i and sendmail -q/-bp/submission are refused
+// public sockets behind, so postqueue -p/-f/-s/-i, postfix flush and sendmail -q/-bp/submission are refused
 // ("Connection refused", no lookup warning for -f) rather than told the file is missing:
 // compared status, stderr and the number of stdout lines. Every wait is bounded; both
 // masters are stopped by pid; the real one only ever runs with -c on its own directory.
@@ -37,6 +37,8 @@ interface Side {
   stop(): Promise<void>;
   remove(): void;
   postqueue(argv: readonly string[]): RunResult;
+  /** postfix -c DIR ARGS (not on a terminal: postfix(1) prints only there; its children do). */
+  postfix(argv: readonly string[]): RunResult;
   sendmail(argv: readonly string[], message: string): RunResult;
   maillog(): string[];
 }
@@ -47,6 +49,7 @@ function realSide(spec: InstanceSpec): Side {
     name: 'postfix', queueDirectory: instance.queueDirectory, directory: instance.directory, maillogPath: instance.maillogPath,
     start: () => instance.start(), stop: () => instance.stop(), remove: () => instance.remove(),
     postqueue: (argv) => instance.postqueue(argv), sendmail: (argv, message) => instance.sendmail(argv, message),
+    postfix: (argv) => instance.command(['postfix', '-c', instance.configDirectory, ...argv]),
     maillog: () => instance.maillog(),
   };
 }
@@ -57,6 +60,7 @@ function mtalabSide(spec: InstanceSpec): Side {
     name: 'mtalab', queueDirectory: instance.queueDirectory, directory: instance.directory, maillogPath: instance.maillogPath,
     start: async () => { await instance.start(); }, stop: () => instance.stop(), remove: () => instance.remove(),
     postqueue: (argv) => mtalabCli(['postqueue', '-c', instance.configDirectory, ...argv]),
+    postfix: (argv) => mtalabCli(['postfix', '-c', instance.configDirectory, ...argv]),
     sendmail: (argv, message) => instance.sendmail(argv, message), maillog: () => instance.maillog(),
   };
 }
@@ -131,6 +135,7 @@ async function scenario(side: Side): Promise<Array<[string, string]>> {
   for (const argv of [['-p'], ['-f'], ['-s', SITE], ['-i', 'ABCDEF12345']]) {
     steps.push([`postqueue ${argv.join(' ')} after stop`, shownCounted(side.postqueue(argv))]);
   }
+  steps.push(['postfix flush after stop', shownCounted(side.postfix(['flush']))]);
   steps.push(['sendmail -q after stop', shownCounted(side.sendmail(['-q'], ''))]);
   steps.push(['sendmail -bp after stop', shownCounted(side.sendmail(['-bp'], ''))]);
   steps.push(['sendmail after stop', shownCounted(side.sendmail(['-f', 'sender@example.test', 'root'], 'Subject: while down\n\nbody\n'))]);
