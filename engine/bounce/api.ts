@@ -60,6 +60,28 @@ const parentOf = (path: string): string => path.slice(0, Math.max(1, path.lastIn
 
 const encoder = new TextEncoder();
 
+/** Bytes of one pooled append buffer: a log entry is a few hundred bytes. */
+const APPEND_BUFFER_BYTES = 4096;
+/** Spare append buffers kept (appends of several messages overlap: each holds one from its
+ *  encode until its write has returned). */
+const APPEND_BUFFERS_SPARE_MAX = 8;
+const spareAppendBuffers: Uint8Array[] = [];
+
+/** A log entry's bytes: encoded into a pooled buffer when it fits (the caller gives the
+ *  buffer back with releaseAppendBuffer once the write returned, which copied the bytes),
+ *  else into a new array of its own. The same bytes as encoder.encode either way. */
+function encodeEntry(text: string): { bytes: Uint8Array; pooled: Uint8Array | undefined } {
+  // UTF-8 takes at most three bytes per UTF-16 unit.
+  if (text.length * 3 > APPEND_BUFFER_BYTES) return { bytes: encoder.encode(text), pooled: undefined };
+  const pooled = spareAppendBuffers.pop() ?? new Uint8Array(APPEND_BUFFER_BYTES);
+  const { written } = encoder.encodeInto(text, pooled);
+  return { bytes: pooled.subarray(0, written), pooled };
+}
+
+function releaseAppendBuffer(pooled: Uint8Array | undefined): void {
+  if (pooled !== undefined && spareAppendBuffers.length < APPEND_BUFFERS_SPARE_MAX) spareAppendBuffers.push(pooled);
+}
+
 /** Opens a log for appending; only when that fails for want of the (hashed) directory is
  *  the directory made and the open tried once more, as mail_queue_open() does. */
 async function openCreatingDirectory(fs: FileSystem, path: string): Promise<FileHandle> {
@@ -127,7 +149,12 @@ export class BounceCore implements BounceEndpoint {
     const handle = await openCreatingDirectory(fs, path);
     const originalLength = (await handle.stat()).size;
     try {
-      await handle.write(encoder.encode(formatRecipientLogEntry(logEntryOf(status))));
+      const entry = encodeEntry(formatRecipientLogEntry(logEntryOf(status)));
+      try {
+        await handle.write(entry.bytes);
+      } finally {
+        releaseAppendBuffer(entry.pooled);
+      }
       await handle.sync();
     } catch (error) {
       await handle.truncate(originalLength).catch(() => undefined);
