@@ -292,8 +292,9 @@ export const QUEUE_FILE_RECORDS_MAX = 10_000_000;
 /** Reads the envelope and extracted segments; the content is skipped (readContent reads
  *  it). Throws RecordError for corrupt bytes; a missing end record gives complete=false. */
 export async function readQueueFile(source: ByteSource, path: string): Promise<QueueFile> {
-  // Payloads are views into the chunk read; absorbRecord copies the ones it keeps.
-  const reader = new RecordReader(source, { path, transparent: true, borrowPayloads: true });
+  // Payloads are views into the chunk read. A small file's chunk is the reader's own copy,
+  // whose views the file keeps as they are; otherwise ownRecords copies the kept ones.
+  const reader = new RecordReader(source, { path, transparent: true, borrowPayloads: true, ownChunkBytesMax: OWNED_CHUNK_BYTES_MAX });
   const file: QueueFile = { path, attributes: [], records: [], recipients: [], complete: false };
   let segment: 'envelope' | 'content' | 'extracted' = 'envelope';
   let pending: Partial<QueueRecipient> = {};
@@ -310,7 +311,7 @@ export async function readQueueFile(source: ByteSource, path: string): Promise<Q
     }
     if (record === undefined) record = await reader.next();
     else await SETTLED;
-    if (record === null) return ownRecords(file);
+    if (record === null) return reader.payloadsOwned ? file : ownRecords(file);
     if (segment === 'content') {
       if (record.type === RecordType.extractedStart) {
         file.extractedOffset = record.offset;
@@ -322,7 +323,7 @@ export async function readQueueFile(source: ByteSource, path: string): Promise<Q
     }
     if (record.type === RecordType.end) {
       file.complete = true;
-      return ownRecords(file);
+      return reader.payloadsOwned ? file : ownRecords(file);
     }
     if (record.type === RecordType.messageContentStart) {
       if (segment !== 'envelope') throw new QueueFileError(`${path}: out-of-order message content marker`);
@@ -340,6 +341,12 @@ export async function readQueueFile(source: ByteSource, path: string): Promise<Q
 }
 
 const utf8Decoder = new TextDecoder();
+
+/** A chunk read of at most this many bytes (a small queue file, read whole) is copied once
+ *  and the QueueFile keeps views into it (no view and copy per kept payload): a message in
+ *  core then holds at most this many bytes of its file (the kept payloads alone: a few
+ *  hundred). */
+const OWNED_CHUNK_BYTES_MAX = 4096;
 
 /** What a turn awaits: one settled promise for all of them. */
 const SETTLED: Promise<void> = Promise.resolve();
@@ -441,7 +448,8 @@ function digitsValue(payload: Uint8Array, start: number, end: number): number {
   return value;
 }
 
-/** Gives the kept records payloads of their own (the reader lent views into its chunk):
+/** Gives the kept records payloads of their own (the reader lent views into a chunk the
+ *  source returned, not copied because it was large):
  *  copies of them, side by side in one new array, so that the file keeps no chunk alive. */
 function ownRecords(file: QueueFile): QueueFile {
   let total = 0;

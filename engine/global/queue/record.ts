@@ -272,6 +272,10 @@ export interface RecordReaderOptions {
    *  instead of copies: for a caller that decodes them and keeps no payload, or copies
    *  the ones it keeps. */
   borrowPayloads?: boolean;
+  /** With borrowPayloads: a chunk the source returns of at most this many bytes is copied
+   *  once as it is read, so that payloads lent from it are views into bytes of the reader's
+   *  own, which a caller may keep (see payloadsOwned). 0 (the default) copies nothing. */
+  ownChunkBytesMax?: number;
 }
 
 /** Reads records one at a time from a ByteSource, with a read buffer and seek. */
@@ -281,6 +285,9 @@ export class RecordReader {
   private readonly recordLengthMax: number;
   private readonly transparent: boolean;
   private readonly borrowPayloads: boolean;
+  private readonly ownChunkBytesMax: number;
+  /** False once a chunk was read that was not copied (larger than ownChunkBytesMax). */
+  private chunksOwned = true;
   private buffer: Uint8Array = EMPTY_BYTES;
   private bufferStart = 0;
   private offset = 0;
@@ -297,6 +304,22 @@ export class RecordReader {
     this.recordLengthMax = options.recordLengthMax ?? 0;
     this.transparent = options.transparent ?? true;
     this.borrowPayloads = options.borrowPayloads ?? false;
+    this.ownChunkBytesMax = options.ownChunkBytesMax ?? 0;
+    if (this.ownChunkBytesMax <= 0) this.chunksOwned = false;
+  }
+
+  /** True when every payload returned so far is a view into a copy of the source's bytes
+   *  made by this reader (or a copy of its own): its caller may keep them as they are. */
+  get payloadsOwned(): boolean { return this.chunksOwned || !this.borrowPayloads; }
+
+  /** A chunk the source returned, copied when ownChunkBytesMax allows. */
+  private chunkOf(bytes: Uint8Array): Uint8Array {
+    if (!this.chunksOwned) return bytes;
+    if (bytes.length > this.ownChunkBytesMax) {
+      this.chunksOwned = false;
+      return bytes;
+    }
+    return bytes.slice();
   }
 
   /** The offset of the next byte to read (vstream_ftell). */
@@ -457,7 +480,7 @@ export class RecordReader {
     } else {
       // The type byte's readByte() would read a chunk in fill(): that read is made here, at
       // the same moment, and the turns fill() and readByte() took to return are taken here.
-      this.buffer = await this.source.read(READ_CHUNK_BYTES, offset);
+      this.buffer = this.chunkOf(await this.source.read(READ_CHUNK_BYTES, offset));
       this.bufferStart = offset;
       // A record the chunk holds whole is decoded at once, and answered after the turns the
       // byte-wise reads below would have taken (two per length byte, one for the payload).
@@ -521,7 +544,7 @@ export class RecordReader {
     if (this.atEndOfData) return false;
     const start = this.offset - this.bufferStart;
     if (start >= 0 && start + count <= this.buffer.length) return true;
-    this.buffer = await this.source.read(READ_CHUNK_BYTES, this.offset);
+    this.buffer = this.chunkOf(await this.source.read(READ_CHUNK_BYTES, this.offset));
     this.bufferStart = this.offset;
     return this.buffer.length >= count;
   }
