@@ -88,9 +88,46 @@ function attempt<T>(disk: DiskState, syscall: string, path: string | undefined, 
  *  it takes the same microtask turns as awaiting a fresh one). */
 const DONE: Promise<void> = Promise.resolve();
 
+/** The last expected-failure error built here (expected()); failed() recognises it. */
+let lastExpectedError: PlatformError | undefined;
+
+/** An error that is an expected answer (ENOENT of an existence check, EEXIST of an exclusive
+ *  create): no stack trace (quietPlatformError), and remembered so that failed() can answer
+ *  it with a rejection that costs no unhandled-rejection bookkeeping. */
+function expected(code: 'ENOENT' | 'EEXIST', syscall: string, path: string): PlatformError {
+  const error = quietPlatformError(code, syscall, path);
+  lastExpectedError = error;
+  return error;
+}
+
 /** A thrown value as the rejected promise a call answers. */
 function failed(error: unknown, syscall: string, path: string | undefined): Promise<never> {
+  if (error === lastExpectedError) {
+    lastExpectedError = undefined;
+    return handledRejection(error as PlatformError);
+  }
   return Promise.reject(toPlatformError(error, syscall, path));
+}
+
+let settleRejection: (error: unknown) => void = () => undefined;
+function captureReject(_resolve: unknown, reject: (error: unknown) => void): void {
+  settleRejection = reject;
+}
+function ignoreRejection(): void {}
+
+/** A promise rejected with `error` that has a handler before it is rejected: the engine
+ *  (V8) then reports no rejection without a handler, and the host (Node's
+ *  unhandled-rejection tracking, a browser's console) keeps no record of it for when the
+ *  caller's await attaches its own, which costs more than the failed lookup itself (an
+ *  existence check per deferred attempt: qmgr's stat of bounce/ID). The caller's await or
+ *  catch sees the same error in the same microtask turn; the handler's one extra reaction
+ *  has no effect, so the order of every other reaction is unchanged. Only for expected
+ *  failures: a caller that drops one of these promises is not told about it. */
+function handledRejection(error: PlatformError): Promise<never> {
+  const promise = new Promise<never>(captureReject);
+  promise.then(undefined, ignoreRejection);
+  settleRejection(error);
+  return promise;
 }
 
 interface StatLike {
@@ -276,7 +313,7 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
    *  when it does not exist; undefined when memfs must answer. */
   const existing = (path: string, followFinal: boolean, syscall: string): MemfsLink | undefined => {
     const link = lookUp(volume, path, followFinal);
-    if (link === null) throw quietPlatformError('ENOENT', syscall, path);
+    if (link === null) throw expected('ENOENT', syscall, path);
     return link;
   };
 
@@ -309,7 +346,7 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     if (directory === undefined) return undefined;
     if (directory === null) {
       if (facts.create) return undefined;
-      throw quietPlatformError('ENOENT', 'open', path);
+      throw expected('ENOENT', 'open', path);
     }
     const child = childNamed(directory, path, true);
     if (child === undefined) return undefined;
@@ -317,11 +354,11 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
       const node = child.node;
       if (!isRegularMode(node.mode)) return undefined;
       if (facts.writes) disk.rememberNode(node, rememberFrom);
-      if (facts.exclusive) throw quietPlatformError('EEXIST', 'open', path);
+      if (facts.exclusive) throw expected('EEXIST', 'open', path);
       if (facts.truncate) truncateInode(node, 0, times.now());
       return node;
     }
-    if (!facts.create) throw quietPlatformError('ENOENT', 'open', path);
+    if (!facts.create) throw expected('ENOENT', 'open', path);
     const created = createFile(volume, directory, path.slice(path.lastIndexOf('/') + 1), mode, times.now());
     disk.markCreatedInode(created.node.ino);
     return created.node;
@@ -330,7 +367,7 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
   /** open(2) through memfs (every path openInode leaves to it). */
   const openDescriptor = (path: string, flags: OpenFlags, mode: number): number => {
     const outcome = fastOpen(volume, path, flags, mode);
-    if (outcome === 'ENOENT' || outcome === 'EEXIST') throw quietPlatformError(outcome, 'open', path);
+    if (outcome === 'ENOENT' || outcome === 'EEXIST') throw expected(outcome, 'open', path);
     return outcome ?? volume.openSync(path, flags, mode);
   };
 
@@ -390,7 +427,7 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     const directory = lookUpParent(volume, path);
     if (directory === undefined) return false;
     const link = directory === null ? null : childNamed(directory, path, false);
-    if (link === null) throw quietPlatformError('ENOENT', 'unlink', path);
+    if (link === null) throw expected('ENOENT', 'unlink', path);
     if (link === undefined || isDirectoryMode(link.node.mode)) return false;
     if (link.node.nlink <= 1) disk.forgetInode(link.node.ino);
     unlinkFile(volume, link, times.now());

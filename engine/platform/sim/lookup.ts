@@ -4,8 +4,8 @@
 // with a stack trace: most of the sim's CPU went there (issue 5's benchmark). This walks
 // memfs's own link tree (the Superblock behind the Volume) from the root with a plain loop
 // and reports an absent name without throwing. The directories it found are remembered by
-// path and checked link by link from the root before each reuse, so no change to the tree
-// (by any route) is missed. Read results are copied into shared slabs rather than an
+// path (and whole paths by string, with their final names) and checked link by link from
+// the root before each reuse, so no change to the tree (by any route) is missed. Read results are copied into shared slabs rather than an
 // ArrayBuffer each.
 // Called by sim/fs.ts and sim/durability.ts. Trusts memfs's internal shapes (Superblock.root,
 // Link.children, Node fields, Superblock.getFileByFd), pinned by the memfs version in
@@ -80,6 +80,12 @@ function plainPath(path: string): boolean {
  *  directories again and again (active/, deferred/X/, defer/X/...). When full, the cache
  *  starts over. */
 const DIRECTORY_CACHE_ENTRIES_MAX = 256;
+/** Whole paths lookUpParent answered lately, per volume: the cached directory that holds
+ *  the final name, and that name. The engine asks for one queue file's paths a dozen times
+ *  per attempt, mostly as the very same string objects (the queue's path memo), whose hash
+ *  V8 keeps: one Map probe instead of two slices and two hashes of fresh strings. When
+ *  full, the cache starts over. */
+const PATH_CACHE_ENTRIES_MAX = 1024;
 
 interface CachedDirectory {
   /** The step names from the root, and the link each one named when it was cached. */
@@ -87,15 +93,43 @@ interface CachedDirectory {
   links: MemfsLink[];
 }
 
-const directoryCaches = new WeakMap<MemfsCore, Map<string, CachedDirectory>>();
+interface CachedPath {
+  directory: CachedDirectory;
+  /** The final name (the text after the last slash), checked plain. */
+  name: string;
+}
 
-function directoryCacheOf(core: MemfsCore): Map<string, CachedDirectory> {
-  let cache = directoryCaches.get(core);
-  if (cache === undefined) {
-    cache = new Map();
-    directoryCaches.set(core, cache);
+interface VolumeCaches {
+  directories: Map<string, CachedDirectory>;
+  paths: Map<string, CachedPath>;
+}
+
+const volumeCaches = new WeakMap<MemfsCore, VolumeCaches>();
+/** The volume asked about last and its caches (most calls come in runs on one host). */
+let lastCore: MemfsCore | undefined;
+let lastCaches: VolumeCaches | undefined;
+
+function cachesOf(core: MemfsCore): VolumeCaches {
+  if (core === lastCore) return lastCaches as VolumeCaches;
+  let caches = volumeCaches.get(core);
+  if (caches === undefined) {
+    caches = { directories: new Map(), paths: new Map() };
+    volumeCaches.set(core, caches);
   }
-  return cache;
+  lastCore = core;
+  lastCaches = caches;
+  return caches;
+}
+
+/** The path whose final name childNamed() may take from `lastFinalName` (set by
+ *  lookUpParent from its path cache): the name is a function of the path alone. */
+let lastNamedPath: string | undefined;
+let lastFinalName = '';
+
+function rememberPath(caches: VolumeCaches, path: string, directory: CachedDirectory, name: string): void {
+  const paths = caches.paths;
+  if (paths.size >= PATH_CACHE_ENTRIES_MAX) paths.clear();
+  paths.set(path, { directory, name });
 }
 
 /** The cached directory at `directoryPath`, when the root still leads to it by the same
@@ -128,13 +162,27 @@ function plainFinalName(path: string, lastSlash: number): boolean {
  *  through something that is not a directory). */
 export function lookUpParent(volume: Volume, path: string): MemfsLink | null | undefined {
   const core = coreOf(volume);
+  const caches = cachesOf(core);
+  const known = caches.paths.get(path);
+  if (known !== undefined) {
+    const hit = cachedDirectory(known.directory, core.root);
+    if (hit !== undefined) {
+      lastNamedPath = path;
+      lastFinalName = known.name;
+      return hit;
+    }
+  }
   const lastSlash = path.lastIndexOf('/');
-  const cache = directoryCacheOf(core);
+  const cache = caches.directories;
   const directoryPath = lastSlash > 0 ? path.slice(0, lastSlash) : '';
   if (lastSlash > 0) {
     const entry = cache.get(directoryPath);
     const hit = entry === undefined ? undefined : cachedDirectory(entry, core.root);
-    if (hit !== undefined) return plainFinalName(path, lastSlash) ? hit : undefined;
+    if (hit !== undefined) {
+      if (!plainFinalName(path, lastSlash)) return undefined;
+      rememberPath(caches, path, entry as CachedDirectory, path.slice(lastSlash + 1));
+      return hit;
+    }
   }
   if (path.length <= 1 || !plainPath(path)) return undefined;
   let current = core.root;
@@ -146,7 +194,9 @@ export function lookUpParent(volume: Volume, path: string): MemfsLink | null | u
     if (start > lastSlash) {
       if (lastSlash > 0) {
         if (cache.size >= DIRECTORY_CACHE_ENTRIES_MAX) cache.clear();
-        cache.set(directoryPath, { names, links });
+        const entry = { names, links };
+        cache.set(directoryPath, entry);
+        rememberPath(caches, path, entry, path.slice(lastSlash + 1));
       }
       return current;
     }
@@ -177,7 +227,8 @@ export function lookUp(volume: Volume, path: string, followFinal: boolean): Memf
 /** The final name of a plain path in the directory lookUpParent found for it (null: no
  *  such name; undefined: a symbolic link memfs must follow). */
 export function childNamed(directory: MemfsLink, path: string, followFinal: boolean): MemfsLink | null | undefined {
-  const child = directory.children.get(path.slice(path.lastIndexOf('/') + 1));
+  const name = path === lastNamedPath ? lastFinalName : path.slice(path.lastIndexOf('/') + 1);
+  const child = directory.children.get(name);
   if (child === undefined) return null;
   if (followFinal && isSymlinkMode(child.node.mode)) return undefined;
   return child;

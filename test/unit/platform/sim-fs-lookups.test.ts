@@ -106,3 +106,63 @@ test('files made and renamed by the file system have the paths memfs expects', a
   assert.deepEqual(Object.keys(volume.toJSON()).sort(), ['/q/a', '/q/c/g2']);
   assert.deepEqual(await fs.readdir('/q/c'), ['g2']);
 });
+
+test('a whole path asked for again, as the same string, follows a directory swapped behind it', async () => {
+  const volume = createVolume();
+  volume.mkdirSync('/q/a', { recursive: true });
+  volume.mkdirSync('/q/b');
+  const fs = createSimFileSystem({ volume });
+  const path = '/q/a/f';
+  await fs.writeFile(path, 'in a');
+  await fs.writeFile('/q/b/f', 'in b');
+  assert.equal(decoder.decode(await fs.readFile(path)), 'in a');
+  assert.equal((await fs.stat(path)).size, 4);
+  volume.renameSync('/q/a', '/q/old');
+  volume.renameSync('/q/b', '/q/a');
+  assert.equal(decoder.decode(await fs.readFile(path)), 'in b');
+  volume.unlinkSync('/q/a/f');
+  assert.equal(await codeOf(fs.stat(path)), 'ENOENT');
+  // The same path on another volume is that volume's.
+  const other = createSimFileSystem();
+  assert.equal(await codeOf(other.stat(path)), 'ENOENT');
+  await other.mkdir('/q/a', { recursive: true });
+  await other.writeFile(path, 'other');
+  assert.equal(decoder.decode(await fs.readFile('/q/old/f')), 'in a');
+  assert.equal(await codeOf(fs.stat(path)), 'ENOENT');
+  assert.equal(decoder.decode(await other.readFile(path)), 'other');
+  // Two paths with one final name in one directory, asked for in turns.
+  await fs.writeFile('/q/a/g', 'g');
+  assert.equal((await fs.stat('/q/a/g')).size, 1);
+  assert.equal(await codeOf(fs.stat('/q/old/g')), 'ENOENT');
+  assert.equal((await fs.stat('/q/old/f')).size, 4);
+});
+
+test('an expected failure rejects with the full error, in the same turn as before', async () => {
+  const fs = createSimFileSystem();
+  await fs.mkdir('/q');
+  await fs.writeFile('/q/there', 'x');
+  const cases: Array<[Promise<unknown>, string, string, string]> = [
+    [fs.stat('/q/missing'), 'ENOENT', 'stat', "ENOENT: No such file or directory, stat '/q/missing'"],
+    [fs.open('/q/missing', 'r'), 'ENOENT', 'open', "ENOENT: No such file or directory, open '/q/missing'"],
+    [fs.open('/q/there', 'wx'), 'EEXIST', 'open', "EEXIST: File exists, open '/q/there'"],
+    [fs.unlink('/q/missing'), 'ENOENT', 'unlink', "ENOENT: No such file or directory, unlink '/q/missing'"],
+    [fs.readFile('/nowhere/f'), 'ENOENT', 'open', "ENOENT: No such file or directory, open '/nowhere/f'"],
+  ];
+  for (const [promise, code, syscall, message] of cases) {
+    const error = await promise.then(() => undefined, (reason: unknown) => reason);
+    assert.ok(error instanceof PlatformError);
+    assert.ok(error instanceof Error);
+    assert.equal(error.code, code);
+    assert.equal(error.syscall, syscall);
+    assert.equal(error.message, message);
+    assert.equal(error.name, 'PlatformError');
+  }
+  // A rejected call and a plain rejected promise reach their handlers in the same order
+  // relative to other reactions as they did when the call answered Promise.reject().
+  const order: string[] = [];
+  const tick = Promise.resolve().then(() => order.push('tick 1')).then(() => order.push('tick 2'));
+  const failing = fs.stat('/q/missing').catch(() => order.push('stat caught'));
+  const plain = Promise.reject(new Error('x')).catch(() => order.push('plain caught'));
+  await Promise.all([tick, failing, plain]);
+  assert.deepEqual(order, ['tick 1', 'stat caught', 'plain caught', 'tick 2']);
+});
