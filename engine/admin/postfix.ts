@@ -32,6 +32,8 @@ const SCRIPT_USAGE = 'Usage: postfix start (or stop, reload, abort, flush, check
 /** What postfix-script says: "syslog_name/postfix-script: text" on a terminal, and a
  *  maillog line tagged syslog_name/postfix-script[PID]. */
 interface ScriptReporter {
+  /** The pid of the postlog process that logs the script's lines. */
+  readonly pid: number;
   info(text: string): void;
   fatal(text: string): never;
 }
@@ -44,6 +46,7 @@ function scriptReporter(host: Host, config: MainConfig, stderr: OutputStream): S
     host.platform.trace.emit({ kind: 'diagnostic', severity, text, host: host.name, service: 'postfix-script', pid });
   };
   return {
+    pid,
     info: (text) => say('info', text),
     fatal: (text) => {
       say('fatal', text);
@@ -51,6 +54,39 @@ function scriptReporter(host: Host, config: MainConfig, stderr: OutputStream): S
     },
   };
 }
+
+/** What a program that reads main.cf says about it (an entry that overrides an earlier
+ *  one, say) when postfix-script runs it: each of master -t, postlog and postsuper reads
+ *  main.cf anew and warns under its own name and pid. With the mail system up, postlogd
+ *  takes those lines into the maillog; before start they are lost. Only postsuper's stderr
+ *  reaches the terminal (master -t runs with 2>/dev/null). */
+function helperWarns(host: Host, warnings: readonly string[], program: string, pid?: number, stderr: OutputStream = nullTerminal): void {
+  // A pid is taken only for a helper that has something to say: the simulation's pids
+  // (and so its traces) stay as they were for a clean main.cf.
+  if (warnings.length === 0) return;
+  const helper = createReporter({ program, host, pid: pid ?? host.nextPid(), stderr });
+  for (const text of warnings) helper.warn(text);
+}
+
+const nullTerminal: OutputStream = { write: () => undefined, isTty: false };
+
+/** A reporter that also keeps the texts of the warnings it passes on. */
+function keepingWarnings(reporter: Reporter, kept: string[]): Reporter {
+  return {
+    program: reporter.program,
+    info: (text) => reporter.info(text),
+    warn: (text) => {
+      if (kept.length < KEPT_WARNINGS_MAX) kept.push(text);
+      reporter.warn(text);
+    },
+    error: (text) => reporter.error(text),
+    fatal: (text, exitCode) => reporter.fatal(text, exitCode),
+    get warnings() { return reporter.warnings; },
+  };
+}
+
+/** main.cf warnings kept for postfix-script's helpers to repeat. */
+const KEPT_WARNINGS_MAX = 1000;
 
 /** Postfix 3.7's compatibility notice when compatibility_level is below 3.6 (unset). */
 function compatibilityNotice(config: MainConfig, reporter: Reporter): void {
@@ -99,13 +135,24 @@ interface Invocation {
   reporter: Reporter;
   script: ScriptReporter;
   controller: MasterController;
+  /** What reading main.cf warned about (each helper program repeats it). */
+  configWarnings: readonly string[];
 }
 
 async function runScriptCommand(command: string, call: Invocation): Promise<number> {
-  const { context, config, script, controller } = call;
+  const { context, config, script, controller, configWarnings } = call;
   const host = context.host;
   const directory = config.configDirectory;
-  const running = async () => controller.runningPid(host, directory, config);
+  const masterCheck = async () => {
+    // `master -t`: a master process of its own that reads main.cf, then tells.
+    const pid = await controller.runningPid(host, directory, config);
+    if (pid !== undefined) helperWarns(host, configWarnings, 'master');
+    return pid;
+  };
+  // postlog logs the script's line: it reads main.cf first (its lines reach the maillog
+  // while postlogd runs).
+  const postlogWarns = () => helperWarns(host, configWarnings, 'postlog', script.pid);
+  const running = masterCheck;
   switch (command) {
     case 'start':
       await checkFatal(context, config, script);
@@ -116,13 +163,19 @@ async function runScriptCommand(command: string, call: Invocation): Promise<numb
     case 'stop':
     case 'abort':
       if (await running() === undefined) script.fatal('the Postfix mail system is not running');
+      postlogWarns();
       script.info(command === 'stop' ? 'stopping the Postfix mail system' : 'aborting the Postfix mail system');
       await controller.stop(host, directory, config);
       return 0;
     case 'reload':
       if (await running() === undefined) script.fatal('the Postfix mail system is not running');
+      postlogWarns();
       script.info('refreshing the Postfix mail system');
+      // `postsuper active` before the signal, a plain `postsuper &` after it: both read
+      // main.cf (and print to the terminal too).
+      helperWarns(host, configWarnings, 'postsuper', undefined, context.stderr);
       await controller.reload(host, directory, config);
+      helperWarns(host, configWarnings, 'postsuper', undefined, context.stderr);
       return 0;
     case 'status': {
       const pid = await running();
@@ -130,6 +183,7 @@ async function runScriptCommand(command: string, call: Invocation): Promise<numb
         script.info('the Postfix mail system is not running');
         return 1;
       }
+      postlogWarns();
       script.info(`the Postfix mail system is running: PID: ${pid}`);
       return 0;
     }
@@ -156,6 +210,7 @@ async function runScriptCommand(command: string, call: Invocation): Promise<numb
 export function createPostfixMain(controller: MasterController): CommandMain {
   return async (context) => {
     const host = context.host;
+    const configWarnings: string[] = [];
     const reporter = createReporter({ program: 'postfix', host, pid: host.nextPid(), stderr: context.stderr, stderrOnlyIfTty: true });
     const usage = (): never => reporter.fatal(USAGE);
     const { flags, operands } = parseOptions(context.argv, 'c:Dv', 'postfix', context.stderr, usage);
@@ -163,14 +218,14 @@ export function createPostfixMain(controller: MasterController): CommandMain {
     const given = explicit ?? host.defaultConfigDirectory;
     const directory = given.startsWith('/') ? given : `${context.cwd.replace(/\/+$/, '')}/${given}`;
     const config = await readMainConfig({
-      fs: host.platform.fs, directory, reporter, host, directoryIsExplicit: explicit !== undefined,
+      fs: host.platform.fs, directory, reporter: keepingWarnings(reporter, configWarnings), host, directoryIsExplicit: explicit !== undefined,
     });
     return withHostMaillog(host, config, async () => {
       compatibilityNotice(config, reporter);
       checkMailParameters(config, reporter);
       await checkQueueDirectory(host, config, reporter);
       const script = scriptReporter(host, config, context.stderr);
-      return runScriptCommand(operands[0] ?? '', { context, config, reporter, script, controller });
+      return runScriptCommand(operands[0] ?? '', { context, config, reporter, script, controller, configWarnings });
     });
   };
 }

@@ -28,10 +28,16 @@ import type {
 } from './contracts.ts';
 import { programs as defaultPrograms, lookupProgram } from './programs.ts';
 import { createQueueDirectories, masterPidPath, masterPidText } from './queue-directories.ts';
-import { heldStartupLines, nullOutput, readServiceConfig, ServiceInstance } from './service-instance.ts';
+import { heldStartupLines, nullOutput, readServiceConfig, ServiceInstance, showHeldLines } from './service-instance.ts';
 
 /** How many master.cf entries one host runs at most. */
 export const SERVICES_MAX = 1000;
+
+/** Whether master starts the service's process at once: a wakeup timer that is not
+ *  conditional ("1000?" waits until the service has been used). */
+function startsAtOnce(entry: MasterEntry): boolean {
+  return wakeupSeconds(entry) > 0 && !entry.wakeup.endsWith('?');
+}
 
 /** master.cf's wakeup column in seconds (0 for none, "-" or unusable). */
 function wakeupSeconds(entry: MasterEntry): number {
@@ -206,10 +212,13 @@ class HostMaster implements HostMasterHandle {
 
   async reload(): Promise<void> {
     if (this.state !== 'running') return;
-    const config = await this.readMain();
+    // master says "reload" first, then what reading main.cf again made it say.
+    const masterLines = heldStartupLines(this.reporter);
+    const config = await this.readMain(masterLines.reporter);
     const entries = await this.readEntries(config);
     this.applyMain(config);
     this.lifecycle('reload');
+    showHeldLines(masterLines.lines, this.reporter);
     this.skippedEntries.length = 0;
     const wanted = new Map(entries.slice(0, SERVICES_MAX).map((entry) => [serviceKey(entry), entry]));
     for (const [key, instance] of [...this.instances]) {
@@ -220,6 +229,8 @@ class HostMaster implements HostMasterHandle {
         const held = heldStartupLines(instance.context.log);
         instance.config = await this.readServiceConfig(entry, instance.pid, held.reporter);
         instance.holdStartupLines(held.lines);
+        // Postfix's reloaded daemons exit and start anew: the wakeup ones (pickup, qmgr) at once.
+        if (startsAtOnce(entry)) instance.showStartupLines();
         wanted.delete(key);
       }
     }
@@ -294,9 +305,9 @@ class HostMaster implements HostMasterHandle {
     return running as T;
   }
 
-  private readMain(): Promise<MainConfig> {
+  private readMain(reporter: Reporter = this.reporter): Promise<MainConfig> {
     return readMainConfig({
-      fs: this.host.platform.fs, directory: this.configDirectory, reporter: this.reporter, host: this.host,
+      fs: this.host.platform.fs, directory: this.configDirectory, reporter, host: this.host,
       directoryIsExplicit: directoryIsExplicit(this.host, this.configDirectory),
       machine: { pid: this.pid, processName: 'master' },
     });
@@ -380,7 +391,7 @@ class HostMaster implements HostMasterHandle {
       }
       // A service with a wakeup timer is a process master starts at once (pickup, qmgr);
       // a conditional one ("1000?", flush) only once something has used it.
-      if (wakeupSeconds(entry) > 0 && !entry.wakeup.endsWith('?')) instance.showStartupLines();
+      if (startsAtOnce(entry)) instance.showStartupLines();
       if (!entry.wakeup.endsWith('?')) this.scheduleWakeup(instance, true);
     }
   }

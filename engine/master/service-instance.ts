@@ -73,6 +73,15 @@ export function heldStartupLines(log: Reporter): { reporter: Reporter; lines: He
   };
 }
 
+/** Logs held lines through `log`, in their order and severities. */
+export function showHeldLines(lines: readonly HeldLine[], log: Reporter): void {
+  for (const line of lines) {
+    if (line.severity === 'info') log.info(line.text);
+    else if (line.severity === 'error') log.error(line.text);
+    else log.warn(line.text);
+  }
+}
+
 /** Lines one main.cf read may hold for later (a main.cf with many repeated entries). */
 export const HELD_LINES_MAX = 1000;
 
@@ -136,11 +145,7 @@ export class ServiceInstance {
   showStartupLines(): void {
     const lines = this.startupLines;
     this.startupLines = [];
-    for (const line of lines) {
-      if (line.severity === 'info') this.context.log.info(line.text);
-      else if (line.severity === 'error') this.context.log.error(line.text);
-      else this.context.log.warn(line.text);
-    }
+    showHeldLines(lines, this.context.log);
   }
 
   /** The service's own syslog_name (an -o override applies), for its log tag. */
