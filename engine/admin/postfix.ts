@@ -70,23 +70,6 @@ function helperWarns(host: Host, warnings: readonly string[], program: string, p
 
 const nullTerminal: OutputStream = { write: () => undefined, isTty: false };
 
-/** A reporter that also keeps the texts of the warnings it passes on. */
-function keepingWarnings(reporter: Reporter, kept: string[]): Reporter {
-  return {
-    program: reporter.program,
-    info: (text) => reporter.info(text),
-    warn: (text) => {
-      if (kept.length < KEPT_WARNINGS_MAX) kept.push(text);
-      reporter.warn(text);
-    },
-    error: (text) => reporter.error(text),
-    fatal: (text, exitCode) => reporter.fatal(text, exitCode),
-    get warnings() { return reporter.warnings; },
-  };
-}
-
-/** main.cf warnings kept for postfix-script's helpers to repeat. */
-const KEPT_WARNINGS_MAX = 1000;
 
 /** Postfix 3.7's compatibility notice when compatibility_level is below 3.6 (unset). */
 function compatibilityNotice(config: MainConfig, reporter: Reporter): void {
@@ -210,7 +193,6 @@ async function runScriptCommand(command: string, call: Invocation): Promise<numb
 export function createPostfixMain(controller: MasterController): CommandMain {
   return async (context) => {
     const host = context.host;
-    const configWarnings: string[] = [];
     const reporter = createReporter({ program: 'postfix', host, pid: host.nextPid(), stderr: context.stderr, stderrOnlyIfTty: true });
     const usage = (): never => reporter.fatal(USAGE);
     const { flags, operands } = parseOptions(context.argv, 'c:Dv', 'postfix', context.stderr, usage);
@@ -218,14 +200,14 @@ export function createPostfixMain(controller: MasterController): CommandMain {
     const given = explicit ?? host.defaultConfigDirectory;
     const directory = given.startsWith('/') ? given : `${context.cwd.replace(/\/+$/, '')}/${given}`;
     const config = await readMainConfig({
-      fs: host.platform.fs, directory, reporter: keepingWarnings(reporter, configWarnings), host, directoryIsExplicit: explicit !== undefined,
+      fs: host.platform.fs, directory, reporter, host, directoryIsExplicit: explicit !== undefined,
     });
     return withHostMaillog(host, config, async () => {
       compatibilityNotice(config, reporter);
       checkMailParameters(config, reporter);
       await checkQueueDirectory(host, config, reporter);
       const script = scriptReporter(host, config, context.stderr);
-      return runScriptCommand(operands[0] ?? '', { context, config, reporter, script, controller, configWarnings });
+      return runScriptCommand(operands[0] ?? '', { context, config, reporter, script, controller, configWarnings: config.parseWarnings ?? [] });
     });
   };
 }

@@ -10,7 +10,7 @@
 // Called through the command table (engine/admin/index.ts) by the shell, the CLI and tests.
 // Trusts the config reader and the queue library. Models src/sendmail/sendmail.c.
 
-import type { CommandContext } from './command.ts';
+import type { CommandContext, OutputStream } from './command.ts';
 import type { Host } from '../global/host.ts';
 import type { TraceEvent, TraceSink } from '../global/trace.ts';
 import { lookupCommand } from './run.ts';
@@ -49,12 +49,14 @@ export async function sendmailMain(context: CommandContext): Promise<number> {
   const uid = await submittingUid(context);
   const reporter = tempfailReporter(createReporter({ program, host: loggingHost(context.host, uid), pid, stderr: context.stderr }));
   const explicitDirectory = prescanConfigDirectory(context.argv, program, context.stderr);
+  let reading = true;
   const directory = absolute(context.cwd, explicitDirectory ?? context.env.get('MAIL_CONFIG') ?? context.host.defaultConfigDirectory);
   const config = await readMainConfig({
-    fs: context.host.platform.fs, directory, reporter, host: context.host,
+    fs: context.host.platform.fs, directory, reporter: terminalUntilRead(reporter, context.stderr, () => reading), host: context.host,
     directoryIsExplicit: explicitDirectory !== undefined || context.env.has('MAIL_CONFIG'),
     machine: { pid, processName: program },
   });
+  reading = false;
   // Its diagnostics (and postdrop's) reach maillog_file whether or not master runs here.
   return withHostMaillog(context.host, config, () => sendmailMode({ context, reporter, config, directory, explicitDirectory, uid }, program));
 }
@@ -146,6 +148,20 @@ function tempfailReporter(base: Reporter): Reporter {
     warn: (text) => base.warn(text),
     error: (text) => base.error(text),
     fatal: (text) => base.fatal(text, SENDMAIL_EXIT_TEMPFAIL),
+  };
+}
+
+/** What reading main.cf says goes to the terminal only: sendmail (and postdrop) read it
+ *  before their logging knows maillog_file, so those warnings never reach that file. Later
+ *  warnings (a value expanded afterwards) are logged as usual. */
+function terminalUntilRead(base: Reporter, stderr: OutputStream, reading: () => boolean): Reporter {
+  return {
+    get program() { return base.program; },
+    get warnings() { return base.warnings; },
+    info: (text) => base.info(text),
+    warn: (text) => (reading() ? stderr.write(`${base.program}: warning: ${text}\n`) : base.warn(text)),
+    error: (text) => base.error(text),
+    fatal: (text, exitCode) => base.fatal(text, exitCode),
   };
 }
 
@@ -306,10 +322,14 @@ async function enqueueMode(run: SendmailRun, traceFlags: number): Promise<number
   }
   const postdropPid = context.host.nextPid();
   const queueDirectory = config.get('queue_directory') ?? '/var/spool/postfix';
+  const postdropReporter = createReporter({ program: 'postdrop', host: context.host, pid: postdropPid, stderr: context.stderr });
+  // postdrop is a program of its own: it reads main.cf again and says the same about it
+  // (on the terminal, as sendmail's own reading does).
+  for (const warning of config.parseWarnings ?? []) context.stderr.write(`postdrop: warning: ${warning}\n`);
   const result = await postdrop({
     host: context.host, queue: mailQueue(fs, queueDirectory, hashingFromConfig(config)), uid,
     gid: (await lookupGroup(fs, config.get('setgid_group') ?? 'postdrop'))?.gid,
-    reporter: createReporter({ program: 'postdrop', host: context.host, pid: postdropPid, stderr: context.stderr }),
+    reporter: postdropReporter,
     pid: postdropPid, records: submission.records, messageSizeLimit: config.getSize('message_size_limit'),
     longQueueIds: config.getBool('enable_long_queue_ids'),
     trigger: () => wakePickup(context, config, run.directory),

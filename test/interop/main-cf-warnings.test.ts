@@ -5,7 +5,7 @@
 // and bounce when a message needs them); a daemon nobody uses says nothing. Compared: the
 // set of programs that logged the warnings (postlogd, which mtalab does not run, aside),
 // the warning texts per program, that each program's warnings come before its other
-// lines, and sendmail's own stderr lines; then postfix status, reload, status and stop,
+// lines, and sendmail's stderr (its warnings, then postdrop's); then postfix status, reload, status and stop,
 // whose postfix-script helpers (master -t, postlog, postsuper) read main.cf and warn too,
 // and after the reload master and the daemons it restarts at once: the same programs and
 // texts, and each command's status and stderr. Every wait is bounded; both masters are
@@ -90,9 +90,8 @@ async function run(side: Side): Promise<Outcome> {
   return {
     warnings: warnings.sort(), late: [...late].sort(), commands,
     sendmailStatus: sent.status,
-    // sendmail's own lines; Postfix's postdrop, a program of its own, reads main.cf again
-    // and repeats them as "postdrop: warning:", which mtalab's in-process postdrop does not.
-    sendmailStderr: sent.stderr.split('\n').filter((line) => line.startsWith('sendmail:')).join('\n').split(side.directory).join('@DIR@'),
+    // sendmail's lines, then postdrop's (a program of its own: it reads main.cf again).
+    sendmailStderr: sent.stderr.split(side.directory).join('@DIR@'),
   };
 }
 

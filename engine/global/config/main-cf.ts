@@ -116,6 +116,10 @@ export interface MainConfig {
   readonly configDirectory: string;
   /** The path of the main.cf that was read. */
   readonly path: string;
+  /** What parsing main.cf warned about (an entry that overrides an earlier one): every
+   *  Postfix program that reads the file says it again (postdrop after sendmail, the
+   *  helpers postfix-script runs). */
+  readonly parseWarnings?: readonly string[];
   /** The value with $name expanded; explicit settings first, then defaults. */
   get(name: string): string | undefined;
   /** The value as written (or the default's text), without expansion. */
@@ -172,7 +176,8 @@ export async function readMainConfig(options: ReadMainConfigOptions): Promise<Ma
     defaultConfigDirectory: options.machine?.defaultConfigDirectory ?? options.host?.defaultConfigDirectory ?? '/etc/postfix',
   };
   const shared = hasOverrides || parsed.file === undefined ? undefined : sharedExpansionsOf(parsed.file, options.directory, machine);
-  return createMainConfig(options.directory, path, entries, machine, options.reporter, shared);
+  const config = createMainConfig(options.directory, path, entries, machine, options.reporter, shared);
+  return parsed.warnings.length === 0 ? config : Object.assign(config, { parseWarnings: parsed.warnings });
 }
 
 /** Values expanded by earlier MainConfigs over the same parsed file, directory and machine
@@ -237,27 +242,31 @@ const parsedFiles: ParsedFile[] = [];
  *  of the bytes parses anew). A text that warned is parsed, and warns, every time. The
  *  entries of a kept file are shared: read them, never change them. */
 function parseMainCfOnce(text: string, path: string, reporter: Reporter, explicitDirectory: string | undefined):
-  { entries: ReadonlyMap<string, MainCfEntry>; file: ParsedFile | undefined } {
+  { entries: ReadonlyMap<string, MainCfEntry>; file: ParsedFile | undefined; warnings: readonly string[] } {
   for (const parsed of parsedFiles) {
-    if (parsed.explicitDirectory === explicitDirectory && parsed.text === text) return { entries: parsed.entries, file: parsed };
+    if (parsed.explicitDirectory === explicitDirectory && parsed.text === text) return { entries: parsed.entries, file: parsed, warnings: NO_WARNINGS };
   }
   const initial = new Map<string, string>();
   if (explicitDirectory !== undefined) initial.set('config_directory', explicitDirectory);
-  let warned = false;
+  const warnings: string[] = [];
   const diagnostics: ParseDiagnostics = {
     warn: (warning) => {
-      warned = true;
+      if (warnings.length < PARSE_WARNINGS_MAX) warnings.push(warning);
       reporter.warn(warning);
     },
     fatal: (problem) => reporter.fatal(problem),
   };
   const entries = parseMainCf(text, path, diagnostics, initial);
-  if (warned) return { entries, file: undefined };
+  if (warnings.length > 0) return { entries, file: undefined, warnings };
   if (parsedFiles.length >= PARSED_FILES_MAX) parsedFiles.shift();
   const file: ParsedFile = { text, explicitDirectory, entries, slots: [] };
   parsedFiles.push(file);
-  return { entries, file };
+  return { entries, file, warnings: NO_WARNINGS };
 }
+
+const NO_WARNINGS: readonly string[] = [];
+/** Parse warnings one MainConfig keeps for the programs that repeat them. */
+const PARSE_WARNINGS_MAX = 1000;
 
 const utf8Decoder = new TextDecoder();
 

@@ -180,9 +180,13 @@ test('main.cf warnings of a service: logged under its own name and pid when it f
     .map((line) => /postfix\/([a-z-]+)\[\d+\]/.exec(line)?.[1]);
   // At start: pickup and qmgr (master.cf wakeups, started by master at once), nobody else.
   assert.deepEqual([...new Set(overriding(await harness.maillog()))], ['pickup', 'qmgr']);
-  await harness.sendmail(['alice'], 'Subject: twice\n\nbody\n');
+  const sent = await harness.sendmail(['alice'], 'Subject: twice\n\nbody\n');
+  // sendmail and postdrop read main.cf before their logging knows maillog_file: terminal only.
+  assert.deepEqual(sent.stderr.split('\n').filter((line) => line !== '').map((line) => line.split(':')[0]),
+    ['sendmail', 'sendmail', 'postdrop', 'postdrop']);
   const log = await harness.maillog();
   const programsThatWarned = overriding(log);
+  assert.ok(!programsThatWarned.includes('sendmail') && !programsThatWarned.includes('postdrop'), log.join('\n'));
   for (const program of ['cleanup', 'trivial-rewrite', 'local']) {
     assert.ok(programsThatWarned.includes(program), `${program} warns once used:\n${log.join('\n')}`);
     const first = log.findIndex((line) => line.includes(`/${program}[`));
