@@ -18,6 +18,8 @@ import type { ServiceContext } from '../master/contracts.ts';
 import { isFlushEndpoint, type FlushEndpoint, type FlushStatus } from './api.ts';
 import { FlushConnectError } from './protocol.ts';
 import { describeCode } from '../platform/types.ts';
+import type { MailSystemLink } from '../global/mail-system.ts';
+import type { Host } from '../global/host.ts';
 
 /** What a client needs: the configuration, where tables are read, and the service. */
 export interface FlushClient {
@@ -124,8 +126,29 @@ class ServiceFlushClient implements FlushClient {
 
   endpoint(): FlushEndpoint | undefined {
     const service = this.context.runtime.service(this.context.config().get('flush_service_name') ?? 'flush');
-    return isFlushEndpoint(service) ? service : undefined;
+    if (isFlushEndpoint(service)) return service;
+    // A process that does not run the flush service itself (real mode's smtpd workers)
+    // reaches master's through the host's link: public/flush, as Postfix's smtpd does.
+    const link = this.context.host.mailSystem;
+    if (link?.flush === undefined) return undefined;
+    return linkedFlushEndpoint(link, this.context.host, this.context.config());
   }
+}
+
+/** A flush endpoint whose requests go through a MailSystemLink (its flush() is looked up
+ *  per request: the service may come and go with master). */
+function linkedFlushEndpoint(link: MailSystemLink, host: Host, config: MainConfig): FlushEndpoint {
+  const send = async (request: (endpoint: FlushEndpoint) => Promise<FlushStatus>): Promise<FlushStatus> => {
+    const endpoint = await link.flush?.(host, config);
+    return endpoint === undefined ? 'fail' : request(endpoint);
+  };
+  return {
+    flushAdd: (site, queueId) => send((endpoint) => endpoint.flushAdd(site, queueId)),
+    flushSendSite: (site) => send((endpoint) => endpoint.flushSendSite(site)),
+    flushSendFile: (queueId) => send((endpoint) => endpoint.flushSendFile(queueId)),
+    flushRefresh: () => send((endpoint) => endpoint.flushRefresh()),
+    flushPurge: () => send((endpoint) => endpoint.flushPurge()),
+  };
 }
 
 /** defer.c after defer_append(): tell the flush service about a deferred recipient's

@@ -4,7 +4,8 @@
 // maillog has the same lines as with one process (mtalab_smtpd_processes = 0), pids, queue
 // ids, times and message ids aside; that an anvil limit counts connections of both workers
 // (one worker is stopped with SIGSTOP so that the next connection must go to the other);
-// that `postfix reload` reaches the workers; that a SIGKILLed worker is forked again with
+// that `postfix reload` reaches the workers; that ETRN in a worker reaches master's flush
+// service over public/flush; that a SIGKILLed worker is forked again with
 // master's warning; that `postfix stop` leaves no process and a SIGKILLed master no
 // serving worker. Needs root (delivery to a local user). Every process is stopped by pid.
 
@@ -102,7 +103,10 @@ async function startInstance(processes: number, extra = ''): Promise<{ instance:
  *  different processes interleave by timing, in mtalab as in Postfix. */
 function normalised(lines: readonly string[]): string[] {
   const ids = new Map<string, string>();
-  const traffic = lines.filter((line) => / postfix-interop\/(smtpd|cleanup|qmgr|local)\[/.test(line)).map((line) => line
+  // The spec sets mydestination again: each smtpd and cleanup process warns about it once,
+  // so two workers warn twice (as two Postfix processes would); not mail traffic.
+  const traffic = lines.filter((line) => / postfix-interop\/(smtpd|cleanup|qmgr|local)\[/.test(line)
+    && !line.includes('overriding earlier entry')).map((line) => line
     .replace(/^\w{3} [ \d]\d \d\d:\d\d:\d\d /, 'TIME ')
     .replace(/\/(\w+)\[\d+\]/, '/$1[PID]')
     .replace(/delay=[\d.]+, delays=[\d./]+/, 'delay=D, delays=D')
@@ -196,6 +200,28 @@ test('postfix reload reaches the workers: new sessions get the new configuration
   // Every later session, whichever worker takes it, has the new banner.
   for (let index = 0; index < 6; index++) assert.match(await greeting(), /^220 \S+ ESMTP reloaded$/);
   await instance.stop();
+});
+
+test('ETRN in a worker reaches master\'s flush service through public/flush, as in one process', {
+  skip: available ? false : 'needs root', timeout: 120_000,
+}, async () => {
+  const replies: string[][] = [];
+  for (const processes of [1, 0]) {
+    const { instance, port } = await startInstance(processes, 'fast_flush_domains = example.net\nrelay_domains = example.net\n');
+    const client = await SmtpLineClient.open(port, { replyTimeoutMs: REPLY_TIMEOUT_MS });
+    try {
+      await client.reply();
+      await client.command('EHLO client.example.test');
+      replies.push([await client.command('ETRN example.net'), await client.command('ETRN other.net')]);
+      await client.command('QUIT');
+    } finally {
+      client.close();
+    }
+    await instance.stop();
+    assert.ok(!instance.maillog().some((line) => line.includes('unable to talk to fast flush service')), instance.maillog().join('\n'));
+  }
+  assert.deepEqual(replies[0], ['250 Queuing started', '459 <other.net>: service unavailable']);
+  assert.deepEqual(replies[0], replies[1]);
 });
 
 test('a SIGKILLed worker is forked again with master\'s warning; stop leaves no process', {
