@@ -4,8 +4,8 @@
 // with a stack trace: most of the sim's CPU went there (issue 5's benchmark). This walks
 // memfs's own link tree (the Superblock behind the Volume) from the root with a plain loop
 // and reports an absent name without throwing. The directories it found are remembered by
-// path (and whole paths by string, with their final names) and checked link by link from
-// the root before each reuse, so no change to the tree (by any route) is missed. Read results are copied into shared slabs rather than an
+// path (the last few also matched in place against a path's text) and checked link by link
+// from the root before each reuse, so no change to the tree (by any route) is missed. Read results are copied into shared slabs rather than an
 // ArrayBuffer each.
 // Called by sim/fs.ts and sim/durability.ts. Trusts memfs's internal shapes (Superblock.root,
 // Link.children, Node fields, Superblock.getFileByFd), pinned by the memfs version in
@@ -80,32 +80,28 @@ function plainPath(path: string): boolean {
  *  directories again and again (active/, deferred/X/, defer/X/...). When full, the cache
  *  starts over. */
 const DIRECTORY_CACHE_ENTRIES_MAX = 256;
-/** Whole paths lookUpParent answered lately, per volume: the cached directory that holds
- *  the final name, and that name. The engine asks for one queue file's paths a dozen times
- *  per attempt, mostly as the very same string objects (the queue's path memo), whose hash
- *  V8 keeps: one Map probe instead of two slices and two hashes of fresh strings. When
- *  full, the cache starts over. */
-const PATH_CACHE_ENTRIES_MAX = 1024;
+/** The last few directories found are also matched against a path's text in place (its
+ *  length and last character, then its prefix), without slicing the directory part off
+ *  into a fresh string and hashing it: one queue file's attempt works in three or four. */
+const RECENT_DIRECTORIES_MAX = 8;
 
 interface CachedDirectory {
+  /** The directory's path, as the map holds it. */
+  path: string;
   /** The step names from the root, and the link each one named when it was cached. */
   names: string[];
   links: MemfsLink[];
 }
 
-interface CachedPath {
-  directory: CachedDirectory;
-  /** The final name (the text after the last slash), checked plain. */
-  name: string;
-}
-
 interface VolumeCaches {
   directories: Map<string, CachedDirectory>;
-  paths: Map<string, CachedPath>;
+  /** A ring of the directories used last, filled from slot 0 (empty slots only at its end). */
+  recent: Array<CachedDirectory | undefined>;
+  nextRecent: number;
 }
 
 const volumeCaches = new WeakMap<MemfsCore, VolumeCaches>();
-/** The volume asked about last and its caches (most calls come in runs on one host). */
+/** The volume asked about last and its caches (calls come in runs on one host). */
 let lastCore: MemfsCore | undefined;
 let lastCaches: VolumeCaches | undefined;
 
@@ -113,7 +109,7 @@ function cachesOf(core: MemfsCore): VolumeCaches {
   if (core === lastCore) return lastCaches as VolumeCaches;
   let caches = volumeCaches.get(core);
   if (caches === undefined) {
-    caches = { directories: new Map(), paths: new Map() };
+    caches = { directories: new Map(), recent: new Array<CachedDirectory | undefined>(RECENT_DIRECTORIES_MAX).fill(undefined), nextRecent: 0 };
     volumeCaches.set(core, caches);
   }
   lastCore = core;
@@ -121,15 +117,27 @@ function cachesOf(core: MemfsCore): VolumeCaches {
   return caches;
 }
 
-/** The path whose final name childNamed() may take from `lastFinalName` (set by
- *  lookUpParent from its path cache): the name is a function of the path alone. */
-let lastNamedPath: string | undefined;
-let lastFinalName = '';
+/** The slot of the recent directory whose path is the text before `lastSlash`, or -1. */
+function recentSlot(recent: Array<CachedDirectory | undefined>, path: string, lastSlash: number): number {
+  const lastCode = path.charCodeAt(lastSlash - 1);
+  for (let slot = 0; slot < RECENT_DIRECTORIES_MAX; slot++) {
+    const entry = recent[slot];
+    if (entry === undefined) return -1;
+    const directoryPath = entry.path;
+    if (directoryPath.length === lastSlash && directoryPath.charCodeAt(lastSlash - 1) === lastCode && path.startsWith(directoryPath)) return slot;
+  }
+  return -1;
+}
 
-function rememberPath(caches: VolumeCaches, path: string, directory: CachedDirectory, name: string): void {
-  const paths = caches.paths;
-  if (paths.size >= PATH_CACHE_ENTRIES_MAX) paths.clear();
-  paths.set(path, { directory, name });
+/** Puts a directory in the recent ring: in `slot` (one whose entry went stale), or in the
+ *  next slot round. */
+function rememberRecent(caches: VolumeCaches, entry: CachedDirectory, slot: number): void {
+  if (slot >= 0) {
+    caches.recent[slot] = entry;
+    return;
+  }
+  caches.recent[caches.nextRecent] = entry;
+  caches.nextRecent = (caches.nextRecent + 1) % RECENT_DIRECTORIES_MAX;
 }
 
 /** The cached directory at `directoryPath`, when the root still leads to it by the same
@@ -162,27 +170,19 @@ function plainFinalName(path: string, lastSlash: number): boolean {
  *  through something that is not a directory). */
 export function lookUpParent(volume: Volume, path: string): MemfsLink | null | undefined {
   const core = coreOf(volume);
-  const caches = cachesOf(core);
-  const known = caches.paths.get(path);
-  if (known !== undefined) {
-    const hit = cachedDirectory(known.directory, core.root);
-    if (hit !== undefined) {
-      lastNamedPath = path;
-      lastFinalName = known.name;
-      return hit;
-    }
-  }
   const lastSlash = path.lastIndexOf('/');
-  const cache = caches.directories;
-  const directoryPath = lastSlash > 0 ? path.slice(0, lastSlash) : '';
+  const caches = cachesOf(core);
+  let staleSlot = -1;
   if (lastSlash > 0) {
-    const entry = cache.get(directoryPath);
-    const hit = entry === undefined ? undefined : cachedDirectory(entry, core.root);
-    if (hit !== undefined) {
-      if (!plainFinalName(path, lastSlash)) return undefined;
-      rememberPath(caches, path, entry as CachedDirectory, path.slice(lastSlash + 1));
-      return hit;
+    const slot = recentSlot(caches.recent, path, lastSlash);
+    let entry = slot < 0 ? undefined : caches.recent[slot];
+    if (entry === undefined) {
+      entry = caches.directories.get(path.slice(0, lastSlash));
+      if (entry !== undefined) rememberRecent(caches, entry, -1);
     }
+    const hit = entry === undefined ? undefined : cachedDirectory(entry, core.root);
+    if (hit !== undefined) return plainFinalName(path, lastSlash) ? hit : undefined;
+    staleSlot = slot;
   }
   if (path.length <= 1 || !plainPath(path)) return undefined;
   let current = core.root;
@@ -193,10 +193,11 @@ export function lookUpParent(volume: Volume, path: string): MemfsLink | null | u
     if (!isDirectoryMode(current.node.mode)) return undefined;
     if (start > lastSlash) {
       if (lastSlash > 0) {
+        const cache = caches.directories;
         if (cache.size >= DIRECTORY_CACHE_ENTRIES_MAX) cache.clear();
-        const entry = { names, links };
-        cache.set(directoryPath, entry);
-        rememberPath(caches, path, entry, path.slice(lastSlash + 1));
+        const entry = { path: path.slice(0, lastSlash), names, links };
+        cache.set(entry.path, entry);
+        rememberRecent(caches, entry, staleSlot);
       }
       return current;
     }
@@ -227,8 +228,7 @@ export function lookUp(volume: Volume, path: string, followFinal: boolean): Memf
 /** The final name of a plain path in the directory lookUpParent found for it (null: no
  *  such name; undefined: a symbolic link memfs must follow). */
 export function childNamed(directory: MemfsLink, path: string, followFinal: boolean): MemfsLink | null | undefined {
-  const name = path === lastNamedPath ? lastFinalName : path.slice(path.lastIndexOf('/') + 1);
-  const child = directory.children.get(name);
+  const child = directory.children.get(path.slice(path.lastIndexOf('/') + 1));
   if (child === undefined) return null;
   if (followFinal && isSymlinkMode(child.node.mode)) return undefined;
   return child;

@@ -107,7 +107,7 @@ test('files made and renamed by the file system have the paths memfs expects', a
   assert.deepEqual(await fs.readdir('/q/c'), ['g2']);
 });
 
-test('a whole path asked for again, as the same string, follows a directory swapped behind it', async () => {
+test('a path asked for again follows a directory swapped behind it', async () => {
   const volume = createVolume();
   volume.mkdirSync('/q/a', { recursive: true });
   volume.mkdirSync('/q/b');
@@ -135,6 +135,33 @@ test('a whole path asked for again, as the same string, follows a directory swap
   assert.equal((await fs.stat('/q/a/g')).size, 1);
   assert.equal(await codeOf(fs.stat('/q/old/g')), 'ENOENT');
   assert.equal((await fs.stat('/q/old/f')).size, 4);
+});
+
+test('many directories in turns, some swapped behind the file system, each answer their own files', async () => {
+  const volume = createVolume();
+  const fs = createSimFileSystem({ volume });
+  const names = Array.from({ length: 20 }, (_, index) => `d${index.toString(16)}`);
+  for (const name of names) {
+    await fs.mkdir(`/q/${name}`, { recursive: true });
+    await fs.writeFile(`/q/${name}/f`, name);
+  }
+  for (let round = 0; round < 3; round++) {
+    for (const name of names) assert.equal(decoder.decode(await fs.readFile(`/q/${name}/f`)), name);
+    // Swap d1 and d2 through memfs: the next reads must see the other directory's file.
+    volume.renameSync('/q/d1', '/q/tmp');
+    volume.renameSync('/q/d2', '/q/d1');
+    volume.renameSync('/q/tmp', '/q/d2');
+    assert.equal(decoder.decode(await fs.readFile('/q/d1/f')), 'd2');
+    assert.equal(decoder.decode(await fs.readFile('/q/d2/f')), 'd1');
+    volume.renameSync('/q/d1', '/q/tmp');
+    volume.renameSync('/q/d2', '/q/d1');
+    volume.renameSync('/q/tmp', '/q/d2');
+  }
+  volume.unlinkSync('/q/d3/f');
+  volume.rmdirSync('/q/d3');
+  assert.equal(await codeOf(fs.stat('/q/d3/f')), 'ENOENT');
+  assert.equal(await codeOf(fs.open('/q/d3/f', 'w')), 'ENOENT');
+  assert.equal(decoder.decode(await fs.readFile('/q/d4/f')), 'd4');
 });
 
 test('an expected failure rejects with the full error, in the same turn as before', async () => {
