@@ -41,7 +41,9 @@ interface Side {
 interface Outcome {
   /** "program: warning text" per warning line, directory as @DIR@, sorted. */
   warnings: string[];
-  /** Programs whose warnings came after one of their other lines. */
+  /** Processes (program[pid]) whose warnings came after one of their own other lines,
+   *  before the first postfix command (a reload restarts daemons: Postfix's get new pids,
+   *  mtalab's keep theirs). */
   late: string[];
   sendmailStatus: number;
   sendmailStderr: string;
@@ -53,6 +55,7 @@ async function run(side: Side): Promise<Outcome> {
   await side.start();
   let sent: RunResult;
   let maillog: string[];
+  let beforeCommands = 0;
   const commands: string[] = [];
   try {
     // root@$myhostname: the base spec has no DNS, so the message and its bounce go through
@@ -60,6 +63,7 @@ async function run(side: Side): Promise<Outcome> {
     sent = side.sendmail(['-f', 'sender@example.test', 'root'], 'Subject: twice\n\nbody\n');
     await waitFor(() => pendingQueueFiles(side.queueDirectory) === 0 && side.maillog().some((line) => line.includes(': removed')), DRAIN_WAIT_MS);
     await settleFile(side.maillogPath);
+    beforeCommands = side.maillog().length;
     // postfix-script's helpers (master -t, postlog, postsuper at reload) read main.cf too;
     // after the reload master and the daemons it starts at once warn again.
     for (const command of ['status', 'reload', 'status', 'stop']) {
@@ -75,16 +79,17 @@ async function run(side: Side): Promise<Outcome> {
   const warnings: string[] = [];
   const late = new Set<string>();
   const seen = new Set<string>();
-  for (const line of maillog) {
-    const match = /^[^/]+\/([a-z-]+)\[\d+\]: (.*)$/.exec(stripLogPrefix(line));
+  for (const [index, line] of maillog.entries()) {
+    const match = /^[^/]+\/([a-z-]+)\[(\d+)\]: (.*)$/.exec(stripLogPrefix(line));
     if (match === null) continue;
-    const [, program = '', text = ''] = match;
+    const [, program = '', pid = '', text = ''] = match;
     if (program === 'postlogd' || program === 'postfix-script') continue;
+    const process = `${program}[${pid}]`;
     if (text.includes('overriding earlier entry')) {
       warnings.push(`${program}: ${text.split(side.directory).join('@DIR@')}`);
-      if (seen.has(program)) late.add(program);
+      if (index < beforeCommands && seen.has(process)) late.add(process);
     } else if (program !== 'master') {
-      seen.add(program);
+      seen.add(process);
     }
   }
   return {

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SmtpLineClient } from './smtp-line-client.ts';
+import { IncompleteReply, SmtpLineClient } from './smtp-line-client.ts';
 import { ensureLocalUsers, freeLoopbackPort, isAlive, waitFor, type InstanceSpec } from './real-instance.ts';
 import { MtalabInstance, mtalabCli } from './mtalab-instance.ts';
 import { interopRequirements } from './real-postfix.ts';
@@ -237,7 +237,15 @@ test('a SIGKILLed worker is forked again with master\'s warning; stop leaves no 
     `master's warning:\n${instance.maillog().join('\n')}`);
   assert.ok(instance.maillog().some((line) => line.endsWith(`/smtpd pid ${victim} killed by signal 9`)));
   assert.ok(await waitFor(() => childrenOf(master).length === 2 && !childrenOf(master).includes(victim), WAIT_MS), 'a new worker replaces it');
-  await sendMessage(port, 'after-restart');
+  try {
+    await sendMessage(port, 'after-restart');
+  } catch (error) {
+    // node:cluster's master hands accepted connections to workers; on a loaded machine one
+    // may still go to the killed worker (lost before any greeting, as a connection to a
+    // dying Postfix process is). A client tries again; the second one must be served.
+    if (!(error instanceof IncompleteReply) || error.lines.length > 0) throw error;
+    await sendMessage(port, 'after-restart');
+  }
   assert.ok(await instance.waitForQueue());
   const all = [master, ...childrenOf(master)];
   await instance.stop();
