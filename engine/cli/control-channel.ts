@@ -18,7 +18,7 @@
 // trigger_server.c and the showq(8) service end point.
 
 import { createServer, type Server, type Socket } from 'node:net';
-import { linkSync, lstatSync, renameSync, unlinkSync } from 'node:fs';
+import { chmodSync, linkSync, lstatSync, renameSync, unlinkSync } from 'node:fs';
 import type { RunningHost } from '../master/runtime.ts';
 import type { TriggerReason } from '../master/contracts.ts';
 import type { ShowqEndpoint } from '../showq/api.ts';
@@ -32,6 +32,8 @@ export const TRIGGER_REQUEST_BYTES_MAX = 1024;
 export const TRIGGER_IDLE_MS = 10_000;
 /** Sockets one daemon listens on at most. */
 export const CONTROL_SOCKETS_MAX = 100;
+/** The mode Postfix's unix_listen() gives a listening socket. */
+export const SOCKET_MODE = 0o666;
 
 /** Postfix's trigger request codes (trigger.h, qmgr.h) and what mtalab's services make of them. */
 export function reasonsOfTrigger(bytes: Uint8Array): TriggerReason[] {
@@ -172,6 +174,13 @@ function listen(runtime: RunningHost, path: string, kind: Kind, service: string)
     server.once('error', fail);
     server.listen(path, () => {
       server.off('error', fail);
+      // unix_listen(): the socket itself is open to all (srw-rw-rw-); who may reach it is
+      // decided by its directory (public/ is mode 0710, group postdrop, in Postfix).
+      try {
+        chmodSync(path, SOCKET_MODE);
+      } catch {
+        // A file system without modes: the socket works as it is.
+      }
       done({ kind, service, path, server });
     });
   });

@@ -115,7 +115,11 @@ test('the daemon listens at public/pickup, public/qmgr and public/showq; trigger
   try {
     const publicDirectory = join(stand.queueDirectory, 'public');
     assert.deepEqual(channel.paths().sort(), ['pickup', 'qmgr', 'showq'].map((name) => join(publicDirectory, name)));
-    for (const name of ['pickup', 'qmgr', 'showq']) assert.ok(lstatSync(join(publicDirectory, name)).isSocket());
+    for (const name of ['pickup', 'qmgr', 'showq']) {
+      const stat = lstatSync(join(publicDirectory, name));
+      assert.ok(stat.isSocket());
+      assert.equal(stat.mode & 0o777, 0o666, `${name}: srw-rw-rw- as unix_listen() makes it`);
+    }
     assert.equal(existsSync(join(stand.queueDirectory, 'private', 'cleanup')), false, 'cleanup takes no triggers');
     assert.equal(await writeTrigger(join(publicDirectory, 'pickup'), 'W', 5000), true);
     assert.equal(await writeTrigger(join(publicDirectory, 'qmgr'), 'FA', 5000), true);
