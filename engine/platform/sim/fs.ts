@@ -454,6 +454,19 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     return link === undefined || link === null ? undefined : link.node;
   };
 
+  /** writeFile and appendFile: one open, the bytes replaced or appended, one close. */
+  const putContent = (path: string, data: Parameters<FileSystem['writeFile']>[1],
+    fileOptions: Parameters<FileSystem['writeFile']>[2], append: boolean): Promise<void> => {
+    try {
+      disk.checkAlive('open', path);
+      replaceContent(path, bytesOf(data), fileOptions, append);
+      disk.countOperation('open', path);
+      return DONE;
+    } catch (error) {
+      return failed(error, 'open', path);
+    }
+  };
+
   return {
     volume,
     faults: disk,
@@ -465,26 +478,8 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
         return failed(error, 'open', path);
       }
     },
-    writeFile: (path, data, fileOptions) => {
-      try {
-        disk.checkAlive('open', path);
-        replaceContent(path, bytesOf(data), fileOptions, false);
-        disk.countOperation('open', path);
-        return DONE;
-      } catch (error) {
-        return failed(error, 'open', path);
-      }
-    },
-    appendFile: (path, data, fileOptions) => {
-      try {
-        disk.checkAlive('open', path);
-        replaceContent(path, bytesOf(data), fileOptions, true);
-        disk.countOperation('open', path);
-        return DONE;
-      } catch (error) {
-        return failed(error, 'open', path);
-      }
-    },
+    writeFile: (path, data, fileOptions) => putContent(path, data, fileOptions, false),
+    appendFile: (path, data, fileOptions) => putContent(path, data, fileOptions, true),
     rename: (from, to) => {
       try {
         disk.checkAlive('rename', from);

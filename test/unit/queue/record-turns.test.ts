@@ -12,12 +12,35 @@ import { RecordReader, encodeRecord, RecordType } from '../../../engine/global/q
 
 /** Turns until `promise` settles, and what it gave. */
 async function turnsUntil(promise: Promise<unknown>): Promise<string> {
-  let turns = 0; let done = false; let outcome = '';
-  promise.then((value: any) => { done = true; outcome = value === null ? 'null' : `type ${value.type} len ${value.payload.length} off ${value.offset}`; }, (error: any) => { done = true; outcome = `error ${error.kind}`; });
-  while (!done && turns < 200) { await null; turns++; }
+  let turns = 0;
+  let done = false;
+  let outcome = '';
+  promise.then((value) => {
+    done = true;
+    const record = value as { type: number; payload: Uint8Array; offset: number } | null;
+    outcome = record === null ? 'null' : `type ${record.type} len ${record.payload.length} off ${record.offset}`;
+  }, (error: unknown) => {
+    done = true;
+    outcome = `error ${(error as { kind?: string }).kind}`;
+  });
+  while (!done && turns < TURNS_MAX) {
+    await null;
+    turns++;
+  }
   return `${turns} ${outcome}`;
 }
-function join(...parts: Uint8Array[]): Uint8Array { const t = parts.reduce((a, p) => a + p.length, 0); const b = new Uint8Array(t); let at = 0; for (const p of parts) { b.set(p, at); at += p.length; } return b; }
+
+/** Turns one answer may take before the test gives up counting. */
+const TURNS_MAX = 200;
+function join(...parts: Uint8Array[]): Uint8Array {
+  const joined = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    joined.set(part, at);
+    at += part.length;
+  }
+  return joined;
+}
 
 const EXPECTED = `
 settled small true true 9 type 67 len 96 off 0 | 1 type 69 len 0 off 98 | 4 null | raw 8 type 67 len 96 off 0
