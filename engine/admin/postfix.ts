@@ -14,7 +14,7 @@ import type { CommandContext, CommandMain, OutputStream } from './command.ts';
 import { readMainConfig, type MainConfig } from '../global/config/main-cf.ts';
 import { readMasterConfig } from '../global/config/master-cf.ts';
 import type { Host } from '../global/host.ts';
-import { createReporter, FatalExit, type Reporter } from '../global/msg.ts';
+import { createReporter, FatalExit, terminalOnlyWhile, type Reporter } from '../global/msg.ts';
 import { parseOptions } from '../global/maps/command-support.ts';
 import { PlatformError, describeCode } from '../platform/types.ts';
 import { createQueueDirectories } from '../master/queue-directories.ts';
@@ -199,9 +199,14 @@ export function createPostfixMain(controller: MasterController): CommandMain {
     const explicit = flags.get('c')?.at(-1) ?? context.env.get('MAIL_CONFIG');
     const given = explicit ?? host.defaultConfigDirectory;
     const directory = given.startsWith('/') ? given : `${context.cwd.replace(/\/+$/, '')}/${given}`;
+    // postfix(1) reads main.cf before its logging knows maillog_file: what that says goes to
+    // a terminal only (the helpers postfix-script runs repeat it in the maillog).
+    let reading = true;
     const config = await readMainConfig({
-      fs: host.platform.fs, directory, reporter, host, directoryIsExplicit: explicit !== undefined,
+      fs: host.platform.fs, directory, reporter: terminalOnlyWhile(reporter, context.stderr, () => reading, true),
+      host, directoryIsExplicit: explicit !== undefined,
     });
+    reading = false;
     return withHostMaillog(host, config, async () => {
       compatibilityNotice(config, reporter);
       checkMailParameters(config, reporter);

@@ -10,14 +10,14 @@
 // Called through the command table (engine/admin/index.ts) by the shell, the CLI and tests.
 // Trusts the config reader and the queue library. Models src/sendmail/sendmail.c.
 
-import type { CommandContext, OutputStream } from './command.ts';
+import type { CommandContext } from './command.ts';
 import type { Host } from '../global/host.ts';
 import type { TraceEvent, TraceSink } from '../global/trace.ts';
 import { lookupCommand } from './run.ts';
 import { printQueueListing } from './postqueue.ts';
 import { parseSendmailOptions, prescanConfigDirectory, type SendmailOptions } from './sendmail-options.ts';
 import { readMainConfig, type MainConfig } from '../global/config/main-cf.ts';
-import { createReporter, FatalExit, type Reporter } from '../global/msg.ts';
+import { createReporter, FatalExit, terminalOnlyWhile, type Reporter } from '../global/msg.ts';
 import { lookupGroup, lookupUid, lookupUser } from '../global/passwd.ts';
 import { parseAddressListInternal } from '../global/address/index.ts';
 import { mailQueue } from '../global/queue/mail-queue.ts';
@@ -52,7 +52,7 @@ export async function sendmailMain(context: CommandContext): Promise<number> {
   let reading = true;
   const directory = absolute(context.cwd, explicitDirectory ?? context.env.get('MAIL_CONFIG') ?? context.host.defaultConfigDirectory);
   const config = await readMainConfig({
-    fs: context.host.platform.fs, directory, reporter: terminalUntilRead(reporter, context.stderr, () => reading), host: context.host,
+    fs: context.host.platform.fs, directory, reporter: terminalOnlyWhile(reporter, context.stderr, () => reading), host: context.host,
     directoryIsExplicit: explicitDirectory !== undefined || context.env.has('MAIL_CONFIG'),
     machine: { pid, processName: program },
   });
@@ -148,20 +148,6 @@ function tempfailReporter(base: Reporter): Reporter {
     warn: (text) => base.warn(text),
     error: (text) => base.error(text),
     fatal: (text) => base.fatal(text, SENDMAIL_EXIT_TEMPFAIL),
-  };
-}
-
-/** What reading main.cf says goes to the terminal only: sendmail (and postdrop) read it
- *  before their logging knows maillog_file, so those warnings never reach that file. Later
- *  warnings (a value expanded afterwards) are logged as usual. */
-function terminalUntilRead(base: Reporter, stderr: OutputStream, reading: () => boolean): Reporter {
-  return {
-    get program() { return base.program; },
-    get warnings() { return base.warnings; },
-    info: (text) => base.info(text),
-    warn: (text) => (reading() ? stderr.write(`${base.program}: warning: ${text}\n`) : base.warn(text)),
-    error: (text) => base.error(text),
-    fatal: (text, exitCode) => base.fatal(text, exitCode),
   };
 }
 

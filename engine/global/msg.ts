@@ -60,3 +60,21 @@ export function createReporter(options: ReporterOptions): Reporter {
     get warnings() { return warnings; },
   };
 }
+
+/** A reporter whose warnings go to the terminal only while `early()` is true: a Postfix
+ *  program that reads main.cf before its logging knows maillog_file (sendmail, postdrop,
+ *  postfix(1)) says what the file made it say on stderr only -- postfix(1) only when
+ *  stderr is a terminal. Later warnings are logged as usual. */
+export function terminalOnlyWhile(base: Reporter, stderr: OutputStream, early: () => boolean, onlyIfTty = false): Reporter {
+  return {
+    get program() { return base.program; },
+    get warnings() { return base.warnings; },
+    info: (text) => base.info(text),
+    warn: (text) => {
+      if (!early()) return base.warn(text);
+      if (!onlyIfTty || stderr.isTty) stderr.write(`${base.program}: warning: ${text}\n`);
+    },
+    error: (text) => base.error(text),
+    fatal: (text, exitCode) => base.fatal(text, exitCode),
+  };
+}
