@@ -51,22 +51,25 @@ function passwdEntryOf(fields: readonly string[]): PasswdEntry | undefined {
 /** The first entry named `name`, as getpwnam(3): rows of other names are passed over
  *  without making entries of them. */
 export async function lookupUser(fs: FileSystem, name: string): Promise<PasswdEntry | undefined> {
-  for (const fields of await rowsOf(fs, PASSWD_PATH)) {
-    if ((fields[0] ?? '') !== name) continue;
-    const entry = passwdEntryOf(fields);
-    if (entry !== undefined) return entry;
-  }
-  return undefined;
+  return firstEntry(await rowsOf(fs, PASSWD_PATH), (fields) => (fields[0] ?? '') === name, passwdEntryOf);
 }
 
 /** The first entry with `uid`, as getpwuid(3): only the row that matches becomes an
  *  entry (a row whose uid field is not `uid` is passed over, as a malformed one is). */
 export async function lookupUid(fs: FileSystem, uid: number): Promise<PasswdEntry | undefined> {
   const uidText = String(uid);
-  for (const fields of await rowsOf(fs, PASSWD_PATH)) {
-    if (fields[2] !== uidText && parseId(fields[2] ?? '') !== uid) continue;
-    const entry = passwdEntryOf(fields);
-    if (entry !== undefined && entry.uid === uid) return entry;
+  return firstEntry(await rowsOf(fs, PASSWD_PATH), (fields) => fields[2] === uidText || parseId(fields[2] ?? '') === uid,
+    passwdEntryOf, (entry) => entry.uid === uid);
+}
+
+/** The first row that `wanted` picks and whose entry `accepted` takes, as getpwnam(3) and
+ *  its kin scan the file: other rows make no entries, a malformed picked row is passed over. */
+function firstEntry<Entry>(rows: readonly (readonly string[])[], wanted: (fields: readonly string[]) => boolean,
+  entryOf: (fields: readonly string[]) => Entry | undefined, accepted: (entry: Entry) => boolean = () => true): Entry | undefined {
+  for (const fields of rows) {
+    if (!wanted(fields)) continue;
+    const entry = entryOf(fields);
+    if (entry !== undefined && accepted(entry)) return entry;
   }
   return undefined;
 }
@@ -93,23 +96,14 @@ function groupEntryOf(fields: readonly string[]): GroupEntry | undefined {
 
 /** getgrnam(3); rows of other names make no entries. */
 export async function lookupGroup(fs: FileSystem, name: string): Promise<GroupEntry | undefined> {
-  for (const fields of await rowsOf(fs, GROUP_PATH)) {
-    if ((fields[0] ?? '') !== name) continue;
-    const entry = groupEntryOf(fields);
-    if (entry !== undefined) return entry;
-  }
-  return undefined;
+  return firstEntry(await rowsOf(fs, GROUP_PATH), (fields) => (fields[0] ?? '') === name, groupEntryOf);
 }
 
 /** getgrgid(3); only the row that matches becomes an entry. */
 export async function lookupGid(fs: FileSystem, gid: number): Promise<GroupEntry | undefined> {
   const gidText = String(gid);
-  for (const fields of await rowsOf(fs, GROUP_PATH)) {
-    if (fields[2] !== gidText && parseId(fields[2] ?? '') !== gid) continue;
-    const entry = groupEntryOf(fields);
-    if (entry !== undefined && entry.gid === gid) return entry;
-  }
-  return undefined;
+  return firstEntry(await rowsOf(fs, GROUP_PATH), (fields) => fields[2] === gidText || parseId(fields[2] ?? '') === gid,
+    groupEntryOf, (entry) => entry.gid === gid);
 }
 
 /** The gids a user belongs to: the primary group and every group listing the name. */
