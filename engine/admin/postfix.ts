@@ -22,6 +22,7 @@ import { checkMailParameters } from '../master/mail-params-check.ts';
 import { withHostMaillog } from '../master/host-maillog.ts';
 import { simMasterController } from '../master/controller.ts';
 import { postqueueMain } from './postqueue.ts';
+import { nullOutput } from '../master/service-instance.ts';
 import type { MasterController } from '../master/controller.ts';
 
 export type { MasterController } from '../master/controller.ts';
@@ -60,7 +61,7 @@ function scriptReporter(host: Host, config: MainConfig, stderr: OutputStream): S
  *  main.cf anew and warns under its own name and pid. With the mail system up, postlogd
  *  takes those lines into the maillog; before start they are lost. Only postsuper's stderr
  *  reaches the terminal (master -t runs with 2>/dev/null). */
-function helperWarns(host: Host, warnings: readonly string[], program: string, pid?: number, stderr: OutputStream = nullTerminal): void {
+function helperWarns(host: Host, warnings: readonly string[], program: string, pid?: number, stderr: OutputStream = nullOutput): void {
   // A pid is taken only for a helper that has something to say: the simulation's pids
   // (and so its traces) stay as they were for a clean main.cf.
   if (warnings.length === 0) return;
@@ -68,7 +69,6 @@ function helperWarns(host: Host, warnings: readonly string[], program: string, p
   for (const text of warnings) helper.warn(text);
 }
 
-const nullTerminal: OutputStream = { write: () => undefined, isTty: false };
 
 
 /** Postfix 3.7's compatibility notice when compatibility_level is below 3.6 (unset). */
