@@ -3,6 +3,9 @@
 //   1. throughput: N messages (default 10,000) submitted with sendmail on a.example.test of
 //      the two-hosts scenario, through a's pickup/cleanup/qmgr/smtp and b's smtpd/cleanup/
 //      qmgr/local into bob's mailbox: messages/s end to end and scheduler events/s;
+//   1b. campus: C messages (default 10,000) from grace on inet.example.org of the campus
+//      scenario to ada@cs.campus.example, through inet, the MX gateway mx.campus.example
+//      (relay_domains, transport_maps) and the internal store's local into ada's mailbox;
 //   2. fast-forward: M messages (default 1,000) to a destination that is down (the a-b link
 //      cut), deferred, then five simulated days of retries until they expire and bounce;
 //   3. step back at E events (default 10,000): back() of engine/sim/replay.ts with its twin
@@ -10,8 +13,9 @@
 //      twin (a replay from the start);
 //   4. peak heap (sampled every 50 ms, and retained after gc() with --expose-gc).
 // Figures are printed, never asserted; the issue's targets are printed beside them.
-// Run: `npm run bench:sim` (SIM_BENCH_MESSAGES, SIM_BENCH_DEFERRED, SIM_BENCH_BACK_EVENTS
-// scale the phases; MTALAB_BUNDLE=0 runs the engine's sources through tsx instead of the
+// Run: `npm run bench:sim` (SIM_BENCH_MESSAGES, SIM_BENCH_CAMPUS_MESSAGES,
+// SIM_BENCH_DEFERRED, SIM_BENCH_BACK_EVENTS scale the phases; SIM_BENCH_ONLY=throughput,campus
+// runs only the phases named; MTALAB_BUNDLE=0 runs the engine's sources through tsx instead of the
 // esbuild bundle of engine/cli/sim-bundle.ts). Trusts engine/sim; every run is bounded in events.
 
 import type { World } from '../engine/sim/world.ts';
@@ -23,6 +27,7 @@ import { loadSimRuntime } from '../engine/cli/sim-bundle.ts';
 const { runtime: { loadScenarioFromDisk, bootWorld, createReplayer, macrotaskSettle }, source: runtimeSource } = await loadSimRuntime();
 
 const MESSAGES = positive('SIM_BENCH_MESSAGES', 10_000);
+const CAMPUS_MESSAGES = positive('SIM_BENCH_CAMPUS_MESSAGES', 10_000);
 const DEFERRED = positive('SIM_BENCH_DEFERRED', 1_000);
 const BACK_EVENTS = positive('SIM_BENCH_BACK_EVENTS', 10_000);
 /** Scheduler events one message may take end to end before a run counts as a runaway. */
@@ -32,9 +37,33 @@ const EVENTS_PER_DEFERRED_MAX = 2_000;
 /** Scheduler events five days of daemon timers take with nothing to deliver (~23,000). */
 const QUIET_DAYS_EVENTS_MAX = 100_000;
 const DAY_MS = 86_400_000;
-const SCENARIO = 'two-hosts';
-const SENDER_HOST = 'a.example.test';
-const RECEIVER_HOST = 'b.example.test';
+/** Who writes to whom in a throughput phase, and where the message ends. */
+interface Route {
+  scenario: string;
+  senderHost: string;
+  user: string;
+  sender: string;
+  recipient: string;
+  /** The host whose local delivery into the recipient's mailbox ends the message's way. */
+  finalHost: string;
+  /** The MTAs between the sender's and the final host. */
+  via: string[];
+  /** MTAs the message goes through, for the event budget. */
+  hops: number;
+  /** When the first message is submitted, after the scenario's own scripted mail. */
+  startMs: number;
+}
+const TWO_HOSTS: Route = {
+  scenario: 'two-hosts', senderHost: 'a.example.test', user: 'alice', sender: 'alice@a.example.test',
+  recipient: 'bob@b.example.test', finalHost: 'b.example.test', via: [], hops: 2, startMs: 2_000,
+};
+const CAMPUS: Route = {
+  scenario: 'campus', senderHost: 'inet.example.org', user: 'grace', sender: 'grace@example.org',
+  recipient: 'ada@cs.campus.example', finalHost: 'store.campus.example', via: ['mx.campus.example'], hops: 3, startMs: 4_000,
+};
+const SCENARIO = TWO_HOSTS.scenario;
+const SENDER_HOST = TWO_HOSTS.senderHost;
+const RECEIVER_HOST = TWO_HOSTS.finalHost;
 
 function positive(name: string, fallback: number): number {
   const value = Number.parseInt(process.env[name] ?? '', 10);
@@ -73,18 +102,19 @@ function stopwatch(): () => { wallMs: number; cpuMs: number } {
 }
 const rate = (count: number, ms: number): string => Math.round((count / ms) * 1000).toLocaleString('en-US');
 
-async function openWorld(): Promise<World> {
-  return bootWorld(await loadScenarioFromDisk(SCENARIO, { settle: macrotaskSettle }));
+async function openWorld(scenario = SCENARIO): Promise<World> {
+  return bootWorld(await loadScenarioFromDisk(scenario, { settle: macrotaskSettle }));
 }
 
-/** Schedules `count` messages from alice to bob with sendmail on a, one every ms from 2 s. */
-function scheduleMessages(world: World, count: number): void {
-  const sender = world.host(SENDER_HOST);
-  if (sender === undefined) throw new Error(`scenario ${SCENARIO} has no host ${SENDER_HOST}`);
+/** Schedules `count` messages along `route` with sendmail on its sender host, one every ms
+ *  from the route's start. */
+function scheduleMessages(world: World, count: number, route: Route = TWO_HOSTS): void {
+  const sender = world.host(route.senderHost);
+  if (sender === undefined) throw new Error(`scenario ${route.scenario} has no host ${route.senderHost}`);
   for (let index = 0; index < count; index++) {
-    world.scheduler.at(world.loaded.bootMs + 2_000 + index, () => {
-      void sender.command(['sendmail', '-f', `alice@${SENDER_HOST}`, `bob@${RECEIVER_HOST}`], {
-        user: 'alice', stdin: `Subject: bench message ${index}\n\nmessage ${index} of ${count}\n`,
+    world.scheduler.at(world.loaded.bootMs + route.startMs + index, () => {
+      void sender.command(['sendmail', '-f', route.sender, route.recipient], {
+        user: route.user, stdin: `Subject: bench message ${index}\n\nmessage ${index} of ${count}\n`,
       });
     }, `bench message ${index}`);
   }
@@ -97,21 +127,30 @@ function failIfRunaway(world: World, reason: string, runaway: string | undefined
   if (reason === 'limit') throw new Error(runaway ?? `SEED=${world.seed} scenario=${world.scenarioId}: run hit its limit`);
 }
 
-async function throughput(): Promise<void> {
-  const world = await openWorld();
-  scheduleMessages(world, MESSAGES);
+/** Messages along `route` from the start of their submissions until the world is quiet:
+ *  the count delivered by local into the recipient's mailbox on the final host (not counting
+ *  what the scenario itself sends there). */
+async function throughput(route: Route, messages: number): Promise<void> {
+  const world = await openWorld(route.scenario);
+  await world.fastForward(route.startMs - 100, { eventsMax: 100_000 });
+  const isArrival = (event: TraceEvent): boolean => event.kind === 'delivery.status' && event.host === route.finalHost
+    && event.status === 'sent' && event.recipient === route.recipient && event.relay === 'local';
+  const before = countOf(world.trace, isArrival);
+  scheduleMessages(world, messages, route);
   const firedBefore = world.scheduler.fired;
+  const tracedBefore = world.trace.length;
   const elapsed = stopwatch();
-  const outcome = await world.runUntilQuiet({ eventsMax: MESSAGES * EVENTS_PER_MESSAGE_MAX + 10_000 });
+  const outcome = await world.runUntilQuiet({ eventsMax: messages * EVENTS_PER_MESSAGE_MAX * route.hops + 10_000 });
   const { wallMs: elapsedMs, cpuMs } = elapsed();
   failIfRunaway(world, outcome.reason, outcome.runaway);
   const events = world.scheduler.fired - firedBefore;
-  const delivered = countOf(world.trace, (event) => event.kind === 'delivery.status' && event.host === RECEIVER_HOST
-    && event.status === 'sent' && event.recipient === `bob@${RECEIVER_HOST}`) - 1; // the scenario's own message
-  console.log(`throughput (${SCENARIO}, ${MESSAGES} messages a -> b by SMTP, into bob's mailbox)`);
-  console.log(`  delivered            ${delivered} of ${MESSAGES} in ${seconds(elapsedMs)} wall (${seconds(cpuMs)} CPU), ${seconds(world.nowMs() - world.loaded.bootMs)} simulated`);
-  console.log(`  messages/s           ${rate(delivered, elapsedMs)}   (${rate(delivered, cpuMs)} per CPU second, ${(cpuMs / Math.max(1, delivered)).toFixed(2)} ms CPU per message; target >= 5,000)`);
-  console.log(`  events/s             ${rate(events, elapsedMs)}   (${events} scheduler events, ${(events / MESSAGES).toFixed(1)} per message; ${world.trace.length} trace events)`);
+  const delivered = countOf(world.trace, isArrival) - before;
+  const way = [route.senderHost, ...route.via, route.finalHost].join(' -> ');
+  console.log(`${route === CAMPUS ? 'campus' : 'throughput'} (${route.scenario}, ${messages} messages ${way} by SMTP, into ${route.recipient}'s mailbox)`);
+  console.log(`  delivered            ${delivered} of ${messages} in ${seconds(elapsedMs)} wall (${seconds(cpuMs)} CPU), ${seconds(world.nowMs() - world.loaded.bootMs)} simulated`);
+  const target = route === TWO_HOSTS ? '; target >= 5,000' : '';
+  console.log(`  messages/s           ${rate(delivered, elapsedMs)}   (${rate(delivered, cpuMs)} per CPU second, ${(cpuMs / Math.max(1, delivered)).toFixed(2)} ms CPU per message${target})`);
+  console.log(`  events/s             ${rate(events, elapsedMs)}   (${events} scheduler events, ${(events / messages).toFixed(1)} per message; ${world.trace.length - tracedBefore} trace events)`);
   console.log(`  heap retained        ${mb(retainedHeapBytes())} with the world alive`);
 }
 
@@ -171,7 +210,12 @@ async function stepBack(): Promise<void> {
 
 async function main(): Promise<void> {
   console.log(`mtalab sim benchmark: node ${process.version}, settle = one macrotask per event, engine from ${runtimeSource === 'bundle' ? 'an esbuild bundle' : 'the sources (tsx)'}`);
-  const phases: Array<[string, () => Promise<void>]> = [['throughput', throughput], ['fast-forward', fastForward], ['step back', stepBack]];
+  const phases: Array<[string, () => Promise<void>]> = [
+    ['throughput', () => throughput(TWO_HOSTS, MESSAGES)],
+    ['campus', () => throughput(CAMPUS, CAMPUS_MESSAGES)],
+    ['fast-forward', fastForward],
+    ['step back', stepBack],
+  ];
   const only = process.env.SIM_BENCH_ONLY;
   for (const [name, phase] of phases) {
     if (only !== undefined && only !== '' && !only.split(',').includes(name)) continue;
