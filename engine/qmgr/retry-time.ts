@@ -50,11 +50,14 @@ const encoder = new TextEncoder();
 const ATTRIBUTE_PREFIX = `${NEXT_ATTEMPT_ATTRIBUTE}=`;
 const ATTRIBUTE_PREFIX_BYTES = encoder.encode(ATTRIBUTE_PREFIX);
 
+const ATTRIBUTE_PREFIX_LENGTH = ATTRIBUTE_PREFIX_BYTES.length;
+
 /** Whether a payload starts with "mtalab_next_attempt_time=" (compared as bytes, so that
- *  the other attributes are not decoded). */
+ *  the other attributes are not decoded). Only a payload of the stored record's exact
+ *  length can hold a value paddedSeconds takes, so any other is passed over at once. */
 function hasAttributePrefix(payload: Uint8Array): boolean {
-  if (payload.length < ATTRIBUTE_PREFIX_BYTES.length) return false;
-  for (let index = 0; index < ATTRIBUTE_PREFIX_BYTES.length; index++) {
+  if (payload.length !== ATTRIBUTE_PREFIX_LENGTH + NEXT_ATTEMPT_VALUE_WIDTH) return false;
+  for (let index = 0; index < ATTRIBUTE_PREFIX_LENGTH; index++) {
     if (payload[index] !== ATTRIBUTE_PREFIX_BYTES[index]) return false;
   }
   return true;
@@ -62,7 +65,9 @@ function hasAttributePrefix(payload: Uint8Array): boolean {
 
 /** The stored next attempt time of a file read by readQueueFile, if any. */
 export function storedNextAttempt(file: QueueFile): StoredNextAttempt | undefined {
-  for (const record of file.records) {
+  const { records } = file;
+  for (let index = 0; index < records.length; index++) {
+    const record = records[index]!;
     if (record.type !== RecordType.attribute || !hasAttributePrefix(record.payload)) continue;
     const seconds = paddedSeconds(record.payload, ATTRIBUTE_PREFIX_BYTES.length);
     if (seconds === undefined) continue;

@@ -297,7 +297,7 @@ export async function readQueueFile(source: ByteSource, path: string): Promise<Q
   const reader = new RecordReader(source, { path, transparent: true, borrowPayloads: true, ownChunkBytesMax: OWNED_CHUNK_BYTES_MAX });
   const file: QueueFile = { path, attributes: [], records: [], recipients: [], complete: false };
   let segment: 'envelope' | 'content' | 'extracted' = 'envelope';
-  let pending: Partial<QueueRecipient> = {};
+  const pending = new PendingRecipient();
   for (let count = 0; count < QUEUE_FILE_RECORDS_MAX; count++) {
     // reader.next(), with a record already in the read buffer taken without a promise of
     // its own: it is had after the one turn next()'s settled promise took (and a damaged
@@ -335,7 +335,7 @@ export async function readQueueFile(source: ByteSource, path: string): Promise<Q
       }
       continue;
     }
-    pending = absorbRecord(file, record, pending, segment);
+    absorbRecord(file, record, pending, segment);
   }
   throw new QueueFileError(`${path}: too many records`);
 }
@@ -361,52 +361,126 @@ function recipientStatusOf(type: number): RecipientStatus | undefined {
   }
 }
 
-/** Folds one envelope record into the typed structure; returns the DSN attributes that
- *  wait for the next recipient (`pending` itself, filled in, until a recipient takes it).
+/** The DSN attributes and original recipient read since the last recipient record: they
+ *  go to the next recipient. `order` lists the fields in the order they were first set
+ *  (PENDING_* codes, PENDING_CODE_BITS each, first set lowest): the recipient made gets
+ *  them in that order, as a spread of an object filled in that order gave them. One per
+ *  file read, emptied by each recipient (no object per recipient). */
+class PendingRecipient {
+  originalRecipient = '';
+  dsnOriginalRecipient = '';
+  dsnNotify = 0;
+  order = 0;
+  /** How many fields `order` holds. */
+  count = 0;
+
+  set(code: number, text: string | number): void {
+    switch (code) {
+      case PENDING_ORIGINAL: this.originalRecipient = text as string; break;
+      case PENDING_DSN_ORIGINAL: this.dsnOriginalRecipient = text as string; break;
+      default: this.dsnNotify = text as number; break;
+    }
+    if (!this.has(code)) this.order |= code << (PENDING_CODE_BITS * this.count++);
+  }
+
+  private has(code: number): boolean {
+    for (let index = 0; index < this.count; index++) {
+      if (((this.order >> (PENDING_CODE_BITS * index)) & PENDING_CODE_MASK) === code) return true;
+    }
+    return false;
+  }
+
+  /** The recipient record's entry, the pending fields first, and empty again. */
+  take(address: string, status: RecipientStatus, offset: number, segment: 'envelope' | 'extracted'): QueueRecipient {
+    const order = this.order;
+    this.order = 0;
+    this.count = 0;
+    // The common files: no DSN attributes (cleanup always writes the original recipient).
+    if (order === PENDING_ORIGINAL) return { originalRecipient: this.originalRecipient, address, status, offset, segment };
+    if (order === 0) return { address, status, offset, segment };
+    const recipient = {} as Partial<QueueRecipient>;
+    for (let rest = order; rest !== 0; rest >>= PENDING_CODE_BITS) {
+      switch (rest & PENDING_CODE_MASK) {
+        case PENDING_ORIGINAL: recipient.originalRecipient = this.originalRecipient; break;
+        case PENDING_DSN_ORIGINAL: recipient.dsnOriginalRecipient = this.dsnOriginalRecipient; break;
+        default: recipient.dsnNotify = this.dsnNotify; break;
+      }
+    }
+    recipient.address = address;
+    recipient.status = status;
+    recipient.offset = offset;
+    recipient.segment = segment;
+    return recipient as QueueRecipient;
+  }
+}
+
+const PENDING_ORIGINAL = 1;
+const PENDING_DSN_ORIGINAL = 2;
+const PENDING_DSN_NOTIFY = 3;
+const PENDING_CODE_BITS = 2;
+const PENDING_CODE_MASK = 3;
+
+/** A payload as UTF-8 text, as utf8Decoder.decode gives it: a short all-ASCII payload (the
+ *  common case: addresses, attributes) is its bytes as characters, without the decoder's
+ *  call into the runtime; anything else (8-bit bytes, a byte order mark) goes to the decoder. */
+function utf8Text(payload: Uint8Array): string {
+  const length = payload.length;
+  if (length > ASCII_TEXT_BYTES_MAX) return utf8Decoder.decode(payload);
+  for (let index = 0; index < length; index++) {
+    if ((payload[index] as number) >= 0x80) return utf8Decoder.decode(payload);
+  }
+  return String.fromCharCode.apply(null, payload as unknown as number[]);
+}
+
+/** Payloads up to this long are checked for ASCII and made text in one call. */
+const ASCII_TEXT_BYTES_MAX = 1024;
+
+/** Folds one envelope record into the typed structure; the DSN attributes and original
+ *  recipient wait in `pending` for the next recipient record.
  *  The record's payload may be borrowed: readQueueFile copies the kept ones at the end. */
-function absorbRecord(file: QueueFile, record: QueueRecord, pending: Partial<QueueRecipient>, segment: 'envelope' | 'extracted'): Partial<QueueRecipient> {
+function absorbRecord(file: QueueFile, record: QueueRecord, pending: PendingRecipient, segment: 'envelope' | 'extracted'): void {
   const type = record.type;
   if (type === RecordType.size) {
     file.records.push(record);
     file.size ??= parseSizeRecordBytes(record.payload);
-    return pending;
+    return;
   }
   if (type === RecordType.time) {
     // The digits are the same bytes in the UTF-8 text (a decoder never takes an ASCII
     // byte into a replacement character), so the time is read without decoding it.
     file.records.push(record);
     file.arrivalTime ??= arrivalTimeOf(record.payload);
-    return pending;
+    return;
   }
-  const text = utf8Decoder.decode(record.payload);
+  const text = utf8Text(record.payload);
   const status = recipientStatusOf(type);
   if (status !== undefined) {
-    file.recipients.push({ ...pending, address: text, status, offset: record.offset, segment });
-    return {};
+    file.recipients.push(pending.take(text, status, record.offset, segment));
+    return;
   }
   switch (type) {
-    case RecordType.originalRecipient: pending.originalRecipient = text; return pending;
-    case RecordType.dsnOriginalRecipient: pending.dsnOriginalRecipient = text; return pending;
-    case RecordType.dsnNotify: pending.dsnNotify = Number(text); return pending;
+    case RecordType.originalRecipient: pending.set(PENDING_ORIGINAL, text); return;
+    case RecordType.dsnOriginalRecipient: pending.set(PENDING_DSN_ORIGINAL, text); return;
+    case RecordType.dsnNotify: pending.set(PENDING_DSN_NOTIFY, Number(text)); return;
   }
   if (type === RecordType.attribute) {
     const attribute = parseAttribute(text);
     if (attribute !== undefined) {
       if (attribute.name === Attribute.dsnOriginalRecipient) {
-        pending.dsnOriginalRecipient = attribute.value;
+        pending.set(PENDING_DSN_ORIGINAL, attribute.value);
         file.records.push(record);
-        return pending;
+        return;
       }
       if (attribute.name === Attribute.dsnNotify) {
-        pending.dsnNotify = Number(attribute.value);
+        pending.set(PENDING_DSN_NOTIFY, Number(attribute.value));
         file.records.push(record);
-        return pending;
+        return;
       }
       if (attribute.name === Attribute.createTime) file.createTimeSeconds ??= Number(attribute.value);
       file.attributes.push(attribute);
     }
     file.records.push(record);
-    return pending;
+    return;
   }
   file.records.push(record);
   switch (type) {
@@ -414,7 +488,6 @@ function absorbRecord(file: QueueFile, record: QueueRecord, pending: Partial<Que
     case RecordType.sender: file.sender ??= text; break;
     case RecordType.warningTime: file.warningTime = { seconds: Number.parseInt(text.trim(), 10) || 0, offset: record.offset }; break;
   }
-  return pending;
 }
 
 /** Digits a field may have to be summed exactly (below 2^53); longer ones go through
