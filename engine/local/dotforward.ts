@@ -20,6 +20,18 @@ import { errorText } from '../global/mbox.ts';
 /** Entries of forward_path tried at most. */
 export const FORWARD_PATH_ENTRIES_MAX = 64;
 
+/** The last forward_path split into its entries: the split is a pure function of the text,
+ *  which changes only with main.cf (every delivery split the same text anew). */
+let splitForwardPath: { text: string; entries: readonly string[] } | undefined;
+
+function forwardPathEntries(text: string): readonly string[] {
+  if (splitForwardPath?.text !== text) {
+    const entries = Object.freeze(text.split(/[\s,]+/).filter((entry) => entry !== '').slice(0, FORWARD_PATH_ENTRIES_MAX));
+    splitForwardPath = { text, entries };
+  }
+  return splitForwardPath.entries;
+}
+
 /** deliver_dotforward(): undefined when no forward file applies, else the status. */
 export async function deliverDotForward(state: LocalState, userAttr: UserAttr): Promise<DeliveryStatus | undefined> {
   const here = nextLevel(state);
@@ -35,7 +47,7 @@ export async function deliverDotForward(state: LocalState, userAttr: UserAttr): 
   here.attr.expansionType = ExpansionType.forward;
   here.attr.owner = here.attr.user;
   let found: { path: string; stat: FileStat } | undefined;
-  const entries = settings.forwardPath.split(/[\s,]+/).filter((entry) => entry !== '').slice(0, FORWARD_PATH_ENTRIES_MAX);
+  const entries = forwardPathEntries(settings.forwardPath);
   for (const entry of entries) {
     const expanded = localExpand(entry, here, user, settings.forwardExpansionFilter);
     if (expanded.error || expanded.undefinedName) continue;

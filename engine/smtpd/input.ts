@@ -115,7 +115,9 @@ export class ClientInput {
   lineIfBuffered(bound: number, stripAllCr = true): Line | undefined {
     const newline = this.buffer.indexOf(LF, this.head);
     if (newline < 0 || newline - this.head >= bound) return undefined;
-    return this.finishLine(this.take(newline - this.head + 1), stripAllCr);
+    const start = this.head;
+    this.head = newline + 1;
+    return this.finishLine(start, newline, stripAllCr);
   }
 
   /** smtp_get(): one line of at most `bound` bytes. With `skipRest`, the remainder of an
@@ -137,18 +139,21 @@ export class ClientInput {
     }
   }
 
-  private finishLine(raw: Uint8Array, stripAllCr: boolean): Line {
-    let end = raw.length - 1;
+  /** The line buffer[start, newline) with its trailing CRs stripped as smtp_get() does,
+   *  as one view into the buffer (no view of the raw line first). */
+  private finishLine(start: number, newline: number, stripAllCr: boolean): Line {
+    const raw = this.buffer;
+    let end = newline;
     let bareLf = false;
     if (stripAllCr) {
-      while (end > 0 && raw[end - 1] === CR) end--;
-      bareLf = end === raw.length - 1;
-    } else if (end > 0 && raw[end - 1] === CR) {
+      while (end > start && raw[end - 1] === CR) end--;
+      bareLf = end === newline;
+    } else if (end > start && raw[end - 1] === CR) {
       end--;
     } else {
       bareLf = true;
     }
-    return { bytes: raw.subarray(0, end), ended: true, bareLf };
+    return { bytes: raw.subarray(start, end), ended: true, bareLf };
   }
 
   /** Drops bytes up to and including the next LF (the rest of an overlong command). */

@@ -339,6 +339,9 @@ function expandInto(pattern: string, options: ExpandOptions): ExpandResult {
 
 /** Expands $name in `pattern` as Postfix's mac_expand() does. */
 export function expandValue(pattern: string, options: ExpandOptions): ExpandResult {
+  // A value without '$' is one literal token (or none when empty), which expands to
+  // itself: no parse state, token or closure needed. (A scan produces no text: parsed.)
+  if (options.scan !== true && !pattern.includes('$')) return { text: pattern, error: false, undefinedName: false };
   return expandInto(pattern, options);
 }
 

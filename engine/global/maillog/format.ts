@@ -22,6 +22,9 @@ export const DELAY_RESOLUTION_DIGITS_DEFAULT = 2;
 export function formatDelay(seconds: number, significantDigits = DELAY_SIGNIFICANT_DIGITS,
   resolutionDigits = DELAY_RESOLUTION_DIGITS_DEFAULT): string {
   const total = Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * MICROSECONDS_PER_SECOND) : 0;
+  // No time at all prints "0" whatever the digits (the rounding below never reaches a
+  // resolution step from zero); most of a simulated delivery's four delays are zero.
+  if (total === 0) return '0';
   let whole = Math.floor(total / MICROSECONDS_PER_SECOND);
   let micro = total - whole * MICROSECONDS_PER_SECOND;
   const maxDigits = Math.min(Math.max(Math.trunc(resolutionDigits), 0), 6);
