@@ -45,10 +45,15 @@ export async function checkOpenable(fs: FileSystem, path: string): Promise<OpenC
   return { ok: true, stat };
 }
 
+const NO_IDS: readonly string[] = [];
+
 /** One queue's scan (QMGR_SCAN): a snapshot of ids taken at start, consumed one at a
  *  time; a request during a scan restarts it once the snapshot is used up. */
 export class QueueScan {
-  private pending: string[] = [];
+  /** The snapshot's ids; those before `taken` have been handed out (a cursor instead of
+   *  shift(), which moves a long snapshot's elements for every id). */
+  private pending: readonly string[] = NO_IDS;
+  private taken = 0;
   private active = false;
   private restartWanted = false;
   /** Ignore next-attempt times (postqueue -f): QMGR_SCAN_ALL. */
@@ -84,12 +89,24 @@ export class QueueScan {
    *  is done, or LISTING_NEEDED when a (re)start must list the queue first (then next()
    *  does it). Lets qmgr take an id without an await. */
   nextListed(): string | undefined | typeof LISTING_NEEDED {
-    if (this.active && this.pending.length === 0) this.active = false;
+    if (this.active && this.taken >= this.pending.length) this.finishSnapshot();
     if (!this.active && this.restartWanted) return LISTING_NEEDED;
     if (!this.active) return undefined;
-    const id = this.pending.shift();
-    if (id === undefined) this.active = false;
+    return this.takeId();
+  }
+
+  /** The snapshot's next id (shift()'s answer); undefined, and the scan done, when none is left. */
+  private takeId(): string | undefined {
+    const id = this.taken < this.pending.length ? this.pending[this.taken++] : undefined;
+    if (id === undefined) this.finishSnapshot();
     return id;
+  }
+
+  /** The scan is done: its snapshot goes (as shift() had emptied it). */
+  private finishSnapshot(): void {
+    this.active = false;
+    this.pending = NO_IDS;
+    this.taken = 0;
   }
 
   /** The next id, starting or restarting the scan as requested; undefined when done. */
@@ -103,11 +120,10 @@ export class QueueScan {
       this.nextAll = false;
       this.nextFlush = false;
       this.pending = await this.list();
+      this.taken = 0;
       this.active = true;
     }
     if (!this.active) return undefined;
-    const id = this.pending.shift();
-    if (id === undefined) this.active = false;
-    return id;
+    return this.takeId();
   }
 }

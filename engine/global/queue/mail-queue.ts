@@ -69,49 +69,68 @@ export function mailQueue(fs: FileSystem, queueDirectory: string, hashing: Queue
 
 /** The absolute path of a queue file. */
 export function queueFilePath(queue: MailQueue, queueName: string, id: string): string {
-  const known = knownPaths(queue, queueName);
-  const path = known.get(id);
-  if (path !== undefined) return path;
+  const known = knownPaths(queue);
+  let paths = known.last;
+  if (paths === undefined || paths.id !== id) {
+    paths = known.byId.get(id);
+    if (paths === undefined) {
+      paths = { id, queueNames: [], paths: [] };
+      if (known.byId.size >= KNOWN_IDS_MAX) known.byId.clear();
+      known.byId.set(id, paths);
+    }
+    known.last = paths;
+  }
+  const { queueNames } = paths;
+  for (let index = 0; index < queueNames.length; index++) {
+    if (queueNames[index] === queueName) return paths.paths[index] as string;
+  }
+  // queuePathOf throws for a bad name or id: nothing is kept for them.
   const made = `${queue.queueDirectory}/${queuePathOf(queueName, id, queue.hashing)}`;
-  if (known.size >= KNOWN_PATHS_MAX) known.clear();
-  known.set(id, made);
+  if (queueNames.length < KNOWN_QUEUE_NAMES_MAX) {
+    queueNames.push(queueName);
+    paths.paths.push(made);
+  }
   return made;
 }
 
-/** Paths kept per queue name; past this the names' map starts over. Small: what repeats is
- *  one message's dozen paths within its attempt, and a long-lived world should not keep
+/** Ids whose paths are kept; past this the map starts over. Small: what repeats is one
+ *  message's dozen paths within its attempt, and a long-lived world should not keep
  *  thousands of strings alive for it. */
-const KNOWN_PATHS_MAX = 256;
+const KNOWN_IDS_MAX = 256;
 
-/** The paths queueFilePath made, per queue and queue name: a path is a function of the
- *  queue directory, the hashing settings, the queue name and the id alone (qmgr makes the
- *  same dozen per deferred attempt). Made again when the queue's directory or hashing is
- *  not the one they were made for. */
+/** Queue names whose paths are kept per id (Postfix has a dozen queues). */
+const KNOWN_QUEUE_NAMES_MAX = 16;
+
+/** The paths queueFilePath made for one id, by queue name (parallel lists, searched in
+ *  order: an id is seen in four or five queues). */
+interface IdPaths {
+  id: string;
+  queueNames: string[];
+  paths: string[];
+}
+
+/** The paths queueFilePath made, per queue and id: a path is a function of the queue
+ *  directory, the hashing settings, the queue name and the id alone (qmgr makes the same
+ *  dozen per deferred attempt: deferred, active, defer, bounce). Made again when the
+ *  queue's directory or hashing is not the one they were made for. `last` is the id asked
+ *  last: an attempt asks for one id's paths many times in a row. */
 interface KnownPaths {
   queueDirectory: string;
   hashing: QueueHashing;
-  byQueueName: Map<string, Map<string, string>>;
+  byId: Map<string, IdPaths>;
+  last: IdPaths | undefined;
 }
 
 const knownPathsByQueue = new WeakMap<MailQueue, KnownPaths>();
 
-function knownPaths(queue: MailQueue, queueName: string): Map<string, string> {
+function knownPaths(queue: MailQueue): KnownPaths {
   let known = knownPathsByQueue.get(queue);
   if (known === undefined || known.queueDirectory !== queue.queueDirectory || known.hashing !== queue.hashing) {
-    known = { queueDirectory: queue.queueDirectory, hashing: queue.hashing, byQueueName: new Map() };
+    known = { queueDirectory: queue.queueDirectory, hashing: queue.hashing, byId: new Map(), last: undefined };
     knownPathsByQueue.set(queue, known);
   }
-  let paths = known.byQueueName.get(queueName);
-  if (paths === undefined) {
-    // Bad queue names are not kept: queuePathOf throws for them on every call.
-    paths = new Map();
-    if (known.byQueueName.size < KNOWN_QUEUE_NAMES_MAX) known.byQueueName.set(queueName, paths);
-  }
-  return paths;
+  return known;
 }
-
-/** Queue names whose paths are kept (Postfix has a dozen queues). */
-const KNOWN_QUEUE_NAMES_MAX = 64;
 
 export interface EnterOptions {
   queueName: string;

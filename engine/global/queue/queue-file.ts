@@ -420,21 +420,6 @@ const PENDING_DSN_NOTIFY = 3;
 const PENDING_CODE_BITS = 2;
 const PENDING_CODE_MASK = 3;
 
-/** A payload as UTF-8 text, as utf8Decoder.decode gives it: a short all-ASCII payload (the
- *  common case: addresses, attributes) is its bytes as characters, without the decoder's
- *  call into the runtime; anything else (8-bit bytes, a byte order mark) goes to the decoder. */
-function utf8Text(payload: Uint8Array): string {
-  const length = payload.length;
-  if (length > ASCII_TEXT_BYTES_MAX) return utf8Decoder.decode(payload);
-  for (let index = 0; index < length; index++) {
-    if ((payload[index] as number) >= 0x80) return utf8Decoder.decode(payload);
-  }
-  return String.fromCharCode.apply(null, payload as unknown as number[]);
-}
-
-/** Payloads up to this long are checked for ASCII and made text in one call. */
-const ASCII_TEXT_BYTES_MAX = 1024;
-
 /** Folds one envelope record into the typed structure; the DSN attributes and original
  *  recipient wait in `pending` for the next recipient record.
  *  The record's payload may be borrowed: readQueueFile copies the kept ones at the end. */
@@ -452,7 +437,7 @@ function absorbRecord(file: QueueFile, record: QueueRecord, pending: PendingReci
     file.arrivalTime ??= arrivalTimeOf(record.payload);
     return;
   }
-  const text = utf8Text(record.payload);
+  const text = utf8Decoder.decode(record.payload);
   const status = recipientStatusOf(type);
   if (status !== undefined) {
     file.recipients.push(pending.take(text, status, record.offset, segment));

@@ -171,13 +171,20 @@ const goodQueueNames = new Set<string>();
 /** Whether hash_queue_names lists a queue name (case-insensitively), kept per hashing
  *  setting: a QueueHashing is made per configuration and never changed. */
 const hashedQueues = new WeakMap<QueueHashing, Map<string, boolean>>();
+/** hashedQueues' entry for the hashing asked about last (a strong reference to one
+ *  settings object and its map, replaced by the next one asked about). */
+let lastHashing: QueueHashing | undefined;
+let lastHashedQueues: Map<string, boolean> | undefined;
 
 function isHashedQueue(hashing: QueueHashing, queueName: string): boolean {
-  let known = hashedQueues.get(hashing);
+  // The last hashing asked about is nearly always the one asked again (one per host).
+  let known = hashing === lastHashing ? lastHashedQueues : hashedQueues.get(hashing);
   if (known === undefined) {
     known = new Map();
     hashedQueues.set(hashing, known);
   }
+  lastHashing = hashing;
+  lastHashedQueues = known;
   let hashed = known.get(queueName);
   if (hashed === undefined) {
     const lower = queueName.toLowerCase();

