@@ -3,10 +3,10 @@
 // with a wall-clock atime and, for a name that does not exist, builds and throws an Error
 // with a stack trace: most of the sim's CPU went there (issue 5's benchmark). This walks
 // memfs's own link tree (the Superblock behind the Volume) from the root with a plain loop
-// and reports an absent name without throwing. The directories it found are remembered by
-// path (the last few also matched in place against a path's text) and checked link by link
-// from the root before each reuse, so no change to the tree (by any route) is missed. Read results are copied into shared slabs rather than an
-// ArrayBuffer each.
+// and reports an absent name without throwing. The directories it found are remembered (in
+// a small table matched against a path's text in place) and checked link by link from the
+// root before each reuse, so no change to the tree (by any route) is missed. Read results
+// are copied into shared slabs rather than an ArrayBuffer each.
 // Called by sim/fs.ts and sim/durability.ts. Trusts memfs's internal shapes (Superblock.root,
 // Link.children, Node fields, Superblock.getFileByFd), pinned by the memfs version in
 // package-lock.json and covered by test/unit/platform. Only the plain case is handled: an
@@ -75,18 +75,18 @@ function plainPath(path: string): boolean {
   return true;
 }
 
-/** Directories lookUpParent found lately, per volume, by their path (no trailing slash): the
- *  names and links of its steps from the root. A queue round asks for the same few dozen
- *  directories again and again (active/, deferred/X/, defer/X/...). When full, the cache
- *  starts over. */
-const DIRECTORY_CACHE_ENTRIES_MAX = 256;
-/** The last few directories found are also matched against a path's text in place (its
- *  length and last character, then its prefix), without slicing the directory part off
- *  into a fresh string and hashing it: one queue file's attempt works in three or four. */
-const RECENT_DIRECTORIES_MAX = 8;
+/** Directories lookUpParent found lately, per volume: a table of DIRECTORY_SLOTS sets of
+ *  DIRECTORY_WAYS entries, the set chosen by the directory part's length and its last two
+ *  characters, so that a path's directory is matched against its text in place (length,
+ *  then prefix) in one set, without slicing the directory part off into a fresh string and
+ *  hashing it. A queue round asks for the same few dozen directories again and again
+ *  (active/, deferred/X/, defer/X/...): their lengths and last characters spread them over
+ *  the sets. A full set gives up its oldest entry. */
+const DIRECTORY_SLOTS = 128;
+const DIRECTORY_WAYS = 4;
 
 interface CachedDirectory {
-  /** The directory's path, as the map holds it. */
+  /** The directory's path (no trailing slash). */
   path: string;
   /** The step names from the root, and the link each one named when it was cached. */
   names: string[];
@@ -94,10 +94,9 @@ interface CachedDirectory {
 }
 
 interface VolumeCaches {
-  directories: Map<string, CachedDirectory>;
-  /** A ring of the directories used last, filled from slot 0 (empty slots only at its end). */
-  recent: Array<CachedDirectory | undefined>;
-  nextRecent: number;
+  /** DIRECTORY_SLOTS sets of DIRECTORY_WAYS entries, each set filled from its first way
+   *  (empty ways only at its end), newest first. */
+  directories: Array<CachedDirectory | undefined>;
 }
 
 const volumeCaches = new WeakMap<MemfsCore, VolumeCaches>();
@@ -109,7 +108,7 @@ function cachesOf(core: MemfsCore): VolumeCaches {
   if (core === lastCore) return lastCaches as VolumeCaches;
   let caches = volumeCaches.get(core);
   if (caches === undefined) {
-    caches = { directories: new Map(), recent: new Array<CachedDirectory | undefined>(RECENT_DIRECTORIES_MAX).fill(undefined), nextRecent: 0 };
+    caches = { directories: new Array<CachedDirectory | undefined>(DIRECTORY_SLOTS * DIRECTORY_WAYS).fill(undefined) };
     volumeCaches.set(core, caches);
   }
   lastCore = core;
@@ -117,27 +116,32 @@ function cachesOf(core: MemfsCore): VolumeCaches {
   return caches;
 }
 
-/** The slot of the recent directory whose path is the text before `lastSlash`, or -1. */
-function recentSlot(recent: Array<CachedDirectory | undefined>, path: string, lastSlash: number): number {
-  const lastCode = path.charCodeAt(lastSlash - 1);
-  for (let slot = 0; slot < RECENT_DIRECTORIES_MAX; slot++) {
-    const entry = recent[slot];
+/** The first way of the set a directory path of `lastSlash` characters (the text before a
+ *  path's last slash, at least one character) belongs to. */
+function setOf(path: string, lastSlash: number): number {
+  const last = path.charCodeAt(lastSlash - 1);
+  const before = lastSlash > 1 ? path.charCodeAt(lastSlash - 2) : 0;
+  return ((lastSlash * 31 + before * 7 + last) & (DIRECTORY_SLOTS - 1)) * DIRECTORY_WAYS;
+}
+
+/** The index of the cached directory whose path is the text before `lastSlash`, or -1. */
+function cachedIndex(directories: Array<CachedDirectory | undefined>, path: string, lastSlash: number, first: number): number {
+  for (let way = 0; way < DIRECTORY_WAYS; way++) {
+    const entry = directories[first + way];
     if (entry === undefined) return -1;
     const directoryPath = entry.path;
-    if (directoryPath.length === lastSlash && directoryPath.charCodeAt(lastSlash - 1) === lastCode && path.startsWith(directoryPath)) return slot;
+    // indexOf stops at a match in place (V8's startsWith costs three times as much here).
+    if (directoryPath.length === lastSlash && path.indexOf(directoryPath) === 0) return first + way;
   }
   return -1;
 }
 
-/** Puts a directory in the recent ring: in `slot` (one whose entry went stale), or in the
- *  next slot round. */
-function rememberRecent(caches: VolumeCaches, entry: CachedDirectory, slot: number): void {
-  if (slot >= 0) {
-    caches.recent[slot] = entry;
-    return;
-  }
-  caches.recent[caches.nextRecent] = entry;
-  caches.nextRecent = (caches.nextRecent + 1) % RECENT_DIRECTORIES_MAX;
+/** Puts a directory first in its set: in place of `stale` (an entry found stale) when
+ *  given, else pushing the others down (the last one drops out). */
+function remember(directories: Array<CachedDirectory | undefined>, entry: CachedDirectory, first: number, stale: number): void {
+  let from = stale >= 0 ? stale : first + DIRECTORY_WAYS - 1;
+  for (let steps = 0; from > first && steps < DIRECTORY_WAYS; steps++, from--) directories[from] = directories[from - 1];
+  directories[first] = entry;
 }
 
 /** The cached directory at `directoryPath`, when the root still leads to it by the same
@@ -164,6 +168,11 @@ function plainFinalName(path: string, lastSlash: number): boolean {
   return !(nameLength === 1 || (nameLength === 2 && path.charCodeAt(lastSlash + 2) === 0x2e));
 }
 
+/** The path lookUpParent was asked about last and the position of its last slash, which
+ *  childNamed takes instead of searching the path again. */
+let lastParentPath = '';
+let lastParentSlash = -1;
+
 /** The directory link that holds a plain path's final name (the caller takes the name after
  *  the last slash): null when a directory on the way does not exist; undefined when memfs
  *  must decide (an unusual path, the root itself, a symbolic link on the way, a step
@@ -171,18 +180,19 @@ function plainFinalName(path: string, lastSlash: number): boolean {
 export function lookUpParent(volume: Volume, path: string): MemfsLink | null | undefined {
   const core = coreOf(volume);
   const lastSlash = path.lastIndexOf('/');
-  const caches = cachesOf(core);
-  let staleSlot = -1;
+  lastParentPath = path;
+  lastParentSlash = lastSlash;
+  const directories = cachesOf(core).directories;
+  let stale = -1;
+  let first = 0;
   if (lastSlash > 0) {
-    const slot = recentSlot(caches.recent, path, lastSlash);
-    let entry = slot < 0 ? undefined : caches.recent[slot];
-    if (entry === undefined) {
-      entry = caches.directories.get(path.slice(0, lastSlash));
-      if (entry !== undefined) rememberRecent(caches, entry, -1);
+    first = setOf(path, lastSlash);
+    const index = cachedIndex(directories, path, lastSlash, first);
+    if (index >= 0) {
+      const hit = cachedDirectory(directories[index] as CachedDirectory, core.root);
+      if (hit !== undefined) return plainFinalName(path, lastSlash) ? hit : undefined;
+      stale = index;
     }
-    const hit = entry === undefined ? undefined : cachedDirectory(entry, core.root);
-    if (hit !== undefined) return plainFinalName(path, lastSlash) ? hit : undefined;
-    staleSlot = slot;
   }
   if (path.length <= 1 || !plainPath(path)) return undefined;
   let current = core.root;
@@ -192,13 +202,7 @@ export function lookUpParent(volume: Volume, path: string): MemfsLink | null | u
   for (let steps = 0; steps <= PATH_BYTES_MAX; steps++) {
     if (!isDirectoryMode(current.node.mode)) return undefined;
     if (start > lastSlash) {
-      if (lastSlash > 0) {
-        const cache = caches.directories;
-        if (cache.size >= DIRECTORY_CACHE_ENTRIES_MAX) cache.clear();
-        const entry = { path: path.slice(0, lastSlash), names, links };
-        cache.set(entry.path, entry);
-        rememberRecent(caches, entry, staleSlot);
-      }
+      if (lastSlash > 0) remember(directories, { path: path.slice(0, lastSlash), names, links }, first, stale);
       return current;
     }
     const slash = path.indexOf('/', start);
@@ -228,7 +232,8 @@ export function lookUp(volume: Volume, path: string, followFinal: boolean): Memf
 /** The final name of a plain path in the directory lookUpParent found for it (null: no
  *  such name; undefined: a symbolic link memfs must follow). */
 export function childNamed(directory: MemfsLink, path: string, followFinal: boolean): MemfsLink | null | undefined {
-  const child = directory.children.get(path.slice(path.lastIndexOf('/') + 1));
+  const lastSlash = path === lastParentPath ? lastParentSlash : path.lastIndexOf('/');
+  const child = directory.children.get(path.slice(lastSlash + 1));
   if (child === undefined) return null;
   if (followFinal && isSymlinkMode(child.node.mode)) return undefined;
   return child;

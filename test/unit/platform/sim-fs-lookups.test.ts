@@ -164,6 +164,36 @@ test('many directories in turns, some swapped behind the file system, each answe
   assert.equal(decoder.decode(await fs.readFile('/q/d4/f')), 'd4');
 });
 
+test('directories whose paths end alike (one set of the directory table) answer their own files', async () => {
+  // Same length and same last two characters: the lookup table keeps them in one set of a
+  // few entries, so turns through more of them than it holds push entries out and back.
+  const volume = createVolume();
+  const fs = createSimFileSystem({ volume });
+  const names = Array.from({ length: 12 }, (_, index) => `${String.fromCharCode(0x61 + index)}zz`);
+  for (const name of names) {
+    await fs.mkdir(`/q/${name}`, { recursive: true });
+    await fs.writeFile(`/q/${name}/f`, name);
+  }
+  for (let round = 0; round < 3; round++) {
+    for (const name of names) assert.equal(decoder.decode(await fs.readFile(`/q/${name}/f`)), name);
+    for (const name of names.slice(0, 3)) assert.equal(decoder.decode(await fs.readFile(`/q/${name}/f`)), name);
+    // Swap azz and bzz behind the file system while both are remembered, and back.
+    for (const expected of [['bzz', 'azz'], ['azz', 'bzz']]) {
+      volume.renameSync('/q/azz', '/q/tmp');
+      volume.renameSync('/q/bzz', '/q/azz');
+      volume.renameSync('/q/tmp', '/q/bzz');
+      assert.equal(decoder.decode(await fs.readFile('/q/azz/f')), expected[0]);
+      assert.equal(decoder.decode(await fs.readFile('/q/bzz/f')), expected[1]);
+    }
+  }
+  // A remembered directory's name now a file: memfs's answer (ENOTDIR) for the path under it.
+  volume.unlinkSync('/q/czz/f');
+  volume.rmdirSync('/q/czz');
+  volume.writeFileSync('/q/czz', 'a file now');
+  assert.equal(await codeOf(fs.stat('/q/czz/f')), 'ENOTDIR');
+  assert.equal(decoder.decode(await fs.readFile('/q/dzz/f')), 'dzz');
+});
+
 test('an expected failure rejects with the full error, in the same turn as before', async () => {
   const fs = createSimFileSystem();
   await fs.mkdir('/q');
