@@ -15,7 +15,7 @@ import { RecordType } from '../global/queue/record.ts';
 import type { ActiveMessage, QmgrEnvironment } from './environment.ts';
 import { QMGR_READ_FLAG_NOTIFY_SUCCESS, TraceFlag } from './message.ts';
 import {
-  backoffSeconds, NEXT_ATTEMPT_RECORD_BYTES, storedNextAttempt, storeNextAttempt, type FileIdentity,
+  backoffSeconds, NEXT_ATTEMPT_RECORD_BYTES, storeNextAttempt, type FileIdentity,
 } from './retry-time.ts';
 
 /** Fixed width of the delay warning time record, rewritten in place (REC_TYPE_WARN_FORMAT). */
@@ -205,7 +205,7 @@ async function deferMessage(environment: QmgrEnvironment, message: ActiveMessage
   const delay = backoffSeconds(nowSeconds, message.loaded.createTimeSeconds, environment.settings());
   const nextAttempt = nowSeconds + delay;
   const { file } = message.loaded;
-  const previous = storedNextAttempt(file);
+  const previous = message.loaded.nextAttempt;
   const stored = await withQueueFile(environment, message, (handle) => storeNextAttempt(handle, file, nextAttempt, previous));
   releaseHandle(message);
   if (stored !== 'stored') environment.warn(`${id}: cannot record the next attempt time: no end record`);

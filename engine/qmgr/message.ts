@@ -15,6 +15,7 @@ import {
 } from '../global/queue/queue-file.ts';
 import { RecordError, RecordReader, RecordType, latin1, type ByteSource } from '../global/queue/record.ts';
 import { parseSizeRecord } from '../global/queue/queue-fields.ts';
+import { storedNextAttempt, type StoredNextAttempt } from './retry-time.ts';
 
 /** Postfix's DEL_REQ_FLAG_* trace bits (deliver_request.h). */
 export const TraceFlag = {
@@ -55,6 +56,9 @@ export interface LoadedMessage {
   filter?: string;
   /** The last redirect_to record (REC_TYPE_RDR): every recipient becomes this address. */
   redirect?: string;
+  /** storedNextAttempt(file), found while the records just read are at hand (the deferral
+   *  needs it; the file's records are not changed after the read). */
+  nextAttempt: StoredNextAttempt | undefined;
 }
 
 export type LoadResult =
@@ -232,6 +236,7 @@ export async function loadMessage(handle: FileHandle, path: string, queueId: str
     dsnEnvelopeId: attributeValue(file, Attribute.dsnEnvelopeId),
     dsnReturn: dsnReturnOf(file, warnings, queueId),
     client: clientAttributes(file, warnings, queueId),
+    nextAttempt: storedNextAttempt(file),
   };
   const filter = lastRecordText(file, RecordType.contentFilter);
   if (filter !== undefined) message.filter = filter;

@@ -395,8 +395,12 @@ class PendingRecipient {
     const order = this.order;
     this.order = 0;
     this.count = 0;
-    // The common files: no DSN attributes (cleanup always writes the original recipient).
+    // The common files: cleanup always writes the original recipient, after the ORCPT it
+    // makes for an address without one (sendmail's, pickup's).
     if (order === PENDING_ORIGINAL) return { originalRecipient: this.originalRecipient, address, status, offset, segment };
+    if (order === PENDING_DSN_ORIGINAL_THEN_ORIGINAL) {
+      return { dsnOriginalRecipient: this.dsnOriginalRecipient, originalRecipient: this.originalRecipient, address, status, offset, segment };
+    }
     if (order === 0) return { address, status, offset, segment };
     const recipient = {} as Partial<QueueRecipient>;
     for (let rest = order; rest !== 0; rest >>= PENDING_CODE_BITS) {
@@ -419,6 +423,7 @@ const PENDING_DSN_ORIGINAL = 2;
 const PENDING_DSN_NOTIFY = 3;
 const PENDING_CODE_BITS = 2;
 const PENDING_CODE_MASK = 3;
+const PENDING_DSN_ORIGINAL_THEN_ORIGINAL = PENDING_DSN_ORIGINAL | (PENDING_ORIGINAL << PENDING_CODE_BITS);
 
 /** Folds one envelope record into the typed structure; the DSN attributes and original
  *  recipient wait in `pending` for the next recipient record.
