@@ -21,12 +21,13 @@ export function buildRequest(environment: QmgrEnvironment, message: ActiveMessag
   nexthop: string, recipients: DeliveryRecipient[]): DeliveryRequest {
   const { loaded } = message;
   const flags: NonNullable<DeliveryRequest['flags']> = {};
-  if ((loaded.traceFlags & TraceFlag.userVerify) !== 0) flags.verify = true;
-  if ((loaded.traceFlags & TraceFlag.record) !== 0) flags.record = true;
-  if ((loaded.traceFlags & TraceFlag.recordDelayedSent) !== 0 || (loaded.warnTime?.seconds ?? 0) < 0) flags.recordDelayedSent = true;
+  let flagged = false;
+  if ((loaded.traceFlags & TraceFlag.userVerify) !== 0) flagged = flags.verify = true;
+  if ((loaded.traceFlags & TraceFlag.record) !== 0) flagged = flags.record = true;
+  if ((loaded.traceFlags & TraceFlag.recordDelayedSent) !== 0 || (loaded.warnTime?.seconds ?? 0) < 0) flagged = flags.recordDelayedSent = true;
   const settings = environment.settings();
   const lifetime = loaded.sender === '' ? settings.bounceQueueLifetimeSeconds : settings.queueLifetimeSeconds;
-  if (environment.clock.nowMs() / 1000 >= loaded.createTimeSeconds + lifetime) flags.lastAttempt = true;
+  if (environment.clock.nowMs() / 1000 >= loaded.createTimeSeconds + lifetime) flagged = flags.lastAttempt = true;
   const request: DeliveryRequest = {
     queueName: 'active',
     queueId: message.queueId,
@@ -43,7 +44,7 @@ export function buildRequest(environment: QmgrEnvironment, message: ActiveMessag
   if (loaded.dsnEnvelopeId !== undefined) request.dsnEnvelopeId = loaded.dsnEnvelopeId;
   if (loaded.dsnReturn !== undefined) request.dsnReturn = loaded.dsnReturn;
   Object.assign(request, loaded.client);
-  if (Object.keys(flags).length > 0) request.flags = flags;
+  if (flagged) request.flags = flags;
   return request;
 }
 
@@ -61,8 +62,9 @@ export function splitDsnText(text: string): { dsn: string; reason: string } {
 
 /** Defers every recipient of a request through the reporter; true when all were recorded. */
 export async function deferAll(environment: QmgrEnvironment, request: DeliveryRequest, dsn: string, reason: string): Promise<void> {
-  for (const recipient of request.recipients) {
-    await environment.report.deferred(request, qmgrStatus(recipient, dsn, reason, false));
+  const { recipients } = request;
+  for (let index = 0; index < recipients.length; index++) {
+    await environment.report.deferred(request, qmgrStatus(recipients[index]!, dsn, reason, false));
   }
 }
 

@@ -188,10 +188,10 @@ export class NextAttemptCache {
   get currentListing(): number { return this.listings; }
 
   /** The remembered time, when the file still looks as it did; undefined if unknown. */
-  lookup(id: string, stat: FileStat): { seconds: number | undefined } | undefined {
+  lookup(id: string, stat: FileStat): { readonly seconds: number | undefined } | undefined {
     const entry = this.entries.get(id);
     if (entry === undefined || entry.ino !== stat.ino || entry.size !== stat.size || entry.mtimeMs !== stat.mtimeMs) return undefined;
-    return { seconds: entry.seconds };
+    return entry; // read-only to the caller: its seconds, without an object per feed
   }
 
   /** Whether the id's remembered time is still ahead. The stored value changes only when
@@ -210,7 +210,17 @@ export class NextAttemptCache {
 
   /** Remembers the time read from a file whose stat was taken before the read. */
   remember(id: string, stat: FileIdentity, seconds: number | undefined): void {
-    this.entries.set(id, { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, seconds, listing: this.listings });
+    const entry = this.entries.get(id);
+    if (entry === undefined) {
+      this.entries.set(id, { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, seconds, listing: this.listings });
+      return;
+    }
+    // The id's entry is brought up to date in place (each deferral remembers its new time).
+    entry.ino = stat.ino;
+    entry.size = stat.size;
+    entry.mtimeMs = stat.mtimeMs;
+    entry.seconds = seconds;
+    entry.listing = this.listings;
   }
 
   /** Keeps only the ids of the latest listing. */
