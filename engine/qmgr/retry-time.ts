@@ -125,13 +125,28 @@ export const NEXT_ATTEMPT_RECORD_BYTES = encodeRecord(RecordType.attribute, `${N
  *  rewrite of the digits in place is not synced, as Postfix's utime() is not: a crash can
  *  only lose it, and a lost or torn value makes the message due early (a torn value is
  *  not digits and reads as absent), never late. */
-export async function storeNextAttempt(handle: FileHandle, file: QueueFile, seconds: number,
+export function storeNextAttempt(handle: FileHandle, file: QueueFile, seconds: number,
   stored: StoredNextAttempt | undefined = storedNextAttempt(file)): Promise<StoreResult> {
-  const value = paddedValue(seconds);
-  if (stored !== undefined) {
-    await handle.write(asciiBytes(value), stored.valueOffset);
-    return 'stored';
+  // Not an async function: a rewrite in place (every deferral after the first) is the
+  // write's promise with one reaction, which answers after the same turns as an async
+  // function that awaited it; a throw before the write answers a rejected promise, as the
+  // async function's did.
+  let value: string;
+  let writing: Promise<number>;
+  try {
+    value = paddedValue(seconds);
+    if (stored === undefined) return insertNextAttempt(handle, value);
+    writing = handle.write(asciiBytes(value), stored.valueOffset);
+  } catch (error) {
+    return Promise.reject(error);
   }
+  return writing.then(answerStored);
+}
+
+const answerStored = (): StoreResult => 'stored';
+
+/** The first deferral's insertion of the record (see storeNextAttempt). */
+async function insertNextAttempt(handle: FileHandle, value: string): Promise<StoreResult> {
   const { size } = await handle.stat();
   if (size < 2) return 'no-end-record';
   const tail = await handle.read(2, size - 2);

@@ -198,10 +198,22 @@ async function renameOrMakeDirectory(fs: FileSystem, from: string, to: string): 
   }
 }
 
-/** Moves a queue file to another queue (mail_queue_rename). */
-export async function renameQueueFile(queue: MailQueue, id: string, fromQueue: string, toQueue: string): Promise<void> {
-  await renameOrMakeDirectory(queue.fs, queueFilePath(queue, fromQueue, id), queueFilePath(queue, toQueue, id));
+/** Moves a queue file to another queue (mail_queue_rename). Not an async function: the
+ *  rename's promise with one reaction answers after the same turns as an async function
+ *  that awaited it (one to resume, one for its caller), without the function's frame and
+ *  the await's closures (qmgr moves every deferred message twice per attempt); a bad queue
+ *  name or id answers a rejected promise, as the async function's throw did. */
+export function renameQueueFile(queue: MailQueue, id: string, fromQueue: string, toQueue: string): Promise<void> {
+  let renaming: Promise<void>;
+  try {
+    renaming = renameOrMakeDirectory(queue.fs, queueFilePath(queue, fromQueue, id), queueFilePath(queue, toQueue, id));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return renaming.then(NOTHING);
 }
+
+const NOTHING = (): void => undefined;
 
 /** Opens a queue file by queue name and id; PlatformError when it is not there. */
 export async function openQueueFile(queue: MailQueue, queueName: string, id: string, flags: OpenFlags = 'r'): Promise<FileHandle> {

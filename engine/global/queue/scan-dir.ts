@@ -93,13 +93,22 @@ async function walkDirectory(fs: FileSystem, directory: string, depth: number, o
   }
 }
 
-async function isDirectory(fs: FileSystem, path: string): Promise<boolean> {
+/** Whether lstat finds a directory (any failure: no). Not an async function: the lstat's
+ *  promise with one reaction answers after the same turns as an async function that
+ *  awaited it, without its frame and the await's closures (16 per deferred scan). */
+function isDirectory(fs: FileSystem, path: string): Promise<boolean> {
+  let statting: Promise<FileStat>;
   try {
-    return (await fs.lstat(path)).isDirectory;
+    statting = fs.lstat(path);
   } catch {
-    return false;
+    return SETTLED_FALSE;
   }
+  return statting.then(statIsDirectory, notDirectory);
 }
+
+const statIsDirectory = (stat: FileStat): boolean => stat.isDirectory;
+const notDirectory = (): boolean => false;
+const SETTLED_FALSE: Promise<boolean> = Promise.resolve(false);
 
 /** lstat that answers undefined for a file that vanished meanwhile. */
 export async function statOrMissing(fs: FileSystem, path: string): Promise<FileStat | undefined> {
