@@ -216,10 +216,39 @@ test('an expected failure rejects with the full error, in the same turn as befor
   }
   // A rejected call and a plain rejected promise reach their handlers in the same order
   // relative to other reactions as they did when the call answered Promise.reject().
-  const order: string[] = [];
-  const tick = Promise.resolve().then(() => order.push('tick 1')).then(() => order.push('tick 2'));
-  const failing = fs.stat('/q/missing').catch(() => order.push('stat caught'));
-  const plain = Promise.reject(new Error('x')).catch(() => order.push('plain caught'));
-  await Promise.all([tick, failing, plain]);
-  assert.deepEqual(order, ['tick 1', 'stat caught', 'plain caught', 'tick 2']);
+  // The same call failing again (an answer kept from the first time) keeps that order too.
+  for (let round = 0; round < 2; round++) {
+    const order: string[] = [];
+    const tick = Promise.resolve().then(() => order.push('tick 1')).then(() => order.push('tick 2'));
+    const failing = fs.stat('/q/missing').catch(() => order.push('stat caught'));
+    const plain = Promise.reject(new Error('x')).catch(() => order.push('plain caught'));
+    await Promise.all([tick, failing, plain]);
+    assert.deepEqual(order, ['tick 1', 'stat caught', 'plain caught', 'tick 2']);
+  }
+});
+
+test('a call that fails the same way again gets the same error; another code or call its own', async () => {
+  const fs = createSimFileSystem();
+  await fs.mkdir('/q');
+  const failure = async (promise: Promise<unknown>): Promise<PlatformError> => {
+    const error = await promise.then(() => undefined, (reason: unknown) => reason);
+    assert.ok(error instanceof PlatformError);
+    return error;
+  };
+  for (let round = 0; round < 3; round++) {
+    const stat = await failure(fs.stat('/q/f'));
+    assert.deepEqual([stat.code, stat.syscall, stat.path, stat.message], ['ENOENT', 'stat', '/q/f', "ENOENT: No such file or directory, stat '/q/f'"]);
+    const lstat = await failure(fs.lstat('/q/f'));
+    assert.deepEqual([lstat.code, lstat.syscall, lstat.message], ['ENOENT', 'lstat', "ENOENT: No such file or directory, lstat '/q/f'"]);
+    const unlink = await failure(fs.unlink('/q/f'));
+    assert.deepEqual([unlink.code, unlink.syscall], ['ENOENT', 'unlink']);
+    // The file there: stat answers it, an exclusive create fails with EEXIST.
+    await fs.writeFile('/q/f', 'x');
+    assert.equal((await fs.stat('/q/f')).size, 1);
+    const exclusive = await failure(fs.open('/q/f', 'wx'));
+    assert.deepEqual([exclusive.code, exclusive.syscall, exclusive.message], ['EEXIST', 'open', "EEXIST: File exists, open '/q/f'"]);
+    await fs.unlink('/q/f');
+    const open = await failure(fs.open('/q/f', 'r'));
+    assert.deepEqual([open.code, open.syscall, open.message], ['ENOENT', 'open', "ENOENT: No such file or directory, open '/q/f'"]);
+  }
 });
