@@ -30,14 +30,22 @@ export interface Route {
 const redirect = (transport: 'error' | 'retry', text: string, address: string): Route =>
   ({ transport, nexthop: text, address, addressClass: 'default' });
 
-/** qmgr_resolve_one: the resolver's answer, or a redirect to retry/error when it fails. */
-async function resolveOne(environment: QmgrEnvironment, message: ActiveMessage, address: string): Promise<Route> {
-  let resolution: Resolution;
+/** qmgr_resolve_one: the resolver's answer, or a redirect to retry/error when it fails.
+ *  Not an async function: the answer (a promise, or a cached Resolution, which an await
+ *  wrapped in a settled promise) with one reaction answers after the same turns as an
+ *  async function that awaited it, without its frame and the await's closures. */
+function resolveOne(environment: QmgrEnvironment, message: ActiveMessage, address: string): Promise<Route> {
+  let resolving: Promise<Resolution> | Resolution;
   try {
-    resolution = await environment.rewrite.resolve(message.loaded.sender, address);
+    resolving = environment.rewrite.resolve(message.loaded.sender, address);
   } catch {
-    return redirect('retry', '4.3.0 address resolver failure', address);
+    return Promise.resolve(redirect('retry', '4.3.0 address resolver failure', address));
   }
+  return Promise.resolve(resolving).then((resolution) => routeOfResolution(resolution, address),
+    () => redirect('retry', '4.3.0 address resolver failure', address));
+}
+
+function routeOfResolution(resolution: Resolution, address: string): Route {
   if (resolution.flags.includes('fail')) return redirect('retry', '4.3.0 address resolver failure', address);
   if (resolution.flags.includes('error')) return redirect('error', '5.1.3 bad address syntax', address);
   return { transport: resolution.transport, nexthop: resolution.nexthop, address: resolution.recipient, addressClass: resolution.addressClass };
@@ -76,14 +84,26 @@ export function filterRoute(filter: string, address: string, settings: Pick<Qmgr
 
 /** qmgr_message_resolve's choice for one recipient: redirect_to overrides all, then a
  *  content filter, then the resolver; then the null address, a forced expiry and
- *  defer_transports redirect it to the error or retry transport. */
-export async function routeRecipient(environment: QmgrEnvironment, message: ActiveMessage, address: string): Promise<Route> {
-  const { loaded } = message;
-  const settings = environment.settings();
-  let route: Route;
-  if (loaded.redirect !== undefined) route = await redirectRoute(environment, message, loaded.redirect);
-  else if (loaded.filter !== undefined && (loaded.traceFlags & TRACE_ONLY_FLAGS) === 0) route = filterRoute(loaded.filter, address, settings);
-  else route = await resolveOne(environment, message, address);
+ *  defer_transports redirect it to the error or retry transport. Not an async function:
+ *  the route's promise with one reaction (a settled one for a content filter's route)
+ *  answers after the same turns as an async function that awaited it. */
+export function routeRecipient(environment: QmgrEnvironment, message: ActiveMessage, address: string): Promise<Route> {
+  try {
+    const { loaded } = message;
+    const settings = environment.settings();
+    if (loaded.redirect !== undefined) return redirectRoute(environment, message, loaded.redirect).then((route) => finalRoute(message, settings, route));
+    if (loaded.filter !== undefined && (loaded.traceFlags & TRACE_ONLY_FLAGS) === 0) {
+      return Promise.resolve(finalRoute(message, settings, filterRoute(loaded.filter, address, settings)));
+    }
+    return resolveOne(environment, message, address).then((route) => finalRoute(message, settings, route));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** routeRecipient's redirects of a route: the null address, a forced expiry, defer_transports. */
+function finalRoute(message: ActiveMessage, settings: QmgrSettings, found: Route): Route {
+  let route = found;
   if (route.address === '') route = redirect('error', '5.1.3 null recipient address', route.address);
   if (message.forceExpire) route = redirect('retry', '4.7.0 message is administratively expired', route.address);
   if (!message.flushDeferTransports && settings.deferTransports.includes(route.transport)) {
