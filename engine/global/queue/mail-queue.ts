@@ -73,40 +73,41 @@ export function queueFilePath(queue: MailQueue, queueName: string, id: string): 
   let paths = known.last;
   if (paths === undefined || paths.id !== id) {
     paths = known.byId.get(id);
-    if (paths === undefined) {
-      paths = { id, queueNames: [], paths: [] };
-      if (known.byId.size >= KNOWN_IDS_MAX) known.byId.clear();
-      known.byId.set(id, paths);
-    }
     known.last = paths;
   }
-  const { queueNames } = paths;
-  for (let index = 0; index < queueNames.length; index++) {
-    if (queueNames[index] === queueName) return paths.paths[index] as string;
+  if (paths !== undefined) {
+    const { pairs } = paths;
+    for (let index = 0; index < pairs.length; index += 2) {
+      if (pairs[index] === queueName) return pairs[index + 1] as string;
+    }
   }
   // queuePathOf throws for a bad name or id: nothing is kept for them.
   const made = `${queue.queueDirectory}/${queuePathOf(queueName, id, queue.hashing)}`;
-  if (queueNames.length < KNOWN_QUEUE_NAMES_MAX) {
-    queueNames.push(queueName);
-    paths.paths.push(made);
+  if (paths === undefined) {
+    paths = { id, pairs: [queueName, made] };
+    if (known.byId.size >= KNOWN_IDS_MAX) known.byId.clear();
+    known.byId.set(id, paths);
+    known.last = paths;
+  } else if (paths.pairs.length < 2 * KNOWN_QUEUE_NAMES_MAX) {
+    paths.pairs.push(queueName, made);
   }
   return made;
 }
 
-/** Ids whose paths are kept; past this the map starts over. Small: what repeats is one
- *  message's dozen paths within its attempt, and a long-lived world should not keep
- *  thousands of strings alive for it. */
-const KNOWN_IDS_MAX = 256;
+/** Ids whose paths are kept; past this the map starts over. Enough for a deferred queue of
+ *  a thousand messages, whose ids come round once per attempt each (with fewer kept than
+ *  that, every attempt made its four or five paths anew); ~400 bytes an id, so at most
+ *  ~0.4 MB per queue directory. */
+const KNOWN_IDS_MAX = 1024;
 
 /** Queue names whose paths are kept per id (Postfix has a dozen queues). */
 const KNOWN_QUEUE_NAMES_MAX = 16;
 
-/** The paths queueFilePath made for one id, by queue name (parallel lists, searched in
- *  order: an id is seen in four or five queues). */
+/** The paths queueFilePath made for one id: queue name and path in turn, in the order
+ *  first asked (an id is seen in four or five queues). */
 interface IdPaths {
   id: string;
-  queueNames: string[];
-  paths: string[];
+  pairs: string[];
 }
 
 /** The paths queueFilePath made, per queue and id: a path is a function of the queue
