@@ -13,7 +13,7 @@ import type { PreciseTime } from '../global/queue/mail-queue.ts';
 import {
   readQueueFile, QueueFileError, Attribute, type QueueFile, type QueueRecipient,
 } from '../global/queue/queue-file.ts';
-import { RecordError, RecordReader, RecordType, latin1, type ByteSource } from '../global/queue/record.ts';
+import { RecordError, RecordReader, RecordType, latin1, type ByteSource, type QueueRecord } from '../global/queue/record.ts';
 import { parseSizeRecord } from '../global/queue/queue-fields.ts';
 import { storedNextAttempt, type StoredNextAttempt } from './retry-time.ts';
 
@@ -95,15 +95,32 @@ class HandleSource implements ByteSource {
 
 const noBytes = (): Uint8Array => new Uint8Array(0);
 
-/** The payload of the last record of a type (qmgr_message_read keeps the last one). */
-function lastRecordText(file: QueueFile, type: number): string | undefined {
-  let text: string | undefined;
-  for (const record of file.records) if (record.type === type) text = new TextDecoder().decode(record.payload);
-  return text;
+/** The payloads of the last content_filter and redirect_to records (qmgr_message_read
+ *  keeps the last one of each), found in one walk over the records. */
+function lastFilterAndRedirect(file: QueueFile): { filter: string | undefined; redirect: string | undefined } | undefined {
+  let filter: QueueRecord | undefined;
+  let redirect: QueueRecord | undefined;
+  const { records } = file;
+  for (let index = 0; index < records.length; index++) {
+    const record = records[index]!;
+    if (record.type === RecordType.contentFilter) filter = record;
+    else if (record.type === RecordType.redirect) redirect = record;
+  }
+  if (filter === undefined && redirect === undefined) return undefined;
+  return { filter: textOf(filter), redirect: textOf(redirect) };
 }
 
+const utf8Decoder = new TextDecoder();
+const textOf = (record: QueueRecord | undefined): string | undefined => (record === undefined ? undefined : utf8Decoder.decode(record.payload));
+
+/** The value of the first attribute of a name. */
 function attributeValue(file: QueueFile, name: string): string | undefined {
-  return file.attributes.find((attribute) => attribute.name === name)?.value;
+  const { attributes } = file;
+  for (let index = 0; index < attributes.length; index++) {
+    const attribute = attributes[index]!;
+    if (attribute.name === name) return attribute.value;
+  }
+  return undefined;
 }
 
 function offsetOfAttribute(file: QueueFile, name: string): number | undefined {
@@ -119,19 +136,22 @@ export type DeliveryClientAttributes = Pick<DeliveryRequest, 'clientName' | 'cli
   'clientProtocol' | 'clientHelo' | 'saslMethod' | 'saslUsername' | 'saslSender' | 'logIdent' | 'rewriteContext'>;
 type ClientKey = keyof DeliveryClientAttributes;
 
-/** The original client as logged (log_*), and the actual client (older queue files). */
-const LOGGED_CLIENT: ReadonlyMap<string, ClientKey> = new Map([
-  ['log_client_name', 'clientName'], ['log_client_address', 'clientAddress'], ['log_client_port', 'clientPort'],
-  ['log_protocol_name', 'clientProtocol'], ['log_helo_name', 'clientHelo'],
-]);
-const ACTUAL_CLIENT: ReadonlyMap<string, ClientKey> = new Map([
-  ['client_name', 'clientName'], ['client_address', 'clientAddress'], ['client_port', 'clientPort'],
-  ['protocol_name', 'clientProtocol'], ['helo_name', 'clientHelo'],
-]);
-/** Attributes of which the first one counts; a repeat is warned about. */
-const FIRST_WINS: ReadonlyMap<string, ClientKey> = new Map([
-  ['sasl_method', 'saslMethod'], ['sasl_username', 'saslUsername'], ['sasl_sender', 'saslSender'],
-  ['log_ident', 'logIdent'], ['rewrite_context', 'rewriteContext'],
+/** How an attribute names the client: the original client as logged (log_*), the actual
+ *  client (older queue files), or an attribute of which the first one counts (a repeat is
+ *  warned about). One table, one probe per attribute. */
+const LOGGED = 0;
+const ACTUAL = 1;
+const FIRST_WINS = 2;
+const CLIENT_ATTRIBUTES: ReadonlyMap<string, { kind: number; key: ClientKey }> = new Map([
+  ['log_client_name', { kind: LOGGED, key: 'clientName' }], ['log_client_address', { kind: LOGGED, key: 'clientAddress' }],
+  ['log_client_port', { kind: LOGGED, key: 'clientPort' }], ['log_protocol_name', { kind: LOGGED, key: 'clientProtocol' }],
+  ['log_helo_name', { kind: LOGGED, key: 'clientHelo' }],
+  ['client_name', { kind: ACTUAL, key: 'clientName' }], ['client_address', { kind: ACTUAL, key: 'clientAddress' }],
+  ['client_port', { kind: ACTUAL, key: 'clientPort' }], ['protocol_name', { kind: ACTUAL, key: 'clientProtocol' }],
+  ['helo_name', { kind: ACTUAL, key: 'clientHelo' }],
+  ['sasl_method', { kind: FIRST_WINS, key: 'saslMethod' }], ['sasl_username', { kind: FIRST_WINS, key: 'saslUsername' }],
+  ['sasl_sender', { kind: FIRST_WINS, key: 'saslSender' }], ['log_ident', { kind: FIRST_WINS, key: 'logIdent' }],
+  ['rewrite_context', { kind: FIRST_WINS, key: 'rewriteContext' }],
 ]);
 
 /** Client attributes in file order, as qmgr_message_read reads them: a log_* attribute
@@ -140,22 +160,22 @@ const FIRST_WINS: ReadonlyMap<string, ClientKey> = new Map([
 function clientAttributes(file: QueueFile, warnings: string[], queueId: string): DeliveryClientAttributes {
   const client: DeliveryClientAttributes = {};
   let sawLogged = false;
-  for (const { name, value } of file.attributes) {
-    const logged = LOGGED_CLIENT.get(name);
-    if (logged !== undefined) {
-      client[logged] = value;
+  const { attributes } = file;
+  for (let index = 0; index < attributes.length; index++) {
+    const { name, value } = attributes[index]!;
+    const known = CLIENT_ATTRIBUTES.get(name);
+    if (known === undefined) continue;
+    const { key } = known;
+    if (known.kind === LOGGED) {
+      client[key] = value;
       sawLogged = true;
-      continue;
+    } else if (known.kind === ACTUAL) {
+      if (!sawLogged && client[key] === undefined) client[key] = value;
+    } else if (client[key] === undefined) {
+      client[key] = value;
+    } else {
+      warnings.push(`${queueId}: ignoring multiple ${name} attribute: ${value}`);
     }
-    const actual = ACTUAL_CLIENT.get(name);
-    if (actual !== undefined) {
-      if (!sawLogged && client[actual] === undefined) client[actual] = value;
-      continue;
-    }
-    const once = FIRST_WINS.get(name);
-    if (once === undefined) continue;
-    if (client[once] === undefined) client[once] = value;
-    else warnings.push(`${queueId}: ignoring multiple ${name} attribute: ${value}`);
   }
   return client;
 }
@@ -222,7 +242,11 @@ export async function loadMessage(handle: FileHandle, path: string, queueId: str
   if (warnings.length > 0 || size === undefined || file.sender === undefined || file.arrivalTime === undefined) {
     return { kind: 'corrupt', warnings, opened };
   }
-  const recipients = file.recipients.filter((recipient) => recipient.status === 'todo');
+  const recipients: QueueRecipient[] = [];
+  for (let index = 0; index < file.recipients.length; index++) {
+    const recipient = file.recipients[index]!;
+    if (recipient.status === 'todo') recipients.push(recipient);
+  }
   const unread = size.recipientCount - file.recipients.length;
   if (unread !== 0) warnings.push(`${queueId}: rcpt count mismatch (${unread})`);
   const traceFlagsText = attributeValue(file, 'trace_flags');
@@ -245,9 +269,8 @@ export async function loadMessage(handle: FileHandle, path: string, queueId: str
     client: clientAttributes(file, warnings, queueId),
     nextAttempt: storedNextAttempt(file),
   };
-  const filter = lastRecordText(file, RecordType.contentFilter);
-  if (filter !== undefined) message.filter = filter;
-  const redirect = lastRecordText(file, RecordType.redirect);
-  if (redirect !== undefined) message.redirect = redirect;
+  const found = lastFilterAndRedirect(file);
+  if (found?.filter !== undefined) message.filter = found.filter;
+  if (found?.redirect !== undefined) message.redirect = found.redirect;
   return { kind: 'loaded', message, warnings };
 }
