@@ -71,8 +71,8 @@ function bytesOf(data: Uint8Array | string): Uint8Array {
 
 /** Runs a synchronous memfs call and turns its outcome into a settled promise. A halted
  *  disk (crashAfterOperations) fails it with EIO; `changes` counts it when it succeeds.
- *  The hot calls below do the same inline (try, checkAlive, count, settle) without the
- *  closure this takes. */
+ *  The hot calls below (all but truncate, mkdir, rmdir, link, symlink, statfs) do the same
+ *  inline (try, checkAlive, count, settle) without the closure this takes. */
 function attempt<T>(disk: DiskState, syscall: string, path: string | undefined, operation: () => T, changes = false): Promise<T> {
   try {
     disk.checkAlive(syscall, path);
@@ -107,10 +107,13 @@ const expectedFailures = new Map<string, ExpectedFailure>();
 /** The last expected failure expected() gave out; failed() recognises its error. */
 let lastExpected: ExpectedFailure | undefined;
 
-/** An error that is an expected answer (ENOENT of an existence check, EEXIST of an exclusive
- *  create): no stack trace (quietPlatformError), and remembered so that failed() can answer
- *  it with a rejection that costs no unhandled-rejection bookkeeping. */
-function expected(code: 'ENOENT' | 'EEXIST', syscall: string, path: string): PlatformError {
+/** The answer of an expected failure. */
+type Refusal = 'ENOENT' | 'EEXIST';
+
+/** An expected answer (ENOENT of an existence check, EEXIST of an exclusive create): its
+ *  error without a stack trace (quietPlatformError), and a rejection that costs no
+ *  unhandled-rejection bookkeeping; the same ones again for the same code, call and path. */
+function expectedFailure(code: Refusal, syscall: string, path: string): ExpectedFailure {
   let failure = expectedFailures.get(path);
   if (failure === undefined || failure.error.code !== code || failure.error.syscall !== syscall) {
     const error = quietPlatformError(code, syscall, path);
@@ -118,6 +121,19 @@ function expected(code: 'ENOENT' | 'EEXIST', syscall: string, path: string): Pla
     if (expectedFailures.size >= EXPECTED_FAILURES_MAX) expectedFailures.delete(expectedFailures.keys().next().value as string);
     expectedFailures.set(path, failure);
   }
+  return failure;
+}
+
+/** The settled rejection a call answers for an expected failure found without a throw (a
+ *  thrown and caught exception costs V8 more than the rest of the failed call). */
+function refused(code: Refusal, syscall: string, path: string): Promise<never> {
+  return expectedFailure(code, syscall, path).answer;
+}
+
+/** An expected failure's error, to throw from where a plain return does not reach the call:
+ *  failed() answers it with its kept rejection. */
+function expected(code: Refusal, syscall: string, path: string): PlatformError {
+  const failure = expectedFailure(code, syscall, path);
   lastExpected = failure;
   return failure.error;
 }
@@ -351,16 +367,20 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     return link;
   };
 
-  const readWhole = (path: string): Uint8Array => {
-    const link = existing(path, true, 'open');
-    if (link !== undefined && isRegularMode(link.node.mode)) return readOfNode(link.node, 0, link.node.size);
-    return copyOut(volume.readFileSync(path) as Uint8Array);
+  /** readFile's bytes: the file's content, or the expected failure's answer. */
+  const readWhole = (path: string): Promise<Uint8Array> => {
+    const link = lookUp(volume, path, true);
+    if (link === null) return refused('ENOENT', 'open', path);
+    if (link !== undefined && isRegularMode(link.node.mode)) return Promise.resolve(readOfNode(link.node, 0, link.node.size));
+    return Promise.resolve(copyOut(volume.readFileSync(path) as Uint8Array));
   };
 
-  const statPath = (path: string, followFinal: boolean): FileStat => {
-    const link = existing(path, followFinal, followFinal ? 'stat' : 'lstat');
-    if (link !== undefined) return statOfNode(link.node);
-    return toFileStat((followFinal ? volume.statSync(path) : volume.lstatSync(path)) as StatLike);
+  /** stat(2) or lstat(2): the answer, or the expected failure's. */
+  const statPath = (path: string, followFinal: boolean, syscall: string): Promise<FileStat> => {
+    const link = lookUp(volume, path, followFinal);
+    if (link === null) return refused('ENOENT', syscall, path);
+    if (link !== undefined) return Promise.resolve(statOfNode(link.node));
+    return Promise.resolve(toFileStat((followFinal ? volume.statSync(path) : volume.lstatSync(path)) as StatLike));
   };
 
   /** memfs's limit on open files, counting the files held by their inodes here. */
@@ -372,15 +392,16 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
    *  one in an existing directory. Remembers the durable content before a change (from byte
    *  `rememberFrom` on: 0 when it empties the file, Infinity when it only may append) and
    *  marks a new file as never durable. Undefined (before any change) when memfs must open
-   *  it: an unusual path, a symbolic link, something not a regular file, a watched volume. */
-  const openInode = (path: string, flags: OpenFlags, mode: number, rememberFrom: number): MemfsNode | undefined => {
+   *  it: an unusual path, a symbolic link, something not a regular file, a watched volume;
+   *  the expected failure's code (ENOENT, EEXIST) when it fails so. */
+  const openInode = (path: string, flags: OpenFlags, mode: number, rememberFrom: number): MemfsNode | Refusal | undefined => {
     const facts = OPEN_FLAG_FACTS[flags];
     if (facts === undefined || isWatched(volume)) return undefined;
     const directory = lookUpParent(volume, path);
     if (directory === undefined) return undefined;
     if (directory === null) {
       if (facts.create) return undefined;
-      throw expected('ENOENT', 'open', path);
+      return 'ENOENT';
     }
     const child = childNamed(directory, path, true);
     if (child === undefined) return undefined;
@@ -388,11 +409,11 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
       const node = child.node;
       if (!isRegularMode(node.mode)) return undefined;
       if (facts.writes) disk.rememberNode(node, rememberFrom);
-      if (facts.exclusive) throw expected('EEXIST', 'open', path);
+      if (facts.exclusive) return 'EEXIST';
       if (facts.truncate) truncateInode(node, 0, times.now());
       return node;
     }
-    if (!facts.create) throw expected('ENOENT', 'open', path);
+    if (!facts.create) return 'ENOENT';
     const created = createFile(volume, directory, path.slice(path.lastIndexOf('/') + 1), mode, times.now());
     disk.markCreatedInode(created.node.ino);
     return created.node;
@@ -405,16 +426,18 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     return outcome ?? volume.openSync(path, flags, mode);
   };
 
-  const replaceContent = (path: string, data: Uint8Array, fileOptions: WriteOptions | undefined, append: boolean): void => {
+  /** writeFile's and appendFile's work; the expected failure's code when the open fails so. */
+  const replaceContent = (path: string, data: Uint8Array, fileOptions: WriteOptions | undefined, append: boolean): Refusal | undefined => {
     // Only a disk with a budget needs the old size (checkSpace ignores the growth otherwise).
     const growth = append || disk.bytesMax === undefined ? data.length : data.length - sizeOf(path);
     disk.checkSpace(growth, append ? 'write' : 'open', path);
     const mode = fileOptions?.mode ?? 0o666;
     checkOpenFiles(path);
     const node = openInode(path, append ? 'a' : 'w', mode, append ? Infinity : 0);
+    if (typeof node === 'string') return node;
     if (node !== undefined) {
       writeInode(node, data, append ? node.size : 0, times.now());
-      return;
+      return undefined;
     }
     const existed = disk.rememberPath(path, append ? Infinity : 0);
     const fd = openDescriptor(path, append ? 'a' : 'w', mode);
@@ -424,14 +447,17 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
       volume.closeSync(fd);
     }
     if (!existed) disk.markCreated(path);
+    return undefined;
   };
 
-  const open = (path: string, flags: OpenFlags, mode: number): SimFileHandle => {
+  /** open(2): the handle, or the expected failure's code. */
+  const open = (path: string, flags: OpenFlags, mode: number): SimFileHandle | Refusal => {
     checkOpenFiles(path);
     const appending = flags === 'a' || flags === 'ax';
     // 'w' empties the file at once; the other modes change bytes only when written.
     const rememberFrom = flags === 'w' ? 0 : Infinity;
     const node = openInode(path, flags, mode, rememberFrom);
+    if (typeof node === 'string') return node;
     if (node !== undefined) {
       disk.handleOpened();
       return new SimFileHandle(volume, disk, times, undefined, node, path, appending);
@@ -455,13 +481,14 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     return true;
   };
 
-  /** unlink(2) of a file or symbolic link on the links themselves; false when memfs must. */
-  const unlinkInode = (path: string): boolean => {
+  /** unlink(2) of a file or symbolic link on the links themselves; false when memfs must;
+   *  ENOENT when the name is not there. */
+  const unlinkInode = (path: string): boolean | 'ENOENT' => {
     if (isWatched(volume)) return false;
     const directory = lookUpParent(volume, path);
     if (directory === undefined) return false;
     const link = directory === null ? null : childNamed(directory, path, false);
-    if (link === null) throw expected('ENOENT', 'unlink', path);
+    if (link === null) return 'ENOENT';
     if (link === undefined || isDirectoryMode(link.node.mode)) return false;
     if (link.node.nlink <= 1) disk.forgetInode(link.node.ino);
     unlinkFile(volume, link, times.now());
@@ -493,7 +520,8 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     fileOptions: Parameters<FileSystem['writeFile']>[2], append: boolean): Promise<void> => {
     try {
       disk.checkAlive('open', path);
-      replaceContent(path, bytesOf(data), fileOptions, append);
+      const refusal = replaceContent(path, bytesOf(data), fileOptions, append);
+      if (refusal !== undefined) return refused(refusal, 'open', path);
       disk.countOperation('open', path);
       return DONE;
     } catch (error) {
@@ -507,7 +535,7 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     readFile: (path) => {
       try {
         disk.checkAlive('open', path);
-        return Promise.resolve(readWhole(path));
+        return readWhole(path);
       } catch (error) {
         return failed(error, 'open', path);
       }
@@ -527,7 +555,9 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     unlink: (path) => {
       try {
         disk.checkAlive('unlink', path);
-        if (!unlinkInode(path)) {
+        const unlinked = unlinkInode(path);
+        if (unlinked === 'ENOENT') return refused('ENOENT', 'unlink', path);
+        if (!unlinked) {
           existing(path, false, 'unlink');
           disk.forgetIfLastLink(path);
           volume.unlinkSync(path);
@@ -542,24 +572,37 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
       volume.mkdirSync(path, { recursive: mkdirOptions?.recursive ?? false, mode: mkdirOptions?.mode ?? 0o777 });
     }, true),
     rmdir: (path) => attempt(disk, 'rmdir', path, () => volume.rmdirSync(path), true),
-    readdir: (path) => attempt(disk, 'scandir', path, () => {
-      const link = existing(path, true, 'scandir');
-      if (link !== undefined && isDirectoryMode(link.node.mode)) return directoryNames(link);
-      return (volume.readdirSync(path) as string[]).slice().sort();
-    }),
+    readdir: (path) => {
+      try {
+        disk.checkAlive('scandir', path);
+        const link = existing(path, true, 'scandir');
+        if (link !== undefined && isDirectoryMode(link.node.mode)) return Promise.resolve(directoryNames(link));
+        return Promise.resolve((volume.readdirSync(path) as string[]).slice().sort());
+      } catch (error) {
+        return failed(error, 'scandir', path);
+      }
+    },
     stat: (path) => {
       try {
         disk.checkAlive('stat', path);
-        return Promise.resolve(statPath(path, true));
+        return statPath(path, true, 'stat');
       } catch (error) {
         return failed(error, 'stat', path);
       }
     },
-    lstat: (path) => attempt(disk, 'lstat', path, () => statPath(path, false)),
+    lstat: (path) => {
+      try {
+        disk.checkAlive('lstat', path);
+        return statPath(path, false, 'lstat');
+      } catch (error) {
+        return failed(error, 'lstat', path);
+      }
+    },
     open: (path, flags: OpenFlags, mode?: number) => {
       try {
         disk.checkAlive('open', path);
         const handle = open(path, flags, mode ?? 0o666);
+        if (typeof handle === 'string') return refused(handle, 'open', path);
         if (flags !== 'r') disk.countOperation('open', path);
         return Promise.resolve<FileHandle>(handle);
       } catch (error) {
@@ -568,17 +611,31 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     },
     link: (existing, newPath) => attempt(disk, 'link', newPath, () => volume.linkSync(existing, newPath), true),
     symlink: (target, path) => attempt(disk, 'symlink', path, () => volume.symlinkSync(target, path), true),
-    chmod: (path, mode) => attempt(disk, 'chmod', path, () => {
-      // memfs takes a uint32 mode; anything else is its error to give.
-      const node = Number.isInteger(mode) && mode >= 0 && mode <= UINT32_MAX ? watchlessInode(path) : undefined;
-      if (node === undefined) volume.chmodSync(path, mode);
-      else changeInodeMode(node, mode, times.now());
-    }, true),
-    chown: (path, uid, gid) => attempt(disk, 'chown', path, () => {
-      const node = typeof uid === 'number' && typeof gid === 'number' ? watchlessInode(path) : undefined;
-      if (node === undefined) volume.chownSync(path, uid, gid);
-      else changeInodeOwner(node, uid, gid, times.now());
-    }, true),
+    chmod: (path, mode) => {
+      try {
+        disk.checkAlive('chmod', path);
+        // memfs takes a uint32 mode; anything else is its error to give.
+        const node = Number.isInteger(mode) && mode >= 0 && mode <= UINT32_MAX ? watchlessInode(path) : undefined;
+        if (node === undefined) volume.chmodSync(path, mode);
+        else changeInodeMode(node, mode, times.now());
+        disk.countOperation('chmod', path);
+        return DONE;
+      } catch (error) {
+        return failed(error, 'chmod', path);
+      }
+    },
+    chown: (path, uid, gid) => {
+      try {
+        disk.checkAlive('chown', path);
+        const node = typeof uid === 'number' && typeof gid === 'number' ? watchlessInode(path) : undefined;
+        if (node === undefined) volume.chownSync(path, uid, gid);
+        else changeInodeOwner(node, uid, gid, times.now());
+        disk.countOperation('chown', path);
+        return DONE;
+      } catch (error) {
+        return failed(error, 'chown', path);
+      }
+    },
     statfs: (path) => attempt(disk, 'statfs', path, () => {
       if (existing(path, true, 'statfs') === undefined) volume.statSync(path);
       const limit = disk.bytesMax;
