@@ -90,12 +90,18 @@ export interface FileSystem {
    *  pickup then logs; a file system without it leaves files to the process's uid. */
   chown?(path: string, uid: number, gid: number): Promise<void>;
   utimes(path: string, atimeMs: number, mtimeMs: number): Promise<void>;
+  /** mknod(2) of a UNIX-domain socket file, as bind(2) leaves one (S_IFSOCK, `mode`,
+   *  owned by uid/gid): what master's listeners are in the file system. EEXIST when the
+   *  name is taken. Optional: only the simulation has it; real mode's sockets are made by
+   *  listening on them (engine/cli/control-channel.ts). Opening one as a file fails with
+   *  ENXIO, as on Linux. */
+  mknodSocket?(path: string, mode: number, uid: number, gid: number): Promise<void>;
 }
 
 /** Error codes the file system, network and resolver report, as errno names. */
 export type PlatformErrorCode =
   | 'ENOENT' | 'EEXIST' | 'ENOTDIR' | 'EISDIR' | 'ENOTEMPTY' | 'EACCES' | 'EPERM' | 'ENOSPC'
-  | 'EBADF' | 'EINVAL' | 'EXDEV' | 'EMFILE' | 'ELOOP'
+  | 'EBADF' | 'EINVAL' | 'EXDEV' | 'EMFILE' | 'ELOOP' | 'ENXIO'
   | 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EADDRINUSE' | 'EADDRNOTAVAIL'
   | 'EHOSTUNREACH' | 'ENETUNREACH' | 'EPIPE'
   | 'NXDOMAIN' | 'SERVFAIL' | 'NODATA'
@@ -152,6 +158,7 @@ export function describeCode(code: PlatformErrorCode): string {
     case 'EXDEV': return 'Invalid cross-device link';
     case 'EMFILE': return 'Too many open files';
     case 'ELOOP': return 'Too many levels of symbolic links';
+    case 'ENXIO': return 'No such device or address';
     case 'ECONNREFUSED': return 'Connection refused';
     case 'ECONNRESET': return 'Connection reset by peer';
     case 'ETIMEDOUT': return 'Connection timed out';

@@ -7,7 +7,7 @@ import { PlatformError, type PlatformErrorCode } from '../types.ts';
 
 const knownCodes: ReadonlySet<string> = new Set<PlatformErrorCode>([
   'ENOENT', 'EEXIST', 'ENOTDIR', 'EISDIR', 'ENOTEMPTY', 'EACCES', 'EPERM', 'ENOSPC',
-  'EBADF', 'EINVAL', 'EXDEV', 'EMFILE', 'ELOOP',
+  'EBADF', 'EINVAL', 'EXDEV', 'EMFILE', 'ELOOP', 'ENXIO',
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EADDRINUSE', 'EADDRNOTAVAIL',
   'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE',
   'NXDOMAIN', 'SERVFAIL', 'NODATA', 'EIO',

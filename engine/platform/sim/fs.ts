@@ -14,7 +14,7 @@ import { PlatformError, quietPlatformError } from '../types.ts';
 import { toPlatformError } from './errors.ts';
 import { DiskState, type DiskFaults } from './durability.ts';
 import { childNamed, directoryNames, fastOpen, fastRename, isDirectoryMode, isRegularMode, lookUp, lookUpParent, nodeOfDescriptor, readOfNode, statOfNode, type MemfsLink, type MemfsNode } from './lookup.ts';
-import { changeInodeMode, changeInodeOwner, createFile, FileTimes, isWatched, renameFile, setInodeTimes, superblockOf, truncateInode, unlinkFile, writeInode, type FileClock, type LinkFields } from './inodes.ts';
+import { changeInodeMode, changeInodeOwner, createFile, createSocketFile, FileTimes, isSocketMode, isWatched, renameFile, setInodeTimes, superblockOf, truncateInode, unlinkFile, writeInode, type FileClock, type LinkFields } from './inodes.ts';
 import { grantRootAccess } from './root-access.ts';
 
 export interface SimFileSystem extends FileSystem {
@@ -348,6 +348,13 @@ const OPEN_FLAG_FACTS: Readonly<Record<string, { create: boolean; exclusive: boo
   ax: { create: true, exclusive: true, truncate: false, writes: true },
 };
 
+/** open(2) of a socket file fails on Linux with ENXIO (a socket is reached by connect(2),
+ *  never opened); anything else that is not a regular file is memfs's to open. */
+function refuseSocket(node: MemfsNode, path: string): undefined {
+  if (isSocketMode(node.mode)) throw new PlatformError('ENXIO', 'open', path);
+  return undefined;
+}
+
 export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFileSystem {
   grantRootAccess();
   const volume = options.volume ?? createVolume();
@@ -374,6 +381,7 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     const link = lookUp(volume, path, true);
     if (link === null) return refused('ENOENT', 'open', path);
     if (link !== undefined && isRegularMode(link.node.mode)) return Promise.resolve(readOfNode(link.node, 0, link.node.size));
+    if (link !== undefined) refuseSocket(link.node, path);
     return Promise.resolve(copyOut(volume.readFileSync(path) as Uint8Array));
   };
 
@@ -409,7 +417,7 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     if (child === undefined) return undefined;
     if (child !== null) {
       const node = child.node;
-      if (!isRegularMode(node.mode)) return undefined;
+      if (!isRegularMode(node.mode)) return refuseSocket(node, path);
       if (facts.writes) disk.rememberNode(node, rememberFrom);
       if (facts.exclusive) return 'EEXIST';
       if (facts.truncate) truncateInode(node, 0, times.now());
@@ -531,6 +539,16 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     }
   };
 
+  /** bind(2)'s socket file: a new S_IFSOCK inode in an existing directory, owned as asked. */
+  const makeSocket = (path: string, mode: number, uid: number, gid: number): void => {
+    const directory = lookUpParent(volume, path);
+    if (directory === undefined) throw new PlatformError('EINVAL', 'mknod', path);
+    if (directory === null) throw expected('ENOENT', 'mknod', path);
+    if (childNamed(directory, path, false) !== null) throw expected('EEXIST', 'mknod', path);
+    const created = createSocketFile(volume, directory, path.slice(path.lastIndexOf('/') + 1), mode, times.now());
+    changeInodeOwner(created.node, uid, gid, times.now());
+  };
+
   return {
     volume,
     faults: disk,
@@ -638,6 +656,7 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
         return failed(error, 'chown', path);
       }
     },
+    mknodSocket: (path, mode, uid, gid) => attempt(disk, 'mknod', path, () => makeSocket(path, mode, uid, gid), true),
     statfs: (path) => attempt(disk, 'statfs', path, () => {
       if (existing(path, true, 'statfs') === undefined) volume.statSync(path);
       const limit = disk.bytesMax;

@@ -19,6 +19,8 @@ import type { Volume } from 'memfs';
 
 const TYPE_BITS = 0o170000;
 const REGULAR_TYPE = 0o100000;
+/** S_IFSOCK: a UNIX-domain socket's file (what bind(2) leaves in the directory). */
+export const SOCKET_TYPE = 0o140000;
 /** memfs's growth rule for a file's buffer: double from 64 bytes. */
 const CAPACITY_MIN_BYTES = 64;
 const EMPTY_BUFFER = bufferAllocUnsafe(0);
@@ -170,8 +172,18 @@ const newLink = LinkShape as unknown as new (volume: unknown, parent: LinkFields
 /** creat(2) of a regular file `name` in `directory` (which must not hold it), as memfs's
  *  createLink + setChild do: a fresh ino (memfs's reuse order), the directory's mtime. */
 export function createFile(volume: Volume, directory: MemfsLink, name: string, mode: number, date: Date): LinkFields {
+  return createNode(volume, directory, name, (mode & ~TYPE_BITS) | REGULAR_TYPE, date);
+}
+
+/** mknod(2) of a socket file `name` in `directory` (which must not hold it): an inode of
+ *  type S_IFSOCK with no content, made as createFile makes a regular file. */
+export function createSocketFile(volume: Volume, directory: MemfsLink, name: string, mode: number, date: Date): LinkFields {
+  return createNode(volume, directory, name, (mode & ~TYPE_BITS) | SOCKET_TYPE, date);
+}
+
+function createNode(volume: Volume, directory: MemfsLink, name: string, typeAndMode: number, date: Date): LinkFields {
   const core = superblockOf(volume);
-  const node = new newInode(core.newInoNumber(), (mode & ~TYPE_BITS) | REGULAR_TYPE, date);
+  const node = new newInode(core.newInoNumber(), typeAndMode, date);
   core.inodes[node.ino] = node;
   const parent = directory as LinkFields;
   const link = new newLink(parent.vol, parent, name, node);
@@ -294,6 +306,9 @@ export function changeInodeOwner(inode: MemfsNode, uid: number, gid: number, dat
   node._gid = gid;
   touchInode(node, date);
 }
+
+/** Whether a mode is a socket's. */
+export const isSocketMode = (mode: number): boolean => (mode & TYPE_BITS) === SOCKET_TYPE;
 
 /** Whether a mode is a regular file's. */
 export const isRegularInode = (node: MemfsNode): boolean => (node.mode & TYPE_BITS) === REGULAR_TYPE;

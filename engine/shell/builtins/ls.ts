@@ -119,8 +119,19 @@ function kilobyteBlocks(stat: FileStat): number {
   return Math.ceil(stat.size / 4096) * 4;
 }
 
+/** File types by st_mode's S_IFMT bits, as ls -l marks them. */
+const TYPE_LETTERS: ReadonlyMap<number, string> = new Map([
+  [0o140000, 's'], [0o120000, 'l'], [0o100000, '-'], [0o060000, 'b'], [0o040000, 'd'], [0o020000, 'c'], [0o010000, 'p'],
+]);
+
+function typeLetter(stat: FileStat): string {
+  if (stat.isDirectory) return 'd';
+  if (stat.isSymbolicLink) return 'l';
+  return TYPE_LETTERS.get(stat.mode & 0o170000) ?? '-';
+}
+
 export function modeString(stat: FileStat): string {
-  const type = stat.isDirectory ? 'd' : stat.isSymbolicLink ? 'l' : '-';
+  const type = typeLetter(stat);
   const mode = stat.mode;
   const triplet = (shift: number, special: number, letter: string) => {
     const bits = (mode >> shift) & 7;
