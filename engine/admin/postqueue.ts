@@ -20,13 +20,15 @@ import type { Host } from '../global/host.ts';
 import type { MailSystemLink } from '../global/mail-system.ts';
 import { createReporter, type Reporter } from '../global/msg.ts';
 import { parseOptions } from '../global/maps/command-support.ts';
-import { PlatformError, describeCode } from '../platform/types.ts';
+import { PlatformError, describeCode, type PlatformErrorCode } from '../platform/types.ts';
 import { isQueueIdSyntaxOk } from '../global/queue/queue-id.ts';
 import { mailQueue, type MailQueue } from '../global/queue/mail-queue.ts';
 import { checkHostname, checkMailhostLiteral } from '../global/address/index.ts';
 import { hashingFromConfig } from '../master/queue-hashing.ts';
 import { withHostMaillog } from '../master/host-maillog.ts';
 import { runningHost } from '../master/registry.ts';
+import type { RunningHost } from '../master/runtime.ts';
+import { connectErrorAt, hasSocketFile, publicSocketPath } from '../master/service-sockets.ts';
 import { showQueue, type ShowqEndpoint } from '../showq/api.ts';
 import { isFlushEndpoint, type FlushEndpoint, type FlushStatus } from '../flush/api.ts';
 import { flushSendFile, flushSendSite } from '../flush/client.ts';
@@ -46,23 +48,27 @@ const ECHO_LENGTH_MAX = 100;
 
 export type { MailSystemLink } from '../global/mail-system.ts';
 
-/** The simulation: the per-host registry of running masters (engine/master/registry.ts). */
+/** The simulation: the per-host registry of running masters (engine/master/registry.ts),
+ *  reached through the socket files the simulated master makes (master/service-sockets.ts):
+ *  a missing file answers ENOENT, a file nobody listens on (master stopped) ECONNREFUSED. */
 export const simMailSystemLink: MailSystemLink = {
   async showq(host, config) {
-    const service = runningHost(host, config.configDirectory)?.service(config.get('showq_service_name') ?? 'showq');
+    const name = config.get('showq_service_name') ?? 'showq';
+    const down = await unreachable(host, config, name);
+    if (down !== undefined) return { down };
+    const service = runningHost(host, config.configDirectory)?.service(name);
     const endpoint = service as (typeof service & Partial<ShowqEndpoint>) | undefined;
-    // The simulated master keeps no socket files: a master that is down has none to find.
-    return typeof endpoint?.showQueue === 'function' ? endpoint as ShowqEndpoint : { down: 'ENOENT' };
+    // A showq entry whose program does not run has its socket, but no server answers it.
+    return typeof endpoint?.showQueue === 'function' ? endpoint as ShowqEndpoint : { down: 'ECONNREFUSED' };
   },
   async trigger(host, config, service, reason) {
-    const running = runningHost(host, config.configDirectory);
-    if (running === undefined) return { lookupError: 'ENOENT' };
+    const down = await unreachable(host, config, service);
+    // unix_trigger(): a missing socket is a lookup error; a refused connect fails quietly.
+    if (down !== undefined) return down === 'ECONNREFUSED' ? {} : { lookupError: down };
+    const running = runningHost(host, config.configDirectory) as RunningHost;
     // A master.cf service whose program mtalab lacks (skipped at start) still has its
-    // FIFO in Postfix: the write succeeds and nobody reads it.
-    if (running.service(service) === undefined) {
-      return running.skipped.some((entry) => entry.service === service) ? true : { lookupError: 'ENOENT' };
-    }
-    running.trigger(service, reason);
+    // socket in Postfix: the write succeeds and nobody reads it.
+    if (running.service(service) !== undefined) running.trigger(service, reason);
     return true;
   },
   async running(host, config) {
@@ -124,6 +130,20 @@ const echo = (text: string): string => text.length > ECHO_LENGTH_MAX ? `${text.s
 
 function queueOf(context: CommandContext, config: MainConfig): MailQueue {
   return mailQueue(context.host.platform.fs, config.get('queue_directory') ?? '/var/spool/postfix', hashingFromConfig(config));
+}
+
+/** Why public/NAME cannot be reached (connect's errno), or undefined when a running master
+ *  listens there. */
+async function unreachable(host: Host, config: MainConfig, service: string): Promise<PlatformErrorCode | undefined> {
+  const path = publicSocketPath(config.get('queue_directory') ?? '/var/spool/postfix', service);
+  const running = runningHost(host, config.configDirectory);
+  if (running === undefined) return connectErrorAt(host.platform.fs, path);
+  // A fifo entry's FIFO is not made in the simulation (only sockets are): it is reached.
+  const entry = running.services().get(service)?.entry ?? running.skipped.find((skipped) => skipped.service === service);
+  if (entry !== undefined && !hasSocketFile(entry)) return undefined;
+  const missing = await connectErrorAt(host.platform.fs, path);
+  // Removed by hand while master runs: the name is gone, as for a real socket.
+  return missing === 'ECONNREFUSED' ? undefined : missing;
 }
 
 /** postqueue(1) acting on the mail system `link` reaches. */
@@ -253,7 +273,8 @@ async function requireFlushService(call: Invocation): Promise<void> {
   const { context, config, reporter, link } = call;
   if (await link.running(context.host, config)) return;
   const service = config.get('flush_service_name') ?? 'flush';
-  reporter.warn(`connect to public/${service}: ${describeCode('ENOENT')}`);
+  const down = await connectErrorAt(context.host.platform.fs, publicSocketPath(config.get('queue_directory') ?? '/var/spool/postfix', service));
+  reporter.warn(`connect to public/${service}: ${describeCode(down)}`);
   reporter.fatal('Cannot flush mail queue - mail system is down');
 }
 

@@ -24,6 +24,7 @@ import type { TriggerReason } from '../master/contracts.ts';
 import type { ShowqEndpoint } from '../showq/api.ts';
 import { encodeShowqEnd, encodeShowqGreeting, encodeShowqMessage } from './showq-protocol.ts';
 import { isFlushEndpoint } from '../flush/api.ts';
+import { hasEndpointFile, serviceSocketPath, SOCKET_MODE } from '../master/service-sockets.ts';
 import { decodeFlushServerInput, encodeFlushGreeting, encodeFlushStatus, runFlushRequest } from '../flush/protocol.ts';
 
 /** Bytes one trigger connection may send before it is cut off (Postfix reads 1024). */
@@ -32,8 +33,7 @@ export const TRIGGER_REQUEST_BYTES_MAX = 1024;
 export const TRIGGER_IDLE_MS = 10_000;
 /** Sockets one daemon listens on at most. */
 export const CONTROL_SOCKETS_MAX = 100;
-/** The mode Postfix's unix_listen() gives a listening socket. */
-export const SOCKET_MODE = 0o666;
+export { SOCKET_MODE } from '../master/service-sockets.ts';
 
 /** Postfix's trigger request codes (trigger.h, qmgr.h) and what mtalab's services make of them. */
 export function reasonsOfTrigger(bytes: Uint8Array): TriggerReason[] {
@@ -90,13 +90,14 @@ function wanted(runtime: RunningHost): Map<string, { kind: Kind; service: string
   for (const [name, instance] of runtime.services()) {
     if (found.size >= CONTROL_SOCKETS_MAX) break;
     const entry = instance.entry;
-    if (entry.type !== 'unix' && entry.type !== 'fifo') continue;
+    // Where master.cf puts an end point (a fifo entry is served as a socket here).
+    if (!hasEndpointFile(entry)) continue;
     const endpoint = instance.running as (typeof instance.running & Partial<ShowqEndpoint>) | undefined;
     const kind: Kind | undefined = typeof endpoint?.showQueue === 'function' ? 'showq'
       : isFlushEndpoint(instance.running) ? 'flush'
         : typeof instance.running?.wake === 'function' ? 'trigger' : undefined;
     if (kind === undefined) continue;
-    const path = `${queueDirectory}/${entry.private === 'n' ? 'public' : 'private'}/${name}`;
+    const path = serviceSocketPath(queueDirectory, entry);
     found.set(path, { kind, service: name });
   }
   return found;

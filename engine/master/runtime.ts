@@ -28,6 +28,7 @@ import type {
 } from './contracts.ts';
 import { programs as defaultPrograms, lookupProgram } from './programs.ts';
 import { createQueueDirectories, masterPidPath, masterPidText } from './queue-directories.ts';
+import { makeServiceSockets, serviceSocketPaths } from './service-sockets.ts';
 import { heldStartupLines, nullOutput, readServiceConfig, ServiceInstance, showHeldLines } from './service-instance.ts';
 
 /** How many master.cf entries one host runs at most. */
@@ -153,6 +154,8 @@ class HostMaster implements HostMasterHandle {
   private mailQueueValue: MailQueue | undefined;
   private readonly instances = new Map<string, ServiceInstance>();
   private readonly skippedEntries: MasterEntry[] = [];
+  /** The socket files this master listens on now (they outlive it, as Postfix's do). */
+  private readonly socketPaths = new Set<string>();
   private writer: MaillogWriter | undefined;
   private readonly options: StartHostOptions;
   state: 'new' | 'running' | 'stopped' = 'new';
@@ -197,11 +200,24 @@ class HostMaster implements HostMasterHandle {
     if (!this.isWorker) {
       await createQueueDirectories(this.host.platform.fs, queueDirectory);
       await this.host.platform.fs.writeFile(masterPidPath(queueDirectory), masterPidText(this.pid), { mode: 0o644 });
+      await this.listenOnSockets(config, entries);
     }
     this.state = 'running';
     this.lifecycle('started');
     await this.startServices(entries);
     if (!this.isWorker) this.warnSkipped();
+  }
+
+  /** master_listen: a socket file for every unix service of master.cf (implemented or
+   *  not: Postfix's master listens before any child runs), made anew for a service it did
+   *  not listen for yet; one a reload drops stays where it is. */
+  private async listenOnSockets(config: MainConfig, entries: readonly MasterEntry[]): Promise<void> {
+    const queueDirectory = config.get('queue_directory') ?? '/var/spool/postfix';
+    const wanted = [...serviceSocketPaths(queueDirectory, entries).keys()];
+    const fresh = wanted.filter((path) => !this.socketPaths.has(path));
+    await makeServiceSockets(this.host.platform.fs, fresh, config.get('mail_owner') ?? 'postfix');
+    this.socketPaths.clear();
+    for (const path of wanted) this.socketPaths.add(path);
   }
 
   /** One line for the master.cf entries whose programs mtalab does not have yet. */
@@ -220,6 +236,7 @@ class HostMaster implements HostMasterHandle {
     this.lifecycle('reload');
     showHeldLines(masterLines.lines, this.reporter);
     this.skippedEntries.length = 0;
+    if (!this.isWorker) await this.listenOnSockets(config, entries);
     const wanted = new Map(entries.slice(0, SERVICES_MAX).map((entry) => [serviceKey(entry), entry]));
     for (const [key, instance] of [...this.instances]) {
       const entry = wanted.get(key);

@@ -90,17 +90,19 @@ test('defer, list, hold, release, flush, requeue and delete on a running host', 
   await host.stop();
 });
 
-test('with the mail system stopped: listing for root with a warning, flush refused', async () => {
+test('with the mail system stopped: listing for root with a warning, flush refused (its sockets left: Connection refused)', async () => {
   const host = await createPipelineHost({ programs, mainCf: MAIN_CF });
   await submit(host, 'alice@example.test', ['someone@remote.test'], 'Subject: x\n\nbody\n');
   await host.run();
   await host.stop();
   const listing = await host.command(['postqueue', '-p']);
-  assert.equal(listing.stderr, 'postqueue: warning: Mail system is down -- accessing queue directly (Connect to the Postfix showq service: No such file or directory)\n');
+  // Postfix 3.7.11 after `postfix stop`: the socket is still there, nobody listens.
+  assert.equal(listing.stderr, 'postqueue: warning: Mail system is down -- accessing queue directly (Connect to the Postfix showq service: Connection refused)\n');
   assert.match(listing.stdout, /\(mail transport unavailable\)/);
   const user = await host.command(['postqueue', '-p'], { user: 'alice' });
   assert.equal(user.exitCode, 69);
   const flush = await host.command(['postqueue', '-f']);
-  assert.equal(flush.stderr, 'postqueue: warning: unable to look up public/qmgr: No such file or directory\npostqueue: fatal: Cannot flush mail queue - mail system is down\n');
+  // unix_trigger() fails quietly on a refused connect: only the fatal line, as Postfix's.
+  assert.equal(flush.stderr, 'postqueue: fatal: Cannot flush mail queue - mail system is down\n');
   assert.equal(flush.exitCode, 69);
 });
