@@ -70,7 +70,8 @@ export function startCleanupService(context: ServiceContext): CleanupService {
     queue: () => context.runtime.queue(),
     clock: context.host.platform.clock,
     random: context.host.platform.random.fork('cleanup'),
-    pid: context.pid,
+    // Read at each open: after a reload the next message is a new cleanup process's.
+    get pid() { return context.pid; },
     notifyQueued: () => context.runtime.trigger('qmgr', 'scan-incoming'),
     bounceRejected: (message) => bounceRejected(context, message),
   });

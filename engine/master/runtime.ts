@@ -243,10 +243,14 @@ class HostMaster implements HostMasterHandle {
       if (entry === undefined || entry.command !== instance.entry.command || entry.text !== instance.entry.text) {
         await this.stopInstance(key, instance);
       } else {
+        // Postfix's reloaded daemons exit and start anew: the wakeup ones (pickup, qmgr) at
+        // once, the others when next used, each with a new pid. A service whose pid is a
+        // real process's (a real-mode smtpd worker) keeps its own.
+        if (this.options.pidFor?.(entry) === undefined) instance.retire();
+        if (startsAtOnce(entry)) instance.showStartupLines();
         const held = heldStartupLines(instance.context.log);
         instance.config = await this.readServiceConfig(entry, instance.pid, held.reporter);
         instance.holdStartupLines(held.lines);
-        // Postfix's reloaded daemons exit and start anew: the wakeup ones (pickup, qmgr) at once.
         if (startsAtOnce(entry)) instance.showStartupLines();
         wanted.delete(key);
       }

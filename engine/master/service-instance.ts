@@ -88,7 +88,6 @@ export const HELD_LINES_MAX = 1000;
 export class ServiceInstance {
   readonly entry: MasterEntry;
   readonly program: ServiceProgram;
-  readonly pid: number;
   readonly context: ServiceContext;
   running: RunningService | undefined;
   /** Whether a trigger has named the service (for conditional "?" wakeups). */
@@ -96,37 +95,73 @@ export class ServiceInstance {
   cancelWakeup: Cancel | undefined;
   private currentConfig: MainConfig;
   private startupLines: HeldLine[];
+  private readonly host: Host;
+  /** The pid of the service's process now; a reload retires it (see retire()). */
+  private currentPid: number;
+  private currentLog: Reporter;
+  /** Set by a reload: the process that served so far exits, the next act is a new one's. */
+  private retired = false;
 
   constructor(options: ServiceInstanceOptions) {
     const { host, entry, pid } = options;
+    this.host = host;
     this.entry = entry;
     this.program = options.program;
-    this.pid = pid;
+    this.currentPid = pid;
     this.currentConfig = options.config;
     this.startupLines = options.startupLines ?? [];
     const programName = entry.command;
+    this.currentLog = this.reporterFor(pid);
+    const instance = this;
     this.context = {
       host,
       runtime: options.runtime,
       entry,
       serviceName: entry.service,
       program: programName,
-      pid,
+      get pid() { return instance.currentPid; },
       config: () => this.currentConfig,
-      log: createReporter({ program: programName, host, pid, stderr: nullOutput }),
+      get log() { return instance.currentLog; },
       // The detail is a fresh object from every caller (contracts.ts): it gets the origin
       // in place, in the key order a spread into a new object would give, and the sink
       // copies it once more into the numbered event.
-      active: () => { if (this.startupLines.length > 0) this.showStartupLines(); },
+      active: () => this.showItself(),
       trace: (detail) => {
-        if (this.startupLines.length > 0) this.showStartupLines();
+        this.showItself();
         const input = detail as TraceInput & { host: string; service: string; pid: number };
         input.host = host.name;
         input.service = programName;
-        input.pid = pid;
+        input.pid = this.currentPid;
         host.platform.trace.emit(input);
       },
     };
+  }
+
+  /** The pid the service's process has now (a new one after a reload, once it acts). */
+  get pid(): number { return this.currentPid; }
+
+  private reporterFor(pid: number): Reporter {
+    return createReporter({ program: this.entry.command, host: this.host, pid, stderr: nullOutput });
+  }
+
+  /** The process shows itself: after a reload that is a new process (a new pid), then
+   *  what its main.cf read held back is logged. */
+  private showItself(): void {
+    if (this.retired) this.respawn();
+    if (this.startupLines.length > 0) this.showStartupLines();
+  }
+
+  /** A reload: Postfix's master makes its children exit once they are done (every one:
+   *  Postfix 3.7.11 logs new pids for pickup and qmgr at once, for cleanup, smtpd, local,
+   *  trivial-rewrite when next used). The next act here is a new process's. */
+  retire(): void {
+    this.retired = true;
+  }
+
+  private respawn(): void {
+    this.retired = false;
+    this.currentPid = this.host.nextPid();
+    this.currentLog = this.reporterFor(this.currentPid);
   }
 
   get config(): MainConfig { return this.currentConfig; }
@@ -143,9 +178,10 @@ export class ServiceInstance {
   /** Logs the held main.cf lines now: the service's process shows itself (its first
    *  event, or a wakeup service that master starts at once). */
   showStartupLines(): void {
+    if (this.retired) this.respawn();
     const lines = this.startupLines;
     this.startupLines = [];
-    showHeldLines(lines, this.context.log);
+    showHeldLines(lines, this.currentLog);
   }
 
   /** The service's own syslog_name (an -o override applies), for its log tag. */
