@@ -1,10 +1,14 @@
 // The table of commands the terminal shell runs itself: bash builtins (cd, export,
 // history, ...) and the unix basics a Postfix administrator reaches for (cat, ls, grep,
-// ..., mail, su), and for a host of a simulated World: telnet, nc, dig, host, ping, ip,
+// ..., cut, sort, uniq, tr, mail, su), and for a host of a simulated World: telnet, nc, dig, host, ping, ip,
 // tail -f. Admin commands (postconf, postmap, ...) are not here: they come from
 // engine/admin/index.ts. Called by engine/shell/execute.ts and the Tab completer.
 
 import { cat, cp, mkdir, mv, rm, touch } from './files.ts';
+import { cut } from './cut.ts';
+import { sort } from './sort.ts';
+import { tr } from './tr.ts';
+import { uniq } from './uniq.ts';
 import { ls } from './ls.ts';
 import { mail } from './mail.ts';
 import { printf } from './printf.ts';
@@ -27,6 +31,7 @@ export const builtins: Record<string, Builtin> = {
   dig, host, nc, telnet,
   hostname: hostnameWithAddresses, ip, ping,
   tail: tailWithFollow,
+  cut, sort, tr, uniq,
 };
 
 export function lookupBuiltin(name: string): Builtin | undefined {
