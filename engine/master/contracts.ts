@@ -38,6 +38,12 @@ export interface ServiceContext {
    *  read held back is logged now. trace() calls it before the first event; a service whose
    *  events bypass trace() calls it when it first serves. */
   active?(): void;
+  /** A client of the service's own listener (smtpd's SMTP session) starts: a process that
+   *  exited after max_idle or max_use is replaced first (a new pid, main.cf read again),
+   *  so await the promise when there is one. Pair with endUse() when the client is done;
+   *  the process never changes while a client is open. */
+  beginUse?(): Promise<void> | undefined;
+  endUse?(): void;
 }
 
 /** A trace event without the origin fields that ServiceContext fills in. */

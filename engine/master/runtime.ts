@@ -30,6 +30,7 @@ import { programs as defaultPrograms, lookupProgram } from './programs.ts';
 import { createQueueDirectories, masterPidPath, masterPidText } from './queue-directories.ts';
 import { makeServiceSockets, serviceSocketPaths } from './service-sockets.ts';
 import { heldStartupLines, nullOutput, readServiceConfig, ServiceInstance, showHeldLines } from './service-instance.ts';
+import { bounceUses, cleanupUses, deliveryUses, rewriteUses } from './service-uses.ts';
 
 /** How many master.cf entries one host runs at most. */
 export const SERVICES_MAX = 1000;
@@ -158,6 +159,8 @@ class HostMaster implements HostMasterHandle {
   private readonly socketPaths = new Set<string>();
   private writer: MaillogWriter | undefined;
   private readonly options: StartHostOptions;
+  /** Use-counting wrappers by the running service they wrap. */
+  private readonly countedEndpoints = new WeakMap<object, object>();
   state: 'new' | 'running' | 'stopped' = 'new';
 
   constructor(options: StartHostOptions) {
@@ -242,6 +245,11 @@ class HostMaster implements HostMasterHandle {
       const entry = wanted.get(key);
       if (entry === undefined || entry.command !== instance.entry.command || entry.text !== instance.entry.text) {
         await this.stopInstance(key, instance);
+      } else if (instance.inUse && this.options.pidFor?.(entry) === undefined) {
+        // A process serving a client finishes it with its old pid and settings; the new
+        // process reads main.cf when it starts (its next client).
+        instance.retire();
+        wanted.delete(key);
       } else {
         // Postfix's reloaded daemons exit and start anew: the wakeup ones (pickup, qmgr) at
         // once, the others when next used, each with a new pid. A service whose pid is a
@@ -291,27 +299,41 @@ class HostMaster implements HostMasterHandle {
     }
     // Asynchronous, as a write to a FIFO is: the caller's own work finishes first.
     this.host.platform.timers.after(0, () => {
-      if (this.state === 'running' && this.instances.get(serviceName) === instance) instance.running?.wake?.(reason);
+      if (this.state === 'running' && this.instances.get(serviceName) === instance) this.wake(instance, reason);
+    });
+  }
+
+  /** A trigger is one use of the service's process (trigger_server's use_count); a
+   *  process that has exited is replaced first. */
+  private wake(instance: ServiceInstance, reason: TriggerReason): void {
+    const waiting = instance.triggered();
+    if (waiting === undefined) {
+      instance.running?.wake?.(reason);
+      return;
+    }
+    void waiting.then(() => {
+      if (this.state === 'running' && this.instances.get(serviceKey(instance.entry)) === instance) instance.running?.wake?.(reason);
     });
   }
 
   cleanup(): CleanupEndpoint {
-    return this.endpoint<CleanupEndpoint>(this.config().get('cleanup_service_name') ?? 'cleanup', 'open');
+    return this.endpoint<CleanupEndpoint>(this.config().get('cleanup_service_name') ?? 'cleanup', 'open', cleanupUses);
   }
 
   rewrite(): RewriteEndpoint {
-    return this.endpoint<RewriteEndpoint>(this.config().get('rewrite_service_name') ?? 'rewrite', 'resolve');
+    return this.endpoint<RewriteEndpoint>(this.config().get('rewrite_service_name') ?? 'rewrite', 'resolve', rewriteUses);
   }
 
   bounce(): BounceEndpoint {
-    return this.endpoint<BounceEndpoint>(this.config().get('bounce_service_name') ?? 'bounce', 'append');
+    return this.endpoint<BounceEndpoint>(this.config().get('bounce_service_name') ?? 'bounce', 'append', bounceUses);
   }
 
   deliveryAgent(transport: string): DeliveryAgentEndpoint | undefined {
     const instance = this.instances.get(transport);
     if (instance === undefined || instance.entry.type !== 'unix') return undefined;
     const running = instance.running as (RunningService & Partial<DeliveryAgentEndpoint>) | undefined;
-    return typeof running?.deliver === 'function' ? running as DeliveryAgentEndpoint : undefined;
+    if (running === undefined || typeof running.deliver !== 'function') return undefined;
+    return this.counted(instance, running as DeliveryAgentEndpoint, deliveryUses);
   }
 
   service(name: string): RunningService | undefined {
@@ -320,10 +342,21 @@ class HostMaster implements HostMasterHandle {
 
   // --- internals ---------------------------------------------------------------------
 
-  private endpoint<T>(name: string, method: string): T {
-    const running = this.instances.get(name)?.running as Record<string, unknown> | undefined;
-    if (running === undefined || typeof running[method] !== 'function') throw new ServiceUnavailableError(name);
-    return running as T;
+  private endpoint<T>(name: string, method: string, uses: (instance: ServiceInstance, endpoint: T) => T): T {
+    const instance = this.instances.get(name);
+    const running = instance?.running as Record<string, unknown> | undefined;
+    if (instance === undefined || running === undefined || typeof running[method] !== 'function') throw new ServiceUnavailableError(name);
+    return this.counted(instance, running as T, uses);
+  }
+
+  /** The endpoint wrapped so that its clients are uses of the instance (service-uses.ts),
+   *  made once per running service. */
+  private counted<T>(instance: ServiceInstance, endpoint: T, uses: (instance: ServiceInstance, endpoint: T) => T): T {
+    const known = this.countedEndpoints.get(endpoint as object);
+    if (known !== undefined) return known as T;
+    const made = uses(instance, endpoint);
+    this.countedEndpoints.set(endpoint as object, made as object);
+    return made;
   }
 
   private readMain(reporter: Reporter = this.reporter): Promise<MainConfig> {
@@ -401,7 +434,11 @@ class HostMaster implements HostMasterHandle {
         this.reportExit(entry.command, pid);
         continue;
       }
-      const instance = new ServiceInstance({ host: this.host, runtime: this, entry, program, config, pid, startupLines: held.lines });
+      const instance = new ServiceInstance({
+        host: this.host, runtime: this, entry, program, config, pid, startupLines: held.lines,
+        readConfig: (newPid, log) => this.readServiceConfig(entry, newPid, log),
+        limitsApply: this.options.pidFor?.(entry) === undefined,
+      });
       this.instances.set(key, instance);
       try {
         instance.running = await program.start(instance.context);
@@ -439,7 +476,7 @@ class HostMaster implements HostMasterHandle {
     if (seconds <= 0 || instance.cancelWakeup !== undefined) return;
     const tick = (): void => {
       if (this.state !== 'running' || this.instances.get(serviceKey(instance.entry)) !== instance) return;
-      instance.running?.wake?.('wakeup');
+      this.wake(instance, 'wakeup');
       instance.cancelWakeup = this.host.platform.timers.after(seconds * 1000, tick);
     };
     instance.cancelWakeup = this.host.platform.timers.after(first ? 0 : seconds * 1000, tick);

@@ -1,8 +1,9 @@
 // smtpd as a master.cf inet service: listens where the service name says ("smtp" is port
 // 25 on inet_interfaces, "127.0.0.1:2525" that address and port), looks up each client's
 // name, and runs one protocol session per connection (api.ts) against the host's cleanup
-// and trivial-rewrite services. A reload is picked up by the next connection; stop() closes
-// the listeners and the sessions in progress.
+// and trivial-rewrite services. A reload, or a new process after max_idle/max_use (each
+// session is one use), is picked up by the next connection; stop() closes the listeners
+// and the sessions in progress.
 // Started by master (engine/master/runtime.ts) through programs.ts. Reads main.cf with the
 // service's -o overrides. Models smtpd's main(), smtpd_service() and master's inet listener
 // (src/smtpd/smtpd.c, src/master/master_listen.c).
@@ -95,6 +96,19 @@ class SmtpdService implements RunningService {
     let target: SmtpdConnection | undefined;
     connection.onData((chunk) => { if (target === undefined) early.push(chunk); else target.receive(chunk); });
     connection.onClose(() => { if (target === undefined) closedEarly = true; else target.close(); });
+    // One session is one use of the smtpd process (max_use); a process that has exited
+    // after max_idle or max_use is replaced first and reads main.cf anew.
+    const waiting = this.context.beginUse?.();
+    try {
+      if (waiting !== undefined) await waiting;
+      await this.session(connection, early, () => closedEarly, (session) => { target = session; });
+    } finally {
+      this.context.endUse?.();
+    }
+  }
+
+  private async session(connection: Connection, early: Uint8Array[], closedEarly: () => boolean,
+    attach: (session: SmtpdConnection) => void): Promise<void> {
     const env = await this.env();
     const client = {
       ...await lookupClient(this.context.host.platform, connection.remoteAddress, connection.remotePort),
@@ -108,8 +122,8 @@ class SmtpdService implements RunningService {
     });
     this.sessions.add(session);
     for (const chunk of early.splice(0)) session.receive(chunk);
-    if (closedEarly) session.close();
-    target = session;
+    if (closedEarly()) session.close();
+    attach(session);
     try {
       await session.finished;
     } finally {
