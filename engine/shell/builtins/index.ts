@@ -1,11 +1,16 @@
 // The table of commands the terminal shell runs itself: bash builtins (cd, export,
 // history, ...) and the unix basics a Postfix administrator reaches for (cat, ls, grep,
-// ..., cut, sort, uniq, tr, mail, su), and for a host of a simulated World: telnet, nc, dig, host, ping, ip,
+// ..., cut, sort, uniq, tr, chmod, chown, ln, df, id, ps, mail, su), and for a host of a simulated World: telnet, nc, dig, host, ping, ip,
 // tail -f. Admin commands (postconf, postmap, ...) are not here: they come from
 // engine/admin/index.ts. Called by engine/shell/execute.ts and the Tab completer.
 
 import { cat, cp, mkdir, mv, rm, touch } from './files.ts';
+import { chmod } from './chmod.ts';
 import { cut } from './cut.ts';
+import { df } from './df.ts';
+import { ln } from './links.ts';
+import { chown, id } from './owners.ts';
+import { ps } from './ps.ts';
 import { sort } from './sort.ts';
 import { tr } from './tr.ts';
 import { uniq } from './uniq.ts';
@@ -32,6 +37,7 @@ export const builtins: Record<string, Builtin> = {
   hostname: hostnameWithAddresses, ip, ping,
   tail: tailWithFollow,
   cut, sort, tr, uniq,
+  chmod, chown, df, id, ln, ps,
 };
 
 export function lookupBuiltin(name: string): Builtin | undefined {

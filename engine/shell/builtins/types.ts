@@ -7,6 +7,8 @@ import type { CommandContext } from '../../admin/command.ts';
 import type { History } from '../history.ts';
 
 export interface ShellSession {
+  /** The shell's own process id ($$; ps lists it). */
+  readonly pid: number;
   cwd: string;
   /** Shell variables; `exported` names the ones commands see in their environment. */
   readonly variables: Map<string, string>;
