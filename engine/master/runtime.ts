@@ -83,6 +83,8 @@ export interface StartHostOptions {
 export interface RunningHost extends HostRuntime {
   /** master's process id (the one in pid/master.pid). */
   readonly pid: number;
+  /** When master started (the host's clock), for ps. */
+  readonly startedMs: number;
   readonly running: boolean;
   /** 'new' until start() has read the configuration, 'stopped' after stop(). */
   readonly state: 'new' | 'running' | 'stopped';
@@ -149,6 +151,7 @@ class HostMaster implements HostMasterHandle {
   readonly host: Host;
   readonly configDirectory: string;
   readonly pid: number;
+  readonly startedMs: number;
   private readonly table: Readonly<Record<string, ServiceProgram>>;
   private readonly reporter: Reporter;
   private mainConfig: MainConfig | undefined;
@@ -169,6 +172,7 @@ class HostMaster implements HostMasterHandle {
     this.configDirectory = options.configDirectory ?? options.host.defaultConfigDirectory;
     this.table = options.programs ?? defaultPrograms;
     this.pid = options.host.nextPid();
+    this.startedMs = options.host.platform.clock.nowMs();
     this.reporter = createReporter({ program: 'master', host: this.host, pid: this.pid, stderr: fatalOnly(options.stderr ?? nullOutput) });
   }
 

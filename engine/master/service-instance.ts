@@ -119,6 +119,9 @@ export class ServiceInstance {
   private clientLastRequestMs: number | undefined;
   /** The process exits once its open clients are done (a reload, or max_use reached). */
   private retireWhenDone = false;
+  /** When the current process started (its first act), undefined before that: master
+   *  starts a service's process on demand, pickup's and qmgr's at once (for ps). */
+  private startedMs: number | undefined;
   /** A new process reading main.cf: clients that arrive meanwhile wait for it. */
   private respawning: Promise<void> | undefined;
   private readonly readConfig: ServiceInstanceOptions['readConfig'];
@@ -176,6 +179,7 @@ export class ServiceInstance {
    *  what its main.cf read held back is logged. */
   private showItself(): void {
     if (this.retired && this.usesOpen === 0) this.respawn();
+    if (this.startedMs === undefined) this.startedMs = this.host.platform.clock.nowMs();
     if (this.startupLines.length > 0) this.showStartupLines();
   }
 
@@ -191,12 +195,34 @@ export class ServiceInstance {
   /** Whether a client is being served now (a reload leaves such a process alone). */
   get inUse(): boolean { return this.usesOpen > 0; }
 
+  /** When the service's process started, if one runs at `nowMs`: none before its first
+   *  act, none once it has exited (after a reload, max_use clients or max_idle without
+   *  one) until the next act starts another. */
+  processStartedMs(nowMs: number): number | undefined {
+    if (this.startedMs === undefined) return undefined;
+    let open = this.usesOpen;
+    let idleSinceMs = this.idleSinceMs;
+    // A multi-server's client left ipc_idle after its last request (request() counts that
+    // at the next request; here it is only looked at).
+    const last = this.clientLastRequestMs;
+    const { clientIdleMs, idleMs } = this.limits();
+    if (last !== undefined && nowMs - last >= clientIdleMs) {
+      open -= 1;
+      idleSinceMs = last + clientIdleMs;
+    }
+    if (open > 0) return this.startedMs;
+    if (this.retired || this.retireWhenDone) return undefined;
+    if (this.limitsApply && idleMs > 0 && nowMs - idleSinceMs >= idleMs) return undefined;
+    return this.startedMs;
+  }
+
   private respawn(): void {
     this.retired = false;
     this.retireWhenDone = false;
     this.usesServed = 0;
     this.clientLastRequestMs = undefined;
     this.idleSinceMs = this.host.platform.clock.nowMs();
+    this.startedMs = this.idleSinceMs;
     this.currentPid = this.host.nextPid();
     this.currentLog = this.reporterFor(this.currentPid);
   }
@@ -220,9 +246,11 @@ export class ServiceInstance {
    *  (its warnings logged), its settings for this client. Returns a promise only then, so
    *  a client of a living process goes on in the same turn. Pair with endUse(). */
   beginUse(): Promise<void> | undefined {
-    if (this.usesOpen === 0 && this.respawning === undefined && this.hasExited(this.host.platform.clock.nowMs())) {
+    const nowMs = this.host.platform.clock.nowMs();
+    if (this.usesOpen === 0 && this.respawning === undefined && this.hasExited(nowMs)) {
       this.respawning = this.respawnFresh().finally(() => { this.respawning = undefined; });
     }
+    if (this.startedMs === undefined) this.startedMs = nowMs;
     this.usesOpen += 1;
     return this.respawning;
   }
@@ -302,6 +330,7 @@ export class ServiceInstance {
    *  event, or a wakeup service that master starts at once). */
   showStartupLines(): void {
     if (this.retired) this.respawn();
+    if (this.startedMs === undefined) this.startedMs = this.host.platform.clock.nowMs();
     const lines = this.startupLines;
     this.startupLines = [];
     showHeldLines(lines, this.currentLog);

@@ -5,8 +5,8 @@
 // for a public service of several processes, "-s N" for several listening sockets, then the
 // master.cf arguments), with the pid each one logs under now (ServiceInstance.pid); then the
 // terminal's shell and the ps itself. Called by ps.ts. Reads the master registry; trusts it.
-// Every service master.cf names runs as one simulated process, so a daemon Postfix would
-// start only on first use (cleanup, local...) is listed from the start.
+// A service's process is listed while it runs: from its first act (pickup and qmgr at
+// master's start, the others on demand) until it exits (max_idle, max_use, a reload).
 
 import type { MainConfig } from '../../global/config/main-cf.ts';
 import type { MasterEntry } from '../../global/config/master-cf.ts';
@@ -71,9 +71,8 @@ export function mailSystemProcesses(host: Host): ProcessEntry[] {
   const processes: ProcessEntry[] = [];
   for (const master of runningHosts(host)) {
     const config = master.config();
-    // No start time is kept for a simulated process (file times are not to be trusted in
-    // the simulation): START shows the time of the listing.
-    const startedMs = host.platform.clock.nowMs();
+    const nowMs = host.platform.clock.nowMs();
+    const startedMs = master.startedMs;
     const daemonDirectory = config.get('daemon_directory') ?? '/usr/lib/postfix/sbin';
     processes.push({
       pid: master.pid, parentPid: 1, user: 'root', tty: '?', state: 'Ss', startedMs,
@@ -81,9 +80,13 @@ export function mailSystemProcesses(host: Host): ProcessEntry[] {
     });
     for (const instance of master.services().values()) {
       if (processes.length >= PROCESSES_MAX) break;
+      // Master starts a child on demand, and a child exits after max_idle, max_use or a
+      // reload: only the processes that run now are listed.
+      const childStartedMs = instance.processStartedMs(nowMs);
+      if (childStartedMs === undefined) continue;
       processes.push({
         pid: instance.pid, parentPid: master.pid, user: instance.config.get('mail_owner') ?? 'postfix', tty: '?',
-        state: 'S', startedMs, argv: serviceArgv(instance.entry, instance.config), name: baseNameOf(instance.entry.command),
+        state: 'S', startedMs: childStartedMs, argv: serviceArgv(instance.entry, instance.config), name: baseNameOf(instance.entry.command),
       });
     }
   }
