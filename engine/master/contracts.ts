@@ -44,6 +44,10 @@ export interface ServiceContext {
    *  the process never changes while a client is open. */
   beginUse?(): Promise<void> | undefined;
   endUse?(): void;
+  /** Whether the service's process has exited by now (no client open, and max_idle passed
+   *  or a reload retired it): a service that keeps per-process state (anvil's counters)
+   *  drops it then, as the process's memory goes with it. */
+  hasExited?(): boolean;
 }
 
 /** A trace event without the origin fields that ServiceContext fills in. */

@@ -157,6 +157,7 @@ export class ServiceInstance {
       active: () => this.showItself(),
       beginUse: () => this.beginUse(),
       endUse: () => this.endUse(),
+      hasExited: () => this.usesOpen === 0 && this.hasExited(host.platform.clock.nowMs()),
       trace: (detail) => {
         this.showItself();
         const input = detail as TraceInput & { host: string; service: string; pid: number };
