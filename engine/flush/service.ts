@@ -2,6 +2,7 @@
 // server of one host. Its requests are FlushCore's; master's wakeup (every 1000 s once the
 // service has been used: the "?") is a refresh. The first request marks the service used,
 // as master does when it first spawns a flush process (which also wakes it at once).
+// Each request, like each wakeup, is one use of its process (single_server.c's use_count).
 // Reads fast_flush_domains, fast_flush_refresh_time, fast_flush_purge_time,
 // parent_domain_matches_subdomains and queue_service_name, at each request (a reload is
 // seen at once). Takes no command-line arguments besides master's own.
@@ -56,7 +57,15 @@ export const flushProgram: ServiceProgram & { start(context: ServiceContext): Pr
         used = true;
         context.runtime.trigger(context.serviceName, 'wakeup');
       }
-      return work();
+      // Each request is one client of flush's single-server process (max_use, max_idle);
+      // master's wakeups are counted by master (runtime.ts). A process that has exited is
+      // replaced first, with a new pid and main.cf read anew; a living one's request starts
+      // in this turn, as before.
+      const waiting = context.beginUse?.();
+      const result = waiting === undefined ? work() : waiting.then(work);
+      const end = (): void => context.endUse?.();
+      result.then(end, end);
+      return result;
     };
     const inFlight = new Set<Promise<unknown>>();
     const track = (work: () => Promise<FlushStatus>): Promise<FlushStatus> => {
