@@ -226,7 +226,7 @@ test('ETRN in a worker reaches master\'s flush service through public/flush, as 
 
 test('a SIGKILLed worker is forked again with master\'s warning; stop leaves no process', {
   skip: available ? false : 'needs root (delivery to a local user)', timeout: 120_000,
-}, async () => {
+}, async (t) => {
   ensureLocalUsers([USER]);
   const { instance, port, master } = await startInstance(2);
   const before = childrenOf(master);
@@ -237,13 +237,22 @@ test('a SIGKILLed worker is forked again with master\'s warning; stop leaves no 
     `master's warning:\n${instance.maillog().join('\n')}`);
   assert.ok(instance.maillog().some((line) => line.endsWith(`/smtpd pid ${victim} killed by signal 9`)));
   assert.ok(await waitFor(() => childrenOf(master).length === 2 && !childrenOf(master).includes(victim), WAIT_MS), 'a new worker replaces it');
+  const atConnect = childrenOf(master);
   try {
     await sendMessage(port, 'after-restart');
   } catch (error) {
-    // node:cluster's master hands accepted connections to workers; on a loaded machine one
-    // may still go to the killed worker (lost before any greeting, as a connection to a
-    // dying Postfix process is). A client tries again; the second one must be served.
+    // The listening socket is one socket held by master and every worker (cluster
+    // SCHED_NONE, checked with ss: three holders of one LISTEN entry), so a connection queued
+    // while a worker dies stays in the kernel's backlog for another worker, as with Postfix's
+    // master. A first connection lost before any greeting was seen once under parallel load
+    // (test/interop run of 2026-12-01 02:07, ~1.3 s into the test, i.e. ~0.1 s after the
+    // kill) and not in ~180 kill-then-connect rounds nor ~6,000 connections during the
+    // respawn; its cause is not known. The client tries once more, and the evidence of the
+    // loss (who served what, whether a worker exited) goes to the test's diagnostics.
     if (!(error instanceof IncompleteReply) || error.lines.length > 0) throw error;
+    await sleep(500);
+    t.diagnostic(`first connection lost (${error.message}); children at connect ${atConnect.join(', ')}, now ${childrenOf(master).join(', ')}; maillog:\n`
+      + instance.maillog().filter((line) => !line.includes('overriding earlier entry')).join('\n'));
     await sendMessage(port, 'after-restart');
   }
   assert.ok(await instance.waitForQueue());
