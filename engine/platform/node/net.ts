@@ -197,8 +197,16 @@ export function createNodeNetwork(trace: TraceSink, hostName: string): Network {
         sockets.add(socket);
         onConnection(new NodeConnection(socket, trace, hostName, true, forget));
       });
-      server.once('error', (error) => reject(toPlatformError(error, 'bind', `${address}:${port}`)));
+      let listening = false;
+      // Before listening an error is the bind's; afterwards it is an accept's (EMFILE, say),
+      // which a server survives, as Postfix's servers log "accept connection" and go on:
+      // without a handler Node would end the process and every session in it.
+      server.on('error', (error) => {
+        if (!listening) return void reject(toPlatformError(error, 'bind', `${address}:${port}`));
+        process.stderr.write(`warning: accept connection: ${toPlatformError(error, 'accept', `${address}:${port}`).message}\n`);
+      });
       server.listen(port, address, () => {
+        listening = true;
         const bound = server.address() as net.AddressInfo;
         resolve({
           address: bound.address,
