@@ -72,7 +72,8 @@ export function createWorldFaults(loaded: LoadedScenario, zone: SimZone, hooks: 
     // installed and rebooted (a crash must not take main.cf with it).
     const disk = entry.platform.fs;
     (entry.platform as { fs: SimFileSystem }).fs = createSimFileSystem({
-      volume: disk.volume, ...(disk.faults.bytesMax === undefined ? {} : { diskBytesMax: disk.faults.bytesMax }),
+      volume: disk.volume, clock: loaded.scheduler,
+      ...(disk.faults.bytesMax === undefined ? {} : { diskBytesMax: disk.faults.bytesMax }),
     });
     lives.set(entry.name, armHost(entry.platform, loaded.scheduler, 0));
   }

@@ -16,6 +16,7 @@ import { DiskState, type DiskFaults } from './durability.ts';
 import { childNamed, directoryNames, fastOpen, fastRename, isDirectoryMode, isRegularMode, lookUp, lookUpParent, nodeOfDescriptor, readOfNode, statOfNode, type MemfsLink, type MemfsNode } from './lookup.ts';
 import { changeInodeMode, changeInodeOwner, createFile, createSocketFile, FileTimes, isSocketMode, isWatched, renameFile, setInodeTimes, superblockOf, truncateInode, unlinkFile, writeInode, type FileClock, type LinkFields } from './inodes.ts';
 import { grantRootAccess } from './root-access.ts';
+import { missingPaths, parentPath, stampChanged, stampCreated } from './stamps.ts';
 
 export interface SimFileSystem extends FileSystem {
   /** The memfs volume behind this file system, for scenarios that seed files and for tests. */
@@ -589,9 +590,15 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
       }
     },
     mkdir: (path, mkdirOptions?: MkdirOptions) => attempt(disk, 'mkdir', path, () => {
-      volume.mkdirSync(path, { recursive: mkdirOptions?.recursive ?? false, mode: mkdirOptions?.mode ?? 0o777 });
+      const recursive = mkdirOptions?.recursive ?? false;
+      const made = missingPaths(volume, path, recursive);
+      volume.mkdirSync(path, { recursive, mode: mkdirOptions?.mode ?? 0o777 });
+      stampCreated(volume, made, times.now());
     }, true),
-    rmdir: (path) => attempt(disk, 'rmdir', path, () => volume.rmdirSync(path), true),
+    rmdir: (path) => attempt(disk, 'rmdir', path, () => {
+      volume.rmdirSync(path);
+      stampChanged(volume, [parentPath(path)], times.now());
+    }, true),
     readdir: (path) => {
       try {
         disk.checkAlive('scandir', path);
@@ -629,8 +636,14 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
         return failed(error, 'open', path);
       }
     },
-    link: (existing, newPath) => attempt(disk, 'link', newPath, () => volume.linkSync(existing, newPath), true),
-    symlink: (target, path) => attempt(disk, 'symlink', path, () => volume.symlinkSync(target, path), true),
+    link: (existing, newPath) => attempt(disk, 'link', newPath, () => {
+      volume.linkSync(existing, newPath);
+      stampChanged(volume, [parentPath(newPath)], times.now());
+    }, true),
+    symlink: (target, path) => attempt(disk, 'symlink', path, () => {
+      volume.symlinkSync(target, path);
+      stampCreated(volume, [path], times.now());
+    }, true),
     chmod: (path, mode) => {
       try {
         disk.checkAlive('chmod', path);

@@ -155,3 +155,28 @@ test('chmod and chown on inodes keep the file type and give memfs\'s errors for 
   await assert.rejects(fs.chmod('/q/none', 0o700), { code: 'ENOENT' });
   await assert.rejects(chown('/q/none', 1, 1), { code: 'ENOENT' });
 });
+
+test('mkdir (-p), rmdir, link and symlink date what they make and the directories that hold them by the clock, not the wall clock', async () => {
+  let nowMs = Date.UTC(2024, 0, 1);
+  const fs = createSimFileSystem({ clock: { nowMs: () => nowMs } });
+  await fs.mkdir('/var/spool/postfix/deferred', { recursive: true, mode: 0o700 });
+  for (const path of ['/var', '/var/spool', '/var/spool/postfix', '/var/spool/postfix/deferred']) {
+    assert.equal((await fs.stat(path)).mtimeMs, nowMs, path);
+  }
+  nowMs += 60_000;
+  await fs.mkdir('/var/spool/postfix/hold', { mode: 0o700 });
+  assert.equal((await fs.stat('/var/spool/postfix/hold')).mtimeMs, nowMs);
+  assert.equal((await fs.stat('/var/spool/postfix')).mtimeMs, nowMs, 'the directory gained an entry');
+  assert.equal((await fs.stat('/var/spool')).mtimeMs, nowMs - 60_000, 'its parent did not');
+  nowMs += 60_000;
+  await fs.rmdir('/var/spool/postfix/hold');
+  assert.equal((await fs.stat('/var/spool/postfix')).mtimeMs, nowMs);
+  nowMs += 60_000;
+  await fs.writeFile('/var/spool/postfix/deferred/A', 'x');
+  nowMs += 60_000;
+  await fs.link('/var/spool/postfix/deferred/A', '/var/spool/postfix/B');
+  await fs.symlink('deferred/A', '/var/spool/postfix/C');
+  assert.equal((await fs.stat('/var/spool/postfix')).mtimeMs, nowMs);
+  assert.equal((await fs.lstat('/var/spool/postfix/C')).mtimeMs, nowMs);
+  assert.equal((await fs.stat('/var/spool/postfix/B')).mtimeMs, nowMs - 60_000, 'a new link leaves the file mtime alone');
+});
