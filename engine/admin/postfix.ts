@@ -98,7 +98,7 @@ async function checkFatal(context: CommandContext, config: MainConfig, script: S
   const host = context.host;
   const queueDirectory = config.get('queue_directory') ?? '/var/spool/postfix';
   try {
-    await createQueueDirectories(host.platform.fs, queueDirectory);
+    await createQueueDirectories(host.platform.fs, queueDirectory, config);
   } catch {
     script.fatal('unable to create missing queue directories');
   }

@@ -205,7 +205,7 @@ class HostMaster implements HostMasterHandle {
     await this.startMaillog();
     const queueDirectory = config.get('queue_directory') ?? '/var/spool/postfix';
     if (!this.isWorker) {
-      await createQueueDirectories(this.host.platform.fs, queueDirectory);
+      await createQueueDirectories(this.host.platform.fs, queueDirectory, config);
       await this.host.platform.fs.writeFile(masterPidPath(queueDirectory), masterPidText(this.pid), { mode: 0o644 });
       await this.listenOnSockets(config, entries);
     }
