@@ -22,6 +22,8 @@ test('files a booted host writes are dated by the simulated clock', async () => 
     const { mtimeMs } = await fs.stat(path);
     assert.ok(mtimeMs >= bootMs && mtimeMs <= nowMs, `SEED=${world.seed} scenario=two-hosts: ${path} mtime ${new Date(mtimeMs).toISOString()} is not in the world's time`);
   }
+  // postlogd's logwriter creates maillog_file -rw-r--r--.
+  assert.equal((await fs.stat('/var/log/maillog')).mode & 0o7777, 0o644);
 });
 
 test('master makes the queue directories with the owners post-install gives them', async () => {

@@ -25,6 +25,8 @@ export const SIM_DEFAULT_MAILLOG_FILE = '/var/log/maillog';
 /** Lines waiting to be appended; past this, new lines are dropped and counted. */
 export const MAILLOG_PENDING_LINES_MAX = 10_000;
 
+/** The mode postlogd's logwriter_open_or_die() creates maillog_file with (Postfix 3.7). */
+const MAILLOG_FILE_MODE = 0o644;
 /** Platform time between checks that the open descriptor is still maillog_file. */
 export const REOPEN_CHECK_MS = 1000;
 
@@ -196,7 +198,7 @@ class AppendTarget {
       if (current !== this.inode) await this.close();
     }
     if (this.handle !== undefined) return this.handle;
-    const handle = await this.fs.open(path, 'a');
+    const handle = await this.fs.open(path, 'a', MAILLOG_FILE_MODE);
     try {
       this.inode = (await handle.stat()).ino;
     } catch (error) {
