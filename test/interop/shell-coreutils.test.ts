@@ -5,11 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startShell } from '../unit/shell/harness.ts';
+import { bashInstalled, withShellBesideBash } from './shell-beside-bash.ts';
 
 const files: Record<string, string> = {
   'main.cf': '# comment\nmyhostname = mail.example.test\nmydomain = example.test\n\nmyorigin = $mydomain\n'
@@ -42,26 +38,13 @@ const commands: Array<{ shell: string; real?: string }> = [
   { shell: "printf '%d\\n' abc; echo $?" }, { shell: 'printf' }, { shell: "printf 'no newline'" },
 ];
 
-const bash = spawnSync('bash', ['--version']).status === 0;
-
-test('unix basics match coreutils, grep and bash', { skip: !bash && 'bash not installed' }, async () => {
-  const directory = mkdtempSync(join(tmpdir(), 'mtalab-coreutils-'));
-  try {
-    const simFiles: Record<string, string> = {};
-    for (const [path, text] of Object.entries(files)) {
-      mkdirSync(join(directory, path, '..'), { recursive: true });
-      writeFileSync(join(directory, path), text);
-      simFiles[`/work/${path}`] = text;
-    }
-    const { run, shell } = await startShell({ files: simFiles, directories: ['/work'] });
-    await run('cd /work');
+test('unix basics match coreutils, grep and bash', { skip: !bashInstalled && 'bash not installed' }, async () => {
+  await withShellBesideBash('mtalab-coreutils-', files, async ({ run, lastStatus, bash }) => {
     const mismatches: string[] = [];
     for (const command of commands) {
       const ours = await run(command.shell);
-      const status = shell.lastStatus;
-      const real = spawnSync('bash', ['--norc', '--noprofile', '-c', command.real ?? command.shell], {
-        cwd: directory, encoding: 'utf8', env: { LC_ALL: 'C', PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeout: 10_000,
-      });
+      const status = lastStatus();
+      const real = bash(command.real ?? command.shell);
       const realText = (real.stderr + real.stdout).replace(/^bash: line 1: /gm, 'bash: ');
       if (ours !== realText || status !== real.status) {
         mismatches.push(`${command.shell}\n  mtalab (${status}): ${JSON.stringify(ours)}\n  real   (${real.status}): ${JSON.stringify(realText)}`);
@@ -69,7 +52,5 @@ test('unix basics match coreutils, grep and bash', { skip: !bash && 'bash not in
     }
     console.log(`shell-coreutils interop: ${commands.length - mismatches.length}/${commands.length} equal`);
     assert.deepEqual(mismatches, []);
-  } finally {
-    rmSync(directory, { recursive: true, force: true });
-  }
+  });
 });

@@ -7,35 +7,21 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startShell } from '../unit/shell/harness.ts';
+import { bashInstalled, withShellBesideBash } from './shell-beside-bash.ts';
 import { TEXT_TOOL_CASES, TEXT_TOOL_FILES } from './shell-text-tools-cases.ts';
 
 const GOLDEN = join(import.meta.dirname, '../unit/shell/golden/text-tools.json');
-const bash = spawnSync('bash', ['--version']).status === 0;
 
-test('cut, sort, uniq and tr match GNU coreutils', { skip: !bash && 'bash not installed' }, async () => {
-  const directory = mkdtempSync(join(tmpdir(), 'mtalab-text-tools-'));
-  try {
-    const simFiles: Record<string, string> = {};
-    for (const [path, text] of Object.entries(TEXT_TOOL_FILES)) {
-      mkdirSync(join(directory, path, '..'), { recursive: true });
-      writeFileSync(join(directory, path), text);
-      simFiles[`/work/${path}`] = text;
-    }
-    const { run, shell } = await startShell({ files: simFiles, directories: ['/work'] });
-    await run('cd /work');
+test('cut, sort, uniq and tr match GNU coreutils', { skip: !bashInstalled && 'bash not installed' }, async () => {
+  await withShellBesideBash('mtalab-text-tools-', TEXT_TOOL_FILES, async ({ run, lastStatus, bash }) => {
     const mismatches: string[] = [];
     const golden: Array<{ line: string; output: string; status: number }> = [];
     for (const line of TEXT_TOOL_CASES) {
       const ours = await run(line);
-      const status = shell.lastStatus;
-      const real = spawnSync('bash', ['--norc', '--noprofile', '-c', `exec 2>&1; ${line}`], {
-        cwd: directory, encoding: 'utf8', env: { LC_ALL: 'C', PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeout: 10_000,
-      });
+      const status = lastStatus();
+      const real = bash(`exec 2>&1; ${line}`);
       const realText = real.stdout.replace(/^bash: line 1: /gm, 'bash: ');
       golden.push({ line, output: realText, status: real.status ?? -1 });
       if (ours !== realText || status !== real.status) {
@@ -45,7 +31,5 @@ test('cut, sort, uniq and tr match GNU coreutils', { skip: !bash && 'bash not in
     if (process.env.UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, `${JSON.stringify(golden, null, 1)}\n`);
     console.log(`shell text tools interop: ${TEXT_TOOL_CASES.length - mismatches.length}/${TEXT_TOOL_CASES.length} equal`);
     assert.deepEqual(mismatches, []);
-  } finally {
-    rmSync(directory, { recursive: true, force: true });
-  }
+  });
 });
