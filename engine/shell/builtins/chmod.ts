@@ -5,10 +5,10 @@
 // missing file "cannot access", with status 1. Without ugoa, the shell's umask (022) masks
 // what is added, as coreutils does.
 
-import type { FileSystem } from '../../platform/types.ts';
+import type { FileStat, FileSystem } from '../../platform/types.ts';
 import { errorText, resolvePath } from '../paths.ts';
 import { usageError } from './byte-lines.ts';
-import { RECURSIVE_DEPTH_MAX, RECURSIVE_ENTRIES_MAX } from './files.ts';
+import { changeTree } from './files.ts';
 import { complain, invalidOption, type Builtin } from './types.ts';
 
 /** The umask of the shell's processes (Debian's default). */
@@ -78,28 +78,20 @@ export const chmod: Builtin = async (context) => {
   const fs = context.host.platform.fs;
   let status = 0;
   for (const operand of operands) {
-    const failure = await changeMode(fs, resolvePath(context.shell.cwd, operand), operand, mode, flags.has('R'), { visited: 0 }, 0);
+    const failure = await changeTree(fs, resolvePath(context.shell.cwd, operand), operand, flags.has('R'),
+      (path, stat, typed) => changeMode(fs, path, stat, typed, mode));
     if (failure !== undefined && !flags.has('f')) status = complain(context, 'chmod', failure);
     else if (failure !== undefined) status = 1;
   }
   return status;
 };
 
-async function changeMode(
-  fs: FileSystem, path: string, typed: string, mode: string, recursive: boolean, budget: { visited: number }, depth: number,
-): Promise<string | undefined> {
-  if (++budget.visited > RECURSIVE_ENTRIES_MAX || depth > RECURSIVE_DEPTH_MAX) return `'${typed}': too many files for this shell`;
-  let stat;
-  try { stat = await fs.stat(path); } catch (error) { return `cannot access '${typed}': ${errorText(error)}`; }
+/** chmod of one file: the failure's message, if any. */
+async function changeMode(fs: FileSystem, path: string, stat: FileStat, typed: string, mode: string): Promise<string | undefined> {
   try {
     await fs.chmod(path, applyMode(mode, stat.mode, stat.isDirectory)!);
   } catch (error) {
     return `changing permissions of '${typed}': ${errorText(error)}`;
-  }
-  if (!recursive || !stat.isDirectory) return undefined;
-  for (const name of await fs.readdir(path)) {
-    const failure = await changeMode(fs, `${path === '/' ? '' : path}/${name}`, `${typed}/${name}`, mode, true, budget, depth + 1);
-    if (failure !== undefined) return failure;
   }
   return undefined;
 }

@@ -4,7 +4,7 @@
 // Called through engine/shell/builtins/index.ts. Trusts nothing typed: every failure
 // becomes the coreutils message and status.
 
-import type { FileSystem } from '../../platform/types.ts';
+import type { FileStat, FileSystem } from '../../platform/types.ts';
 import { baseName, DIRECTORY_MODE, errorCode, errorText, FILE_MODE, resolvePath } from '../paths.ts';
 import { complain, invalidOption, parseOptions, type Builtin, type BuiltinContext } from './types.ts';
 
@@ -12,6 +12,24 @@ import { complain, invalidOption, parseOptions, type Builtin, type BuiltinContex
 export const RECURSIVE_ENTRIES_MAX = 10000;
 /** Directory depth a recursive rm or cp descends. */
 export const RECURSIVE_DEPTH_MAX = 64;
+
+/** Applies `change` to `path` and, when `recursive`, to everything under it (chmod -R,
+ *  chown -R): the first failure's message, within the recursion limits. `typed` is the
+ *  name as the user gave it, for the messages. */
+export async function changeTree(fs: FileSystem, path: string, typed: string, recursive: boolean,
+  change: (path: string, stat: FileStat, typed: string) => Promise<string | undefined>,
+  budget = { visited: 0 }, depth = 0): Promise<string | undefined> {
+  if (++budget.visited > RECURSIVE_ENTRIES_MAX || depth > RECURSIVE_DEPTH_MAX) return `'${typed}': too many files for this shell`;
+  let stat: FileStat;
+  try { stat = await fs.stat(path); } catch (error) { return `cannot access '${typed}': ${errorText(error)}`; }
+  const failure = await change(path, stat, typed);
+  if (failure !== undefined || !recursive || !stat.isDirectory) return failure;
+  for (const name of await fs.readdir(path)) {
+    const inner = await changeTree(fs, `${path === '/' ? '' : path}/${name}`, `${typed}/${name}`, true, change, budget, depth + 1);
+    if (inner !== undefined) return inner;
+  }
+  return undefined;
+}
 
 const fsOf = (context: BuiltinContext): FileSystem => context.host.platform.fs;
 const pathOf = (context: BuiltinContext, path: string) => resolvePath(context.shell.cwd, path);

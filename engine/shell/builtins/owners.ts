@@ -5,10 +5,10 @@
 // unknown name gives coreutils' message and status 1.
 
 import { lookupGid, lookupGroup, lookupUid, lookupUser, userGroupIds, type PasswdEntry } from '../../global/passwd.ts';
-import type { FileSystem } from '../../platform/types.ts';
+import type { FileStat, FileSystem } from '../../platform/types.ts';
 import { errorText, resolvePath } from '../paths.ts';
 import { usageError } from './byte-lines.ts';
-import { RECURSIVE_DEPTH_MAX, RECURSIVE_ENTRIES_MAX } from './files.ts';
+import { changeTree } from './files.ts';
 import { complain, invalidOption, parseOptions, type Builtin } from './types.ts';
 
 interface Owner { uid: number | undefined; gid: number | undefined }
@@ -52,28 +52,20 @@ export const chown: Builtin = async (context) => {
   if (typeof owner === 'string') return complain(context, 'chown', owner);
   let status = 0;
   for (const file of files) {
-    const failure = await changeOwner(fs, resolvePath(context.shell.cwd, file), file, owner, options.flags.has('R'), { visited: 0 }, 0);
+    const failure = await changeTree(fs, resolvePath(context.shell.cwd, file), file, options.flags.has('R'),
+      (path, stat, typed) => changeOwner(fs, path, stat, typed, owner));
     if (failure !== undefined) status = options.flags.has('f') ? 1 : complain(context, 'chown', failure);
   }
   return status;
 };
 
-async function changeOwner(
-  fs: FileSystem, path: string, typed: string, owner: Owner, recursive: boolean, budget: { visited: number }, depth: number,
-): Promise<string | undefined> {
-  if (++budget.visited > RECURSIVE_ENTRIES_MAX || depth > RECURSIVE_DEPTH_MAX) return `'${typed}': too many files for this shell`;
-  let stat;
-  try { stat = await fs.stat(path); } catch (error) { return `cannot access '${typed}': ${errorText(error)}`; }
+/** chown of one file: the failure's message, if any. */
+async function changeOwner(fs: FileSystem, path: string, stat: FileStat, typed: string, owner: Owner): Promise<string | undefined> {
   if (fs.chown === undefined) return `changing ownership of '${typed}': Operation not permitted`;
   try {
     await fs.chown(path, owner.uid ?? stat.uid, owner.gid ?? stat.gid);
   } catch (error) {
     return `changing ownership of '${typed}': ${errorText(error)}`;
-  }
-  if (!recursive || !stat.isDirectory) return undefined;
-  for (const name of await fs.readdir(path)) {
-    const failure = await changeOwner(fs, `${path === '/' ? '' : path}/${name}`, `${typed}/${name}`, owner, true, budget, depth + 1);
-    if (failure !== undefined) return failure;
   }
   return undefined;
 }
