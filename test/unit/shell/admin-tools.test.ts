@@ -125,3 +125,21 @@ test('df shows the simulated disk budget, and a full disk as 100%', async () => 
   assert.equal(await run('df /nope'), 'df: /nope: No such file or directory\n');
   assert.equal(shell.lastStatus, 1);
 });
+
+test('chmod -R and chown -R change a directory and everything under it', async () => {
+  const harness = await shellWithFiles();
+  const { run, shell, host } = harness;
+  await run('mkdir -p tree/inner && touch tree/one tree/inner/two');
+  assert.equal(await run('chmod -R 750 tree'), '');
+  for (const path of ['tree', 'tree/one', 'tree/inner', 'tree/inner/two']) assert.equal(await modeOf(harness, `/work/${path}`), '750', path);
+  assert.equal(await run('chmod 640 tree'), '', 'without -R only the directory');
+  assert.equal(await modeOf(harness, '/work/tree/one'), '750');
+  assert.equal(await run('chown -R postfix:postdrop tree'), '');
+  for (const path of ['tree', 'tree/one', 'tree/inner/two']) {
+    const { uid, gid } = await host.platform.fs.stat(`/work/${path}`);
+    assert.deepEqual([uid, gid], [102, 110], path);
+  }
+  assert.equal(await run('chmod -R 700 tree nope'), "chmod: cannot access 'nope': No such file or directory\n");
+  assert.equal(shell.lastStatus, 1);
+  assert.equal(await modeOf(harness, '/work/tree/inner/two'), '700');
+});
