@@ -13,7 +13,7 @@ import type { FileHandle, FileStat, FileSystem, MkdirOptions, OpenFlags, WriteOp
 import { PlatformError, quietPlatformError } from '../types.ts';
 import { toPlatformError } from './errors.ts';
 import { DiskState, type DiskFaults } from './durability.ts';
-import { childNamed, directoryNames, fastOpen, fastRename, isDirectoryMode, isRegularMode, lookUp, lookUpParent, nodeOfDescriptor, readOfNode, statOfNode, type MemfsLink, type MemfsNode } from './lookup.ts';
+import { childNamed, DIRECTORY_BYTES, directoryNames, fastOpen, fastRename, isDirectoryMode, isRegularMode, lookUp, lookUpParent, nodeOfDescriptor, readOfNode, statOfNode, type MemfsLink, type MemfsNode } from './lookup.ts';
 import { changeInodeMode, changeInodeOwner, createFile, createSocketFile, FileTimes, isSocketMode, isWatched, renameFile, setInodeTimes, superblockOf, truncateInode, unlinkFile, writeInode, type FileClock, type LinkFields } from './inodes.ts';
 import { grantRootAccess } from './root-access.ts';
 import { missingPaths, parentPath, stampChanged, stampCreated } from './stamps.ts';
@@ -180,7 +180,7 @@ interface StatLike {
 
 export function toFileStat(stat: StatLike): FileStat {
   return {
-    size: Number(stat.size),
+    size: stat.isDirectory() ? DIRECTORY_BYTES : Number(stat.size),
     mode: Number(stat.mode),
     uid: Number(stat.uid),
     gid: Number(stat.gid),

@@ -245,10 +245,13 @@ export function nodeOfDescriptor(volume: Volume, fd: number): MemfsNode | undefi
 }
 
 /** stat(2)'s answer for an inode, as toFileStat makes it from memfs's Stats. */
+/** st_size of a directory, as ext4 reports one that fits in one block (memfs says 0). */
+export const DIRECTORY_BYTES = 4096;
+
 export function statOfNode(node: MemfsNode): FileStat {
   const mode = node.mode;
   return {
-    size: node.size,
+    size: isDirectoryMode(mode) ? DIRECTORY_BYTES : node.size,
     mode,
     uid: node.uid,
     gid: node.gid,

@@ -168,6 +168,7 @@ test('mkdir (-p), rmdir, link and symlink date what they make and the directorie
   assert.equal((await fs.stat('/var/spool/postfix/hold')).mtimeMs, nowMs);
   assert.equal((await fs.stat('/var/spool/postfix')).mtimeMs, nowMs, 'the directory gained an entry');
   assert.equal((await fs.stat('/var/spool')).mtimeMs, nowMs - 60_000, 'its parent did not');
+  assert.equal((await fs.stat('/var/spool')).size, 4096, 'a directory is one ext4 block, as ls -l shows it');
   nowMs += 60_000;
   await fs.rmdir('/var/spool/postfix/hold');
   assert.equal((await fs.stat('/var/spool/postfix')).mtimeMs, nowMs);
