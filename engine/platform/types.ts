@@ -89,6 +89,8 @@ export interface FileSystem {
   /** chown(2). Optional: postdrop gives a maildrop file to the submitting user, whose uid
    *  pickup then logs; a file system without it leaves files to the process's uid. */
   chown?(path: string, uid: number, gid: number): Promise<void>;
+  /** readlink(2): a symbolic link's target. */
+  readlink?(path: string): Promise<string>;
   utimes(path: string, atimeMs: number, mtimeMs: number): Promise<void>;
   /** mknod(2) of a UNIX-domain socket file, as bind(2) leaves one (S_IFSOCK, `mode`,
    *  owned by uid/gid): what master's listeners are in the file system. EEXIST when the

@@ -252,6 +252,7 @@ export function createNodeFileSystem(): NodeFileSystem {
       }
     },
     chown: (path, uid, gid) => now('chown', path, () => fs.chownSync(path, uid, gid)),
+    readlink: (path) => now('readlink', path, () => fs.readlinkSync(path, 'utf8')),
     utimes: (path, atimeMs, mtimeMs) => now('utime', path, () => fs.utimesSync(path, atimeMs / 1000, mtimeMs / 1000)),
   };
 }

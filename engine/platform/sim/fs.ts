@@ -642,6 +642,9 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
     }, true),
     symlink: (target, path) => attempt(disk, 'symlink', path, () => {
       volume.symlinkSync(target, path);
+      // Linux makes every symbolic link rwxrwxrwx (memfs: rw-rw-rw-).
+      const made = lookUp(volume, path, false);
+      if (made !== null && made !== undefined) changeInodeMode(made.node, 0o777, times.now());
       stampCreated(volume, [path], times.now());
     }, true),
     chmod: (path, mode) => {
@@ -669,6 +672,7 @@ export function createSimFileSystem(options: SimFileSystemOptions = {}): SimFile
         return failed(error, 'chown', path);
       }
     },
+    readlink: (path) => attempt(disk, 'readlink', path, () => String(volume.readlinkSync(path))),
     mknodSocket: (path, mode, uid, gid) => attempt(disk, 'mknod', path, () => makeSocket(path, mode, uid, gid), true),
     statfs: (path) => attempt(disk, 'statfs', path, () => {
       if (existing(path, true, 'statfs') === undefined) volume.statSync(path);

@@ -27,6 +27,8 @@ export interface MemfsNode {
   size: number;
   mtime: Date;
   buf: Uint8Array | undefined;
+  /** A symbolic link's target. */
+  symlink?: string;
 }
 
 /** A memfs hard link: a name in a directory pointing at an inode. */
@@ -245,13 +247,20 @@ export function nodeOfDescriptor(volume: Volume, fd: number): MemfsNode | undefi
 }
 
 /** stat(2)'s answer for an inode, as toFileStat makes it from memfs's Stats. */
+const targetEncoder = new TextEncoder();
+
+/** st_size of a symbolic link: its target's length in bytes, as Linux reports it. */
+function symlinkBytes(node: MemfsNode): number {
+  return node.symlink === undefined ? node.size : targetEncoder.encode(node.symlink).length;
+}
+
 /** st_size of a directory, as ext4 reports one that fits in one block (memfs says 0). */
 export const DIRECTORY_BYTES = 4096;
 
 export function statOfNode(node: MemfsNode): FileStat {
   const mode = node.mode;
   return {
-    size: isDirectoryMode(mode) ? DIRECTORY_BYTES : node.size,
+    size: isDirectoryMode(mode) ? DIRECTORY_BYTES : isSymlinkMode(mode) ? symlinkBytes(node) : node.size,
     mode,
     uid: node.uid,
     gid: node.gid,

@@ -16,6 +16,19 @@ export const LS_ENTRIES_MAX = 10000;
 interface Entry {
   name: string;
   stat: FileStat;
+  /** A symbolic link's target, shown by -l as "name -> target". */
+  target?: string;
+}
+
+/** An entry as -l shows it: a symbolic link with its target (readlink where the file
+ *  system has it). */
+async function withTarget(fs: FileSystem, path: string, entry: Entry): Promise<Entry> {
+  if (!entry.stat.isSymbolicLink || fs.readlink === undefined) return entry;
+  try {
+    return { ...entry, target: await fs.readlink(path) };
+  } catch {
+    return entry;
+  }
 }
 
 interface Listing {
@@ -47,9 +60,12 @@ export const ls: Builtin = async (context) => {
   for (const operand of operands) {
     const path = resolvePath(context.shell.cwd, operand);
     try {
-      const stat = await fs.stat(path);
+      // With -l (or -d) a symbolic link named on the command line is shown itself, as GNU
+      // ls does without -H/-L; otherwise it is followed.
+      const linkItself = (long || options.flags.has('d')) ? await fs.lstat(path) : undefined;
+      const stat = linkItself?.isSymbolicLink ? linkItself : await fs.stat(path);
       if (stat.isDirectory && !options.flags.has('d')) directories.push({ operand, path });
-      else files.push({ name: operand, stat });
+      else files.push(long ? await withTarget(fs, path, { name: operand, stat }) : { name: operand, stat });
     } catch (error) {
       status = complain(context, 'ls', `cannot access '${operand}': ${errorText(error)}`, 2);
     }
@@ -80,7 +96,8 @@ async function readEntries(fs: FileSystem, path: string, all: boolean, almostAll
   for (const name of shown) {
     const full = resolvePath(path, name);
     try {
-      entries.push({ name, stat: await fs.lstat(name === '..' ? resolvePath(path, '..') : full) });
+      const entryPath = name === '..' ? resolvePath(path, '..') : full;
+      entries.push(await withTarget(fs, entryPath, { name, stat: await fs.lstat(entryPath) }));
     } catch { /* removed while listing */ }
   }
   return entries.sort(byName);
@@ -102,7 +119,7 @@ function renderLong(entries: Entry[], listing: Listing, withTotal: boolean): str
     group: listing.groups.get(entry.stat.gid) ?? String(entry.stat.gid),
     size: String(entry.stat.size),
     time: lsTime(entry.stat.mtimeMs, listing.nowMs),
-    name: entry.name,
+    name: entry.target === undefined ? entry.name : `${entry.name} -> ${entry.target}`,
   }));
   const width = (key: 'links' | 'owner' | 'group' | 'size') => Math.max(...rows.map((row) => row[key].length));
   const lines = rows.map((row) => [
@@ -116,6 +133,8 @@ function renderLong(entries: Entry[], listing: Listing, withTotal: boolean): str
 /** Space used in 1K blocks as an ext4 file system allocates it (4K at a time). */
 function kilobyteBlocks(stat: FileStat): number {
   if (stat.isDirectory) return 4;
+  // A short symbolic link keeps its target in the inode (ext4's fast symlink): no block.
+  if (stat.isSymbolicLink) return 0;
   return Math.ceil(stat.size / 4096) * 4;
 }
 

@@ -143,3 +143,14 @@ test('chmod -R and chown -R change a directory and everything under it', async (
   assert.equal(shell.lastStatus, 1);
   assert.equal(await modeOf(harness, '/work/tree/inner/two'), '700');
 });
+
+test('ls -l shows a symbolic link itself with its target, as GNU ls does; without -l it is followed', async () => {
+  const harness = await shellWithFiles();
+  const { run } = harness;
+  await run('mkdir dir && touch dir/inside && ln -s a to-a && ln -s dir to-dir && ln -s nowhere dangling');
+  assert.equal(await run('ls -l to-a to-dir'),
+    'lrwxrwxrwx 1 root root 1 Jan  1 00:00 to-a -> a\nlrwxrwxrwx 1 root root 3 Jan  1 00:00 to-dir -> dir\n');
+  assert.equal(await run('ls to-dir'), 'inside\n');
+  assert.match(await run('ls -l | grep dangling'), /^lrwxrwxrwx 1 root root +7 Jan  1 00:00 dangling -> nowhere\n$/);
+  assert.match(await run('ls -l'), /^total 12\n/, 'links take no blocks: a, b and dir');
+});
