@@ -49,6 +49,14 @@ export function applyOptionLetters(text: string, options: KeyOptions, end: boole
   return text.slice(index);
 }
 
+/** The count after `mark` ("." or ",") at the head of `rest`: its value and what follows,
+ *  or sort's complaint when no digits follow the mark. */
+function countAfter(rest: string, mark: string): { value: number; rest: string } | string {
+  const digits = /^[0-9]+/.exec(rest.slice(1));
+  if (digits === null) return `invalid number after '${mark}': invalid count at start of '${rest.slice(1)}'`;
+  return { value: Number(digits[0]), rest: rest.slice(1 + digits[0].length) };
+}
+
 /** Parses "-k POS1[,POS2]"; a string is sort's complaint. */
 export function parseKeySpec(spec: string): SortKey | string {
   const invalid = (why: string) => `${why}: invalid field specification '${spec}'`;
@@ -60,26 +68,23 @@ export function parseKeySpec(spec: string): SortKey | string {
   if (startField === 0) return invalid('field number is zero');
   let startChar = 0;
   if (rest.startsWith('.')) {
-    const digits = /^[0-9]+/.exec(rest.slice(1));
-    if (digits === null) return `invalid number after '.': invalid count at start of '${rest.slice(1)}'`;
-    startChar = Number(digits[0]);
-    if (startChar === 0) return invalid('character offset is zero');
-    rest = rest.slice(1 + digits[0].length);
+    const count = countAfter(rest, '.');
+    if (typeof count === 'string') return count;
+    if (count.value === 0) return invalid('character offset is zero');
+    ({ value: startChar, rest } = count);
   }
   rest = applyOptionLetters(rest, options, false);
   let endField: number | undefined;
   let endChar = 0;
   if (rest.startsWith(',')) {
-    const digits = /^[0-9]+/.exec(rest.slice(1));
-    if (digits === null) return `invalid number after ',': invalid count at start of '${rest.slice(1)}'`;
-    endField = Number(digits[0]);
-    if (endField === 0) return invalid('field number is zero');
-    rest = rest.slice(1 + digits[0].length);
+    const field = countAfter(rest, ',');
+    if (typeof field === 'string') return field;
+    if (field.value === 0) return invalid('field number is zero');
+    ({ value: endField, rest } = field);
     if (rest.startsWith('.')) {
-      const chars = /^[0-9]+/.exec(rest.slice(1));
-      if (chars === null) return `invalid number after '.': invalid count at start of '${rest.slice(1)}'`;
-      endChar = Number(chars[0]);
-      rest = rest.slice(1 + chars[0].length);
+      const count = countAfter(rest, '.');
+      if (typeof count === 'string') return count;
+      ({ value: endChar, rest } = count);
     }
     rest = applyOptionLetters(rest, options, true);
   }
